@@ -1,0 +1,1 @@
+"""The system of record: catalogue, file store, queue and the use cases."""

@@ -1,0 +1,378 @@
+"""The ``heritage`` command: an edge like the web and the workers. Each
+command parses its arguments, calls one use case, and prints the outcome.
+Errors of the domain become a message on stderr and an exit code.
+
+It never imports the web or worker code: ``heritage serve`` starts them as
+child processes (``python -m web``, ``python -m workers``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from library.errors import HeritageError
+from library.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _platform():
+    from library.container import build_platform
+
+    return build_platform(_settings())
+
+
+def handle_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except HeritageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+@click.group(help="Hanoi heritage digitization platform. All state lives in $HERITAGE_DATA_DIR (default ./data).")
+def main() -> None:
+    pass
+
+
+# ------------------------------------------------------------------- ingest
+@main.command(help="Ingest scans: each PATH (image, multi-page TIFF, PDF, folder or zip of pages) "
+                   "becomes one item; a .csv PATH is a metadata sheet listing many items.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--title")
+@click.option("--creator")
+@click.option("--date", "date_", help="e.g. 1858, 1858-07-10, 1930s, 'khoảng 1930'")
+@click.option("--publisher")
+@click.option("--lang", "languages", help="tesseract languages, e.g. vie, vie+fra, eng (default vie)")
+@click.option("--type", "item_type", help="book, newspaper, magazine, manuscript or other")
+@click.option("--subject")
+@click.option("--identifier", help="identifier or call number")
+@click.option("--rights")
+@click.option("--collection")
+@click.option("--serial-title")
+@click.option("--issue-date")
+@click.option("--issue-number")
+@click.option("--psm", type=int, help="tesseract page segmentation mode (default 3, automatic)")
+@click.option("--binarize/--no-binarize", default=None)
+@click.option("--osd/--no-osd", "detect_orientation", default=None, help="detect page rotation with tesseract OSD")
+@click.option("--dry-run", is_flag=True, help="check everything, store nothing")
+@click.option("--wait", is_flag=True, help="wait for the workers to read every page, with a progress bar")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def ingest(paths, title, creator, date_, publisher, languages, item_type, subject, identifier, rights,
+           collection, serial_title, issue_date, issue_number, psm, binarize, detect_orientation,
+           dry_run, wait, as_json):
+    from library.ingest import Upload
+
+    p = _platform()
+    meta = {k: v for k, v in dict(
+        title=title, creator=creator, date=date_, publisher=publisher, language=languages, type=item_type,
+        subject=subject, identifier=identifier, rights=rights, collection=collection, serial_title=serial_title,
+        issue_date=issue_date, issue_number=issue_number).items() if v is not None}
+    options = {k: v for k, v in dict(psm=psm, binarize=binarize, detect_orientation=detect_orientation).items()
+               if v is not None}
+    reports = []
+    for path in tqdm(paths, desc="ingest", unit="item", disable=len(paths) < 2 or as_json):
+        if path.suffix.lower() == ".csv" and path.is_file():
+            reports.append(p.ingest.ingest_sheet(path, dry_run=dry_run, ocr_options=options))
+        else:
+            m = dict(meta)
+            if len(paths) > 1:
+                m.pop("title", None)  # one title cannot name several items
+            reports.append(p.ingest.ingest_item([Upload(path, path.name)], m, dry_run=dry_run, ocr_options=options))
+    problems = [pr for r in reports for pr in r.all_problems]
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            for o in r.items:
+                line = {"created": f"created item {o.item_id} ({o.pages} pages): {o.title}",
+                        "duplicate": f"already stored as item {o.duplicate_of}: {o.title} (nothing new stored)",
+                        "valid": f"valid ({o.pages} pages): {o.title}",
+                        "rejected": f"REJECTED: {o.source}"}[o.status]
+                click.echo(line)
+                if o.recognised_files and o.status == "created":
+                    click.echo(f"  recognised (already in the store): {', '.join(o.recognised_files)}")
+                for pr in o.problems:
+                    click.echo(f"  - {pr}", err=True)
+            for pr in r.problems:
+                click.echo(f"  - {pr}", err=True)
+        if dry_run:
+            click.echo("dry run: nothing was stored" + ("" if not problems else f"; {len(problems)} problem(s)"))
+    created = [o.item_id for r in reports for o in r.items if o.status == "created"]
+    if wait and created and not dry_run:
+        _wait_for_items(p, created)
+    sys.exit(2 if problems else 0)
+
+
+def _wait_for_items(p, item_ids: list[int], timeout_s: float = 24 * 3600) -> None:
+    rows = p.catalogue.item_statuses(item_ids)
+    total = sum(r.total for r in rows)
+    deadline = time.monotonic() + timeout_s
+    with tqdm(total=total, desc="OCR", unit="page") as bar:
+        while True:
+            rows = p.catalogue.item_statuses(item_ids)
+            finished = sum(r.counts["done"] + r.counts["failed"] for r in rows)
+            bar.update(finished - bar.n)
+            if finished >= total and all(r.status != "processing" for r in rows):
+                break
+            if time.monotonic() > deadline:
+                raise click.ClickException("gave up waiting")
+            time.sleep(0.5)
+    for r in rows:
+        click.echo(f"item {r.item_id}: {r.status} ({r.counts['done']}/{r.total} pages read)"
+                   + (f" — {r.reason}" if r.reason else ""))
+
+
+# ------------------------------------------------------------------ status
+@main.command(help="Status of items and their pages (queued, running, done, failed with the reason).")
+@click.argument("item_id", type=int, required=False)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def status(item_id, as_json):
+    p = _platform()
+    if item_id is None:
+        rows = p.catalogue.item_statuses()
+        if as_json:
+            click.echo(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
+            return
+        if not rows:
+            click.echo("no items yet")
+        for r in rows:
+            c = r.counts
+            click.echo(f"{r.item_id:>5}  {r.status:<10} {c['done']:>4}/{r.total:<4} done  "
+                       f"{c['running']} running  {c['queued']} queued  {c['failed']} failed   {r.title}")
+        return
+    pages = p.catalogue.page_statuses(item_id)
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in pages], ensure_ascii=False, indent=2))
+        return
+    for r in pages:
+        conf = f"{r.mean_confidence:5.1f}" if r.mean_confidence is not None else "    -"
+        flag = " REVIEW" if r.needs_review and r.status == "done" else ""
+        click.echo(f"page {r.sequence:>4} (id {r.page_id}) {r.status:<8} conf {conf}{flag}  {r.source_name}"
+                   + (f" — {r.reason}" if r.reason else ""))
+
+
+@main.command(help="Put failed pages back in the queue.")
+@click.option("--item", "item_id", type=int)
+@click.option("--page", "page_ids", type=int, multiple=True)
+@handle_errors
+def retry(item_id, page_ids):
+    ids = _platform().reader.retry(item_id=item_id, page_ids=list(page_ids) or None)
+    click.echo(f"requeued {len(ids)} page(s)" + (f": {', '.join(map(str, ids))}" if ids else ""))
+
+
+@main.command(help="Requeue pages stuck in 'running' after a worker died, and send unsent tasks.")
+@handle_errors
+def sweep():
+    click.echo(json.dumps(_platform().reader.sweep()))
+
+
+# ------------------------------------------------------------------ fixity
+@main.command(help="Verify the checksum of every stored original and derivative.")
+@handle_errors
+def fixity():
+    from library.fixity import check_fixity
+
+    p = _platform()
+    bar = tqdm(desc="fixity", unit="file")
+
+    def progress(done, total):
+        bar.total = total
+        bar.update(done - bar.n)
+
+    report = check_fixity(p.sessions, p.store, progress=progress)
+    bar.close()
+    for problem in report.problems:
+        click.echo(str(problem))
+    click.echo(f"checked {report.checked} file(s): "
+               + ("all match their checksums" if report.ok else f"{len(report.problems)} problem(s)"))
+    sys.exit(0 if report.ok else 8)
+
+
+# --------------------------------------------------------------------- ocr
+@main.command(help="Read files with the OCR pipeline, without the catalogue. Prints the text unless --out is given.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--lang", "languages", default=None, help="tesseract languages (default vie)")
+@click.option("--psm", type=int, default=None)
+@click.option("--zones", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="UNLV .uzn zone file")
+@click.option("--binarize", is_flag=True)
+@click.option("--osd", is_flag=True, help="detect page rotation with tesseract OSD")
+@click.option("--page", "page_index", type=int, default=1, help="page of a multi-page TIFF or PDF (1-based)")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="write text, hOCR, ALTO, TSV here")
+@handle_errors
+def ocr(files, languages, psm, zones, binarize, osd, page_index, out):
+    import tempfile
+
+    import digitize
+    from digitize.errors import DigitizeError
+
+    s = _settings()
+    kwargs = dict(languages=languages or s.default_languages, binarize=binarize, detect_orientation=osd,
+                  timeout_s=s.ocr_timeout_s)
+    if psm is not None:
+        kwargs["psm"] = psm
+    if zones:
+        kwargs["zones"] = digitize.read_zones(zones)
+        kwargs.setdefault("psm", 4)
+    options = digitize.OcrOptions(**kwargs)
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for f in tqdm(files, desc="OCR", unit="page", disable=len(files) < 2):
+        with tempfile.TemporaryDirectory(prefix="heritage-ocr-") as work:
+            try:
+                reading = digitize.read_page(f, options=options, work_dir=Path(work), page_index=page_index - 1,
+                                             pdf_dpi=s.limits.pdf_dpi, max_pixels=s.limits.max_image_pixels)
+            except DigitizeError as exc:
+                click.echo(f"error: {f.name}: {exc}", err=True)
+                failures += 1
+                continue
+            if out:
+                stem = f.stem if page_index == 1 else f"{f.stem}-p{page_index}"
+                (out / f"{stem}.txt").write_text(reading.text + "\n", encoding="utf-8")
+                (out / f"{stem}.hocr").write_text(reading.hocr, encoding="utf-8")
+                (out / f"{stem}.alto.xml").write_text(reading.alto, encoding="utf-8")
+                (out / f"{stem}.tsv").write_text(reading.tsv, encoding="utf-8")
+                conf = f"{reading.mean_confidence:.1f}" if reading.mean_confidence is not None else "-"
+                tqdm.write(f"{f.name}: {len(reading.words)} words, mean confidence {conf}")
+            else:
+                if len(files) > 1:
+                    click.echo(f"==> {f.name} <==")
+                click.echo(reading.text)
+    sys.exit(6 if failures else 0)
+
+
+# ------------------------------------------------------------------- users
+@main.group(help="Users and roles (librarian, archivist, curator, admin).")
+def user():
+    pass
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["librarian", "archivist", "curator", "admin"]))
+@click.option("--name", "display_name")
+@click.password_option(envvar="HERITAGE_NEW_PASSWORD")
+@handle_errors
+def user_add(username, role, display_name, password):
+    u = _platform().users.create(username, password, role, display_name)
+    click.echo(f"created {u.role.value} {u.username}")
+
+
+# ------------------------------------------------------------- demo, serve
+@main.command(help="Create the demo collection: Vietnamese pages rendered and degraded like real scans.")
+@click.option("--wait", is_flag=True, help="wait for the workers to read the pages")
+@handle_errors
+def demo(wait):
+    from library.demo import load_demo
+
+    p = _platform()
+    with tqdm(desc="demo pages", unit="page") as bar:
+        created = load_demo(p, p.settings.work_dir / "demo", progress=lambda: bar.update(1))
+    click.echo(f"demo collection: {len(created)} new item(s)" if created else "demo collection already loaded")
+    if wait and created:
+        _wait_for_items(p, created)
+
+
+@main.command(help="Start the platform: the web portal and the OCR workers (and the sweeper).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--demo/--no-demo", "with_demo", default=False, help="load the demo collection first")
+@click.option("--workers/--no-workers", "with_workers", default=True)
+@click.option("--sweep-every", default=30.0, show_default=True, help="seconds between sweeps for stuck pages")
+@handle_errors
+def serve(host, port, with_demo, with_workers, sweep_every):
+    p = _platform()  # creates the data folder and migrates the catalogue before the children start
+    env = dict(os.environ, HERITAGE_DATA_DIR=str(p.settings.data_dir), OMP_THREAD_LIMIT="1")
+    children: dict[str, subprocess.Popen] = {}
+
+    def start(name: str) -> None:
+        if name == "web":
+            cmd = [sys.executable, "-m", "web", "--host", host, "--port", str(port)]
+        else:
+            cmd = [sys.executable, "-m", "workers"]
+        children[name] = subprocess.Popen(cmd, env=env)
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    start("web")
+    if with_workers:
+        start("workers")
+    click.echo(f"Heritage platform at http://{host}:{port}/  (data in {p.settings.data_dir}; Ctrl-C stops)")
+    if with_demo:
+        from library.demo import load_demo
+
+        with tqdm(desc="demo pages", unit="page") as bar:
+            created = load_demo(p, p.settings.work_dir / "demo", progress=lambda: bar.update(1))
+        click.echo(f"demo collection: {len(created)} new item(s), being read by the workers"
+                   if created else "demo collection already loaded")
+    last_sweep = 0.0
+    try:
+        while not stopping:
+            for name, proc in list(children.items()):
+                if proc.poll() is not None and not stopping:
+                    click.echo(f"{name} exited with code {proc.returncode}; restarting", err=True)
+                    time.sleep(1)
+                    start(name)
+            if time.monotonic() - last_sweep > sweep_every:
+                last_sweep = time.monotonic()
+                try:
+                    p.reader.sweep()
+                except Exception as exc:  # the sweeper must never take the platform down
+                    click.echo(f"sweep failed: {exc}", err=True)
+            time.sleep(0.5)
+    finally:
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in children.values():
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        p.close()
+
+
+@main.command(help="Run OCR workers in the foreground (what 'serve' starts).")
+def worker():
+    os.execv(sys.executable, [sys.executable, "-m", "workers"])
+
+
+@main.command("db-upgrade", help="Create or upgrade the catalogue's schema.")
+@handle_errors
+def db_upgrade():
+    from library import db
+
+    s = _settings()
+    s.ensure_dirs()
+    engine = db.make_engine(s.catalogue_url)
+    db.upgrade(engine)
+    click.echo(f"catalogue at revision {db.current_revision(engine)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The composition root of the system of record: builds the catalogue engine,
+the file store, the queue sender and the services from one Settings object.
+The CLI, the web factory and the Celery factory each call :func:`build_platform`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from library import db
+from library.catalogue import Catalogue
+from library.ingest import IngestService
+from library.ocr_jobs import PageReader
+from library.queue import TaskQueue
+from library.settings import Settings
+from library.store import FileStore
+from library.users import UserService
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: FileStore
+    queue: TaskQueue
+    ingest: IngestService
+    reader: PageReader
+    catalogue: Catalogue
+    users: UserService
+
+    def close(self) -> None:
+        self.queue.close()
+        self.engine.dispose()
+
+
+def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue | None = None) -> Platform:
+    settings.ensure_dirs()
+    engine = db.make_engine(settings.catalogue_url)
+    if migrate:
+        db.upgrade(engine)
+    sessions = db.make_session_factory(engine)
+    store = FileStore(settings.store_dir)
+    queue = queue or TaskQueue(settings)
+    return Platform(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        store=store,
+        queue=queue,
+        ingest=IngestService(settings, sessions, store, queue),
+        reader=PageReader(settings, sessions, store, queue),
+        catalogue=Catalogue(sessions, store),
+        users=UserService(sessions),
+    )

@@ -1,0 +1,395 @@
+"""Ingest: the one use case behind ``heritage ingest``, the JSON API and the
+portal's upload form.
+
+Recipe for one item: validate the metadata → expand each upload (file, folder,
+zip) into page files in a staging folder → inspect every file → recognise an
+identical upload → store the originals once under their sha256 → create the
+Item and Page rows and commit → only then enqueue one OCR task per page.
+
+Problems never stop a batch: each one names its file (or sheet row) and what is
+wrong, the item it belongs to is not created, and the other items go on.
+``dry_run`` runs every check and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from library import metadata as md
+from library import sources
+from library.errors import InputRejected, PermissionDenied
+from library.models import Collection, Item, ItemStatus, ItemType, Page, PageStatus, Role, StoredFile, User, utcnow
+from library.queue import OCR_PAGE, TaskQueue
+from library.settings import Settings
+from library.store import FileStore
+
+log = logging.getLogger(__name__)
+
+INGEST_ROLES = {Role.librarian, Role.admin}
+OCR_OPTION_KEYS = {"psm", "detect_orientation", "deskew", "binarize", "clean_borders", "target_dpi"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One thing the user handed in: a file, a folder or a zip."""
+
+    path: Path
+    name: str | None = None  # the name the user gave it (a browser upload's file name)
+
+
+@dataclass
+class ItemOutcome:
+    source: str
+    title: str | None = None
+    status: str = "rejected"  # created | duplicate | valid (dry run) | rejected
+    item_id: int | None = None
+    duplicate_of: int | None = None
+    pages: int = 0
+    recognised_files: list[str] = field(default_factory=list)  # files already in the store
+    problems: list[InputRejected] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "title": self.title,
+            "status": self.status,
+            "item_id": self.item_id,
+            "duplicate_of": self.duplicate_of,
+            "pages": self.pages,
+            "recognised_files": self.recognised_files,
+            "problems": [{"source": p.source, "problem": p.problem} for p in self.problems],
+        }
+
+
+@dataclass
+class IngestReport:
+    dry_run: bool
+    items: list[ItemOutcome] = field(default_factory=list)
+    problems: list[InputRejected] = field(default_factory=list)  # problems not tied to one item (the sheet itself)
+
+    @property
+    def all_problems(self) -> list[InputRejected]:
+        out = list(self.problems)
+        for o in self.items:
+            out.extend(o.problems)
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.all_problems
+
+    def as_dict(self) -> dict:
+        return {
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "items": [o.as_dict() for o in self.items],
+            "problems": [{"source": p.source, "problem": p.problem} for p in self.problems],
+        }
+
+
+class IngestService:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue):
+        self.settings = settings
+        self.sessions = sessions
+        self.store = store
+        self.queue = queue
+
+    # ------------------------------------------------------------------ API
+    def ingest_item(
+        self,
+        uploads: list[Upload],
+        raw_metadata: dict[str, str] | None = None,
+        *,
+        actor: User | None = None,
+        dry_run: bool = False,
+        ocr_options: dict | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> IngestReport:
+        """Make one item of ``uploads`` (their pages in the order given)."""
+        self._authorise(actor)
+        report = IngestReport(dry_run=dry_run)
+        source = ", ".join(u.name or u.path.name for u in uploads) or "(nothing)"
+        raw = dict(raw_metadata or {})
+        if not raw.get("title") and uploads:
+            raw["title"] = _title_from_name(uploads[0].name or uploads[0].path.name)
+        meta, problems = md.validate_metadata(raw, source=source, limits=self.settings.limits)
+        outcome = ItemOutcome(source=source, title=meta.title if meta else raw.get("title"))
+        outcome.problems.extend(problems)
+        report.items.append(outcome)
+        if not uploads:
+            outcome.problems.append(InputRejected(source, "no files were given"))
+        try:
+            options = _check_ocr_options(ocr_options or {}, source)
+        except InputRejected as exc:
+            outcome.problems.append(exc)
+            options = {}
+        self._ingest_one(outcome, uploads, meta, options, actor, dry_run, progress)
+        return report
+
+    def ingest_sheet(
+        self,
+        sheet_path: Path,
+        *,
+        actor: User | None = None,
+        dry_run: bool = False,
+        ocr_options: dict | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> IngestReport:
+        """Batch ingest: one item per row of a CSV metadata sheet; files are relative to the sheet."""
+        self._authorise(actor)
+        report = IngestReport(dry_run=dry_run)
+        sheet = md.read_metadata_sheet(Path(sheet_path), limits=self.settings.limits)
+        report.problems.extend(sheet.problems)
+        base = Path(sheet_path).resolve().parent
+        try:
+            options = _check_ocr_options(ocr_options or {}, Path(sheet_path).name)
+        except InputRejected as exc:
+            report.problems.append(exc)
+            return report
+        for row in sheet.rows:
+            src = f"{Path(sheet_path).name} row {row.row_number}"
+            outcome = ItemOutcome(source=src, title=row.metadata.title)
+            report.items.append(outcome)
+            uploads = []
+            for rel in row.files:
+                path = (base / rel).resolve()
+                if base not in path.parents:
+                    outcome.problems.append(InputRejected(src, f"file {rel!r} is outside the sheet's folder"))
+                elif not path.exists():
+                    outcome.problems.append(InputRejected(src, f"file {rel!r} does not exist"))
+                else:
+                    uploads.append(Upload(path, rel))
+            if not row.files:
+                outcome.problems.append(InputRejected(src, "no file named in the 'file' column"))
+            self._ingest_one(outcome, uploads, row.metadata, options, actor, dry_run, progress)
+        return report
+
+    # ------------------------------------------------------------- the recipe
+    def _ingest_one(self, outcome, uploads, meta, options, actor, dry_run, progress) -> None:
+        staging = self.settings.work_dir / "staging" / uuid.uuid4().hex
+        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            files, packages = self._expand(uploads, staging, outcome)
+            if outcome.problems or meta is None:
+                outcome.status = "rejected"
+                return
+            if not files:
+                outcome.problems.append(InputRejected(outcome.source, "no page images or PDF pages found"))
+                outcome.status = "rejected"
+                return
+            outcome.pages = sum(len(f.pages) for f in files)
+            if outcome.pages > self.settings.limits.max_pages_per_file * 4:
+                outcome.problems.append(InputRejected(outcome.source, f"{outcome.pages} pages is more than one item may hold"))
+                outcome.status = "rejected"
+                return
+            with self.sessions() as session:
+                known = {
+                    sha
+                    for (sha,) in session.execute(
+                        select(StoredFile.sha256).where(StoredFile.sha256.in_([f.sha256 for f in files]))
+                    )
+                }
+                outcome.recognised_files = [f.original_name for f in files if f.sha256 in known]
+                outcome.duplicate_of = self._identical_item(session, files)
+            if outcome.duplicate_of is not None:
+                outcome.status = "duplicate"
+                outcome.item_id = outcome.duplicate_of
+                return
+            if dry_run:
+                outcome.status = "valid"
+                return
+            if progress:
+                progress(f"storing {outcome.source}")
+            for f in files + packages:
+                self.store.put_original(f.path, f.sha256)
+            item_id, page_ids = self._create_rows(meta, files, packages, options, actor)
+            outcome.item_id = item_id
+            outcome.status = "created"
+            self.enqueue_pages(page_ids)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _expand(self, uploads, staging, outcome):
+        files: list[sources.ScanFile] = []
+        packages: list[sources.ScanFile] = []
+        for n, up in enumerate(uploads):
+            sub = staging / f"{n:04d}"
+            sub.mkdir()
+            try:
+                exp = sources.expand_upload(up.path, staging_dir=sub, limits=self.settings.limits, original_name=up.name)
+            except InputRejected as exc:
+                outcome.problems.append(exc)
+                continue
+            outcome.problems.extend(exp.problems)
+            files.extend(exp.files)
+            package = getattr(exp, "package", None)
+            if package is not None:
+                packages.append(package)
+        return files, packages
+
+    def _identical_item(self, session: Session, files) -> int | None:
+        """An existing item whose pages come from exactly these files, in this order."""
+        wanted = [(f.sha256, p.page_index) for f in files for p in f.pages]
+        first_sha, first_index = wanted[0]
+        candidates = session.scalars(
+            select(Page.item_id).where(
+                Page.source_sha256 == first_sha, Page.source_page_index == first_index, Page.sequence == 1
+            )
+        ).all()
+        for item_id in candidates:
+            pages = session.execute(
+                select(Page.source_sha256, Page.source_page_index).where(Page.item_id == item_id).order_by(Page.sequence)
+            ).all()
+            if [tuple(p) for p in pages] == wanted:
+                return item_id
+        return None
+
+    def _create_rows(self, meta, files, packages, options, actor) -> tuple[int, list[int]]:
+        for attempt in range(3):
+            try:
+                with self.sessions.begin() as session:
+                    for f in files + packages:
+                        if session.get(StoredFile, f.sha256) is None:
+                            session.add(StoredFile(
+                                sha256=f.sha256, size_bytes=f.size_bytes, media_type=f.media_type,
+                                original_name=f.original_name, page_count=len(f.pages),
+                                uploaded_by=actor.id if actor else None,
+                            ))
+                    session.flush()
+                    item = _item_from_metadata(meta)
+                    item.collection = self._collection(session, meta.collection)
+                    item.ocr_options = json.dumps(options, sort_keys=True) if options else None
+                    item.created_by = actor.id if actor else None
+                    item.package_sha256 = packages[0].sha256 if packages else None
+                    seq = 0
+                    for f in files:
+                        for p in f.pages:
+                            seq += 1
+                            item.pages.append(Page(
+                                sequence=seq, label=str(seq), source_sha256=f.sha256,
+                                source_page_index=p.page_index, source_name=_page_name(f, p),
+                                text_hint=p.text_hint, zones=_zones_for(f), status=PageStatus.queued,
+                            ))
+                    session.add(item)
+                    session.flush()
+                    return item.id, [p.id for p in item.pages]
+            except IntegrityError:
+                # two uploads of the same new file at once: the other one stored the row first
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _collection(self, session: Session, name: str | None) -> Collection | None:
+        if not name:
+            return None
+        slug = slugify(name)
+        found = session.scalars(select(Collection).where(Collection.slug == slug)).first()
+        if found is None:
+            found = Collection(slug=slug, name=name)
+            session.add(found)
+        return found
+
+    def enqueue_pages(self, page_ids: Iterable[int]) -> int:
+        """Send one OCR task per page; mark each as sent. Pages whose task could not be
+        sent keep ``queued_at`` empty and are sent again by the sweeper."""
+        sent = []
+        for pid in page_ids:
+            if self.queue.send(OCR_PAGE, pid):
+                sent.append(pid)
+        if sent:
+            with self.sessions.begin() as session:
+                for pid in sent:
+                    page = session.get(Page, pid)
+                    if page is not None and page.status == PageStatus.queued:
+                        page.queued_at = utcnow()
+        return len(sent)
+
+    def _authorise(self, actor: User | None) -> None:
+        # actor None = a trusted local caller (the command line run by the operator)
+        if actor is not None and actor.role not in INGEST_ROLES:
+            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not upload scans")
+
+
+# ---------------------------------------------------------------- helpers
+def _item_from_metadata(meta: md.ItemMetadata) -> Item:
+    date_range = meta.date
+    issue = meta.issue_date
+    return Item(
+        title=meta.title, creator=meta.creator, publisher=meta.publisher, languages=meta.languages,
+        item_type=ItemType(meta.item_type), subject=meta.subject, identifier=meta.identifier,
+        rights=meta.rights, description=meta.description, serial_title=meta.serial_title,
+        issue_number=meta.issue_number,
+        date_text=date_range.text if date_range else None,
+        date_iso=date_range.iso if date_range else None,
+        year_start=date_range.year_start if date_range else None,
+        year_end=date_range.year_end if date_range else None,
+        date_approximate=bool(date_range and date_range.approximate),
+        issue_date_text=issue.text if issue else None,
+        issue_date=_exact_day(issue),
+        status=ItemStatus.processing,
+    )
+
+
+def _exact_day(d) -> date | None:
+    if d is None or not d.iso or len(d.iso) != 10:
+        return None
+    return date.fromisoformat(d.iso)
+
+
+def _page_name(f, p) -> str:
+    if len(f.pages) > 1:
+        return f"{f.original_name}#{p.page_index + 1}"
+    return f.original_name
+
+
+def _zones_for(f) -> str | None:
+    zones = getattr(f, "zones", None)
+    return json.dumps([list(z) for z in zones]) if zones else None
+
+
+def _check_ocr_options(options: dict, source: str) -> dict:
+    unknown = set(options) - OCR_OPTION_KEYS
+    if unknown:
+        raise InputRejected(source, f"unknown OCR option(s) {sorted(unknown)}; allowed: {sorted(OCR_OPTION_KEYS)}")
+    out = {}
+    for key, value in options.items():
+        if key in ("psm", "target_dpi"):
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise InputRejected(source, f"OCR option {key} must be a whole number, not {value!r}") from None
+            if key == "psm" and not 0 <= value <= 13:
+                raise InputRejected(source, f"page segmentation mode {value} is not between 0 and 13")
+            if key == "target_dpi" and not 70 <= value <= 1200:
+                raise InputRejected(source, f"target dpi {value} is not between 70 and 1200")
+        else:
+            value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        out[key] = value
+    return out
+
+
+def _title_from_name(name: str) -> str:
+    stem = Path(name.rstrip("/")).name
+    stem = re.sub(r"\.(zip|pdf|tiff?|jpe?g|png|jp2|j2k)$", "", stem, flags=re.I)
+    return unicodedata.normalize("NFC", stem.replace("_", " ").strip()) or "Untitled"
+
+
+def slugify(text: str) -> str:
+    """ASCII slug of Vietnamese text: 'Văn Miếu – Quốc Tử Giám' → 'van-mieu-quoc-tu-giam'."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:100] or "collection"

@@ -1,0 +1,250 @@
+"""The catalogue: collections, items (Dublin Core), pages, their OCR words,
+stored files and users. SQLAlchemy 2 declarative models; the schema itself is
+created and evolved only by the Alembic migrations in ``library/migrations``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ItemType(str, enum.Enum):
+    book = "book"
+    newspaper = "newspaper"
+    magazine = "magazine"
+    manuscript = "manuscript"
+    other = "other"
+
+
+class Role(str, enum.Enum):
+    librarian = "librarian"
+    archivist = "archivist"
+    curator = "curator"
+    admin = "admin"
+
+
+class PageStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ItemStatus(str, enum.Enum):
+    processing = "processing"  # some pages not done yet
+    done = "done"  # every page read, finishing work done
+    failed = "failed"  # at least one page failed (others may be done)
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, validate_strings=True, length=20)
+
+
+class Collection(Base):
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    items: Mapped[list["Item"]] = relationship(back_populates="collection")
+
+
+class Item(Base):
+    """A book, an issue of a newspaper or magazine, a manuscript: Dublin Core fields."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
+    title: Mapped[str] = mapped_column(String(2000))
+    creator: Mapped[str | None] = mapped_column(String(2000))
+    date_text: Mapped[str | None] = mapped_column(String(200))  # as catalogued: "1858", "1930s", "khoảng 1930"
+    date_iso: Mapped[str | None] = mapped_column(String(10))  # exact dates only
+    year_start: Mapped[int | None] = mapped_column(Integer, index=True)
+    year_end: Mapped[int | None] = mapped_column(Integer)
+    date_approximate: Mapped[bool] = mapped_column(Boolean, default=False)
+    publisher: Mapped[str | None] = mapped_column(String(2000))
+    languages: Mapped[str] = mapped_column(String(100), default="vie")  # tesseract codes, "vie+fra"
+    item_type: Mapped[ItemType] = mapped_column(_enum(ItemType, "item_type"), default=ItemType.book)
+    subject: Mapped[str | None] = mapped_column(String(2000))
+    identifier: Mapped[str | None] = mapped_column(String(500), index=True)
+    rights: Mapped[str | None] = mapped_column(String(2000))
+    description: Mapped[str | None] = mapped_column(Text)
+    serial_title: Mapped[str | None] = mapped_column(String(2000))
+    issue_date_text: Mapped[str | None] = mapped_column(String(200))
+    issue_date: Mapped[date | None] = mapped_column(Date)
+    issue_number: Mapped[str | None] = mapped_column(String(100))
+    ocr_options: Mapped[str | None] = mapped_column(Text)  # JSON of digitize.OcrOptions overrides
+    package_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_files.sha256"))  # the zip as uploaded
+    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus, "item_status"), default=ItemStatus.processing)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    collection: Mapped[Collection | None] = relationship(back_populates="items")
+    pages: Mapped[list["Page"]] = relationship(
+        back_populates="item", order_by="Page.sequence", cascade="all, delete-orphan"
+    )
+
+
+class StoredFile(Base):
+    """An original as uploaded: stored once under its sha256, never altered."""
+
+    __tablename__ = "stored_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    original_name: Mapped[str] = mapped_column(String(1000))  # first name it was uploaded under
+    page_count: Mapped[int] = mapped_column(Integer, default=1)
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Page(Base):
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("item_id", "sequence", name="uq_pages_item_sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)  # 1-based reading order
+    label: Mapped[str | None] = mapped_column(String(100))
+    source_sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))
+    source_page_index: Mapped[int] = mapped_column(Integer, default=0)
+    source_name: Mapped[str] = mapped_column(String(1000))  # name in the upload, e.g. "scans/p2.tif"
+    width: Mapped[int | None] = mapped_column(Integer)  # of the normalised image once read
+    height: Mapped[int | None] = mapped_column(Integer)
+    text_hint: Mapped[str | None] = mapped_column(Text)  # PDF text layer, never trusted
+    zones: Mapped[str | None] = mapped_column(Text)  # JSON list of [x, y, w, h]
+
+    status: Mapped[PageStatus] = mapped_column(_enum(PageStatus, "page_status"), default=PageStatus.queued, index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    text: Mapped[str | None] = mapped_column(Text)
+    mean_confidence: Mapped[float | None] = mapped_column(Float)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    ocr_engine: Mapped[str | None] = mapped_column(String(100))  # "tesseract 5.3.0 vie psm3"
+    ocr_seconds: Mapped[float | None] = mapped_column(Float)
+    index_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # text changed, search index not yet told
+
+    item: Mapped[Item] = relationship(back_populates="pages")
+    words: Mapped[list["Word"]] = relationship(order_by="Word.sequence", cascade="all, delete-orphan", passive_deletes=True)
+    regions: Mapped[list["TextRegion"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+    derivatives: Mapped[list["Derivative"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Word(Base):
+    """One OCR word: its text, character offsets into Page.text, box and confidence."""
+
+    __tablename__ = "words"
+    __table_args__ = (
+        UniqueConstraint("page_id", "sequence", name="uq_words_page_sequence"),
+        Index("ix_words_page_chars", "page_id", "char_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(1000))
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    x: Mapped[int] = mapped_column(Integer)
+    y: Mapped[int] = mapped_column(Integer)
+    w: Mapped[int] = mapped_column(Integer)
+    h: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    block: Mapped[int] = mapped_column(Integer)
+    paragraph: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)
+
+
+class TextRegion(Base):
+    """A block or a line of a page, with its box and character span."""
+
+    __tablename__ = "text_regions"
+    __table_args__ = (Index("ix_text_regions_page_kind", "page_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # "block" | "line"
+    block: Mapped[int] = mapped_column(Integer)
+    paragraph: Mapped[int | None] = mapped_column(Integer)
+    line: Mapped[int | None] = mapped_column(Integer)
+    x: Mapped[int] = mapped_column(Integer)
+    y: Mapped[int] = mapped_column(Integer)
+    w: Mapped[int] = mapped_column(Integer)
+    h: Mapped[int] = mapped_column(Integer)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+
+
+class Derivative(Base):
+    """A file made from an original (normalised image, thumbnail, hOCR, ALTO, text), checksummed."""
+
+    __tablename__ = "derivatives"
+    __table_args__ = (UniqueConstraint("page_id", "kind", name="uq_derivatives_page_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    relpath: Mapped[str] = mapped_column(String(500))  # relative to the store root
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,341 @@
+"""Reading pages: the use cases behind the OCR and finishing tasks, the
+sweeper, retries and status.
+
+A page moves queued → running → done | failed. Running pages hold a lease
+(a random token) and send a heartbeat; a page whose heartbeat stops (its
+worker died) is requeued by the sweeper. Results are written to the store
+under deterministic paths and to the catalogue in one transaction that
+replaces any earlier result, so a retried or duplicated task leaves exactly
+one correct result.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout
+from library.models import (
+    Derivative,
+    Item,
+    ItemStatus,
+    Page,
+    PageStatus,
+    TextRegion,
+    Word,
+    utcnow,
+)
+from library.queue import FINISH_ITEM, OCR_PAGE, TaskQueue
+from library.settings import Settings
+from library.store import FileStore
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(str, enum.Enum):
+    done = "done"
+    already_done = "already_done"
+    busy = "busy"  # another worker holds a live lease on the page
+    failed = "failed"
+    missing = "missing"
+
+
+@dataclass(frozen=True)
+class Claim:
+    page_id: int
+    token: str
+    attempt: int
+
+
+class PageReader:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue):
+        self.settings = settings
+        self.sessions = sessions
+        self.store = store
+        self.queue = queue
+
+    # -------------------------------------------------------------- the task
+    def read(self, page_id: int, *, progress: Callable[[str], None] | None = None) -> Outcome:
+        """Read one page end to end. Raises transient errors (the caller retries);
+        records permanent ones on the page and returns ``Outcome.failed``."""
+        claim = self.claim(page_id)
+        if isinstance(claim, Outcome):
+            return claim
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(claim, stop), daemon=True)
+        beat.start()
+        work_dir = self.settings.work_dir / "ocr" / f"page-{page_id}-{claim.token[:8]}"
+        try:
+            reading = self._run_ocr(page_id, work_dir, progress)
+            self._store_result(claim, reading)
+        except HeritageError as exc:
+            if exc.transient:
+                self.release(claim, f"will retry: {exc}")
+                raise
+            self.fail(claim, str(exc))
+            return Outcome.failed
+        finally:
+            stop.set()
+            beat.join(timeout=5)
+            _rmtree(work_dir)
+        self._maybe_finish_item(page_id)
+        return Outcome.done
+
+    def claim(self, page_id: int) -> Claim | Outcome:
+        now = utcnow()
+        stale = now - timedelta(seconds=max(2 * self.settings.heartbeat_s, 5))
+        with self.sessions.begin() as s:
+            page = s.get(Page, page_id, with_for_update=True)
+            if page is None:
+                return Outcome.missing
+            if page.status == PageStatus.done:
+                return Outcome.already_done
+            if page.status == PageStatus.running and page.heartbeat_at and _aware(page.heartbeat_at) > stale:
+                return Outcome.busy
+            token = uuid.uuid4().hex
+            # conditional update: only one claimant can win even without row locks (SQLite)
+            res = s.execute(
+                update(Page)
+                .where(Page.id == page_id, Page.lease_token.is_(page.lease_token) if page.lease_token is None
+                       else Page.lease_token == page.lease_token)
+                .values(status=PageStatus.running, lease_token=token, attempts=Page.attempts + 1,
+                        started_at=now, heartbeat_at=now, status_reason=None)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:
+                return Outcome.busy
+            return Claim(page_id, token, page.attempts + 1)
+
+    def release(self, claim: Claim, reason: str) -> None:
+        """Give a page back to the queue (a transient failure; the task will retry)."""
+        with self.sessions.begin() as s:
+            s.execute(
+                update(Page).where(Page.id == claim.page_id, Page.lease_token == claim.token)
+                .values(status=PageStatus.queued, lease_token=None, status_reason=reason, queued_at=utcnow())
+            )
+
+    def fail(self, claim: Claim | int, reason: str) -> None:
+        page_id = claim.page_id if isinstance(claim, Claim) else claim
+        with self.sessions.begin() as s:
+            stmt = update(Page).where(Page.id == page_id, Page.status != PageStatus.done)
+            if isinstance(claim, Claim):
+                stmt = stmt.where(Page.lease_token == claim.token)
+            s.execute(stmt.values(status=PageStatus.failed, lease_token=None, status_reason=reason[:4000],
+                                  finished_at=utcnow()))
+        self._maybe_finish_item(page_id)
+
+    def _heartbeat(self, claim: Claim, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.heartbeat_s):
+            try:
+                with self.sessions.begin() as s:
+                    s.execute(update(Page).where(Page.id == claim.page_id, Page.lease_token == claim.token)
+                              .values(heartbeat_at=utcnow()))
+            except Exception as exc:  # a missed beat is not fatal; the next one may get through
+                log.warning("heartbeat for page %s failed: %s", claim.page_id, exc)
+
+    # ------------------------------------------------------------ the stages
+    def _run_ocr(self, page_id: int, work_dir: Path, progress):
+        import digitize  # the engine is imported only where pages are read
+        from digitize import errors as derr
+
+        with self.sessions() as s:
+            page = s.get(Page, page_id)
+            item = page.item
+            options = json.loads(item.ocr_options) if item.ocr_options else {}
+            zones = tuple(digitize.Zone(*z) for z in json.loads(page.zones)) if page.zones else ()
+            source = self.store.original_path(page.source_sha256)
+            page_index = page.source_page_index
+            languages = item.languages or self.settings.default_languages
+        if not source.is_file():
+            raise OcrFailed(f"the original file of page {page_id} is missing from the store; run 'heritage fixity'")
+        opts = digitize.OcrOptions(languages=languages, zones=zones, timeout_s=self.settings.ocr_timeout_s, **options)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        try:
+            reading = digitize.read_page(
+                source, options=opts, work_dir=work_dir, page_index=page_index,
+                pdf_dpi=self.settings.limits.pdf_dpi, max_pixels=self.settings.limits.max_image_pixels,
+                progress=progress,
+            )
+        except derr.OcrTimeout as exc:
+            raise OcrTimeout(f"tesseract took longer than {self.settings.ocr_timeout_s:.0f} s: {exc}") from exc
+        except derr.DigitizeError as exc:
+            raise OcrFailed(str(exc)) from exc
+        reading.ocr_seconds = time.monotonic() - started
+        reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.psm}"
+        reading.thumbnail = digitize.make_thumbnail(reading.normalised_image_path)
+        return reading
+
+    def _store_result(self, claim: Claim, reading) -> None:
+        with self.sessions() as s:
+            page = s.get(Page, claim.page_id)
+            item_id, seq = page.item_id, page.sequence
+        written = []
+        rel = lambda kind: self.store.page_derivative_relpath(item_id, seq, kind)  # noqa: E731
+        written.append(("normalised", self.store.write_file(rel("normalised"), reading.normalised_image_path)))
+        thumb_tmp = reading.normalised_image_path.with_name("thumbnail.jpg")
+        reading.thumbnail.save(thumb_tmp, "JPEG", quality=85)
+        written.append(("thumbnail", self.store.write_file(rel("thumbnail"), thumb_tmp)))
+        for kind, text in (("hocr", reading.hocr), ("alto", reading.alto), ("tsv", reading.tsv), ("text", reading.text)):
+            written.append((kind, self.store.write_bytes(rel(kind), text.encode("utf-8"))))
+
+        threshold = self.settings.review_confidence
+        with self.sessions.begin() as s:
+            page = s.get(Page, claim.page_id, with_for_update=True)
+            if page.lease_token != claim.token and page.status == PageStatus.done:
+                return  # someone else finished it meanwhile: their identical result stands
+            s.execute(delete(Word).where(Word.page_id == page.id))
+            s.execute(delete(TextRegion).where(TextRegion.page_id == page.id))
+            s.execute(delete(Derivative).where(Derivative.page_id == page.id))
+            s.add_all(
+                Word(page_id=page.id, sequence=i, text=w.text, char_start=w.char_start, char_end=w.char_end,
+                     x=w.x, y=w.y, w=w.w, h=w.h, confidence=w.confidence, block=w.block,
+                     paragraph=w.paragraph, line=w.line)
+                for i, w in enumerate(reading.words)
+            )
+            s.add_all(
+                TextRegion(page_id=page.id, kind="block", block=b.block, x=b.x, y=b.y, w=b.w, h=b.h,
+                           char_start=b.char_start, char_end=b.char_end)
+                for b in reading.blocks
+            )
+            s.add_all(
+                TextRegion(page_id=page.id, kind="line", block=ln.block, paragraph=ln.paragraph, line=ln.line,
+                           x=ln.x, y=ln.y, w=ln.w, h=ln.h, char_start=ln.char_start, char_end=ln.char_end)
+                for ln in reading.lines
+            )
+            s.add_all(
+                Derivative(page_id=page.id, kind=kind, relpath=w.relpath, sha256=w.sha256, size_bytes=w.size_bytes)
+                for kind, w in written
+            )
+            page.text = reading.text
+            page.width, page.height = reading.width, reading.height
+            page.mean_confidence = reading.mean_confidence
+            page.needs_review = reading.mean_confidence is None or reading.mean_confidence < threshold
+            page.ocr_engine = reading.engine_label
+            page.ocr_seconds = reading.ocr_seconds
+            page.status = PageStatus.done
+            page.status_reason = None
+            page.lease_token = None
+            page.finished_at = utcnow()
+            page.index_pending = True
+
+    # ------------------------------------------------------------ the item
+    def _maybe_finish_item(self, page_id: int) -> None:
+        with self.sessions() as s:
+            item_id = s.scalar(select(Page.item_id).where(Page.id == page_id))
+            if item_id is None:
+                return
+            open_pages = s.scalar(select(func.count()).select_from(Page).where(
+                Page.item_id == item_id, Page.status.in_([PageStatus.queued, PageStatus.running])))
+        if open_pages == 0:
+            self.queue.send(FINISH_ITEM, item_id)
+
+    def finish_item(self, item_id: int) -> ItemStatus | None:
+        """Once every page is done or failed: write the item's full text and set its status."""
+        with self.sessions() as s:
+            item = s.get(Item, item_id)
+            if item is None:
+                return None
+            pages = list(item.pages)
+            if any(p.status in (PageStatus.queued, PageStatus.running) for p in pages):
+                return item.status
+            failed = [p for p in pages if p.status == PageStatus.failed]
+            texts = [(p.sequence, p.text or "") for p in pages if p.status == PageStatus.done]
+        if texts:
+            body = "\n\n".join(f"--- {seq} ---\n{text}" for seq, text in texts) + "\n"
+            self.store.write_bytes(self.store.item_derivative_relpath(item_id, "text.txt"), body.encode("utf-8"))
+        with self.sessions.begin() as s:
+            item = s.get(Item, item_id)
+            if failed:
+                item.status = ItemStatus.failed
+                item.status_reason = f"{len(failed)} of {len(pages)} pages failed: " + "; ".join(
+                    f"page {p.sequence}: {p.status_reason}" for p in failed[:5])
+            else:
+                item.status = ItemStatus.done
+                item.status_reason = None
+            item.finished_at = utcnow()
+            return item.status
+
+    # ------------------------------------------------------ sweeper, retry
+    def sweep(self) -> dict[str, int]:
+        """Requeue pages whose worker stopped sending heartbeats, and send tasks that
+        never reached the broker. Safe to run at any time, from any process."""
+        now = utcnow()
+        stuck_before = now - timedelta(seconds=self.settings.stuck_after_s)
+        with self.sessions.begin() as s:
+            stuck = s.scalars(select(Page.id).where(
+                Page.status == PageStatus.running, Page.heartbeat_at < stuck_before)).all()
+            if stuck:
+                s.execute(update(Page).where(Page.id.in_(stuck), Page.status == PageStatus.running,
+                                             Page.heartbeat_at < stuck_before)
+                          .values(status=PageStatus.queued, lease_token=None, queued_at=None,
+                                  status_reason="requeued: its worker stopped responding"))
+            unsent = s.scalars(select(Page.id).where(Page.status == PageStatus.queued, Page.queued_at.is_(None))).all()
+        sent = 0
+        for pid in unsent:
+            if self.queue.send(OCR_PAGE, pid):
+                sent += 1
+                with self.sessions.begin() as s:
+                    s.execute(update(Page).where(Page.id == pid, Page.status == PageStatus.queued)
+                              .values(queued_at=utcnow()))
+        # items whose last page ended while the finishing task could not be sent
+        with self.sessions() as s:
+            open_items = s.scalars(select(Item.id).where(Item.status == ItemStatus.processing)).all()
+            unfinished = [
+                i for i in open_items
+                if not s.scalar(select(func.count()).select_from(Page).where(
+                    Page.item_id == i, Page.status.in_([PageStatus.queued, PageStatus.running])))
+            ]
+        for item_id in unfinished:
+            self.finish_item(item_id)
+        return {"requeued": len(stuck), "sent": sent, "finished_items": len(unfinished)}
+
+    def retry(self, *, item_id: int | None = None, page_ids: list[int] | None = None) -> list[int]:
+        """Put failed pages (of one item, or the given pages, or all) back in the queue."""
+        with self.sessions.begin() as s:
+            q = select(Page.id).where(Page.status == PageStatus.failed)
+            if item_id is not None:
+                if s.get(Item, item_id) is None:
+                    raise NotFound(f"no item {item_id}")
+                q = q.where(Page.item_id == item_id)
+            if page_ids:
+                q = q.where(Page.id.in_(page_ids))
+            ids = s.scalars(q).all()
+            if ids:
+                s.execute(update(Page).where(Page.id.in_(ids)).values(
+                    status=PageStatus.queued, status_reason="retry requested", queued_at=None, lease_token=None))
+                item_ids = s.scalars(select(Page.item_id).where(Page.id.in_(ids)).distinct()).all()
+                s.execute(update(Item).where(Item.id.in_(item_ids)).values(
+                    status=ItemStatus.processing, status_reason=None))
+        sent = []
+        for pid in ids:
+            if self.queue.send(OCR_PAGE, pid):
+                sent.append(pid)
+        if sent:
+            with self.sessions.begin() as s:
+                s.execute(update(Page).where(Page.id.in_(sent), Page.status == PageStatus.queued)
+                          .values(queued_at=utcnow()))
+        return list(ids)
+
+
+def _aware(dt):
+    from datetime import timezone
+
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)

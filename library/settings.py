@@ -1,0 +1,115 @@
+"""Settings: one data folder for all state, every value overridable by
+``HERITAGE_``-prefixed environment variables.
+
+Only the edges (CLI, web factory, Celery factory) call :func:`Settings.from_env`;
+everything inside receives the values it needs explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_PREFIX = "HERITAGE_"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits on uploaded input. Each one is a setting (``HERITAGE_MAX_…``)."""
+
+    max_file_bytes: int = 512 * 1024 * 1024  # one uploaded file
+    max_image_pixels: int = 120_000_000  # one page image (≈ A1 at 300 dpi)
+    max_pages_per_file: int = 2_000  # multi-page TIFF or PDF
+    max_zip_entries: int = 5_000
+    max_zip_total_bytes: int = 4 * 1024 * 1024 * 1024  # expanded size of one zip
+    max_zip_ratio: int = 200  # expanded/compressed size of one zip entry
+    max_metadata_chars: int = 2_000  # one metadata value
+    max_sheet_rows: int = 10_000
+    pdf_dpi: int = 300  # rasterisation of PDF pages
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str = ""  # empty: SQLite file in data_dir
+    broker_url: str = ""  # empty: kombu filesystem transport in data_dir
+    default_languages: str = "vie"
+    review_confidence: float = 70.0  # pages with a lower mean word confidence are flagged
+    ocr_timeout_s: float = 600.0
+    task_time_limit_s: float = 900.0
+    stuck_after_s: float = 300.0  # a running page without a heartbeat for this long is requeued
+    heartbeat_s: float = 10.0
+    worker_concurrency: int = 2
+    broker_polling_interval_s: float = 0.05
+    limits: Limits = field(default_factory=Limits)
+
+    # ------------------------------------------------------------------ paths
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @property
+    def queue_dir(self) -> Path:
+        return self.data_dir / "queue"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def catalogue_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'catalogue.sqlite3'}"
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return not self.broker_url or self.broker_url.startswith("filesystem://")
+
+    # ------------------------------------------------------------- building
+    @classmethod
+    def from_env(cls, environ: os._Environ | dict | None = None, **overrides) -> "Settings":
+        """Read ``HERITAGE_*`` variables; ``overrides`` win over the environment."""
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        limit_values: dict = {}
+        for f in dataclasses.fields(cls):
+            if f.name == "limits":
+                continue
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f.type, raw, f.name)
+        for f in dataclasses.fields(Limits):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                limit_values[f.name] = _coerce(f.type, raw, f.name)
+        if "data_dir" not in values:
+            values["data_dir"] = Path.cwd() / "data"
+        values.update({k: v for k, v in overrides.items() if k != "limits"})
+        limits = overrides.get("limits") or Limits(**limit_values)
+        values["data_dir"] = Path(values["data_dir"]).expanduser().resolve()
+        return cls(limits=limits, **values)
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.store_dir, self.work_dir, self.queue_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def _coerce(type_name, raw: str, name: str):
+    t = type_name if isinstance(type_name, str) else getattr(type_name, "__name__", str(type_name))
+    try:
+        if t == "int":
+            return int(raw)
+        if t == "float":
+            return float(raw)
+        if t == "Path":
+            return Path(raw)
+        return raw
+    except ValueError as exc:
+        raise ValueError(f"setting {ENV_PREFIX}{name.upper()}={raw!r} is not a valid {t}") from exc

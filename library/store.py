@@ -1,0 +1,168 @@
+"""The file store: originals under their sha256, derivatives under
+deterministic paths, every write atomic (temporary file in the same folder,
+fsync, then rename).
+
+Layout under ``root``::
+
+    originals/ab/cd/abcd…ef            the bytes as uploaded, read-only
+    derivatives/items/<item>/pages/<seq>/<kind>.<ext>
+    derivatives/items/<item>/<kind>.<ext>
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1024 * 1024
+
+DERIVATIVE_NAMES = {
+    "normalised": "normalised.png",
+    "thumbnail": "thumbnail.jpg",
+    "hocr": "page.hocr",
+    "alto": "page.alto.xml",
+    "tsv": "page.tsv",
+    "text": "page.txt",
+}
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Written:
+    relpath: str
+    sha256: str
+    size_bytes: int
+
+
+class FileStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    # --------------------------------------------------------------- originals
+    def original_relpath(self, sha256: str) -> str:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a sha256 digest: {sha256!r}")
+        return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+    def original_path(self, sha256: str) -> Path:
+        return self.root / self.original_relpath(sha256)
+
+    def has_original(self, sha256: str) -> bool:
+        return self.original_path(sha256).is_file()
+
+    def put_original(self, source: Path, sha256: str) -> bool:
+        """Copy ``source`` into the store under ``sha256``; False if it was already there.
+
+        The copy is checked against the digest before it is renamed into place,
+        so a file changed during upload is never stored under a wrong name.
+        """
+        dest = self.original_path(sha256)
+        if dest.is_file():
+            return False
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        h = hashlib.sha256()
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if h.hexdigest() != sha256:
+                raise ValueError(f"{source.name} changed while it was being stored (checksum differs)")
+            os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            os.replace(tmp, dest)
+        except BaseException:
+            _unlink_quietly(Path(tmp))
+            raise
+        _fsync_dir(dest.parent)
+        return True
+
+    # ------------------------------------------------------------- derivatives
+    def page_derivative_relpath(self, item_id: int, sequence: int, kind: str) -> str:
+        return f"derivatives/items/{int(item_id)}/pages/{int(sequence):05d}/{DERIVATIVE_NAMES[kind]}"
+
+    def item_derivative_relpath(self, item_id: int, filename: str) -> str:
+        if "/" in filename or filename.startswith("."):
+            raise ValueError(f"bad derivative name {filename!r}")
+        return f"derivatives/items/{int(item_id)}/{filename}"
+
+    def write_bytes(self, relpath: str, data: bytes) -> Written:
+        dest = self.resolve(relpath)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            _unlink_quietly(Path(tmp))
+            raise
+        return Written(relpath, hashlib.sha256(data).hexdigest(), len(data))
+
+    def write_file(self, relpath: str, source: Path) -> Written:
+        """Atomically copy ``source`` to ``relpath``."""
+        dest = self.resolve(relpath)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        h = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            _unlink_quietly(Path(tmp))
+            raise
+        return Written(relpath, h.hexdigest(), size)
+
+    def resolve(self, relpath: str) -> Path:
+        """The absolute path of ``relpath``, refusing anything that leaves the store."""
+        root = self.root.resolve()
+        path = (root / relpath).resolve()
+        if root != path and root not in path.parents:
+            raise ValueError(f"path {relpath!r} leaves the file store")
+        return path
+
+    def remove_tree(self, relpath: str) -> None:
+        path = self.resolve(relpath)
+        if path.exists() and not path.name.startswith("originals"):
+            shutil.rmtree(path)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

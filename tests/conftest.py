@@ -1,0 +1,239 @@
+"""Fixtures on the production seams: real SQLite files and a real PostgreSQL
+server, real Redis, real Celery workers as child processes, real tesseract,
+and the real sample data in ``../shared/data`` (see its README for provenance).
+
+PostgreSQL and Redis are started once per test session on free loopback ports
+from the Debian packages that ``scripts/setup.sh`` installs; tests that need
+them are skipped (with the reason) only when the programs are not installed,
+which never happens in CI.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from library.settings import Limits, Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+# ---------------------------------------------------------------- helpers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout_s} s")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data is not beside the project (CI always has it)")
+    return SHARED_DATA
+
+
+# ---------------------------------------------------------------- PostgreSQL
+def _pg_bin(name: str) -> str | None:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else shutil.which(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A throw-away PostgreSQL cluster; yields an admin URL without a database name."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL is not installed (scripts/setup.sh installs it)")
+    base = Path(f"/tmp/heritage-pg-{uuid.uuid4().hex[:8]}")
+    base.mkdir(mode=0o755)
+    datadir, sockdir = base / "data", base / "sock"
+    sockdir.mkdir()
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        shutil.chown(base, "postgres")
+        shutil.chown(sockdir, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    subprocess.run(run_as + [initdb, "-D", str(datadir), "-U", "heritage", "--auth=trust", "-E", "UTF8",
+                             "--locale=C.UTF-8"], check=True, capture_output=True)
+    opts = f"-p {port} -k {sockdir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run(run_as + [pg_ctl, "-D", str(datadir), "-o", opts, "-l", str(base / "log"), "-w", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://heritage@127.0.0.1:{port}"
+    finally:
+        subprocess.run(run_as + [pg_ctl, "-D", str(datadir), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _new_pg_database(admin_url: str) -> str:
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{admin_url}/{name}"
+
+
+# -------------------------------------------------------------------- Redis
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    exe = shutil.which("redis-server")
+    if not exe:
+        pytest.skip("redis-server is not installed (scripts/setup.sh installs it)")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+# ------------------------------------------------------------ the platform
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Each catalogue test runs on a SQLite file and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalogue.sqlite3'}"
+    return _new_pg_database(request.getfixturevalue("postgres_server"))
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    defaults = dict(heartbeat_s=1.0, stuck_after_s=5.0, ocr_timeout_s=120.0, task_time_limit_s=300.0,
+                    broker_polling_interval_s=0.05)
+    defaults.update(overrides)
+    return Settings.from_env({}, data_dir=data_dir, **defaults)
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return make_settings(tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def platform(settings):
+    from library.container import build_platform
+
+    p = build_platform(settings)
+    yield p
+    p.close()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment a child process (worker, web, CLI) needs to see the same platform."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HERITAGE_")}
+    env.update(
+        HERITAGE_DATA_DIR=str(settings.data_dir),
+        HERITAGE_DATABASE_URL=settings.database_url,
+        HERITAGE_BROKER_URL=settings.broker_url,
+        HERITAGE_HEARTBEAT_S=str(settings.heartbeat_s),
+        HERITAGE_STUCK_AFTER_S=str(settings.stuck_after_s),
+        HERITAGE_OCR_TIMEOUT_S=str(settings.ocr_timeout_s),
+        HERITAGE_TASK_TIME_LIMIT_S=str(settings.task_time_limit_s),
+        HERITAGE_BROKER_POLLING_INTERVAL_S=str(settings.broker_polling_interval_s),
+        HERITAGE_WORKER_CONCURRENCY=str(settings.worker_concurrency),
+        OMP_THREAD_LIMIT="1",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+class WorkerProcess:
+    """A real Celery worker (``python -m workers``) as a child process."""
+
+    def __init__(self, settings: Settings, log_path: Path):
+        self.settings = settings
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "workers"], env=settings_env(self.settings),
+                                     stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log()}")
+            if b"ready." in self.log_path.read_bytes():
+                return self
+            time.sleep(0.2)
+        raise TimeoutError(f"worker not ready after 60 s:\n{self.log()}")
+
+    def children(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return [int(x) for x in out.split()]
+
+    def kill_hard(self) -> None:
+        """SIGKILL the worker and its pool processes, as a crash or an OOM kill would."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill_hard()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    started: list[WorkerProcess] = []
+
+    def start(settings: Settings, name: str = "worker") -> WorkerProcess:
+        w = WorkerProcess(settings, tmp_path / f"{name}-{len(started)}.log").start()
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def wait_until(predicate, timeout_s: float = 120.0, interval_s: float = 0.25, what: str = "condition"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise TimeoutError(f"{what} not reached after {timeout_s} s")
+
+
+@pytest.fixture
+def small_limits() -> Limits:
+    return Limits(max_file_bytes=5_000_000, max_image_pixels=40_000_000, max_pages_per_file=20,
+                  max_zip_entries=50, max_zip_total_bytes=50_000_000, max_zip_ratio=200)

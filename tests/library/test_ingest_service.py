@@ -1,0 +1,167 @@
+"""The ingest use case on the real catalogue (SQLite and PostgreSQL) and the
+real file store: what is stored, what is recognised, what is refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from library.errors import PermissionDenied
+from library.ingest import Upload
+from library.models import Collection, Item, ItemType, Page, StoredFile
+
+
+def page_image(path: Path, text_seed: int = 0, size=(800, 400)) -> Path:
+    img = Image.new("L", size, 255)
+    for x in range(50 + text_seed, 700, 37):
+        img.paste(0, (x, 100, x + 20, 130))
+    img.save(path, dpi=(300, 300))
+    return path
+
+
+def count(platform, model) -> int:
+    with platform.sessions() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def store_files(platform) -> list[Path]:
+    root = platform.store.root / "originals"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_folder_of_pages_becomes_one_item_in_natural_order(platform, tmp_path):
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for n in (10, 2, 1):
+        page_image(folder / f"p{n}.png", n)
+    report = platform.ingest.ingest_item(
+        [Upload(folder, "scans")],
+        {"title": "Hà Nội  xưa", "creator": "Nguyễn Văn A", "date": "1930s", "type": "báo",
+         "language": "vi", "collection": "Báo chí Hà Nội"},
+    )
+    assert report.ok, report.as_dict()
+    item_id = report.items[0].item_id
+    with platform.sessions() as s:
+        item = s.get(Item, item_id)
+        assert item.item_type == ItemType.newspaper
+        assert (item.year_start, item.year_end, item.languages) == (1930, 1939, "vie")
+        assert item.collection.slug == "bao-chi-ha-noi"
+        names = s.scalars(select(Page.source_name).where(Page.item_id == item_id).order_by(Page.sequence)).all()
+    assert names == ["scans/p1.png", "scans/p2.png", "scans/p10.png"]
+    assert len(store_files(platform)) == 3
+
+
+def test_identical_upload_is_recognised_and_nothing_is_stored_twice(platform, tmp_path):
+    img = page_image(tmp_path / "a.png")
+    first = platform.ingest.ingest_item([Upload(img, "a.png")], {"title": "A"})
+    again = platform.ingest.ingest_item([Upload(img, "copy-of-a.png")], {"title": "A again"})
+    assert first.items[0].status == "created"
+    assert again.items[0].status == "duplicate" and again.items[0].duplicate_of == first.items[0].item_id
+    assert count(platform, Item) == 1 and count(platform, StoredFile) == 1
+    # the same file inside a new item: the item is new, the original is recognised and stored once
+    other = page_image(tmp_path / "b.png", 5)
+    mixed = platform.ingest.ingest_item([Upload(img, "a.png"), Upload(other, "b.png")], {"title": "A and B"})
+    assert mixed.items[0].status == "created" and mixed.items[0].recognised_files == ["a.png"]
+    assert count(platform, StoredFile) == 2 and len(store_files(platform)) == 2
+
+
+def test_dry_run_reports_everything_and_stores_nothing(platform, tmp_path):
+    good = page_image(tmp_path / "good.png")
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"<html><script>alert(1)</script></html>")
+    ok = platform.ingest.ingest_item([Upload(good, "good.png")], {"title": "Good"}, dry_run=True)
+    assert ok.ok and ok.items[0].status == "valid" and ok.items[0].pages == 1
+    rejected = platform.ingest.ingest_item([Upload(bad, "bad.jpg")], {"title": "=HYPERLINK(1)"}, dry_run=True)
+    problems = " | ".join(str(p) for p in rejected.all_problems)
+    assert "bad.jpg" in problems and "title" in problems
+    assert count(platform, Item) == 0 and count(platform, StoredFile) == 0 and store_files(platform) == []
+
+
+def test_pdf_pages_keep_their_text_layer_as_a_hint(platform, tmp_path):
+    pdf = pdfium.PdfDocument.new()
+    for _ in range(2):
+        pdf.new_page(300, 400)
+    path = tmp_path / "doc.pdf"
+    pdf.save(str(path))
+    report = platform.ingest.ingest_item([Upload(path, "doc.pdf")], {"title": "PDF"})
+    assert report.ok, report.as_dict()
+    with platform.sessions() as s:
+        pages = s.scalars(select(Page).order_by(Page.sequence)).all()
+        assert [(p.source_page_index, p.source_name) for p in pages] == [(0, "doc.pdf#1"), (1, "doc.pdf#2")]
+        assert s.get(StoredFile, pages[0].source_sha256).media_type == "application/pdf"
+
+
+def test_zip_is_kept_as_uploaded_and_hostile_entries_harm_nothing(platform, tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("trang/p2.png", page_image(tmp_path / "x2.png", 2).read_bytes())
+        z.writestr("trang/p1.png", page_image(tmp_path / "x1.png", 1).read_bytes())
+    good = tmp_path / "good.zip"
+    good.write_bytes(buf.getvalue())
+    report = platform.ingest.ingest_item([Upload(good, "good.zip")], {"title": "Zip"})
+    assert report.ok, report.as_dict()
+    with platform.sessions() as s:
+        item = s.get(Item, report.items[0].item_id)
+        assert [p.source_name for p in item.pages] == ["trang/p1.png", "trang/p2.png"]
+        package = s.get(StoredFile, item.package_sha256)
+        assert package is not None and platform.store.original_path(package.sha256).read_bytes() == good.read_bytes()
+
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../../escaped.png", page_image(tmp_path / "e.png").read_bytes())
+        z.writestr("/abs.png", page_image(tmp_path / "f.png", 3).read_bytes())
+    before = count(platform, Item)
+    bad = platform.ingest.ingest_item([Upload(evil, "evil.zip")], {"title": "Evil"})
+    assert not bad.ok and bad.items[0].status == "rejected"
+    text = " | ".join(map(str, bad.all_problems))
+    assert "escaped.png" in text and "abs.png" in text
+    assert count(platform, Item) == before
+    assert not list(tmp_path.parent.rglob("escaped.png")) and not Path("/abs.png").exists()
+
+
+def test_metadata_sheet_batch_goes_on_past_a_bad_row(platform, tmp_path):
+    page_image(tmp_path / "one.png", 1)
+    page_image(tmp_path / "two.png", 2)
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        "tệp,nhan đề,tác giả,năm,loại\n"
+        "one.png,Sách một,Phan Bội Châu,1925,sách\n"
+        "broken.png,Sách hỏng,,1926,sách\n"
+        "two.png,@SUM(A1),,1927,sách\n"
+        "two.png,Sách hai,,khoảng 1930,sách\n",
+        encoding="utf-8",
+    )
+    report = platform.ingest.ingest_sheet(sheet)
+    statuses = [(o.source, o.status) for o in report.items]
+    assert statuses == [("sheet.csv row 2", "created"), ("sheet.csv row 3", "rejected"),
+                        ("sheet.csv row 5", "created")]
+    problems = " | ".join(map(str, report.all_problems))
+    assert "broken.png" in problems and "row 4" in problems
+    with platform.sessions() as s:
+        titles = sorted(s.scalars(select(Item.title)))
+    assert titles == ["Sách hai", "Sách một"]
+
+
+def test_only_librarians_and_admins_may_upload(platform, tmp_path):
+    archivist = platform.users.create("an.archivist", "correct horse battery", "archivist")
+    with pytest.raises(PermissionDenied, match="may not upload"):
+        platform.ingest.ingest_item([Upload(page_image(tmp_path / "a.png"), "a.png")], {"title": "x"}, actor=archivist)
+    assert count(platform, Item) == 0
+    librarian = platform.users.create("a.librarian", "correct horse battery", "librarian")
+    report = platform.ingest.ingest_item([Upload(tmp_path / "a.png", "a.png")], {"title": "x"}, actor=librarian)
+    assert report.items[0].status == "created"
+
+
+def test_collections_are_shared_by_name(platform, tmp_path):
+    for n in range(2):
+        platform.ingest.ingest_item([Upload(page_image(tmp_path / f"{n}.png", n), f"{n}.png")],
+                                    {"title": f"T{n}", "collection": "Văn Miếu – Quốc Tử Giám"})
+    assert count(platform, Collection) == 1
+    assert platform.catalogue.collections()[0].slug == "van-mieu-quoc-tu-giam"

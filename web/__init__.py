@@ -1,0 +1,27 @@
+"""The Flask portal and APIs: ``create_app(test_config=None)`` builds the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from library.settings import Settings
+
+
+def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
+    from library.container import build_platform
+    from web import api, errors, pages
+
+    app = Flask(__name__)
+    settings = settings or Settings.from_env()
+    app.config.from_mapping(
+        HERITAGE_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.limits.max_file_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["heritage"] = build_platform(settings)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    errors.init_app(app)
+    return app

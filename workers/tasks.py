@@ -1,0 +1,67 @@
+"""Tasks: parse ids, call one use case, translate errors into retry or status.
+
+Retries happen only for transient errors (a tesseract timeout, a database or
+broker hiccup), with exponential backoff; a permanent error is recorded on the
+page by the use case and the task ends normally.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import OperationalError
+
+from library.errors import HeritageError
+from library.ocr_jobs import Outcome
+from library.queue import FINISH_ITEM, OCR_PAGE, SWEEP
+from workers.app import platform
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+
+def backoff_s(retries: int) -> float:
+    return min(5 * 2**retries, 300)
+
+
+@shared_task(name=OCR_PAGE, bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def ocr_page(self, page_id: int) -> str:
+    page_id = int(page_id)
+    reader = platform().reader
+    try:
+        outcome = reader.read(page_id)
+    except SoftTimeLimitExceeded:
+        reader.fail(page_id, "reading this page took longer than the task time limit")
+        return Outcome.failed.value
+    except (HeritageError, OperationalError) as exc:
+        transient = isinstance(exc, OperationalError) or exc.transient
+        if not transient:
+            reader.fail(page_id, str(exc))
+            return Outcome.failed.value
+        if self.request.retries >= MAX_RETRIES:
+            reader.fail(page_id, f"gave up after {MAX_RETRIES + 1} attempts: {exc}")
+            return Outcome.failed.value
+        log.warning("page %s: %s; retrying", page_id, exc)
+        raise self.retry(exc=exc, countdown=backoff_s(self.request.retries))
+    if outcome is Outcome.busy:
+        # another worker holds a live lease; look again later (the sweeper also watches it)
+        if self.request.retries < MAX_RETRIES:
+            raise self.retry(countdown=platform().settings.heartbeat_s * 2)
+    return outcome.value
+
+
+@shared_task(name=FINISH_ITEM, bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def finish_item(self, item_id: int) -> str | None:
+    try:
+        status = platform().reader.finish_item(int(item_id))
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=backoff_s(self.request.retries))
+    return status.value if status else None
+
+
+@shared_task(name=SWEEP, acks_late=True)
+def sweep() -> dict:
+    return platform().reader.sweep()
