@@ -46,6 +46,7 @@ def celery_config(settings: Settings) -> dict:
         conf["broker_transport_options"] = {
             "data_folder_in": folder,
             "data_folder_out": folder,
+            "control_folder": str(settings.queue_dir / "control"),
             "store_processed": False,
             "polling_interval": settings.broker_polling_interval_s,
         }
