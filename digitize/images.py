@@ -86,7 +86,7 @@ def load_page_image(
         return _render_pdf_page(
             path, page_index=page_index, dpi=pdf_dpi, max_pixels=max_pixels, grayscale=grayscale
         )
-    image = _open_image(path)
+    image = _open_image(path, max_pixels)
     try:
         frames = int(getattr(image, "n_frames", 1))
         if page_index >= frames:
@@ -143,7 +143,7 @@ def make_thumbnail(image_path: Path | str, max_px: int = 400) -> Image.Image:
         dpi = max(1, int(max_px * PDF_POINTS_PER_INCH / max(width_pt, height_pt, 1.0)))
         image = _render_pdf_page(path, page_index=0, dpi=dpi, max_pixels=DEFAULT_MAX_PIXELS)
     else:
-        image = _open_image(path)
+        image = _open_image(path, DEFAULT_MAX_PIXELS)
         try:
             _check_pixels(path.name, image.size, DEFAULT_MAX_PIXELS)
             if image.format == "JPEG":
@@ -196,7 +196,7 @@ def _require_file(path: Path) -> None:
         raise ImageUnreadable(path.name, "the file does not exist")
 
 
-def _open_image(path: Path) -> Image.Image:
+def _open_image(path: Path, max_pixels: int | None = None) -> Image.Image:
     """Image.open with every failure translated; the caller closes the image.
 
     Pillow's own decompression-bomb warning is silenced here because the
@@ -207,7 +207,7 @@ def _open_image(path: Path) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(path)
     except Image.DecompressionBombError as exc:
-        raise _too_large(path.name, exc, None) from None
+        raise _too_large(path.name, exc, max_pixels) from None
     except Image.UnidentifiedImageError:
         raise ImageUnreadable(
             path.name, "not an image in a format we can read (JPEG, PNG, TIFF, JPEG 2000, PDF)"

@@ -197,7 +197,7 @@ class WorkerProcess:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.terminate()  # the main process stops its pool children itself (warm shutdown)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
