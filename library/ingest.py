@@ -160,7 +160,7 @@ class IngestService:
             report.problems.append(exc)
             return report
         for row in sheet.rows:
-            src = f"{Path(sheet_path).name} row {row.row_number}"
+            src = f"{Path(sheet_path).name}, row {row.row_number}"
             outcome = ItemOutcome(source=src, title=row.metadata.title)
             report.items.append(outcome)
             uploads = []

@@ -157,6 +157,7 @@ class PageReader:
             source = self.store.original_path(page.source_sha256)
             page_index = page.source_page_index
             languages = item.languages or self.settings.default_languages
+            source_name = page.source_name
         if not source.is_file():
             raise OcrFailed(f"the original file of page {page_id} is missing from the store; run 'heritage fixity'")
         opts = digitize.OcrOptions(languages=languages, zones=zones, timeout_s=self.settings.ocr_timeout_s, **options)
@@ -170,6 +171,9 @@ class PageReader:
             )
         except derr.OcrTimeout as exc:
             raise OcrTimeout(f"tesseract took longer than {self.settings.ocr_timeout_s:.0f} s: {exc}") from exc
+        except derr.ImageUnreadable as exc:
+            # name the file as the librarian knows it, not by its place in the store
+            raise OcrFailed(f"{source_name}: {exc.problem}") from exc
         except derr.DigitizeError as exc:
             raise OcrFailed(str(exc)) from exc
         reading.ocr_seconds = time.monotonic() - started
@@ -281,7 +285,10 @@ class PageReader:
                                              Page.heartbeat_at < stuck_before)
                           .values(status=PageStatus.queued, lease_token=None, queued_at=None,
                                   status_reason="requeued: its worker stopped responding"))
-            unsent = s.scalars(select(Page.id).where(Page.status == PageStatus.queued, Page.queued_at.is_(None))).all()
+            resend_before = now - timedelta(seconds=self.settings.resend_queued_after_s)
+            unsent = s.scalars(select(Page.id).where(
+                Page.status == PageStatus.queued,
+                (Page.queued_at.is_(None)) | (Page.queued_at < resend_before))).all()
         sent = 0
         for pid in unsent:
             if self.queue.send(OCR_PAGE, pid):

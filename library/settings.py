@@ -39,8 +39,11 @@ class Settings:
     review_confidence: float = 70.0  # pages with a lower mean word confidence are flagged
     ocr_timeout_s: float = 600.0
     task_time_limit_s: float = 900.0
+    resend_queued_after_s: float = 3600.0  # a queued page whose task was lost (e.g. a retry held by a dead worker) is sent again
     stuck_after_s: float = 300.0  # a running page without a heartbeat for this long is requeued
     heartbeat_s: float = 10.0
+    retry_backoff_s: float = 5.0  # first retry delay of a transient failure; doubles each time
+    max_retries: int = 5
     worker_concurrency: int = 2
     broker_polling_interval_s: float = 0.05
     limits: Limits = field(default_factory=Limits)

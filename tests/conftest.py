@@ -153,6 +153,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         HERITAGE_DATABASE_URL=settings.database_url,
         HERITAGE_BROKER_URL=settings.broker_url,
         HERITAGE_HEARTBEAT_S=str(settings.heartbeat_s),
+        HERITAGE_RETRY_BACKOFF_S=str(settings.retry_backoff_s),
+        HERITAGE_MAX_RETRIES=str(settings.max_retries),
         HERITAGE_STUCK_AFTER_S=str(settings.stuck_after_s),
         HERITAGE_OCR_TIMEOUT_S=str(settings.ocr_timeout_s),
         HERITAGE_TASK_TIME_LIMIT_S=str(settings.task_time_limit_s),

@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     )
     if test_config:
         app.config.update(test_config)
+    app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers
     app.extensions["heritage"] = build_platform(settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

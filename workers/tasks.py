@@ -20,11 +20,16 @@ from workers.app import platform
 
 log = logging.getLogger(__name__)
 
-MAX_RETRIES = 5
+MAX_RETRIES = 5  # upper bound; the setting HERITAGE_MAX_RETRIES may lower it
 
 
 def backoff_s(retries: int) -> float:
-    return min(5 * 2**retries, 300)
+    """Exponential backoff: the setting's first delay, doubled per retry, at most 5 minutes."""
+    return min(platform().settings.retry_backoff_s * 2**retries, 300.0)
+
+
+def _max_retries() -> int:
+    return min(platform().settings.max_retries, MAX_RETRIES)
 
 
 @shared_task(name=OCR_PAGE, bind=True, acks_late=True, max_retries=MAX_RETRIES)
@@ -41,14 +46,14 @@ def ocr_page(self, page_id: int) -> str:
         if not transient:
             reader.fail(page_id, str(exc))
             return Outcome.failed.value
-        if self.request.retries >= MAX_RETRIES:
-            reader.fail(page_id, f"gave up after {MAX_RETRIES + 1} attempts: {exc}")
+        if self.request.retries >= _max_retries():
+            reader.fail(page_id, f"gave up after {self.request.retries + 1} attempts: {exc}")
             return Outcome.failed.value
         log.warning("page %s: %s; retrying", page_id, exc)
         raise self.retry(exc=exc, countdown=backoff_s(self.request.retries))
     if outcome is Outcome.busy:
         # another worker holds a live lease; look again later (the sweeper also watches it)
-        if self.request.retries < MAX_RETRIES:
+        if self.request.retries < _max_retries():
             raise self.retry(countdown=platform().settings.heartbeat_s * 2)
     return outcome.value
 

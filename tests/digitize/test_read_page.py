@@ -140,9 +140,9 @@ def test_normalised_image_is_the_frame_of_the_boxes(unlv_zoned_readings):
             assert image.size == (reading.width, reading.height)
             assert image.mode in ("1", "L")
             ink = np.asarray(image.convert("L")) < 128
-        # words sit on ink, the spaces between lines do not
-        for w in reading.words[::25]:
-            assert ink[w.y : w.y + w.h, w.x : w.x + w.w].mean() > 0.05
+        # words sit on ink (tesseract may invent the odd "_" on blank paper)
+        inked = [ink[w.y : w.y + w.h, w.x : w.x + w.w].mean() > 0.05 for w in reading.words]
+        assert sum(inked) >= 0.98 * len(inked)
 
 
 # ------------------------------------------------------------- preprocessing
@@ -197,7 +197,8 @@ def test_exif_rotated_jpeg_comes_out_upright(bnl_dir, tmp_path):
     exif[0x0112] = 6
     path = tmp_path / "phone.jpg"
     stored.save(path, exif=exif, quality=92)
-    reading = read_page(path, options=OcrOptions(languages="fra"), work_dir=tmp_path / "work")
+    options = OcrOptions(languages="fra", deskew=False)  # so the frame is exactly the upright page
+    reading = read_page(path, options=options, work_dir=tmp_path / "work")
     assert reading.rotation_deg == 90
     assert (reading.width, reading.height) == upright.size
     assert cer(reading.text, bnl_truth(bnl_dir, 2)) <= 0.015

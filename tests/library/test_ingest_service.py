@@ -140,8 +140,8 @@ def test_metadata_sheet_batch_goes_on_past_a_bad_row(platform, tmp_path):
     )
     report = platform.ingest.ingest_sheet(sheet)
     statuses = [(o.source, o.status) for o in report.items]
-    assert statuses == [("sheet.csv row 2", "created"), ("sheet.csv row 3", "rejected"),
-                        ("sheet.csv row 5", "created")]
+    assert statuses == [("sheet.csv, row 2", "created"), ("sheet.csv, row 3", "rejected"),
+                        ("sheet.csv, row 5", "created")]
     problems = " | ".join(map(str, report.all_problems))
     assert "broken.png" in problems and "row 4" in problems
     with platform.sessions() as s:
