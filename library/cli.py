@@ -232,7 +232,10 @@ def ocr(files, languages, psm, zones, binarize, osd, page_index, out):
     if zones:
         kwargs["zones"] = digitize.read_zones(zones)
         kwargs.setdefault("psm", 4)
-    options = digitize.OcrOptions(**kwargs)
+    try:
+        options = digitize.OcrOptions(**kwargs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     if out:
         out.mkdir(parents=True, exist_ok=True)
     failures = 0

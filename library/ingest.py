@@ -182,7 +182,7 @@ class IngestService:
         staging = self.settings.work_dir / "staging" / uuid.uuid4().hex
         staging.mkdir(parents=True, exist_ok=True)
         try:
-            files, packages = self._expand(uploads, staging, outcome)
+            files, packages, zones = self._expand(uploads, staging, outcome)
             if outcome.problems or meta is None:
                 outcome.status = "rejected"
                 return
@@ -215,7 +215,7 @@ class IngestService:
                 progress(f"storing {outcome.source}")
             for f in files + packages:
                 self.store.put_original(f.path, f.sha256)
-            item_id, page_ids = self._create_rows(meta, files, packages, options, actor)
+            item_id, page_ids = self._create_rows(meta, files, packages, zones, options, actor)
             outcome.item_id = item_id
             outcome.status = "created"
             self.enqueue_pages(page_ids)
@@ -225,6 +225,7 @@ class IngestService:
     def _expand(self, uploads, staging, outcome):
         files: list[sources.ScanFile] = []
         packages: list[sources.ScanFile] = []
+        zones_by_sha: dict[str, tuple] = {}
         for n, up in enumerate(uploads):
             sub = staging / f"{n:04d}"
             sub.mkdir()
@@ -234,11 +235,29 @@ class IngestService:
                 outcome.problems.append(exc)
                 continue
             outcome.problems.extend(exp.problems)
+            zone_files = {z.original_name: z.path for z in exp.zone_files}
+            if up.path.is_file() and up.path.with_suffix(".uzn").is_file() and exp.files:
+                zone_files[_stem(exp.files[0].original_name) + ".uzn"] = up.path.with_suffix(".uzn")
+            for f in exp.files:
+                zpath = zone_files.pop(_stem(f.original_name) + ".uzn", None)
+                if zpath is not None:
+                    if len(f.pages) != 1:
+                        outcome.problems.append(InputRejected(f.original_name, "zone files apply to single-page images only"))
+                        continue
+                    try:
+                        zones = sources.read_zone_file(zpath, label=_stem(f.original_name) + ".uzn",
+                                                       width=f.pages[0].width, height=f.pages[0].height)
+                    except InputRejected as exc:
+                        outcome.problems.append(exc)
+                        continue
+                    zones_by_sha[f.sha256] = zones
+            for orphan in zone_files:
+                outcome.problems.append(InputRejected(orphan, "zone file without a page image of the same name"))
             files.extend(exp.files)
             package = getattr(exp, "package", None)
             if package is not None:
                 packages.append(package)
-        return files, packages
+        return files, packages, zones_by_sha
 
     def _identical_item(self, session: Session, files) -> int | None:
         """An existing item whose pages come from exactly these files, in this order."""
@@ -257,7 +276,7 @@ class IngestService:
                 return item_id
         return None
 
-    def _create_rows(self, meta, files, packages, options, actor) -> tuple[int, list[int]]:
+    def _create_rows(self, meta, files, packages, zones, options, actor) -> tuple[int, list[int]]:
         for attempt in range(3):
             try:
                 with self.sessions.begin() as session:
@@ -281,7 +300,8 @@ class IngestService:
                             item.pages.append(Page(
                                 sequence=seq, label=str(seq), source_sha256=f.sha256,
                                 source_page_index=p.page_index, source_name=_page_name(f, p),
-                                text_hint=p.text_hint, zones=_zones_for(f), status=PageStatus.queued,
+                                text_hint=p.text_hint, zones=_zones_json(zones.get(f.sha256)),
+                                status=PageStatus.queued,
                             ))
                     session.add(item)
                     session.flush()
@@ -355,9 +375,12 @@ def _page_name(f, p) -> str:
     return f.original_name
 
 
-def _zones_for(f) -> str | None:
-    zones = getattr(f, "zones", None)
+def _zones_json(zones) -> str | None:
     return json.dumps([list(z) for z in zones]) if zones else None
+
+
+def _stem(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name.rsplit("/", 1)[-1] else name
 
 
 def _check_ocr_options(options: dict, source: str) -> dict:
@@ -371,8 +394,8 @@ def _check_ocr_options(options: dict, source: str) -> dict:
                 value = int(value)
             except (TypeError, ValueError):
                 raise InputRejected(source, f"OCR option {key} must be a whole number, not {value!r}") from None
-            if key == "psm" and not 0 <= value <= 13:
-                raise InputRejected(source, f"page segmentation mode {value} is not between 0 and 13")
+            if key == "psm" and not 1 <= value <= 13:
+                raise InputRejected(source, f"page segmentation mode {value} is not between 1 and 13")
             if key == "target_dpi" and not 70 <= value <= 1200:
                 raise InputRejected(source, f"target dpi {value} is not between 70 and 1200")
         else:

@@ -160,7 +160,11 @@ class PageReader:
             source_name = page.source_name
         if not source.is_file():
             raise OcrFailed(f"the original file of page {page_id} is missing from the store; run 'heritage fixity'")
-        opts = digitize.OcrOptions(languages=languages, zones=zones, timeout_s=self.settings.ocr_timeout_s, **options)
+        try:
+            opts = digitize.OcrOptions(languages=languages, zones=zones, timeout_s=self.settings.ocr_timeout_s,
+                                       **options)
+        except (TypeError, ValueError) as exc:
+            raise OcrFailed(f"the item's OCR settings are not valid: {exc}") from exc
         work_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         try:
@@ -177,7 +181,7 @@ class PageReader:
         except derr.DigitizeError as exc:
             raise OcrFailed(str(exc)) from exc
         reading.ocr_seconds = time.monotonic() - started
-        reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.psm}"
+        reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.effective_psm}" + (" zones" if zones else "")
         reading.thumbnail = digitize.make_thumbnail(reading.normalised_image_path)
         return reading
 

@@ -112,6 +112,8 @@ class Expansion:
     files: list[ScanFile] = field(default_factory=list)  # accepted, in page order
     problems: list[InputRejected] = field(default_factory=list)  # one per rejected file
     sheets: list[SheetFile] = field(default_factory=list)  # metadata sheets seen beside the scans
+    # UNLV zone files (``p1.uzn`` beside ``p1.tif``): layout hints for OCR, by original name
+    zone_files: list[SheetFile] = field(default_factory=list)
     # The zip itself, when the upload was one (media type "application/zip", no
     # pages), so that the package can be kept exactly as it was uploaded.
     package: ScanFile | None = None
@@ -711,6 +713,9 @@ def _expand_one(
     if media_type is None and name.lower().endswith(".csv"):
         expansion.sheets.append(SheetFile(path=path, original_name=name))
         return
+    if media_type is None and name.lower().endswith(".uzn"):
+        expansion.zone_files.append(SheetFile(path=path, original_name=name))
+        return
     try:
         expansion.files.append(_inspect(path, name=name, label=label, limits=limits))
     except InputRejected as exc:
@@ -1058,3 +1063,34 @@ def _declared_entry_count(path: Path, *, stop_after: int) -> int | None:
             return max(count, total)
     except (OSError, struct.error, ValueError, OverflowError):
         return None
+
+
+# ------------------------------------------------------------------ zone files
+
+MAX_ZONES = 500
+
+
+def read_zone_file(path: Path, *, label: str, width: int, height: int) -> tuple[tuple[int, int, int, int], ...]:
+    """Zones of a UNLV ``.uzn`` file (``x y w h Type`` per line, pixels), checked
+    against the page's size. Raises :class:`InputRejected` naming the line."""
+    try:
+        raw = path.read_bytes()[: 200_000].decode("ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputRejected(label, f"not a UNLV zone file ({exc})") from None
+    zones = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        try:
+            x, y, w, h = (int(v) for v in parts[:4])
+        except ValueError:
+            raise InputRejected(label, f"line {n}: expected 'x y width height type', got {line[:60]!r}") from None
+        if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
+            raise InputRejected(label, f"line {n}: zone {x} {y} {w} {h} lies outside the {width}×{height} page")
+        zones.append((x, y, w, h))
+        if len(zones) > MAX_ZONES:
+            raise LimitExceeded(label, f"more than {MAX_ZONES} zones")
+    if not zones:
+        raise InputRejected(label, "the zone file lists no zones")
+    return tuple(zones)

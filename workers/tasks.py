@@ -51,6 +51,11 @@ def ocr_page(self, page_id: int) -> str:
             return Outcome.failed.value
         log.warning("page %s: %s; retrying", page_id, exc)
         raise self.retry(exc=exc, countdown=backoff_s(self.request.retries))
+    except Exception as exc:
+        # a bug, not bad input: record it on the page so it is visible, then let Celery log it
+        log.exception("page %s: unexpected error", page_id)
+        reader.fail(page_id, f"internal error ({type(exc).__name__}): {exc}; report it to the platform's maintainers")
+        raise
     if outcome is Outcome.busy:
         # another worker holds a live lease; look again later (the sweeper also watches it)
         if self.request.retries < _max_retries():

@@ -165,3 +165,48 @@ def test_collections_are_shared_by_name(platform, tmp_path):
                                     {"title": f"T{n}", "collection": "Văn Miếu – Quốc Tử Giám"})
     assert count(platform, Collection) == 1
     assert platform.catalogue.collections()[0].slug == "van-mieu-quoc-tu-giam"
+
+
+def test_zone_files_beside_scans_become_zone_hints(platform, tmp_path, shared_data):
+    import json
+    import shutil
+
+    unlv = shared_data / "ocr" / "unlv-magazine"
+    # a single file with its .uzn beside it (as on the command line)
+    single = platform.ingest.ingest_item([Upload(unlv / "8087_054.3B.tif", "8087_054.3B.tif")], {"title": "Zoned"})
+    assert single.ok, single.as_dict()
+    # a folder holding a page and its zone file, and a stray zone file
+    folder = tmp_path / "mag"
+    folder.mkdir()
+    shutil.copy(unlv / "8071_093.3B.tif", folder / "p1.tif")
+    shutil.copy(unlv / "8071_093.3B.uzn", folder / "p1.uzn")
+    in_folder = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Zoned folder"})
+    assert in_folder.ok, in_folder.as_dict()
+    (folder / "p9.uzn").write_text("1 1 10 10 Text\n")
+    orphan = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Orphan zones"}, dry_run=True)
+    assert any("mag/p9.uzn" in str(p) and "without a page image" in str(p) for p in orphan.all_problems)
+    (folder / "p9.uzn").unlink()
+    (folder / "p1.uzn").write_text("10 10 99999 20 Text\n")
+    outside = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Bad zones"}, dry_run=True)
+    assert any("lies outside" in str(p) for p in outside.all_problems)
+
+    with platform.sessions() as s:
+        zones = [json.loads(p.zones) for p in s.scalars(select(Page).order_by(Page.id))]
+    expected_first = [[int(v) for v in line.split()[:4]]
+                      for line in (unlv / "8087_054.3B.uzn").read_text().splitlines() if line.strip()]
+    assert zones[0] == expected_first and len(zones[1]) > 3
+
+
+@pytest.mark.slow
+def test_zone_hints_drive_the_ocr_of_an_ingested_page(platform, shared_data):
+    from digitize.quality import cer
+
+    unlv = shared_data / "ocr" / "unlv-magazine"
+    report = platform.ingest.ingest_item([Upload(unlv / "8087_054.3B.tif", "8087_054.3B.tif")],
+                                         {"title": "UNLV", "language": "eng"})
+    page_id = platform.catalogue.page_statuses(report.items[0].item_id)[0].page_id
+    assert platform.reader.read(page_id).value == "done"  # the use case the worker task calls
+    page = platform.catalogue.page(page_id)
+    truth = (unlv / "8087_054.3B.txt").read_text(encoding="utf-8", errors="replace")
+    assert cer(page.text, truth) <= 0.025
+    assert page.ocr_engine.endswith("eng psm6 zones"), page.ocr_engine
