@@ -39,7 +39,6 @@ import re
 import stat
 import struct
 import threading
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -50,8 +49,17 @@ from PIL import Image, features
 from PIL import Jpeg2KImagePlugin, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 
 from .errors import InputRejected, LimitExceeded
+from .filenames import (  # noqa: F401  (re-exported)
+    _is_junk,
+    _nfc,
+    describe_char,
+    display_label,
+    first_unsafe_char,
+    name_problem,
+)
 from .naturalsort import natural_key, natural_path_key
 from .settings import Limits
+from .sniffing import ACCEPTED, SCAN_SUFFIXES, _rejected_content, sniff  # noqa: F401  (re-exported)
 
 __all__ = [
     "PageRef",
@@ -134,8 +142,6 @@ _PLUGIN = {
     "image/tiff": TiffImagePlugin.TiffImageFile,
     "image/jp2": Jpeg2KImagePlugin.Jpeg2KImageFile,
 }
-_SCAN_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".jp2", ".j2k", ".jpx", ".jpf", ".pdf"}
-ACCEPTED = "accepted are JPEG, PNG, TIFF, JPEG 2000 and PDF"
 
 _HEAD_BYTES = 8192
 _CHUNK = 1 << 20
@@ -145,226 +151,9 @@ _RATIO_CHECK_MIN_BYTES = 1 << 20
 # A PDF text layer is only a hint; a hostile page could carry megabytes of it.
 _MAX_TEXT_HINT_CHARS = 200_000
 # Files a file manager or an OS leaves in folders and zips; skipped silently.
-_JUNK_NAMES = {"__macosx", "thumbs.db", "ehthumbs.db", "desktop.ini", "$recycle.bin", "system volume information"}
 
 # PDFium is not thread-safe; a threaded web server may inspect two PDFs at once.
 _PDFIUM_LOCK = threading.Lock()
-
-# ------------------------------------------------------------------ file names
-
-_BIDI_CONTROLS = {
-    "\u061c": "ARABIC LETTER MARK",
-    "\u200e": "LEFT-TO-RIGHT MARK",
-    "\u200f": "RIGHT-TO-LEFT MARK",
-    "\u202a": "LEFT-TO-RIGHT EMBEDDING",
-    "\u202b": "RIGHT-TO-LEFT EMBEDDING",
-    "\u202c": "POP DIRECTIONAL FORMATTING",
-    "\u202d": "LEFT-TO-RIGHT OVERRIDE",
-    "\u202e": "RIGHT-TO-LEFT OVERRIDE",
-    "\u2066": "LEFT-TO-RIGHT ISOLATE",
-    "\u2067": "RIGHT-TO-LEFT ISOLATE",
-    "\u2068": "FIRST STRONG ISOLATE",
-    "\u2069": "POP DIRECTIONAL ISOLATE",
-}
-_CONTROL_NAMES = {"\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\x1b": "ESCAPE", "\x7f": "DELETE"}
-_MAX_NAME_BYTES = 255  # per path component, UTF-8, as on every common file system
-_LABEL_CHARS = 120
-
-
-def _is_unsafe_char(c: str) -> bool:
-    return c in _BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs")
-
-
-def first_unsafe_char(text: str, *, allow: str = "") -> str | None:
-    """The first control character, text-direction control or undecodable
-    byte in ``text`` (other than those in ``allow``), or ``None``."""
-    for c in text:
-        if c not in allow and _is_unsafe_char(c):
-            return c
-    return None
-
-
-def describe_char(c: str) -> str:
-    """``U+202E RIGHT-TO-LEFT OVERRIDE``: a character named for a message."""
-    name = _BIDI_CONTROLS.get(c) or _CONTROL_NAMES.get(c) or unicodedata.name(c, "")
-    if unicodedata.category(c) == "Cs":
-        name = "an undecodable byte"
-    return f"U+{ord(c):04X} {name}".rstrip()
-
-
-def display_label(name: str) -> str:
-    """``name`` made safe to show in a message or a log line: control and
-    text-direction characters are written as escapes (``\\n``, ``\\u202e``) and
-    a very long name is cut short with ``…``."""
-    out = []
-    for c in name:
-        if c == "\n":
-            out.append("\\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif unicodedata.category(c) == "Cs":  # from os.fsdecode of a non-UTF-8 byte
-            out.append(f"\\x{ord(c) - 0xDC00:02x}")
-        elif _is_unsafe_char(c):
-            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    label = "".join(out)
-    if len(label) > _LABEL_CHARS:
-        label = label[: _LABEL_CHARS - 1] + "…"
-    return label or "(no name)"
-
-
-def name_problem(name: str) -> str | None:
-    """What is wrong with a display name, or ``None`` when it is acceptable.
-
-    ``name`` may hold ``/``-separated folders (``folder/p2.tif``); each part is
-    checked. Refused: an empty name; a control character (NUL, line feed …);
-    an invisible text-direction control such as U+202E, which can make
-    ``photo‮gpj.exe`` look like ``photoexe.jpg``; a part longer than 255 bytes
-    in UTF-8; a part that is only dots. Path traversal is a zip matter and is
-    checked there.
-    """
-    if not name:
-        return "the file name is empty"
-    for c in name:
-        if unicodedata.category(c) == "Cs":
-            return "the file name is not valid UTF-8 text; rename the file"
-        if c in _BIDI_CONTROLS:
-            return (
-                f"the file name contains an invisible text-direction control ({describe_char(c)}), "
-                "which can disguise a file's real type; rename the file"
-            )
-        if unicodedata.category(c) == "Cc":
-            return f"the file name contains a control character ({describe_char(c)}); rename the file"
-    for part in name.split("/"):
-        size = len(part.encode("utf-8"))
-        if size > _MAX_NAME_BYTES:
-            return f"the file name is {size} bytes long; names may be at most {_MAX_NAME_BYTES} bytes (UTF-8); rename the file"
-        if part and set(part) == {"."}:
-            return f"the file name '{part}' is only dots; rename the file"
-    return None
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-def _is_junk(part: str) -> bool:
-    return part.startswith(".") or part.casefold() in _JUNK_NAMES
-
-
-# -------------------------------------------------------------------- sniffing
-
-_HTML_STARTS = ("<!doctype html", "<html", "<head", "<body", "<meta", "<title", "<script", "<div", "<p>", "<table")
-
-
-def sniff(head: bytes) -> tuple[str | None, str]:
-    """``(media_type, description)`` of content that starts with ``head``.
-
-    ``media_type`` is one of :data:`MEDIA_TYPES`, or ``None`` for content that
-    is not an accepted scan; ``description`` says what it looks like
-    (``"an HTML web page"``), for messages.
-    """
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg", "a JPEG image"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png", "a PNG image"
-    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
-        return "image/tiff", "a TIFF image"
-    if head.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n") or head.startswith(b"\xff\x4f\xff\x51"):
-        return "image/jp2", "a JPEG 2000 image"
-    if b"%PDF-" in head[:1024]:
-        return "application/pdf", "a PDF document"
-    return None, _describe_other(head)
-
-
-def _describe_other(head: bytes) -> str:
-    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
-        if b"[Content_Types].xml" in head or b"word/" in head or b"xl/" in head:
-            return "a Microsoft Office document (a zip archive inside)"
-        if b"mimetypeapplication/epub+zip" in head:
-            return "an EPUB e-book (a zip archive inside)"
-        if b"mimetypeapplication/vnd.oasis" in head:
-            return "an OpenDocument file (a zip archive inside)"
-        return "a ZIP archive"
-    binary = [
-        (b"\x7fELF", "an ELF executable program"),
-        (b"MZ", "a Windows executable program"),
-        (b"\xca\xfe\xba\xbe", "a Mach-O or Java program"),
-        (b"\xcf\xfa\xed\xfe", "a macOS executable program"),
-        (b"\xce\xfa\xed\xfe", "a macOS executable program"),
-        (b"GIF87a", "a GIF image, which is not accepted for scans; convert it to PNG or TIFF"),
-        (b"GIF89a", "a GIF image, which is not accepted for scans; convert it to PNG or TIFF"),
-        (b"\x1f\x8b", "a gzip archive; only zip archives are accepted"),
-        (b"BZh", "a bzip2 archive; only zip archives are accepted"),
-        (b"\xfd7zXZ\x00", "an xz archive; only zip archives are accepted"),
-        (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive; only zip archives are accepted"),
-        (b"Rar!\x1a\x07", "a RAR archive; only zip archives are accepted"),
-        (b"AT&TFORM", "a DjVu document, which is not accepted; convert it to PDF or TIFF"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document (.doc, .xls)"),
-        (b"{\\rtf", "an RTF text document"),
-        (b"8BPS", "a Photoshop document, which is not accepted; export it as TIFF or PNG"),
-        (b"%!PS", "a PostScript document, which is not accepted; convert it to PDF"),
-    ]
-    for magic, what in binary:
-        if head.startswith(magic):
-            return what
-    if head.startswith(b"BM") and len(head) >= 26 and head[6:10] == b"\x00\x00\x00\x00":
-        return "a BMP image, which is not accepted for scans; convert it to PNG or TIFF"
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return "a WebP image, which is not accepted for scans; convert it to PNG or TIFF"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
-            return "a HEIC photo, which is not accepted; export it as JPEG"
-        if brand in (b"avif", b"avis"):
-            return "an AVIF image, which is not accepted; export it as JPEG or PNG"
-        return "an MP4 or QuickTime video"
-    if len(head) > 262 and head[257:262] == b"ustar":
-        return "a tar archive; only zip archives are accepted"
-    text = _as_text(head)
-    if text is not None:
-        lowered = text.lstrip("\ufeff \t\r\n").lower()
-        if lowered.startswith("<?xml"):
-            if "<svg" in lowered:
-                return "an SVG drawing"
-            if "<html" in lowered:
-                return "an XHTML web page"
-            return "an XML document"
-        if lowered.startswith(_HTML_STARTS) or ("<html" in lowered[:1024]):
-            return "an HTML web page (perhaps a saved error page instead of the scan)"
-        if lowered.startswith("<svg"):
-            return "an SVG drawing"
-        if lowered.startswith("#!"):
-            return "a script (a program in text)"
-        return "plain text"
-    return "unrecognised binary data (it starts with bytes " + head[:8].hex(" ") + ")"
-
-
-def _as_text(head: bytes) -> str | None:
-    """``head`` as text when it is UTF-8 (or UTF-16 with a BOM) without NUL bytes."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return head[: len(head) // 2 * 2].decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-    if b"\x00" in head:
-        return None
-    try:
-        return head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3:  # a character cut by the end of the head
-            return head[: exc.start].decode("utf-8")
-        return None
-
-
-def _rejected_content(name: str, description: str) -> str:
-    suffix = os.path.splitext(name)[1].lower()
-    claim = f" (the name ends in '{suffix}', but the content decides)" if suffix in _SCAN_SUFFIXES else ""
-    return f"the content is {description}, not a scan{claim}; {ACCEPTED}"
-
 
 # ------------------------------------------------------------------- messages
 
