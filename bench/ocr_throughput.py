@@ -2,14 +2,18 @@
 raw ``tesseract`` command on the same pages in the same run.
 
 - raw: ``tesseract IMAGE OUT -l LANG`` (defaults: psm 3, text output only);
+- raw+tsv: the same writing TSV (word boxes) instead, one worker only: what
+  any reader of word boxes must pay, without preprocessing;
 - pipeline: ``digitize.read_page`` with default options (deskew on, psm 3,
-  one tesseract run writing hOCR, ALTO, TSV and text).
+  one tesseract run writing TSV; hOCR and ALTO written from it).
 
 Both with ``OMP_THREAD_LIMIT=1``, in one worker process and then in two
 (``multiprocessing``, spawn). CPU per page comes from ``getrusage``:
 children (tesseract) and self (the worker's preprocessing and parsing),
-reported separately. Peak RSS: the largest tesseract child and the worker
-process itself (its lifetime peak, imports included).
+reported separately. Peak RSS: each tesseract run's own (GNU time's %M,
+through a wrapper script when /usr/bin/time exists) and the worker
+process's (VmHWM, its lifetime peak, imports included); not getrusage's
+maxrss, which Linux inherits across fork and exec.
 
 Pages: the two 300-dpi UNLV pages (eng), BnL blocks 1 and 2 (fra) and two
 300-dpi Vietnamese pages rendered by ``digitize.synthetic`` with the "scan"
@@ -72,9 +76,41 @@ def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def warm_up(_: int) -> int:
-    import digitize  # noqa: F401 - import cost stays out of the page timings
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). ``getrusage``'s ru_maxrss is no
+    use here: Linux carries the parent's peak across fork and exec, so a
+    spawned worker or a tesseract child would report its parent's size."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
+
+def tesseract_command(work_dir: str) -> str:
+    """The program the workers run: tesseract itself, or when GNU time is
+    installed a wrapper that logs tesseract's own peak RSS (kB) per run."""
+    if not Path("/usr/bin/time").exists():
+        return "tesseract"
+    wrapper = Path(work_dir) / "tesseract-measured"
+    if not wrapper.exists():
+        wrapper.write_text('#!/bin/sh\nexec /usr/bin/time -f %M -a -o "$TESSERACT_RSS_LOG" tesseract "$@"\n')
+        wrapper.chmod(0o755)
+    return str(wrapper)
+
+
+def tesseract_peaks_mb(log: Path) -> list[float]:
+    if not log.exists():
+        return []
+    return [int(line) / 1024 for line in log.read_text().split() if line.isdigit()]
+
+
+def warm_up(work_dir: str) -> int:
+    import digitize  # noqa: F401 - import cost stays out of the page timings
+    from digitize import tesseract
+
+    tesseract.PROGRAM = tesseract_command(work_dir)  # the wrapper's documented seam
+    os.environ["TESSERACT_RSS_LOG"] = str(Path(work_dir) / f"rss-{os.getpid()}.log")
     digitize.tesseract_version()
     time.sleep(0.5)  # so that every worker of the pool takes one
     return os.getpid()
@@ -90,7 +126,12 @@ def work_on(task: tuple[str, Page, str]) -> dict:
     if mode == "raw":
         out = Path(work_dir) / f"raw-{page.name}-{os.getpid()}"
         env = dict(os.environ, OMP_THREAD_LIMIT="1")
-        subprocess.run(["tesseract", str(page.path), str(out), "-l", page.languages],
+        subprocess.run([tesseract_command(work_dir), str(page.path), str(out), "-l", page.languages],
+                       check=True, capture_output=True, env=env)
+    elif mode == "raw+tsv":  # the least any reader of word boxes must ask of tesseract
+        out = Path(work_dir) / f"tsv-{page.name}-{os.getpid()}"
+        env = dict(os.environ, OMP_THREAD_LIMIT="1")
+        subprocess.run([tesseract_command(work_dir), str(page.path), str(out), "-l", page.languages, "tsv"],
                        check=True, capture_output=True, env=env)
     else:
         reading = read_page(page.path, options=OcrOptions(languages=page.languages),
@@ -103,8 +144,9 @@ def work_on(task: tuple[str, Page, str]) -> dict:
         "wall_s": wall,
         "self_cpu_s": _cpu(self_after) - _cpu(self_before),
         "child_cpu_s": _cpu(children_after) - _cpu(children_before),
-        "self_maxrss_mb": self_after.ru_maxrss / 1024,
-        "child_maxrss_mb": children_after.ru_maxrss / 1024,
+        "self_maxrss_mb": peak_rss_mb(),
+        "child_maxrss_mb": max(tesseract_peaks_mb(Path(os.environ.get("TESSERACT_RSS_LOG", "/nonexistent"))),
+                               default=float("nan")),
         "stages": stages,
     }
 
@@ -114,7 +156,7 @@ def run_batch(mode: str, pages: list[Page], workers: int, repeat: int, work: Pat
     context = multiprocessing.get_context("spawn")
     tasks = [(mode, page, str(work)) for _ in range(repeat) for page in pages]
     with context.Pool(workers) as pool:
-        pool.map(warm_up, range(workers), chunksize=1)
+        pool.map(warm_up, [str(work)] * workers, chunksize=1)
         started = time.perf_counter()
         results = pool.map(work_on, tasks, chunksize=1)
         wall = time.perf_counter() - started
@@ -153,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(pages)} pages × {repeat}: {', '.join(p.name for p in pages)}")
         batches = {}
         for workers in (1, 2):
-            for mode in ("raw", "pipeline"):
+            for mode in ("raw", "raw+tsv", "pipeline") if workers == 1 else ("raw", "pipeline"):
                 batches[(mode, workers)] = run_batch(mode, pages, workers, repeat, work)
                 print(f"  {mode} × {workers} worker(s) done", file=sys.stderr, flush=True)
         report(batches, pages)
@@ -180,14 +222,20 @@ def report(batches: dict, pages: list[Page]) -> None:
     one = batches[("pipeline", 1)]
     print(f"pipeline/raw pages per minute, one worker: {one['pages_per_min'] / batches[('raw', 1)]['pages_per_min']:.2f}")
     print()
-    print("CPU per page by page, one worker (raw tesseract | pipeline tesseract + preprocessing):")
+    print("CPU per page by page, one worker:")
+    print(f"  {'page':12} {'raw':>7} {'raw+tsv':>7} | {'pipeline':>8} = tesseract + preprocessing | vs raw, vs raw+tsv")
+
+    def mean_cpu(mode: str, name: str, key: str) -> float:
+        runs = [r for r in batches[(mode, 1)]["per_page"] if r["page"] == name]
+        return sum(r[key] for r in runs) / len(runs)
+
     for page in pages:
-        raw = [r for r in batches[("raw", 1)]["per_page"] if r["page"] == page.name]
-        pipe = [r for r in batches[("pipeline", 1)]["per_page"] if r["page"] == page.name]
-        raw_cpu = sum(r["child_cpu_s"] for r in raw) / len(raw)
-        tess = sum(r["child_cpu_s"] for r in pipe) / len(pipe)
-        prep = sum(r["self_cpu_s"] for r in pipe) / len(pipe)
-        print(f"  {page.name:12} {raw_cpu:6.3f}s | {tess:6.3f}s + {prep:5.3f}s = {(tess + prep) / raw_cpu:4.2f}x")
+        raw_cpu = mean_cpu("raw", page.name, "child_cpu_s")
+        tsv_cpu = mean_cpu("raw+tsv", page.name, "child_cpu_s")
+        tess = mean_cpu("pipeline", page.name, "child_cpu_s")
+        prep = mean_cpu("pipeline", page.name, "self_cpu_s")
+        print(f"  {page.name:12} {raw_cpu:6.3f}s {tsv_cpu:6.3f}s | {tess + prep:7.3f}s = {tess:6.3f}s + {prep:5.3f}s"
+              f" | {(tess + prep) / raw_cpu:4.2f}x, {(tess + prep) / tsv_cpu:4.2f}x")
     print()
     print("pipeline wall time per page by stage, one worker:")
     print("  " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in one["stages_per_page"].items() if v >= 0.0005))

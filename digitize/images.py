@@ -30,11 +30,18 @@ EXIF_ROTATION_DEG = {3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError)
 
 
+_IMAGE_MAGIC = (
+    b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+",
+    b"\x00\x00\x00\x0cjP  ", b"\xffO\xffQ", b"GIF8", b"BM", b"RIFF",
+)
+
+
 def is_pdf(path: Path) -> bool:
-    """True when the file starts like a PDF (the header may follow some junk)."""
+    """True when the file is a PDF: not an image by its magic number, and a
+    PDF header within its first kilobyte (readers allow junk before it)."""
     with open(path, "rb") as f:
         head = f.read(1024)
-    return b"%PDF-" in head
+    return not head.startswith(_IMAGE_MAGIC) and b"%PDF-" in head
 
 
 def page_count(path: Path | str) -> int:
@@ -119,9 +126,12 @@ def upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation in place and note the clockwise turn it
     made in ``image.info["exif_rotation_deg"]`` (mirroring is applied too
     but only its rotation part is noted)."""
-    orientation = image.getexif().get(EXIF_ORIENTATION, 1)
-    if orientation != 1:
-        ImageOps.exif_transpose(image, in_place=True)
+    try:
+        orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+        if orientation != 1:
+            ImageOps.exif_transpose(image, in_place=True)
+    except _DECODE_ERRORS:  # a damaged EXIF block: show the pixels as stored
+        orientation = 1
     image.info["exif_rotation_deg"] = EXIF_ROTATION_DEG.get(orientation, 0)
     return image
 
@@ -188,6 +198,48 @@ def flatten_to(image: Image.Image, mode: str) -> Image.Image:
         background.alpha_composite(rgba)
         return background.convert(mode)
     return image.convert(mode)
+
+
+def save_png(image: Image.Image, path: Path, *, dpi: float | None = None, compress_level: int = 1) -> Path:
+    """Write a gray ("L") or bilevel ("1") image as PNG, fast.
+
+    Pillow's encoder tries every PNG filter on every row, which costs more
+    than all the OCR preprocessing on a noisy 300-dpi scan; scanned pages
+    compress about as well unfiltered with run-length deflate, at a third
+    of the CPU. Other modes are left to Pillow. ``dpi`` is recorded in a
+    ``pHYs`` chunk.
+    """
+    import struct
+    import zlib
+
+    import numpy as np
+
+    if image.mode not in ("1", "L"):
+        image.save(path, format="PNG", compress_level=compress_level, **({"dpi": (dpi, dpi)} if dpi else {}))
+        return path
+    pixels = np.asarray(image)
+    if image.mode == "1":
+        rows, bit_depth = np.packbits(pixels, axis=1), 1  # PNG gray 1 bit: 1 = white, first pixel in the high bit
+    else:
+        rows, bit_depth = pixels, 8
+    raw = np.empty((rows.shape[0], rows.shape[1] + 1), np.uint8)
+    raw[:, 0] = 0  # filter type None on every row
+    raw[:, 1:] = rows
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    parts = [b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", struct.pack(">IIBBBBB", image.width, image.height, bit_depth, 0, 0, 0, 0))]
+    if dpi:
+        per_metre = round(dpi / 0.0254)
+        parts.append(chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
+    # run-length matching only: on scans (long runs of paper, noisy gray) it
+    # is both faster and smaller than zlib's default search
+    packer = zlib.compressobj(compress_level, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    parts += [chunk(b"IDAT", packer.compress(raw.tobytes()) + packer.flush()), chunk(b"IEND", b"")]
+    with open(path, "wb") as f:
+        f.writelines(parts)
+    return path
 
 
 # --------------------------------------------------------------------- helpers

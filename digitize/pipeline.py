@@ -7,7 +7,8 @@ The page goes
     load (EXIF orientation applied) → grayscale → orientation (tesseract OSD,
     only when asked) → deskew → [the normalised image is saved here] →
     rescale (low-resolution scans are enlarged) → binarise and clean borders
-    (only when asked) → tesseract (one run: hOCR, ALTO, TSV, text) → parse
+    (only when asked) → tesseract (one run, TSV) → parse (words, lines,
+    blocks; hOCR and ALTO written from them)
 
 Grayscale comes before OSD only because OSD needs the page written to a file
 and a one-channel file is cheaper to write and read.
@@ -30,14 +31,15 @@ from PIL import Image, ImageFilter
 
 from digitize import preprocess, tesseract
 from digitize.errors import ImageTooLarge, ZonesInvalid
-from digitize.images import DEFAULT_MAX_PIXELS, load_page_image, upright
-from digitize.reading import PageReading, parse_tsv, rescale_alto, rescale_hocr
+from digitize.images import DEFAULT_MAX_PIXELS, load_page_image, save_png, upright
+from digitize.reading import PageReading, alto_document, hocr_document, parse_tsv, rescale_tsv
 
 OSD_MIN_CONFIDENCE = 5.0  # below this, OSD's opinion is not acted on
 OSD_MAX_SIDE_PX = 3500  # pages are shrunk to this for OSD
+# enlarged pages stay below this: tesseract needs about 9 bytes per pixel
+MAX_OCR_PIXELS = 40_000_000
 ZONE_PSM = 6  # each zone of a zone file read as one uniform block of text
-NORMALISED_PNG_COMPRESS_LEVEL = 3  # kept for viewing: a fair size at a fair cost
-WORK_PNG_COMPRESS_LEVEL = 1  # thrown away after tesseract reads it
+PNG_COMPRESS_LEVEL = 1  # zlib level: 2-3 save 1-3 % of the size for 10-60 % more time
 BINARISE_BLUR_PX = 1.0  # Gaussian sigma before Sauvola: keeps sensor noise from becoming specks
 
 ProgressCallback = Callable[[str], None]
@@ -134,7 +136,6 @@ class PageContext:
     progress: ProgressCallback | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     # learnt along the way
-    source_name: str = "page"
     dpi: float | None = None  # of the normalised image, when believable
     rotation_deg: int = 0  # clockwise quarter turns applied (EXIF, OSD)
     skew_deg: float = 0.0  # skew removed, counter-clockwise positive
@@ -195,7 +196,7 @@ def read_page(
         progress=progress,
     )
     started = time.perf_counter()
-    version = context.run("check_engine", check_engine, options)
+    context.run("check_engine", check_engine, options)
     image = context.run("load", load, source)
     image = context.run("grayscale", grayscale, image)
     image = context.run("orientation", orient, image)
@@ -207,7 +208,6 @@ def read_page(
     ocr_path = context.run("write_ocr_input", write_ocr_input, image)
     output = context.run("tesseract", recognise, ocr_path)
     reading = context.run("parse", assemble, output)
-    reading.tesseract_version = version
     context.timings_s["total"] = time.perf_counter() - started
     return reading
 
@@ -225,16 +225,13 @@ def check_engine(options: OcrOptions, context: PageContext) -> str:
 def load(source: Path | str | Image.Image, context: PageContext) -> Image.Image:
     """Decode the page (EXIF orientation applied) and note its resolution."""
     if isinstance(source, Image.Image):
-        context.source_name = "image"
         width, height = source.size
         if width * height > context.max_pixels:
             raise ImageTooLarge("image", width * height, context.max_pixels)
         image = upright(source.copy())
     else:
-        path = Path(source)
-        context.source_name = path.name
         image = load_page_image(
-            path,
+            Path(source),
             page_index=context.page_index,
             pdf_dpi=context.pdf_dpi,
             max_pixels=context.max_pixels,
@@ -258,7 +255,7 @@ def orient(image: Image.Image, context: PageContext) -> Image.Image:
     osd_path = context.path("osd.png")
     shrink = max(1, math.ceil(max(image.size) / OSD_MAX_SIDE_PX))
     probe = image.convert("L").reduce(shrink) if shrink > 1 else image
-    probe.save(osd_path, compress_level=WORK_PNG_COMPRESS_LEVEL)
+    save_png(probe, osd_path, compress_level=PNG_COMPRESS_LEVEL)
     try:
         found = tesseract.detect_orientation(osd_path, timeout_s=context.options.timeout_s)
     finally:
@@ -299,9 +296,7 @@ def deskew(image: Image.Image, context: PageContext) -> Image.Image:
 
 def save_normalised(image: Image.Image, context: PageContext) -> Image.Image:
     """Write the normalised page (the frame of every box) as PNG."""
-    path = context.path("normalised.png")
-    extra = {"dpi": (context.dpi, context.dpi)} if context.dpi else {}
-    image.save(path, compress_level=NORMALISED_PNG_COMPRESS_LEVEL, **extra)
+    path = save_png(image, context.path("normalised.png"), dpi=context.dpi, compress_level=PNG_COMPRESS_LEVEL)
     context.normalised_image = image
     context.normalised_path = path
     return image
@@ -309,13 +304,14 @@ def save_normalised(image: Image.Image, context: PageContext) -> Image.Image:
 
 def rescale(image: Image.Image, context: PageContext) -> Image.Image:
     """Enlarge a low-resolution scan towards ``target_dpi`` (never shrinks;
-    stays within ``max_pixels``)."""
+    stays within ``max_pixels`` and ``MAX_OCR_PIXELS``)."""
     factor = preprocess.upscale_factor(
         dpi=context.dpi, text_height_px=context.text_height_px, target_dpi=context.options.target_dpi
     )
     pixels = image.width * image.height
-    if factor > 1.0 and pixels * factor * factor > context.max_pixels:
-        factor = math.sqrt(context.max_pixels / pixels)
+    budget = min(context.max_pixels, MAX_OCR_PIXELS)
+    if factor > 1.0 and pixels * factor * factor > budget:
+        factor = math.sqrt(budget / pixels)
     if factor <= 1.0:
         return image
     enlarged = preprocess.rescale_page(image, factor)
@@ -359,10 +355,8 @@ def write_ocr_input(image: Image.Image, context: PageContext) -> Path:
     if image is context.normalised_image and context.normalised_path is not None:
         path = context.normalised_path
     else:
-        path = context.path("ocr.png")
         dpi = context.dpi * context.scale if context.dpi else None
-        extra = {"dpi": (dpi, dpi)} if dpi else {}
-        image.save(path, compress_level=WORK_PNG_COMPRESS_LEVEL, **extra)
+        path = save_png(image, context.path("ocr.png"), dpi=dpi, compress_level=PNG_COMPRESS_LEVEL)
     uzn_path = path.with_suffix(".uzn")
     if context.zones:
         uzn_path.write_text(
@@ -375,7 +369,8 @@ def write_ocr_input(image: Image.Image, context: PageContext) -> Path:
 
 
 def recognise(ocr_path: Path, context: PageContext) -> tesseract.OcrOutput:
-    """One tesseract run writing hOCR, ALTO, TSV and text."""
+    """One tesseract run writing TSV (its other renderers cost CPU; the
+    parse stage writes hOCR and ALTO from the TSV instead)."""
     options = context.options
     dpi = round(context.dpi * context.scale) if context.dpi else None
     try:
@@ -393,22 +388,27 @@ def recognise(ocr_path: Path, context: PageContext) -> tesseract.OcrOutput:
 
 
 def assemble(output: tesseract.OcrOutput, context: PageContext) -> PageReading:
-    """Parse tesseract's output into the page reading, in the normalised frame."""
+    """Parse tesseract's TSV into the page reading, in the normalised frame,
+    and write the page's hOCR and ALTO from the same words."""
     normalised = context.normalised_image
     assert normalised is not None and context.normalised_path is not None
     width, height = normalised.size
     scale = context.scale
+    options = context.options
     parsed = parse_tsv(output.tsv, scale=scale, frame_w=width, frame_h=height)
     name = context.normalised_path.name
+    engine = f"tesseract {tesseract.tesseract_version()}"
     return PageReading(
         text=parsed.text,
         words=parsed.words,
         lines=parsed.lines,
         blocks=parsed.blocks,
         mean_confidence=parsed.mean_confidence,
-        hocr=rescale_hocr(output.hocr, scale=scale, frame_w=width, frame_h=height, image_name=name),
-        alto=rescale_alto(output.alto, scale=scale, frame_w=width, frame_h=height, image_name=name),
-        tsv=output.tsv,
+        hocr=hocr_document(parsed, width=width, height=height, image_name=name,
+                           languages=options.languages, engine=engine, dpi=context.dpi),
+        alto=alto_document(parsed, width=width, height=height, image_name=name,
+                           languages=options.languages, engine=engine, page_number=context.page_index + 1),
+        tsv=rescale_tsv(output.tsv, scale=scale, frame_w=width, frame_h=height),
         width=width,
         height=height,
         normalised_image_path=context.normalised_path,
@@ -416,10 +416,10 @@ def assemble(output: tesseract.OcrOutput, context: PageContext) -> PageReading:
         skew_deg=context.skew_deg,
         scale=scale,
         timings_s=context.timings_s,
-        tesseract_version="",
+        tesseract_version=tesseract.tesseract_version(),
         dpi=context.dpi,
-        languages=context.options.languages,
-        psm=context.options.effective_psm,
+        languages=options.languages,
+        psm=options.effective_psm,
         upscaled=scale > 1.0,
     )
 

@@ -1,4 +1,4 @@
-"""Image preprocessing for OCR: small pure functions and the page stages built on them.
+"""Image preprocessing for OCR: small pure functions that the pipeline stages call.
 
 Conventions: ``gray`` arrays are ``(h, w) uint8`` with 0 = black ink and
 255 = white paper; ``ink`` masks are ``(h, w) bool`` with True = ink. Angles

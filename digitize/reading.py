@@ -8,16 +8,15 @@ is built so that every word knows where it sits in that text
 the search engine's highlights be turned back into boxes on the page image.
 
 Boxes come in the frame of the image tesseract read and are scaled by
-``1 / scale`` into the normalised page image's frame; the hOCR and ALTO
-documents from the same run are rescaled the same way.
+``1 / scale`` into the normalised page image's frame. The hOCR and ALTO
+documents are written from the same words, so the three always agree.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 WORD_SEPARATOR = " "
@@ -84,7 +83,8 @@ class PageReading:
     deskewed, at the original resolution. ``rotation_deg`` is the clockwise
     quarter-turn applied to the source (EXIF and OSD), ``skew_deg`` the skew
     removed (counter-clockwise positive), ``scale`` the size of the image
-    tesseract read relative to the normalised one.
+    tesseract read relative to the normalised one. ``tsv`` is tesseract's
+    own output with its boxes moved into the normalised frame.
     """
 
     text: str
@@ -106,7 +106,7 @@ class PageReading:
     dpi: float | None = None  # of the normalised image, when known
     languages: str = ""
     psm: int = 3
-    upscaled: bool = field(default=False)
+    upscaled: bool = False
 
     def words_in_span(self, char_start: int, char_end: int) -> list[Word]:
         """The words that overlap ``text[char_start:char_end]``."""
@@ -270,83 +270,178 @@ def parse_tsv(
     return ParsedText("".join(parts), words, lines, blocks, mean_confidence)
 
 
+# ------------------------------------------------------------------------ TSV
+def rescale_tsv(tsv: str, *, scale: float, frame_w: int, frame_h: int) -> str:
+    """Tesseract's TSV with every box (all levels) in the normalised frame
+    and NFC text; returned unchanged but for NFC when ``scale`` is 1."""
+    if scale == 1.0:
+        return nfc(tsv)
+    rows = []
+    for row in tsv.split("\n"):
+        fields = row.split("\t", 11)
+        if len(fields) == 12 and fields[0].isdigit():
+            try:
+                box = scale_box(*(int(v) for v in fields[6:10]), scale=scale, frame_w=frame_w, frame_h=frame_h)
+            except ValueError:
+                pass
+            else:
+                fields[6:10] = [str(v) for v in box]
+                row = "\t".join(fields)
+        rows.append(row)
+    return nfc("\n".join(rows))
+
+
 # ----------------------------------------------------------------- hOCR, ALTO
-_HOCR_TITLE = re.compile(r"""title=(['"])(.*?)\1""", re.DOTALL)
-_HOCR_BBOX = re.compile(r"\bbbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
-_HOCR_BASELINE = re.compile(r"\bbaseline (-?[\d.]+) (-?[\d.]+)")
-_HOCR_LENGTH = re.compile(r"\b(x_size|x_descenders|x_ascenders) (-?[\d.]+)")
-_HOCR_SCAN_RES = re.compile(r"\bscan_res (\d+) (\d+)")
-_HOCR_IMAGE = re.compile(r"""\bimage "[^"]*\"""")
+# Written from the parsed words rather than by tesseract's own renderers:
+# each extra renderer costs tesseract up to 5 % more CPU on a dense page,
+# and these come out in the normalised frame, NFC, numbered like the words.
+
+_HTML_LANG = {"vie": "vi", "eng": "en", "fra": "fr", "deu": "de", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans"}
 
 
-def rescale_hocr(
-    hocr: str, *, scale: float, frame_w: int, frame_h: int, image_name: str | None = None
+@dataclass(frozen=True)
+class _Paragraph:
+    block: int
+    paragraph: int
+    lines: tuple[TextLine, ...]
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return _union([(line.x, line.y, line.w, line.h) for line in self.lines])
+
+
+def _layout(parsed: ParsedText) -> list[tuple[TextBlock, list[_Paragraph], dict]]:
+    """Blocks with their paragraphs, and each line's ``(word index, word)``s."""
+    words_of: dict[tuple[int, int, int], list[tuple[int, Word]]] = {}
+    for index, word in enumerate(parsed.words):
+        words_of.setdefault((word.block, word.paragraph, word.line), []).append((index, word))
+    paragraphs: dict[int, list[_Paragraph]] = {}
+    current: list[TextLine] = []
+    for line in parsed.lines + [None]:  # type: ignore[list-item]
+        if current and (line is None or line.paragraph != current[0].paragraph):
+            first = current[0]
+            paragraphs.setdefault(first.block, []).append(_Paragraph(first.block, first.paragraph, tuple(current)))
+            current = []
+        if line is not None:
+            current.append(line)
+    return [(block, paragraphs.get(block.block, []), words_of) for block in parsed.blocks]
+
+
+def _bbox(x: int, y: int, w: int, h: int) -> str:
+    return f"bbox {x} {y} {x + w} {y + h}"
+
+
+def hocr_document(
+    parsed: ParsedText,
+    *,
+    width: int,
+    height: int,
+    image_name: str,
+    languages: str,
+    engine: str,
+    dpi: float | None = None,
 ) -> str:
-    """tesseract's hOCR with every box and length in the normalised frame,
-    NFC text, and the page's ``image`` naming ``image_name``."""
+    """An hOCR 1.2 page (XHTML) of the parsed words: ``ocr_carea`` blocks,
+    ``ocr_par`` paragraphs, ``ocr_line`` lines and ``ocrx_word`` words with
+    ``bbox`` in the normalised frame and ``x_wconf`` confidences."""
+    from xml.sax.saxutils import escape, quoteattr
 
-    def title(match: re.Match) -> str:
-        quote, value = match.group(1), match.group(2)
+    language = languages.split("+")[0]
+    html_lang = _HTML_LANG.get(language, "und")
+    page_title = f'image "{image_name}"; {_bbox(0, 0, width, height)}; ppageno 0'
+    if dpi:
+        page_title += f"; scan_res {round(dpi)} {round(dpi)}"
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"',
+        '    "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        f'<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="{html_lang}" lang="{html_lang}">',
+        " <head>",
+        "  <title></title>",
+        '  <meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
+        f"  <meta name='ocr-system' content={quoteattr(engine)}/>",
+        "  <meta name='ocr-capabilities' content='ocr_page ocr_carea ocr_par ocr_line ocrx_word ocrp_wconf'/>",
+        " </head>",
+        " <body>",
+        f"  <div class='ocr_page' id='page_1' title={quoteattr(page_title)}>",
+    ]
+    for block, paragraphs, words_of in _layout(parsed):
+        out.append(f"   <div class='ocr_carea' id='block_1_{block.block + 1}' "
+                   f"title='{_bbox(block.x, block.y, block.w, block.h)}'>")
+        for paragraph in paragraphs:
+            out.append(f"    <p class='ocr_par' id='par_1_{paragraph.paragraph + 1}' lang='{language}' "
+                       f"title='{_bbox(*paragraph.box)}'>")
+            for line in paragraph.lines:
+                out.append(f"     <span class='ocr_line' id='line_1_{line.line + 1}' "
+                           f"title='{_bbox(line.x, line.y, line.w, line.h)}'>")
+                for index, word in words_of[(line.block, line.paragraph, line.line)]:
+                    out.append(
+                        f"      <span class='ocrx_word' id='word_1_{index + 1}' "
+                        f"title='{_bbox(word.x, word.y, word.w, word.h)}; x_wconf {round(word.confidence)}'>"
+                        f"{escape(word.text)}</span>"
+                    )
+                out.append("     </span>")
+            out.append("    </p>")
+        out.append("   </div>")
+    out += ["  </div>", " </body>", "</html>", ""]
+    return "\n".join(out)
 
-        def bbox(m: re.Match) -> str:
-            left, top, right, bottom = (int(v) for v in m.groups())
-            x, y, w, h = scale_box(left, top, right - left, bottom - top,
-                                   scale=scale, frame_w=frame_w, frame_h=frame_h)
-            return f"bbox {x} {y} {x + w} {y + h}"
 
-        if scale != 1.0:
-            value = _HOCR_BASELINE.sub(
-                lambda m: f"baseline {m.group(1)} {round(float(m.group(2)) / scale)}", value
-            )
-            value = _HOCR_LENGTH.sub(
-                lambda m: f"{m.group(1)} {float(m.group(2)) / scale:.6g}", value
-            )
-            value = _HOCR_SCAN_RES.sub(
-                lambda m: f"scan_res {round(int(m.group(1)) / scale)} {round(int(m.group(2)) / scale)}",
-                value,
-            )
-        value = _HOCR_BBOX.sub(bbox, value)
-        if image_name is not None:
-            value = _HOCR_IMAGE.sub(lambda m: f'image "{_attr_safe(image_name)}"', value)
-        return f"title={quote}{value}{quote}"
-
-    return _HOCR_TITLE.sub(title, nfc(hocr))
+ALTO_NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 
 
-_ALTO_LENGTH = re.compile(r'\b(HPOS|VPOS|WIDTH|HEIGHT)="(-?[\d.]+)"')
-_ALTO_PAGE = re.compile(r"<Page\b[^>]*>")
-_ALTO_FILENAME = re.compile(r"<fileName>[^<]*</fileName>")
-
-
-def rescale_alto(
-    alto: str, *, scale: float, frame_w: int, frame_h: int, image_name: str | None = None
+def alto_document(
+    parsed: ParsedText,
+    *,
+    width: int,
+    height: int,
+    image_name: str,
+    languages: str,
+    engine: str,
+    page_number: int = 1,
 ) -> str:
-    """tesseract's ALTO with HPOS/VPOS/WIDTH/HEIGHT in the normalised frame
-    (the Page exactly ``frame_w`` × ``frame_h``), NFC text, and
-    ``sourceImageInformation/fileName`` naming ``image_name``."""
-    alto = nfc(alto)
-    if scale != 1.0:
+    """An ALTO 4 page of the parsed words, pixels of the normalised frame:
+    a ``ComposedBlock`` per block, a ``TextBlock`` per paragraph, ``TextLine``,
+    ``String`` (``WC`` = confidence 0-1) and ``SP`` between words."""
+    from xml.sax.saxutils import escape, quoteattr
 
-        def length(m: re.Match) -> str:
-            value = float(m.group(2)) / scale
-            limit = frame_w if m.group(1) in ("HPOS", "WIDTH") else frame_h
-            return f'{m.group(1)}="{min(max(round(value), 0), limit)}"'
+    def box(x: int, y: int, w: int, h: int) -> str:
+        return f'HPOS="{x}" VPOS="{y}" WIDTH="{w}" HEIGHT="{h}"'
 
-        alto = _ALTO_LENGTH.sub(length, alto)
-
-    def page(m: re.Match) -> str:
-        tag = re.sub(r'\bWIDTH="[^"]*"', f'WIDTH="{frame_w}"', m.group(0))
-        return re.sub(r'\bHEIGHT="[^"]*"', f'HEIGHT="{frame_h}"', tag)
-
-    alto = _ALTO_PAGE.sub(page, alto)
-    if image_name is not None:
-        alto = _ALTO_FILENAME.sub(lambda m: f"<fileName>{_text_safe(image_name)}</fileName>", alto)
-    return alto
-
-
-def _attr_safe(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&#39;").replace("<", "&lt;")
-
-
-def _text_safe(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    language = languages.split("+")[0]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<alto xmlns="{ALTO_NAMESPACE}" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:schemaLocation="{ALTO_NAMESPACE} http://www.loc.gov/standards/alto/v4/alto-4-2.xsd">',
+        " <Description>",
+        "  <MeasurementUnit>pixel</MeasurementUnit>",
+        f"  <sourceImageInformation><fileName>{escape(image_name)}</fileName></sourceImageInformation>",
+        '  <OCRProcessing ID="OCR_0"><ocrProcessingStep><processingSoftware>'
+        f"<softwareName>{escape(engine)}</softwareName></processingSoftware></ocrProcessingStep></OCRProcessing>",
+        " </Description>",
+        " <Layout>",
+        f'  <Page ID="page_{page_number}" PHYSICAL_IMG_NR="{page_number}" WIDTH="{width}" HEIGHT="{height}">',
+        f'   <PrintSpace {box(0, 0, width, height)}>',
+    ]
+    for block, paragraphs, words_of in _layout(parsed):
+        out.append(f'    <ComposedBlock ID="cblock_{block.block}" {box(block.x, block.y, block.w, block.h)}>')
+        for paragraph in paragraphs:
+            out.append(f'     <TextBlock ID="block_{paragraph.paragraph}" {box(*paragraph.box)} LANG="{language}">')
+            for line in paragraph.lines:
+                out.append(f'      <TextLine ID="line_{line.line}" {box(line.x, line.y, line.w, line.h)}>')
+                previous: Word | None = None
+                for index, word in words_of[(line.block, line.paragraph, line.line)]:
+                    if previous is not None:
+                        gap_x = previous.x + previous.w
+                        out.append(f'       <SP WIDTH="{max(0, word.x - gap_x)}" VPOS="{previous.y}" HPOS="{gap_x}"/>')
+                    out.append(
+                        f'       <String ID="string_{index}" {box(word.x, word.y, word.w, word.h)} '
+                        f'WC="{word.confidence / 100:.2f}" CONTENT={quoteattr(word.text)}/>'
+                    )
+                    previous = word
+                out.append("      </TextLine>")
+            out.append("     </TextBlock>")
+        out.append("    </ComposedBlock>")
+    out += ["   </PrintSpace>", "  </Page>", " </Layout>", "</alto>", ""]
+    return "\n".join(out)

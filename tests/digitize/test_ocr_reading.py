@@ -6,7 +6,7 @@ import unicodedata
 
 from defusedxml import ElementTree
 
-from digitize.reading import parse_tsv, rescale_alto, rescale_hocr, scale_box
+from digitize.reading import alto_document, hocr_document, parse_tsv, rescale_tsv, scale_box
 
 HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
 
@@ -81,43 +81,45 @@ def test_empty_output_gives_no_words_and_no_confidence():
     assert parsed.text == "" and parsed.words == [] and parsed.mean_confidence is None
 
 
-HOCR = """<?xml version="1.0" encoding="UTF-8"?>
-<html xmlns="http://www.w3.org/1999/xhtml"><body>
-<div class='ocr_page' id='page_1' title='image "/work/p-ocr.png"; bbox 0 0 2000 1000; ppageno 0; scan_res 600 600'>
-<span class='ocr_line' id='line_1_1' title="bbox 100 200 900 260; baseline 0.01 -12; x_size 40; x_descenders 10; x_ascenders 10">
-<span class='ocrx_word' id='word_1_1' title='bbox 100 200 400 260; x_wconf 95'>bbox 1 2 3 4</span>
-</span></div></body></html>"""
+def test_tsv_is_rescaled_into_the_normalised_frame():
+    out = rescale_tsv(SAMPLE, scale=2.0, frame_w=340, frame_h=400)
+    rows = [r.split("\t") for r in out.splitlines()]
+    assert rows[0][6] == "left"  # the header stays
+    assert rows[1][6:10] == ["0", "0", "340", "400"]  # page 1000 × 800 clipped to the frame
+    assert rows[5][6:10] == ["5", "5", "50", "20"]
+    assert unicodedata.is_normalized("NFC", out)
+    assert rescale_tsv(SAMPLE, scale=1.0, frame_w=1, frame_h=1) == unicodedata.normalize("NFC", SAMPLE)
 
 
-def test_hocr_is_rescaled_and_renamed():
-    out = rescale_hocr(HOCR, scale=2.0, frame_w=1000, frame_h=500, image_name="page-00000-normalised.png")
-    root = ElementTree.fromstring(out)
-    titles = [e.get("title") for e in root.iter() if e.get("title")]
-    assert titles[0] == 'image "page-00000-normalised.png"; bbox 0 0 1000 500; ppageno 0; scan_res 300 300'
-    assert titles[1].startswith("bbox 50 100 450 130; baseline 0.01 -6; x_size 20;")
-    assert titles[2] == "bbox 50 100 200 130; x_wconf 95"
-    assert "bbox 1 2 3 4</span>" in out  # word text is not touched
+def test_hocr_holds_the_words_with_their_boxes():
+    parsed = parse_tsv(SAMPLE)
+    hocr = hocr_document(parsed, width=1000, height=800, image_name='a "quoted" & odd name.png',
+                         languages="vie+fra", engine="tesseract 5.3.0", dpi=300)
+    root = ElementTree.fromstring(hocr.encode("utf-8"))
+    assert root.get("lang") == "vi"
+    elements = {cls: [e for e in root.iter() if e.get("class") == cls]
+                for cls in ("ocr_page", "ocr_carea", "ocr_par", "ocr_line", "ocrx_word")}
+    assert elements["ocr_page"][0].get("title") == 'image "a "quoted" & odd name.png"; bbox 0 0 1000 800; ppageno 0; scan_res 300 300'
+    assert [len(elements[c]) for c in ("ocr_carea", "ocr_par", "ocr_line", "ocrx_word")] == [2, 3, 4, 5]
+    words = elements["ocrx_word"]
+    assert [w.text for w in words] == [w.text for w in parsed.words]
+    assert words[0].get("title") == "bbox 10 10 110 50; x_wconf 96"
+    assert [w.get("id") for w in words] == [f"word_1_{i}" for i in range(1, 6)]
+    assert elements["ocr_par"][0].get("title") == "bbox 10 10 220 100" and elements["ocr_par"][0].get("lang") == "vie"
 
 
-ALTO = """<?xml version="1.0" encoding="UTF-8"?>
-<alto xmlns="http://www.loc.gov/standards/alto/ns-v3#"><Description><sourceImageInformation>
-<fileName>/work/p-ocr.png</fileName></sourceImageInformation></Description>
-<Layout><Page WIDTH="2001" HEIGHT="1001" PHYSICAL_IMG_NR="0" ID="page_0">
-<PrintSpace HPOS="0" VPOS="0" WIDTH="2001" HEIGHT="1001"><TextBlock ID="b" HPOS="100" VPOS="200" WIDTH="800" HEIGHT="60">
-<TextLine ID="l" HPOS="100" VPOS="200" WIDTH="800" HEIGHT="60">
-<String ID="s" HPOS="100" VPOS="200" WIDTH="300" HEIGHT="60" WC="0.95" CONTENT="Huế"/><SP WIDTH="20" VPOS="200" HPOS="400"/>
-</TextLine></TextBlock></PrintSpace></Page></Layout></alto>"""
-
-
-def test_alto_is_rescaled_and_renamed():
-    out = rescale_alto(
-        unicodedata.normalize("NFD", ALTO), scale=2.0, frame_w=1000, frame_h=500, image_name="n.png"
-    )
-    root = ElementTree.fromstring(out.encode("utf-8"))
-    ns = {"a": "http://www.loc.gov/standards/alto/ns-v3#"}
+def test_alto_holds_the_words_with_their_boxes():
+    parsed = parse_tsv(SAMPLE)
+    alto = alto_document(parsed, width=1000, height=800, image_name="n.png", languages="vie",
+                         engine="tesseract 5.3.0", page_number=3)
+    root = ElementTree.fromstring(alto.encode("utf-8"))
+    ns = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
     page = root.find(".//a:Page", ns)
-    assert (page.get("WIDTH"), page.get("HEIGHT")) == ("1000", "500")
-    string = root.find(".//a:String", ns)
-    assert [string.get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT")] == ["50", "100", "150", "30"]
-    assert string.get("CONTENT") == "Huế" and unicodedata.is_normalized("NFC", string.get("CONTENT"))
+    assert (page.get("WIDTH"), page.get("HEIGHT"), page.get("PHYSICAL_IMG_NR")) == ("1000", "800", "3")
+    strings = root.findall(".//a:String", ns)
+    assert [s.get("CONTENT") for s in strings] == [w.text for w in parsed.words]
+    assert [strings[0].get(k) for k in ("HPOS", "VPOS", "WIDTH", "HEIGHT", "WC")] == ["10", "10", "100", "40", "0.96"]
+    assert len(root.findall(".//a:ComposedBlock", ns)) == 2 and len(root.findall(".//a:TextBlock", ns)) == 3
+    sp = root.find(".//a:SP", ns)
+    assert (sp.get("HPOS"), sp.get("WIDTH")) == ("110", "10")
     assert root.find(".//a:fileName", ns).text == "n.png"

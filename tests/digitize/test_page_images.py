@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from digitize import ImageTooLarge, ImageUnreadable, load_page_image, make_thumbnail, page_count
+from digitize.images import save_png
 
 
 def png_declaring(width: int, height: int) -> bytes:
@@ -150,3 +151,14 @@ def test_thumbnail(tmp_path, page_image):
     pdf = tmp_path / "page.pdf"
     page_image.save(pdf, resolution=100.0)
     assert max(make_thumbnail(pdf, max_px=100).size) <= 100
+
+
+@pytest.mark.parametrize("mode", ["L", "1"])
+def test_fast_png_round_trips(tmp_path, mode):
+    rng = np.random.default_rng(3)
+    image = Image.fromarray(rng.integers(0, 256, (37, 45), dtype=np.uint8)).convert(mode)  # odd sizes
+    path = save_png(image, tmp_path / "page.png", dpi=300)
+    with Image.open(path) as back:
+        assert back.mode == mode and back.size == image.size
+        assert round(back.info["dpi"][0]) == 300
+        assert np.array_equal(np.asarray(back), np.asarray(image))

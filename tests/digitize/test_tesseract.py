@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -22,7 +23,7 @@ from digitize.errors import debian_package
 
 
 @pytest.fixture
-def line_image(tmp_path) -> "Path":  # noqa: F821
+def line_image(tmp_path) -> Path:
     image = Image.new("L", (900, 120), 255)
     ImageDraw.Draw(image).text((20, 30), "Hanoi heritage library", font=ImageFont.load_default(size=48), fill=0)
     path = tmp_path / "line.png"
@@ -36,11 +37,14 @@ def test_version_and_languages_are_probed(tesseract_program):
     assert "eng" in languages and "osd" in languages
 
 
-def test_one_run_writes_hocr_alto_tsv_and_text(tesseract_program, line_image, tmp_path):
-    out = tesseract.recognise(line_image, tmp_path / "out", languages="eng", psm=7, timeout_s=60)
+def test_one_run_writes_every_format_asked_for(tesseract_program, line_image, tmp_path):
+    out = tesseract.recognise(line_image, tmp_path / "out", languages="eng", psm=7, timeout_s=60,
+                              outputs=("hocr", "alto", "tsv", "txt"))
     assert "Hanoi" in out.txt and "heritage" in out.hocr and "library" in out.alto
     assert out.tsv.startswith("level\tpage_num")
     assert {p.name for p in tmp_path.glob("out.*")} == {"out.hocr", "out.xml", "out.tsv", "out.txt"}
+    only_tsv = tesseract.recognise(line_image, tmp_path / "tsv", languages="eng", psm=7, timeout_s=60)
+    assert "library" in only_tsv.tsv and only_tsv.hocr is None and only_tsv.alto is None
 
 
 def test_missing_language_names_the_debian_package(tesseract_program, line_image, tmp_path):
