@@ -182,7 +182,13 @@ def retry(item_id, page_ids):
 @main.command(help="Requeue pages stuck in 'running' after a worker died, and send unsent tasks.")
 @handle_errors
 def sweep():
-    click.echo(json.dumps(_platform().reader.sweep()))
+    p = _platform()
+    report = p.reader.sweep()
+    flushed = p.indexer.flush()
+    report.update(indexed_pages=flushed.pages, indexed_items=flushed.items)
+    if flushed.error:
+        report["index_error"] = flushed.error
+    click.echo(json.dumps(report, ensure_ascii=False))
 
 
 # ------------------------------------------------------------------ fixity
@@ -261,6 +267,68 @@ def ocr(files, languages, psm, zones, binarize, osd, page_index, out):
                     click.echo(f"==> {f.name} <==")
                 click.echo(reading.text)
     sys.exit(6 if failures else 0)
+
+
+# ------------------------------------------------------------------ search
+@main.command(help="Search every collection: words with or without diacritics, \"phrases\", -exclusions, OR.")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--type", "types", multiple=True, help="book, newspaper, magazine, manuscript, other")
+@click.option("--collection", "collections", multiple=True)
+@click.option("--language", "languages", multiple=True)
+@click.option("--from", "year_from", type=int, help="first year")
+@click.option("--to", "year_to", type=int, help="last year")
+@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance")
+@click.option("--page", type=int, default=1)
+@click.option("--per-page", type=int, default=10)
+@click.option("--fuzzy", is_flag=True, help="also find words misread by OCR (one letter off)")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def search(query, types, collections, languages, year_from, year_to, sort, page, per_page, fuzzy, as_json):
+    from library.searching import marked
+
+    p = _platform()
+    filters = {k: list(v) for k, v in (("type", types), ("collection", collections), ("language", languages)) if v}
+    res = p.search.search(" ".join(query), filters=filters, year_from=year_from, year_to=year_to, sort=sort,
+                          page=page, per_page=per_page, fuzzy=fuzzy)
+    if as_json:
+        click.echo(json.dumps(_search_json(res), ensure_ascii=False, indent=2))
+        return
+    for n in res.notices:
+        click.echo(f"note: {n}", err=True)
+    click.echo(f"{res.total} page(s) found" + (f", showing page {res.page}" if res.total > per_page else ""))
+    for h in res.hits:
+        boxes = sum(len(sp.boxes) for sp in getattr(h, "spans", []))
+        click.echo(f"\n{h.item_title} — page {h.sequence} (item {h.item_id}, page id {h.page_id}; {boxes} box(es))")
+        for sn in h.snippets:
+            click.echo("   " + marked(sn).replace("\n", " "))
+    for name, counts in res.facets.items():
+        if counts:
+            click.echo(f"\n{name}: " + ", ".join(f"{v} ({c})" for v, c in counts[:8]))
+
+
+def _search_json(res) -> dict:
+    return {
+        "query": res.query, "total": res.total, "page": res.page, "per_page": res.per_page,
+        "notices": res.notices, "next_cursor": res.next_cursor, "took_ms": round(res.took_ms, 1),
+        "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in res.facets.items()},
+        "hits": [
+            {"page_id": h.page_id, "item_id": h.item_id, "page": h.sequence, "title": h.item_title,
+             "snippets": [sn.text for sn in h.snippets],
+             "spans": [{"start": sp.start, "end": sp.end, "text": sp.text,
+                        "boxes": [[b.x, b.y, b.w, b.h] for b in sp.boxes]} for sp in h.spans]}
+            for h in res.hits if hasattr(h, "spans")
+        ],
+    }
+
+
+@main.command(help="Rebuild the search index from the catalogue (searching goes on meanwhile).")
+@handle_errors
+def reindex():
+    p = _platform()
+    total = p.indexer.document_count()
+    with tqdm(total=total, desc="reindex", unit="doc") as bar:
+        n = p.indexer.rebuild(progress=lambda done: bar.update(done - bar.n))
+    click.echo(f"indexed {n} document(s)")
 
 
 # ------------------------------------------------------------------- users
@@ -345,6 +413,7 @@ def serve(host, port, with_demo, with_workers, sweep_every):
                 last_sweep = time.monotonic()
                 try:
                     p.reader.sweep()
+                    p.indexer.flush()  # changes kept while the search engine was down
                 except Exception as exc:  # the sweeper must never take the platform down
                     click.echo(f"sweep failed: {exc}", err=True)
             time.sleep(0.5)

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from library import db
 from library.catalogue import Catalogue
+from library.indexing import Indexer
 from library.ingest import IngestService
 from library.ocr_jobs import PageReader
 from library.queue import TaskQueue
+from library.searching import SearchService
 from library.settings import Settings
 from library.store import FileStore
 from library.users import UserService
@@ -30,8 +32,11 @@ class Platform:
     reader: PageReader
     catalogue: Catalogue
     users: UserService
+    indexer: Indexer
+    search: SearchService
 
     def close(self) -> None:
+        self.indexer.close()
         self.queue.close()
         self.engine.dispose()
 
@@ -44,6 +49,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     sessions = db.make_session_factory(engine)
     store = FileStore(settings.store_dir)
     queue = queue or TaskQueue(settings)
+    indexer = Indexer(sessions, lambda: open_search_engine(settings))
     return Platform(
         settings=settings,
         engine=engine,
@@ -54,4 +60,15 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         reader=PageReader(settings, sessions, store, queue),
         catalogue=Catalogue(sessions, store),
         users=UserService(sessions),
+        indexer=indexer,
+        search=SearchService(sessions, indexer),
     )
+
+
+def open_search_engine(settings: Settings):
+    """The search engine the settings name (imported only when first used)."""
+    from search import open_engine
+
+    if settings.search_url:
+        return open_engine(settings.search_url, index=settings.search_index)
+    return open_engine(settings.index_dir)

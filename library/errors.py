@@ -79,3 +79,10 @@ class StoreCorrupted(HeritageError):
     """A stored file no longer matches its checksum, or has gone missing."""
 
     exit_code = 8
+
+
+class SearchOffline(HeritageError):
+    """The search engine does not answer. Stored work is safe; index changes wait until it is back."""
+
+    transient = True
+    exit_code = 9

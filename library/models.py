@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -114,6 +115,8 @@ class Item(Base):
     ocr_options: Mapped[str | None] = mapped_column(Text)  # JSON of digitize.OcrOptions overrides
     package_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_files.sha256"))  # the zip as uploaded
     status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus, "item_status"), default=ItemStatus.processing)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped on every change to index
+    index_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -170,7 +173,8 @@ class Page(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     ocr_engine: Mapped[str | None] = mapped_column(String(100))  # "tesseract 5.3.0 vie psm3"
     ocr_seconds: Mapped[float | None] = mapped_column(Float)
-    index_pending: Mapped[bool] = mapped_column(Boolean, default=False)  # text changed, search index not yet told
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped on every text change
+    index_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # changed, index not yet told
 
     item: Mapped[Item] = relationship(back_populates="pages")
     words: Mapped[list["Word"]] = relationship(order_by="Word.sequence", cascade="all, delete-orphan", passive_deletes=True)

@@ -236,6 +236,7 @@ class PageReader:
             page.status_reason = None
             page.lease_token = None
             page.finished_at = utcnow()
+            page.revision = (page.revision or 0) + 1
             page.index_pending = True
 
     # ------------------------------------------------------------ the item
@@ -273,6 +274,8 @@ class PageReader:
                 item.status = ItemStatus.done
                 item.status_reason = None
             item.finished_at = utcnow()
+            item.revision = (item.revision or 0) + 1
+            item.index_pending = True  # its text is complete: index the item as a whole
             return item.status
 
     # ------------------------------------------------------ sweeper, retry

@@ -35,6 +35,8 @@ class Settings:
     data_dir: Path
     database_url: str = ""  # empty: SQLite file in data_dir
     broker_url: str = ""  # empty: kombu filesystem transport in data_dir
+    search_url: str = ""  # empty: embedded tantivy index in data_dir/index; or http(s)://host:9200 (ES 8 / OpenSearch 2)
+    search_index: str = "heritage"  # index (alias) name on a cluster
     default_languages: str = "vie"
     review_confidence: float = 70.0  # pages with a lower mean word confidence are flagged
     ocr_timeout_s: float = 600.0
@@ -70,6 +72,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'catalogue.sqlite3'}"
+
+    @property
+    def search_location(self) -> str:
+        return self.search_url or str(self.index_dir)
 
     @property
     def uses_embedded_broker(self) -> bool:

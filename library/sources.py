@@ -59,7 +59,7 @@ from .filenames import (  # noqa: F401  (re-exported)
 )
 from .naturalsort import natural_key, natural_path_key
 from .settings import Limits
-from .sniffing import ACCEPTED, SCAN_SUFFIXES, _rejected_content, sniff  # noqa: F401  (re-exported)
+from .sniffing import _rejected_content, sniff  # noqa: F401  (re-exported)
 
 __all__ = [
     "PageRef",

@@ -56,6 +56,8 @@ def ocr_page(self, page_id: int) -> str:
         log.exception("page %s: unexpected error", page_id)
         reader.fail(page_id, f"internal error ({type(exc).__name__}): {exc}; report it to the platform's maintainers")
         raise
+    if outcome is Outcome.done:
+        _index_quietly()
     if outcome is Outcome.busy:
         # another worker holds a live lease; look again later (the sweeper also watches it)
         if self.request.retries < _max_retries():
@@ -69,7 +71,17 @@ def finish_item(self, item_id: int) -> str | None:
         status = platform().reader.finish_item(int(item_id))
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=backoff_s(self.request.retries))
+    _index_quietly()
     return status.value if status else None
+
+
+def _index_quietly() -> None:
+    """Send what changed to the search index. The page is safely stored already: if the
+    engine is down the changes stay pending in the catalogue and the sweeper sends them later."""
+    try:
+        platform().indexer.flush(limit=1000)
+    except Exception:  # never let indexing turn a stored page into a failed task
+        log.exception("indexing after OCR failed; changes stay pending")
 
 
 @shared_task(name=SWEEP, acks_late=True)

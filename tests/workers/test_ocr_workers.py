@@ -93,6 +93,12 @@ def test_multi_page_multi_item_ingest_read_by_real_workers(tmp_path, database_ur
     item_text = p.store.resolve(p.store.item_derivative_relpath(ids[0], "text.txt")).read_text(encoding="utf-8")
     assert "Văn Miếu" in item_text and "Quốc Tử Giám" in item_text
 
+    # the workers indexed what they read, after the commit: searchable without diacritics, boxed
+    wait_until(lambda: p.indexer.pending() == (0, 0), timeout_s=60, what="index caught up")
+    found = p.search.search("Quoc Tu Giam")
+    assert [(h.item_id, h.sequence) for h in found.hits] == [(ids[0], 2)]
+    assert found.hits[0].spans and all(sp.boxes for sp in found.hits[0].spans)
+
     # the command line shows the same status and verifies every checksum
     env = settings_env(settings)
     out = subprocess.run([sys.executable, "-m", "library.cli", "status"], env=env, capture_output=True, text=True,

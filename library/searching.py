@@ -1,0 +1,183 @@
+"""Search as archivists use it: the engine finds pages and items; the catalogue
+turns each highlighted span back into the boxes of the words it covers.
+
+No engine returns word coordinates. The engine answers with character
+offsets into a page's text (the same NFC text the catalogue stores); the
+words of the page carry their own offsets and boxes, so a span's boxes are
+those of the words it overlaps, merged per line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from library.errors import InputRejected, NotFound, SearchOffline
+from library.models import Item, Page, Word
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def xywh(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+@dataclass
+class HitSpan:
+    """One highlighted span of a page: its offsets, its text, and the boxes of its words (one per line)."""
+
+    start: int
+    end: int
+    text: str
+    boxes: list[Box]
+
+
+@dataclass
+class PageHit:
+    page_id: int
+    item_id: int
+    sequence: int
+    item_title: str
+    score: float | None
+    snippets: list  # search.Snippet: text, start, highlights (offsets into the snippet), cut_before/after
+    spans: list[HitSpan]
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class ItemHit:
+    item_id: int
+    title: str
+    score: float | None
+    snippets: list
+
+
+def marked(snippet, before: str = "[", after: str = "]") -> str:
+    """A snippet's text with its highlights marked, and ellipses where it was cut."""
+    text, out, pos = snippet.text, [], 0
+    for start, end in sorted(snippet.highlights):
+        out += [text[pos:start], before, text[start:end], after]
+        pos = end
+    out.append(text[pos:])
+    return ("…" if snippet.cut_before else "") + "".join(out) + ("…" if snippet.cut_after else "")
+
+
+@dataclass
+class SearchPage:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[PageHit | ItemHit]
+    facets: dict[str, list[tuple[str | int, int]]]
+    notices: list[str]
+    next_cursor: str | None
+    took_ms: float
+    spans_total: int = 0
+    spans_boxed: int = 0
+
+
+def merge_line_boxes(words: list[Word]) -> list[Box]:
+    """The union box of consecutive words on the same line (a multi-syllable match is one box per line)."""
+    boxes: list[Box] = []
+    current_line = None
+    x0 = y0 = x1 = y1 = 0
+    for w in words:
+        line = (w.block, w.paragraph, w.line)
+        if line != current_line:
+            if current_line is not None:
+                boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
+            current_line = line
+            x0, y0, x1, y1 = w.x, w.y, w.x + w.w, w.y + w.h
+        else:
+            x0, y0 = min(x0, w.x), min(y0, w.y)
+            x1, y1 = max(x1, w.x + w.w), max(y1, w.y + w.h)
+    if current_line is not None:
+        boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
+    return boxes
+
+
+class SearchService:
+    def __init__(self, sessions: sessionmaker[Session], indexer):
+        self.sessions = sessions
+        self.indexer = indexer
+
+    def search(self, query: str, *, filters: dict | None = None, year_from: int | None = None,
+               year_to: int | None = None, sort: str = "relevance", page: int = 1, per_page: int = 20,
+               cursor: str | None = None, fuzzy: bool = False, kinds: tuple[str, ...] = ("page",)) -> SearchPage:
+        from search import QueryError, SearchRequest, SearchUnavailable
+
+        try:
+            result = self.indexer.engine.search(SearchRequest(
+                query=query, filters=filters or {}, year_from=year_from, year_to=year_to, sort=sort,
+                page=page, per_page=per_page, cursor=cursor, fuzzy=fuzzy, kinds=list(kinds)))
+        except QueryError as exc:
+            raise InputRejected("query", str(exc)) from None
+        except SearchUnavailable as exc:
+            raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
+        return self._answer(query, result)
+
+    def search_within(self, item_id: int, query: str, *, fuzzy: bool = False) -> SearchPage:
+        """The pages of one item that match, in page order, each span with its boxes (IIIF Content Search)."""
+        from search import QueryError, SearchUnavailable
+
+        with self.sessions() as s:
+            if s.get(Item, item_id) is None:
+                raise NotFound(f"no item {item_id}")
+        try:
+            result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy)
+        except QueryError as exc:
+            raise InputRejected("query", str(exc)) from None
+        except SearchUnavailable as exc:
+            raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
+        return self._answer(query, result)
+
+    def _answer(self, query: str, result) -> SearchPage:
+        from search import PAGE
+
+        page_ids = [int(h.id.split(":", 1)[1]) for h in result.hits if h.kind == PAGE]
+        with self.sessions() as s:
+            rows = {p.id: p for p in s.scalars(select(Page).where(Page.id.in_(page_ids)))} if page_ids else {}
+            titles = dict(s.execute(select(Item.id, Item.title).where(
+                Item.id.in_({p.item_id for p in rows.values()}))).all()) if rows else {}
+        out = SearchPage(query=query, total=result.total, page=result.page, per_page=result.per_page, hits=[],
+                         facets={k: [(f.value, f.count) for f in v] for k, v in result.facets.items()},
+                         notices=[n.message for n in result.notices], next_cursor=result.next_cursor,
+                         took_ms=result.took_ms)
+        for h in result.hits:
+            snippets = list(h.snippets)
+            if h.kind != PAGE:
+                out.hits.append(ItemHit(int(h.item_id) if h.item_id else 0, h.title, h.score, snippets))
+                continue
+            page = rows.get(int(h.id.split(":", 1)[1]))
+            if page is None:  # indexed but since removed from the catalogue
+                continue
+            spans = self.spans_with_boxes(page, [(sp[0], sp[1]) for sp in h.highlights])
+            out.spans_total += len(spans)
+            out.spans_boxed += sum(1 for sp in spans if sp.boxes)
+            out.hits.append(PageHit(page.id, page.item_id, page.sequence, titles.get(page.item_id, ""), h.score,
+                                    snippets, spans, page.width, page.height))
+        return out
+
+    def spans_with_boxes(self, page: Page, spans: list[tuple[int, int]]) -> list[HitSpan]:
+        if not spans:
+            return []
+        lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+        with self.sessions() as s:
+            words = s.scalars(select(Word).where(Word.page_id == page.id, Word.char_end > lo, Word.char_start < hi)
+                              .order_by(Word.sequence)).all()
+        text = page.text or ""
+        out = []
+        for start, end in spans:
+            covered = [w for w in words if w.char_end > start and w.char_start < end]
+            out.append(HitSpan(start, end, text[start:end], merge_line_boxes(covered)))
+        return out

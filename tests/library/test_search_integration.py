@@ -1,0 +1,141 @@
+"""Search over the catalogue: pages read by OCR are indexed after the commit,
+found with and without diacritics, and each hit comes back as the boxes of
+the words it covers; when the engine is down nothing is lost."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from digitize.synthetic import find_vietnamese_font, render_page
+from library.container import build_platform
+from library.ingest import Upload
+from library.models import Page, Word
+from tests.conftest import REPO, free_port, settings_env
+
+pytestmark = pytest.mark.slow
+
+PAGES = [
+    ["Văn Miếu được xây dựng năm 1070", "dưới triều vua Lý Thánh Tông.", "Quốc Tử Giám mở năm 1076."],
+    ["Đình làng Hà Nội xưa có mái cong.", "Người Hà Nội gọi nơi ấy là Văn Miếu.", "Khuê Văn Các soi bóng xuống giếng."],
+]
+
+
+@pytest.fixture
+def read_item(platform, tmp_path):
+    """An item of two rendered Vietnamese pages, read by the real OCR use case and indexed."""
+    font = find_vietnamese_font()
+    paths = []
+    for n, lines in enumerate(PAGES):
+        page = render_page(lines, font_path=font, dpi=300, page_width_in=6.0, page_height_in=2.2, margin_in=0.3,
+                           font_size_pt=14)
+        paths.append(tmp_path / f"trang-{n + 1}.png")
+        page.image.save(paths[-1], dpi=(300, 300))
+    report = platform.ingest.ingest_item([Upload(p, p.name) for p in paths],
+                                         {"title": "Hà Nội xưa", "date": "1930s", "type": "book",
+                                          "collection": "Sách cổ"})
+    item_id = report.items[0].item_id
+    for row in platform.catalogue.page_statuses(item_id):
+        assert platform.reader.read(row.page_id).value == "done"
+    platform.reader.finish_item(item_id)
+    flushed = platform.indexer.flush()
+    assert flushed.error is None and flushed.pages == 2 and flushed.items == 1
+    return item_id
+
+
+def test_pages_are_found_with_and_without_diacritics_and_boxed(platform, read_item):
+    exact = platform.search.search("Văn Miếu")
+    folded = platform.search.search("Van Mieu")
+    assert exact.total == folded.total == 2
+    for res in (exact, folded):
+        for hit in res.hits:
+            assert hit.item_title == "Hà Nội xưa"
+            assert [sp.text for sp in hit.spans] and all(sp.text in ("Văn", "Miếu", "Văn Miếu") for sp in hit.spans)
+            assert all(sp.boxes for sp in hit.spans)
+        assert res.spans_boxed == res.spans_total > 0
+    # the boxes are those of the words the catalogue stored for the page
+    hit = next(h for h in exact.hits if h.sequence == 1)
+    with platform.sessions() as s:
+        van = s.scalars(select(Word).where(Word.page_id == hit.page_id, Word.text == "Văn")).first()
+    assert any(b.x <= van.x and b.y <= van.y and b.x + b.w >= van.x + van.w for sp in hit.spans for b in sp.boxes)
+
+    dinh = platform.search.search("dinh")
+    assert dinh.total == 1 and dinh.hits[0].spans[0].text == "Đình"
+    assert platform.search.search("Quoc Tu Giam").hits[0].sequence == 1
+    assert platform.search.search("Văn Miếu", filters={"type": ["newspaper"]}).total == 0
+    assert platform.search.search("Văn Miếu", year_from=1935, year_to=1940).total == 2
+
+
+def test_search_within_an_item_and_bad_queries(platform, read_item):
+    from library.errors import NotFound
+
+    within = platform.search.search_within(read_item, "Hà Nội")
+    assert [h.sequence for h in within.hits] == [2]
+    assert len(within.hits[0].spans) >= 2  # "Hà Nội" twice on page 2
+    with pytest.raises(NotFound):
+        platform.search.search_within(9999, "x")
+    # malformed queries get a sensible result or a clear message, never an engine error
+    from library.errors import InputRejected
+
+    answered = refused = 0
+    for q in ['"Văn Miếu', "AND", "*ieu", "-", "\x00\x07Văn", "Văn " * 500, "Văn AND", "((("]:
+        try:
+            res = platform.search.search(q)
+            answered += 1
+            assert res.total >= 0
+        except InputRejected as exc:
+            refused += 1
+            assert exc.source == "query" and len(exc.problem) > 20
+            assert not any(w in exc.problem.lower() for w in ("tantivy", "traceback", "exception", "syntaxerror"))
+    assert answered >= 4 and platform.search.search('"Văn Miếu').total == 2
+
+
+def test_changes_wait_while_the_engine_is_down_and_none_are_lost(tmp_path, database_url):
+    from tests.conftest import make_settings
+
+    port = free_port()  # nothing listens there: a search cluster that is down
+    down = make_settings(tmp_path / "data", database_url=database_url, search_url=f"http://127.0.0.1:{port}")
+    p = build_platform(down)
+    img = tmp_path / "p.png"
+    render_page(PAGES[0], font_path=find_vietnamese_font(), dpi=300, page_width_in=6.0, page_height_in=2.2,
+                margin_in=0.3, font_size_pt=14).image.save(img, dpi=(300, 300))
+    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Offline"}).items[0].item_id
+    page_id = p.catalogue.page_statuses(item_id)[0].page_id
+    assert p.reader.read(page_id).value == "done"  # OCR succeeds with search down
+    p.reader.finish_item(item_id)
+    report = p.indexer.flush()
+    assert report.error and report.pages == 0
+    assert p.indexer.pending() == (1, 1)
+    from library.errors import SearchOffline
+
+    with pytest.raises(SearchOffline):
+        p.search.search("Văn Miếu")
+    p.close()
+
+    up = dataclasses.replace(down, search_url="")  # the engine is back (the embedded one here)
+    p = build_platform(up)
+    report = p.indexer.flush()
+    assert (report.pages, report.items, report.error) == (1, 1, None)
+    assert p.indexer.pending() == (0, 0)
+    assert p.search.search("Van Mieu").total == 1
+    p.close()
+
+
+def test_reindex_and_search_from_the_command_line(platform, read_item, settings):
+    env = settings_env(settings)
+    env["HERITAGE_DATABASE_URL"] = settings.database_url
+    r = subprocess.run([sys.executable, "-m", "library.cli", "reindex"], env=env, capture_output=True, text=True,
+                       cwd=REPO, check=True)
+    assert "indexed 3 document(s)" in r.stdout and "reindex: 100%" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "library.cli", "search", "van", "mieu", "--json"], env=env,
+                       capture_output=True, text=True, cwd=REPO, check=True)
+    out = json.loads(r.stdout)
+    assert out["total"] == 2 and all(h["spans"] and h["spans"][0]["boxes"] for h in out["hits"])
+    r = subprocess.run([sys.executable, "-m", "library.cli", "search", "đình"], env=env, capture_output=True,
+                       text=True, cwd=REPO, check=True)
+    assert "1 page(s) found" in r.stdout and "[Đình]" in r.stdout
