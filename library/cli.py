@@ -291,7 +291,7 @@ def search(query, types, collections, languages, year_from, year_to, sort, page,
     res = p.search.search(" ".join(query), filters=filters, year_from=year_from, year_to=year_to, sort=sort,
                           page=page, per_page=per_page, fuzzy=fuzzy)
     if as_json:
-        click.echo(json.dumps(_search_json(res), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(res.as_dict(), ensure_ascii=False, indent=2))
         return
     for n in res.notices:
         click.echo(f"note: {n}", err=True)
@@ -304,21 +304,6 @@ def search(query, types, collections, languages, year_from, year_to, sort, page,
     for name, counts in res.facets.items():
         if counts:
             click.echo(f"\n{name}: " + ", ".join(f"{v} ({c})" for v, c in counts[:8]))
-
-
-def _search_json(res) -> dict:
-    return {
-        "query": res.query, "total": res.total, "page": res.page, "per_page": res.per_page,
-        "notices": res.notices, "next_cursor": res.next_cursor, "took_ms": round(res.took_ms, 1),
-        "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in res.facets.items()},
-        "hits": [
-            {"page_id": h.page_id, "item_id": h.item_id, "page": h.sequence, "title": h.item_title,
-             "snippets": [sn.text for sn in h.snippets],
-             "spans": [{"start": sp.start, "end": sp.end, "text": sp.text,
-                        "boxes": [[b.x, b.y, b.w, b.h] for b in sp.boxes]} for sp in h.spans]}
-            for h in res.hits if hasattr(h, "spans")
-        ],
-    }
 
 
 @main.command(help="Rebuild the search index from the catalogue (searching goes on meanwhile).")

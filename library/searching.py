@@ -52,6 +52,16 @@ class PageHit:
     width: int | None = None
     height: int | None = None
 
+    def as_dict(self) -> dict:
+        return {
+            "kind": "page", "page_id": self.page_id, "item_id": self.item_id, "page": self.sequence,
+            "title": self.item_title, "score": self.score, "width": self.width, "height": self.height,
+            "snippets": [{"text": sn.text, "highlights": [list(h) for h in sn.highlights],
+                          "cut_before": sn.cut_before, "cut_after": sn.cut_after} for sn in self.snippets],
+            "spans": [{"start": sp.start, "end": sp.end, "text": sp.text,
+                       "boxes": [[b.x, b.y, b.w, b.h] for b in sp.boxes]} for sp in self.spans],
+        }
+
 
 @dataclass
 class ItemHit:
@@ -59,6 +69,10 @@ class ItemHit:
     title: str
     score: float | None
     snippets: list
+
+    def as_dict(self) -> dict:
+        return {"kind": "item", "item_id": self.item_id, "title": self.title, "score": self.score,
+                "snippets": [{"text": sn.text, "highlights": [list(h) for h in sn.highlights]} for sn in self.snippets]}
 
 
 def marked(snippet, before: str = "[", after: str = "]") -> str:
@@ -84,6 +98,14 @@ class SearchPage:
     took_ms: float
     spans_total: int = 0
     spans_boxed: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
+            "notices": self.notices, "next_cursor": self.next_cursor, "took_ms": round(self.took_ms, 1),
+            "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in self.facets.items()},
+            "hits": [h.as_dict() for h in self.hits],
+        }
 
 
 def merge_line_boxes(words: list[Word]) -> list[Box]:

@@ -9,7 +9,7 @@ from library.settings import Settings
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
     from library.container import build_platform
-    from web import api, errors, pages
+    from web import api, errors, iiif_search, pages
 
     app = Flask(__name__)
     settings = settings or Settings.from_env()
@@ -24,5 +24,6 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.extensions["heritage"] = build_platform(settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(iiif_search.bp)
     errors.init_app(app)
     return app

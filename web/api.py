@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from pathlib import Path
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -111,3 +110,30 @@ def get_page(page_id: int):
         words=[dict(text=w.text, start=w.char_start, end=w.char_end, xywh=[w.x, w.y, w.w, w.h],
                     confidence=w.confidence) for w in words],
     )
+
+
+SEARCH_FILTERS = ("type", "collection", "language", "creator", "decade", "year")
+
+
+@bp.get("/search")
+def search():
+    """Search every collection: ``q``, filters (``type``, ``collection``, ``language``, ``creator``,
+    ``decade``, ``year``, repeatable), ``from``/``to`` years, ``sort``, ``page``, ``per_page``, ``fuzzy``."""
+    args = request.args
+    filters = {k: args.getlist(k) for k in SEARCH_FILTERS if args.getlist(k)}
+    res = _platform().search.search(
+        args.get("q", ""), filters=filters, year_from=_int_arg("from"), year_to=_int_arg("to"),
+        sort=args.get("sort", "relevance"), page=_int_arg("page") or 1,
+        per_page=min(_int_arg("per_page") or 20, 100), cursor=args.get("cursor"),
+        fuzzy=args.get("fuzzy", "").lower() in ("1", "true", "yes"))
+    return jsonify(res.as_dict())
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InputRejected(name, f"must be a whole number, not {raw[:30]!r}") from None

@@ -1,0 +1,49 @@
+"""Search over HTTP: the JSON API and IIIF Content Search 2.0 and 1.0 inside an item."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.library.test_search_integration import read_item  # noqa: F401  (fixture)
+from web import create_app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def client(platform, settings):
+    app = create_app({"TESTING": True}, settings=settings)
+    yield app.test_client()
+    app.extensions["heritage"].close()
+
+
+def test_search_api_without_diacritics(client, read_item):  # noqa: F811
+    r = client.get("/api/v1/search?q=van+mieu&type=book")
+    assert r.status_code == 200
+    body = r.json
+    assert body["total"] == 2 and {h["page"] for h in body["hits"]} == {1, 2}
+    assert all(sp["boxes"] for h in body["hits"] for sp in h["spans"])
+    assert {f["value"] for f in body["facets"]["type"]} == {"book"}
+    bad = client.get("/api/v1/search?q=AND")
+    assert bad.status_code == 422 and "word" in bad.json["message"]
+    assert client.get("/api/v1/search?q=x&page=abc").status_code == 422
+
+
+def test_iiif_content_search_2_and_1(client, read_item):  # noqa: F811
+    v2 = client.get(f"/iiif/{read_item}/search?q=Ha+Noi")
+    assert v2.status_code == 200 and v2.mimetype == "application/ld+json"
+    body = v2.json
+    assert body["type"] == "AnnotationPage" and body["@context"] == "http://iiif.io/api/search/2/context.json"
+    targets = [a["target"] for a in body["items"]]
+    assert targets and all(f"/iiif/{read_item}/canvas/p2#xywh=" in t for t in targets)
+    x, y, w, h = map(int, targets[0].split("#xywh=")[1].split(","))
+    assert w > 0 and h > 0
+    quotes = [a["target"]["selector"][0] for a in body["annotations"][0]["items"]]
+    assert any(q["exact"] in ("Hà Nội", "Hà", "Nội") for q in quotes)
+
+    v1 = client.get(f"/iiif/{read_item}/search1?q=Văn Miếu").json
+    assert v1["@type"] == "sc:AnnotationList" and v1["within"]["total"] >= 2
+    assert all(r["on"].split("#")[0].endswith(("/canvas/p1", "/canvas/p2")) for r in v1["resources"])
+    assert {h["match"] for h in v1["hits"]} <= {"Văn Miếu", "Văn", "Miếu"}
+    assert client.get("/iiif/9999/search?q=x").status_code == 404
+    assert client.get(f"/iiif/{read_item}/search?q=" + "a" * 600).status_code == 422
