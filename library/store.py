@@ -101,30 +101,23 @@ class FileStore:
         return f"derivatives/items/{int(item_id)}/{filename}"
 
     def write_bytes(self, relpath: str, data: bytes) -> Written:
-        dest = self.resolve(relpath)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            _unlink_quietly(Path(tmp))
-            raise
-        return Written(relpath, hashlib.sha256(data).hexdigest(), len(data))
+        """Atomically write ``data`` to ``relpath``."""
+        return self._write(relpath, [data])
 
     def write_file(self, relpath: str, source: Path) -> Written:
         """Atomically copy ``source`` to ``relpath``."""
+        with open(source, "rb") as src:
+            return self._write(relpath, iter(lambda: src.read(CHUNK), b""))
+
+    def _write(self, relpath: str, chunks) -> Written:
         dest = self.resolve(relpath)
         dest.parent.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
         size = 0
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                while chunk := src.read(CHUNK):
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
                     h.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
