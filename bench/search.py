@@ -22,12 +22,12 @@ bare, embedded indexing ≥ 2,000 pages/s, cluster p95 ≤ 100 ms.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,7 +65,7 @@ QUERIES = ["Văn Miếu", "Van Mieu", "Quốc Tử Giám", "quoc tu giam", "đì
 def make_pages(n: int, seed: int = 20240611) -> list[PageDoc]:
     rng = random.Random(seed)
     weights = [1.0 / (rank + 1) ** 0.9 for rank in range(len(SYLLABLES))]
-    cum = list(__import__("itertools").accumulate(weights))
+    cum = list(itertools.accumulate(weights))
     creators = [f"{rng.choice(['Nguyễn', 'Trần', 'Lê', 'Phạm', 'Hoàng'])} {rng.choice(['Văn', 'Thị', 'Đình'])} "
                 f"{rng.choice(['An', 'Bình', 'Cường', 'Dũng', 'Hạnh', 'Lan', 'Minh', 'Phúc'])}" for _ in range(60)]
     pages: list[PageDoc] = []

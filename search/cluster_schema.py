@@ -1,0 +1,137 @@
+"""What Elasticsearch 8 and OpenSearch 2 share: index settings, analysis, mappings and query bodies.
+
+Analysis mirrors ``search.vietnamese`` exactly:
+- ``vi_exact``: words (``WORD_PATTERN``, a pattern tokenizer), lower case;
+- ``vi_folded``: the same after a ``mapping`` char filter built from
+  ``FOLD_TABLE`` (one character for one, so offsets are unchanged).
+Each text field is indexed with ``vi_exact`` and has a ``.folded`` sub-field,
+so the highlighter returns the same stored text, with offsets valid for both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
+from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, folding_mappings
+
+#: Bump when mappings or analysis change: an index with another version must be rebuilt.
+CLUSTER_SCHEMA_VERSION = 1
+MAX_RESULT_WINDOW = 10_000
+MAX_ANALYZED_OFFSET = 10_000_000
+
+
+def analysis() -> dict[str, Any]:
+    return {
+        "char_filter": {"vi_fold": {"type": "mapping", "mappings": folding_mappings()}},
+        "tokenizer": {"vi_words": {"type": "pattern", "pattern": WORD_PATTERN, "group": 0}},
+        "filter": {"vi_long": {"type": "length", "min": 1, "max": MAX_WORD_CHARS}},
+        "analyzer": {
+            "vi_exact": {"type": "custom", "tokenizer": "vi_words", "filter": ["lowercase", "vi_long"]},
+            "vi_folded": {"type": "custom", "char_filter": ["vi_fold"], "tokenizer": "vi_words",
+                          "filter": ["lowercase", "vi_long"]},
+        },
+    }
+
+
+def _text(stored_offsets: bool = True) -> dict[str, Any]:
+    extra = {"index_options": "offsets"} if stored_offsets else {}
+    return {"type": "text", "analyzer": "vi_exact", **extra,
+            "fields": {"folded": {"type": "text", "analyzer": "vi_folded", **extra}}}
+
+
+def mappings() -> dict[str, Any]:
+    keyword = {"type": "keyword"}
+    integer = {"type": "integer"}
+    return {
+        "dynamic": "strict",
+        "_meta": {"heritage_schema": CLUSTER_SCHEMA_VERSION},
+        "properties": {
+            "id": keyword, "kind": keyword, "item_id": keyword,
+            "collection": keyword, "type": keyword, "language": keyword, "creator": keyword,
+            "subject": keyword, "period": keyword,
+            "page_number": integer, "year": integer, "decade": integer,
+            "year_start": integer, "year_end": integer,
+            "title": {"type": "keyword", "index": False, "doc_values": False},
+            "heading": _text(stored_offsets=False), "text": _text(), "meta": _text(stored_offsets=False),
+            "suggest": {"type": "keyword", "fields": {"folded": {"type": "text", "analyzer": "vi_folded"}}},
+            "date": {"type": "keyword", "index": False},
+            "lat": {"type": "float", "index": False}, "lon": {"type": "float", "index": False},
+            "location": {"type": "geo_point"},
+            "extra": {"type": "object", "enabled": False},
+        },
+    }
+
+
+def index_body(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1s") -> dict[str, Any]:
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "refresh_interval": refresh_interval,
+                "max_result_window": MAX_RESULT_WINDOW,
+                "highlight": {"max_analyzed_offset": MAX_ANALYZED_OFFSET},
+            },
+            "analysis": analysis(),
+        },
+        "mappings": mappings(),
+    }
+
+
+def cluster_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """A document's record as sent to the cluster (adds a geo point)."""
+    out = dict(rec)
+    if rec.get("lat") is not None and rec.get("lon") is not None:
+        out["location"] = {"lat": rec["lat"], "lon": rec["lon"]}
+    return out
+
+
+def to_dsl(q: Q) -> dict[str, Any]:
+    """The query DSL both Elasticsearch 8 and OpenSearch 2 accept for a plan node."""
+    if isinstance(q, TermQ):
+        return {"term": {q.field: {"value": q.value, "boost": q.boost}}}
+    if isinstance(q, PhraseQ):
+        if len(q.values) == 1:
+            return {"term": {q.field: {"value": q.values[0], "boost": q.boost}}}
+        return {"match_phrase": {q.field: {"query": " ".join(q.values), "slop": q.slop, "boost": q.boost}}}
+    if isinstance(q, FuzzyQ):
+        return {"fuzzy": {q.field: {"value": q.value, "fuzziness": q.distance, "transpositions": True,
+                                    "prefix_length": 0, "max_expansions": 50, "boost": q.boost}}}
+    if isinstance(q, PrefixQ):
+        return {"prefix": {q.field: {"value": q.value, "boost": q.boost}}}
+    if isinstance(q, TermsQ):
+        return {"terms": {q.field: list(q.values)}}
+    if isinstance(q, RangeQ):
+        bounds = {k: v for k, v in (("gte", q.gte), ("lte", q.lte)) if v is not None}
+        return {"range": {q.field: bounds}}
+    if isinstance(q, AllQ):
+        return {"match_all": {}}
+    if isinstance(q, BoolQ):
+        body: dict[str, Any] = {}
+        for key in ("must", "should", "must_not", "filter"):
+            parts = getattr(q, key)
+            if parts:
+                body[key] = [to_dsl(p) for p in parts]
+        return {"bool": body}
+    raise TypeError(q)  # pragma: no cover
+
+
+SORTS: dict[str, list[Any]] = {
+    "relevance": [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}],
+    "date": [{"year_start": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}],
+    "-date": [{"year_start": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}],
+    "page": [{"page_number": {"order": "asc", "missing": "_last"}}, {"id": {"order": "asc"}}],
+}
+
+
+def highlight_body(pre: str, post: str, *, no_match_chars: int = 300) -> dict[str, Any]:
+    """Highlight the whole text (no fragments) on the exact and the folded field."""
+    return {
+        "pre_tags": [pre], "post_tags": [post],
+        "require_field_match": True,
+        "fields": {
+            "text": {"type": "unified", "number_of_fragments": 0, "no_match_size": no_match_chars},
+            "text.folded": {"type": "unified", "number_of_fragments": 0},
+        },
+    }
