@@ -98,6 +98,8 @@ class Indexer:
                 report.items += n_items
                 if not n_pages and not n_items:
                     break
+            if report.pages or report.items:
+                self.engine.refresh()  # searches from any process see the changes now
         except SearchUnavailable as exc:
             report.error = str(exc)
             log.warning("search engine unavailable, %s: changes stay pending", exc)

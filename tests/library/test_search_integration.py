@@ -8,6 +8,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -16,9 +17,19 @@ from digitize.synthetic import find_vietnamese_font, render_page
 from library.container import build_platform
 from library.ingest import Upload
 from library.models import Page, Word
-from tests.conftest import REPO, free_port, settings_env
+from tests.conftest import REPO, free_port, make_settings, settings_env
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.integration)])
+def settings(request, tmp_path, database_url):
+    """The same tests on the embedded index and on a real OpenSearch node (one index per test)."""
+    if request.param == "embedded":
+        return make_settings(tmp_path / "data", database_url=database_url)
+    return make_settings(tmp_path / "data", database_url=database_url,
+                         search_url=request.getfixturevalue("opensearch_url"),
+                         search_index=f"test-{uuid.uuid4().hex[:10]}")
 
 PAGES = [
     ["Văn Miếu được xây dựng năm 1070", "dưới triều vua Lý Thánh Tông.", "Quốc Tử Giám mở năm 1076."],
@@ -96,8 +107,6 @@ def test_search_within_an_item_and_bad_queries(platform, read_item):
 
 
 def test_changes_wait_while_the_engine_is_down_and_none_are_lost(tmp_path, database_url):
-    from tests.conftest import make_settings
-
     port = free_port()  # nothing listens there: a search cluster that is down
     down = make_settings(tmp_path / "data", database_url=database_url, search_url=f"http://127.0.0.1:{port}")
     p = build_platform(down)
