@@ -39,7 +39,8 @@ def test_both_engines_find_the_same_pages_and_the_same_offsets(both, query):
     assert {h.id: h.highlights for h in a.hits} == {h.id: h.highlights for h in b.hits}
     for h in b.hits:
         assert all(TEXTS[h.id][s:e].strip() for s, e in h.highlights)
-    assert [h.id for h in a.hits][:1] == [h.id for h in b.hits][:1]  # the best hit agrees too
+    if a.hits:  # the best hit agrees, up to a near-tie (BM25 statistics differ between the engines)
+        assert a.hits[0].id in [h.id for h in b.hits[:2]] and b.hits[0].id in [h.id for h in a.hits[:2]]
 
 
 def test_an_index_built_by_another_schema_must_be_rebuilt(opensearch_url):
