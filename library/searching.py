@@ -148,6 +148,17 @@ class SearchService:
             raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
         return self._answer(query, result)
 
+    def suggest(self, prefix: str, *, limit: int = 10) -> list[tuple[str, int]]:
+        """Titles, creators, subjects, collections and monument names matching what the user typed so far."""
+        from search import QueryError, SearchUnavailable
+
+        try:
+            return [(s.text, s.count) for s in self.indexer.engine.suggest(prefix, limit=limit)]
+        except QueryError as exc:
+            raise InputRejected("q", str(exc)) from None
+        except SearchUnavailable as exc:
+            raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
+
     def search_within(self, item_id: int, query: str, *, fuzzy: bool = False) -> SearchPage:
         """The pages of one item that match, in page order, each span with its boxes (IIIF Content Search)."""
         from search import QueryError, SearchUnavailable

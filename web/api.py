@@ -129,6 +129,14 @@ def search():
     return jsonify(res.as_dict())
 
 
+@bp.get("/suggest")
+def suggest():
+    """Suggestions as the user types: ``q`` (what has been typed), ``limit``."""
+    q = request.args.get("q", "")
+    limit = max(1, min(_int_arg("limit") or 10, 50))
+    return jsonify(suggestions=[{"text": t, "count": c} for t, c in _platform().search.suggest(q, limit=limit)])
+
+
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):

@@ -47,3 +47,12 @@ def test_iiif_content_search_2_and_1(client, read_item):  # noqa: F811
     assert {h["match"] for h in v1["hits"]} <= {"Văn Miếu", "Văn", "Miếu"}
     assert client.get("/iiif/9999/search?q=x").status_code == 404
     assert client.get(f"/iiif/{read_item}/search?q=" + "a" * 600).status_code == 422
+
+
+def test_suggestions_as_the_user_types(client, read_item):  # noqa: F811
+    r = client.get("/api/v1/suggest?q=ha+no")
+    assert r.status_code == 200
+    texts = [s["text"] for s in r.json["suggestions"]]
+    assert "Hà Nội xưa" in texts
+    assert "Sách cổ" in [s["text"] for s in client.get("/api/v1/suggest?q=Sach").json["suggestions"]]
+    assert client.get("/api/v1/suggest?q=").status_code in (200, 422)
