@@ -13,6 +13,7 @@ from library import db
 from library.catalogue import Catalogue
 from library.indexing import Indexer
 from library.ingest import IngestService
+from library.monuments import MonumentService
 from library.ocr_jobs import PageReader
 from library.queue import TaskQueue
 from library.searching import SearchService
@@ -34,6 +35,7 @@ class Platform:
     users: UserService
     indexer: Indexer
     search: SearchService
+    monuments: MonumentService
 
     def close(self) -> None:
         self.indexer.close()
@@ -62,6 +64,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         users=UserService(sessions),
         indexer=indexer,
         search=SearchService(sessions, indexer),
+        monuments=MonumentService(settings, sessions, store, queue),
     )
 
 

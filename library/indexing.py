@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from library.models import Item, Page, PageStatus
+from library.models import Item, Monument, Page, PageStatus
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,19 @@ def item_doc(item: Item, pages: list[Page]):
     return ItemDoc(item_id=item.id, text=text, page_count=len(pages), **_bibliographic(item))
 
 
+def monument_doc(m: Monument):
+    from search import MonumentDoc
+
+    return MonumentDoc(monument_id=m.id, name_vi=m.name_vi, name_en=m.name_en or "",
+                       description_vi=m.description_vi or "", description_en=m.description_en or "",
+                       lat=m.lat, lon=m.lon, period=m.period, year_start=m.year_start, year_end=m.year_end)
+
+
 @dataclass
 class FlushReport:
     pages: int = 0
     items: int = 0
+    monuments: int = 0
     error: str | None = None  # the engine was unavailable: the changes stay pending
 
 
@@ -94,11 +103,13 @@ class Indexer:
             while limit is None or report.pages + report.items < limit:
                 n_pages = self._flush_pages()
                 n_items = self._flush_items()
+                n_monuments = self._flush_monuments()
                 report.pages += n_pages
                 report.items += n_items
-                if not n_pages and not n_items:
+                report.monuments += n_monuments
+                if not n_pages and not n_items and not n_monuments:
                     break
-            if report.pages or report.items:
+            if report.pages or report.items or report.monuments:
                 self.engine.refresh()  # searches from any process see the changes now
         except SearchUnavailable as exc:
             report.error = str(exc)
@@ -145,6 +156,20 @@ class Indexer:
                           .values(index_pending=False))
         return len(sent)
 
+    def _flush_monuments(self) -> int:
+        with self.sessions() as s:
+            monuments = s.scalars(select(Monument).where(Monument.index_pending.is_(True)).limit(BATCH)).all()
+            docs = [monument_doc(m) for m in monuments]
+            sent = [(m.id, m.revision) for m in monuments]
+        if not sent:
+            return 0
+        self.engine.index(docs)
+        with self.sessions.begin() as s:
+            for monument_id, revision in sent:
+                s.execute(update(Monument).where(Monument.id == monument_id, Monument.revision == revision)
+                          .values(index_pending=False))
+        return len(sent)
+
     # ------------------------------------------------------------- rebuild
     def documents(self) -> Iterator:
         """Every page and item of the catalogue as search documents."""
@@ -156,7 +181,7 @@ class Indexer:
                     .options(selectinload(Item.pages), selectinload(Item.collection))
                 ).all()
                 if not items:
-                    return
+                    break
                 for item in items:
                     pages = list(item.pages)
                     for p in pages:
@@ -165,12 +190,15 @@ class Indexer:
                     yield item_doc(item, pages)
                 last = items[-1].id
                 s.expunge_all()
+            for m in s.scalars(select(Monument).order_by(Monument.id)):
+                yield monument_doc(m)
 
     def document_count(self) -> int:
         with self.sessions() as s:
             pages = s.scalar(select(func.count()).select_from(Page).where(Page.status == PageStatus.done))
             items = s.scalar(select(func.count()).select_from(Item))
-        return (pages or 0) + (items or 0)
+            monuments = s.scalar(select(func.count()).select_from(Monument))
+        return (pages or 0) + (items or 0) + (monuments or 0)
 
     def rebuild(self, *, progress: Callable[[int], None] | None = None) -> int:
         """Rebuild the whole index from the catalogue (searches keep answering meanwhile),
@@ -178,12 +206,14 @@ class Indexer:
         with self.sessions.begin() as s:  # everything in the new index is current as of now
             s.execute(update(Page).values(index_pending=False))
             s.execute(update(Item).values(index_pending=False))
+            s.execute(update(Monument).values(index_pending=False))
         try:
             n = self.engine.rebuild(self.documents(), progress=progress)
         except BaseException:
             with self.sessions.begin() as s:  # nothing may be lost: send everything again later
                 s.execute(update(Page).where(Page.status == PageStatus.done).values(index_pending=True))
                 s.execute(update(Item).values(index_pending=True))
+                s.execute(update(Monument).values(index_pending=True))
             raise
         self.flush()
         return n

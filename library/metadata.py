@@ -813,3 +813,17 @@ def _relative_path_problem(written: str) -> str | None:
     if ".." in re.split(r"[\\/]", written):
         return "leaves the sheet's folder ('..'); list only files inside it"
     return None
+
+
+def validate_text_value(raw: object, *, field: str, source: str, limit: int = 2_000) -> str | None:
+    """One free-text value (a monument's name, a label) checked like catalogue metadata:
+    NFC, stripped, no control characters, markup or spreadsheet formulas, at most ``limit``
+    characters. ``None`` when empty; :class:`InputRejected` naming the field otherwise."""
+    from dataclasses import replace
+
+    try:
+        multiline = "description" if field.startswith("description") else field
+        return _clean_text(multiline, raw, limits=replace(Limits(), max_metadata_chars=limit))
+    except _Problem as exc:
+        cls = LimitExceeded if exc.limit else InputRejected
+        raise cls(source, f"{field}: {exc.problem}") from None

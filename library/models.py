@@ -252,3 +252,92 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ------------------------------------------------------------------ monuments and 3D models
+class HeritageRank(str, enum.Enum):
+    special_national = "special_national"  # di tích quốc gia đặc biệt
+    national = "national"  # di tích quốc gia
+    city = "city"  # di tích cấp thành phố
+    none = "none"
+
+
+class BuildStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Monument(Base):
+    """A monument: names and descriptions in Vietnamese and English, where it is, its period and rank."""
+
+    __tablename__ = "monuments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(500))
+    name_en: Mapped[str | None] = mapped_column(String(500))
+    description_vi: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(1000))
+    lat: Mapped[float | None] = mapped_column(Float)  # WGS 84 degrees
+    lon: Mapped[float | None] = mapped_column(Float)
+    period: Mapped[str | None] = mapped_column(String(200))  # "nhà Lý, 1070"
+    year_start: Mapped[int | None] = mapped_column(Integer)
+    year_end: Mapped[int | None] = mapped_column(Integer)
+    heritage_rank: Mapped[HeritageRank] = mapped_column(_enum(HeritageRank, "heritage_rank"), default=HeritageRank.none)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    index_pending: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_false(), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    models: Mapped[list["MonumentModel"]] = relationship(back_populates="monument", order_by="MonumentModel.id")
+
+
+class MonumentModel(Base):
+    """A 3D model of (part of) a monument; each build of it is a new version."""
+
+    __tablename__ = "monument_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monument_id: Mapped[int] = mapped_column(ForeignKey("monuments.id"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    licence: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    monument: Mapped[Monument] = relationship(back_populates="models")
+    versions: Mapped[list["ModelVersion"]] = relationship(back_populates="model", order_by="ModelVersion.number")
+
+
+class ModelVersion(Base):
+    """One build of a model: its source files, who and when, the pipeline's version and settings,
+    its progress by stage, and once done its report and published files."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("model_id", "number", name="uq_model_versions_model_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("monument_models.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    input_kind: Mapped[str] = mapped_column(String(20))  # photos | point_cloud | mesh
+    sources: Mapped[str] = mapped_column(Text)  # JSON list of {"sha256", "name"} (originals in the file store)
+    settings: Mapped[str | None] = mapped_column(Text)  # JSON of the build options
+    pipeline_version: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[BuildStatus] = mapped_column(_enum(BuildStatus, "build_status"), default=BuildStatus.queued, index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str | None] = mapped_column(String(50))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1 over the whole build
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    output_relpath: Mapped[str | None] = mapped_column(String(500))  # folder in the store once published
+    report: Mapped[str | None] = mapped_column(Text)  # the build report (JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    model: Mapped[MonumentModel] = relationship(back_populates="versions")

@@ -84,6 +84,17 @@ def _index_quietly() -> None:
         log.exception("indexing after OCR failed; changes stay pending")
 
 
+@shared_task(name="workers.build_model", bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def build_model(self, version_id: int) -> str:
+    """One 3D build; stage progress, cancel and the failure reason are kept on the version."""
+    try:
+        status = platform().monuments.build(int(version_id))
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=backoff_s(self.request.retries))
+    _index_quietly()
+    return status.value
+
+
 @shared_task(name=SWEEP, acks_late=True)
 def sweep() -> dict:
     return platform().reader.sweep()

@@ -1,0 +1,372 @@
+"""Monuments and their 3D models: the use cases behind the curator's uploads,
+the build task, its progress by stage, cancel and retry.
+
+A build is a new version of a model. Its sources (photos, a point cloud or a
+mesh) are stored once under their sha256 like every original; the worker
+copies them into a work folder, runs ``heritage3d.build_model`` (imported
+only there), and publishes the outputs into the store only when the whole
+build succeeded, so nothing partial is ever published.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from library import sources
+from library.errors import Conflict, HeritageError, InputRejected, NotFound, PermissionDenied
+from library.filenames import name_problem
+from library.ingest import slugify
+from library.models import (
+    BuildStatus,
+    HeritageRank,
+    ModelVersion,
+    Monument,
+    MonumentModel,
+    Role,
+    StoredFile,
+    User,
+    utcnow,
+)
+from library.queue import TaskQueue
+from library.settings import Settings
+from library.store import FileStore, sha256_of
+
+log = logging.getLogger(__name__)
+
+BUILD_MODEL = "workers.build_model"
+CURATOR_ROLES = {Role.curator, Role.admin}
+POINT_CLOUD_SUFFIXES = {".ply", ".xyz", ".las", ".laz", ".pts"}
+MESH_SUFFIXES = {".obj", ".glb", ".gltf", ".stl", ".off"}
+MIN_PHOTOS = 3
+
+
+class BuildCancelled(HeritageError):
+    """The curator cancelled the build."""
+
+
+@dataclass(frozen=True)
+class BuildSource:
+    path: Path
+    name: str
+
+
+class MonumentService:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue):
+        self.settings = settings
+        self.sessions = sessions
+        self.store = store
+        self.queue = queue
+
+    # ------------------------------------------------------------ monuments
+    def create_monument(self, *, name_vi: str, name_en: str | None = None, description_vi: str | None = None,
+                        description_en: str | None = None, address: str | None = None, lat: float | None = None,
+                        lon: float | None = None, period: str | None = None, year_start: int | None = None,
+                        year_end: int | None = None, heritage_rank: str = "none",
+                        actor: User | None = None) -> Monument:
+        self._authorise(actor)
+        from library.metadata import validate_text_value
+
+        values = {"name_vi": name_vi, "name_en": name_en, "description_vi": description_vi,
+                  "description_en": description_en, "address": address, "period": period}
+        clean = {}
+        for key, value in values.items():
+            clean[key] = validate_text_value(value, field=key, source="monument",
+                                             limit=20_000 if key.startswith("description") else 500)
+        if not clean["name_vi"]:
+            raise InputRejected("monument", "a Vietnamese name (name_vi) is required")
+        if lat is not None and not -90 <= float(lat) <= 90 or lon is not None and not -180 <= float(lon) <= 180:
+            raise InputRejected("monument", f"coordinates {lat}, {lon} are not WGS 84 degrees")
+        try:
+            rank = HeritageRank(heritage_rank)
+        except ValueError:
+            raise InputRejected("heritage_rank", f"{heritage_rank!r} is not one of "
+                                + ", ".join(r.value for r in HeritageRank)) from None
+        with self.sessions.begin() as s:
+            slug = slugify(clean["name_vi"])
+            if s.scalar(select(func.count()).select_from(Monument).where(Monument.slug == slug)):
+                raise Conflict(f"a monument named {clean['name_vi']!r} exists already")
+            m = Monument(slug=slug, lat=lat, lon=lon, year_start=year_start, year_end=year_end,
+                         heritage_rank=rank, index_pending=True, **clean)
+            s.add(m)
+            s.flush()
+            return m
+
+    def monument(self, monument_id: int) -> Monument:
+        with self.sessions() as s:
+            m = s.get(Monument, monument_id)
+            if m is None:
+                raise NotFound(f"no monument {monument_id}")
+            return m
+
+    def monuments(self) -> list[Monument]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Monument).order_by(Monument.name_vi)))
+
+    # -------------------------------------------------------------- builds
+    def submit_build(self, monument_id: int, uploads: list[BuildSource], *, title: str | None = None,
+                     model_id: int | None = None, settings: dict | None = None, licence: str | None = None,
+                     actor: User | None = None) -> ModelVersion:
+        """Store the sources, create the model (or a new version of it) and enqueue its build."""
+        self._authorise(actor)
+        staging = self.settings.work_dir / "staging" / uuid.uuid4().hex
+        staging.mkdir(parents=True)
+        try:
+            kind, files = self._check_sources(uploads, staging)
+            for path, name, sha in files:
+                self.store.put_original(path, sha)
+            with self.sessions.begin() as s:
+                monument = s.get(Monument, monument_id)
+                if monument is None:
+                    raise NotFound(f"no monument {monument_id}")
+                for path, name, sha in files:
+                    if s.get(StoredFile, sha) is None:
+                        s.add(StoredFile(sha256=sha, size_bytes=path.stat().st_size, media_type=_media_type(name),
+                                         original_name=name, page_count=0, uploaded_by=actor.id if actor else None))
+                if model_id is None:
+                    model = MonumentModel(monument=monument, title=title or monument.name_vi, licence=licence)
+                    s.add(model)
+                else:
+                    model = s.get(MonumentModel, model_id)
+                    if model is None or model.monument_id != monument_id:
+                        raise NotFound(f"no model {model_id} of monument {monument_id}")
+                s.flush()
+                number = (s.scalar(select(func.max(ModelVersion.number)).where(ModelVersion.model_id == model.id))
+                          or 0) + 1
+                version = ModelVersion(model_id=model.id, number=number, input_kind=kind,
+                                       sources=json.dumps([{"sha256": sha, "name": name} for _, name, sha in files],
+                                                          ensure_ascii=False),
+                                       settings=json.dumps(settings or {}, sort_keys=True),
+                                       created_by=actor.id if actor else None, status=BuildStatus.queued)
+                s.add(version)
+                s.flush()
+                version_id = version.id
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self._send(version_id)
+        return self.version(version_id)
+
+    def _check_sources(self, uploads: list[BuildSource], staging: Path) -> tuple[str, list[tuple[Path, str, str]]]:
+        problems: list[InputRejected] = []
+        photos: list[tuple[Path, str, str]] = []
+        others: list[tuple[Path, str, str]] = []
+        for n, up in enumerate(uploads):
+            suffix = Path(up.name).suffix.lower()
+            if suffix in POINT_CLOUD_SUFFIXES | MESH_SUFFIXES:
+                problem = name_problem(up.name)
+                if problem:
+                    problems.append(InputRejected(up.name, problem))
+                    continue
+                size = up.path.stat().st_size
+                if size == 0:
+                    problems.append(InputRejected(up.name, "the file is empty"))
+                elif size > self.settings.limits.max_file_bytes:
+                    problems.append(InputRejected(up.name, f"{size:,} bytes is more than the limit of "
+                                                           f"{self.settings.limits.max_file_bytes:,}"))
+                else:
+                    others.append((up.path, up.name, sha256_of(up.path)))
+                continue
+            sub = staging / f"{n:04d}"
+            sub.mkdir()
+            exp = sources.expand_upload(up.path, staging_dir=sub, limits=self.settings.limits, original_name=up.name)
+            problems.extend(exp.problems)
+            photos.extend((f.path, f.original_name, f.sha256) for f in exp.files)
+        if problems:
+            raise problems[0] if len(problems) == 1 else InputRejected(
+                "upload", "; ".join(str(p) for p in problems[:10]))
+        if photos and others:
+            raise InputRejected("upload", "send either photos, or one point cloud, or one mesh — not a mix")
+        if others:
+            if len(others) > 1:
+                raise InputRejected("upload", "send one point cloud or one mesh per build")
+            kind = "point_cloud" if Path(others[0][1]).suffix.lower() in POINT_CLOUD_SUFFIXES else "mesh"
+            return kind, others
+        if len(photos) < MIN_PHOTOS:
+            raise InputRejected("upload", f"{len(photos)} photo(s) is too few to build a model: take at least "
+                                          f"{MIN_PHOTOS}, overlapping by about two thirds, all around the subject")
+        return "photos", photos
+
+    def version(self, version_id: int) -> ModelVersion:
+        with self.sessions() as s:
+            v = s.get(ModelVersion, version_id)
+            if v is None:
+                raise NotFound(f"no model version {version_id}")
+            return v
+
+    def cancel(self, version_id: int, *, actor: User | None = None) -> ModelVersion:
+        """A queued build is cancelled at once; a running one stops at its next stage boundary."""
+        self._authorise(actor)
+        with self.sessions.begin() as s:
+            v = s.get(ModelVersion, version_id)
+            if v is None:
+                raise NotFound(f"no model version {version_id}")
+            if v.status == BuildStatus.queued:
+                v.status, v.status_reason, v.finished_at = BuildStatus.cancelled, "cancelled before it started", utcnow()
+            elif v.status == BuildStatus.running:
+                v.cancel_requested = True
+            else:
+                raise Conflict(f"build {version_id} is {v.status.value}; only queued or running builds can be cancelled")
+        return self.version(version_id)
+
+    def retry(self, version_id: int, *, actor: User | None = None) -> ModelVersion:
+        self._authorise(actor)
+        with self.sessions.begin() as s:
+            v = s.get(ModelVersion, version_id)
+            if v is None:
+                raise NotFound(f"no model version {version_id}")
+            if v.status not in (BuildStatus.failed, BuildStatus.cancelled):
+                raise Conflict(f"build {version_id} is {v.status.value}; only failed or cancelled builds are retried")
+            v.status, v.status_reason, v.cancel_requested = BuildStatus.queued, "retry requested", False
+            v.stage, v.progress, v.queued_at = None, 0.0, None
+        self._send(version_id)
+        return self.version(version_id)
+
+    def _send(self, version_id: int) -> None:
+        if self.queue.send(BUILD_MODEL, version_id):
+            with self.sessions.begin() as s:
+                s.execute(update(ModelVersion).where(ModelVersion.id == version_id).values(queued_at=utcnow()))
+
+    def _authorise(self, actor: User | None) -> None:
+        if actor is not None and actor.role not in CURATOR_ROLES:
+            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not manage monuments or 3D builds")
+
+    # ------------------------------------------------------- the build task
+    def build(self, version_id: int) -> BuildStatus:
+        """Run one build end to end (called by the worker task)."""
+        token = self._claim(version_id)
+        if isinstance(token, BuildStatus):
+            return token
+        work = self.settings.work_dir / "builds" / f"{version_id}"
+        out_rel = f"derivatives/models/{version_id}"
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(version_id, token, stop), daemon=True)
+        beat.start()
+        try:
+            inputs, options = self._prepare_inputs(version_id, work)
+            out_dir = self.store.resolve(out_rel)
+            if out_dir.exists():
+                shutil.rmtree(out_dir)  # an earlier attempt's leftovers are never published
+            import heritage3d
+
+            report = heritage3d.build_model(inputs, out_dir=out_dir, work_dir=work / "stages", options=options,
+                                            progress=self._progress_writer(version_id))
+        except BuildCancelled as exc:
+            self._finish(version_id, token, BuildStatus.cancelled, str(exc))
+            return BuildStatus.cancelled
+        except Exception as exc:  # a build that cannot succeed ends with its reason; nothing is published
+            reason = str(exc) if isinstance(exc, HeritageError) or type(exc).__module__.startswith("heritage3d") \
+                else f"{type(exc).__name__}: {exc}"
+            self._finish(version_id, token, BuildStatus.failed, reason)
+            shutil.rmtree(self.store.resolve(out_rel), ignore_errors=True)
+            return BuildStatus.failed
+        finally:
+            stop.set()
+            beat.join(timeout=5)
+        with self.sessions.begin() as s:
+            v = s.get(ModelVersion, version_id)
+            v.report = json.dumps(report.as_dict(), ensure_ascii=False)
+            v.output_relpath = out_rel
+            v.pipeline_version = getattr(heritage3d, "__version__", None)
+        self._finish(version_id, token, BuildStatus.done, None)
+        shutil.rmtree(work, ignore_errors=True)
+        return BuildStatus.done
+
+    def _claim(self, version_id: int):
+        stale = utcnow() - timedelta(seconds=max(2 * self.settings.heartbeat_s, 5))
+        token = uuid.uuid4().hex
+        with self.sessions.begin() as s:
+            v = s.get(ModelVersion, version_id)
+            if v is None:
+                return BuildStatus.failed
+            if v.status in (BuildStatus.done, BuildStatus.cancelled, BuildStatus.failed):
+                return v.status
+            if v.status == BuildStatus.running and v.heartbeat_at and _aware(v.heartbeat_at) > stale:
+                return BuildStatus.running
+            v.status, v.lease_token, v.attempts = BuildStatus.running, token, v.attempts + 1
+            v.started_at = v.heartbeat_at = utcnow()
+            v.status_reason = None
+        return token
+
+    def _heartbeat(self, version_id: int, token: str, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.heartbeat_s):
+            try:
+                with self.sessions.begin() as s:
+                    s.execute(update(ModelVersion).where(ModelVersion.id == version_id, ModelVersion.lease_token == token)
+                              .values(heartbeat_at=utcnow()))
+            except Exception as exc:
+                log.warning("heartbeat of build %s failed: %s", version_id, exc)
+
+    def _progress_writer(self, version_id: int) -> Callable[[str, float], None]:
+        last = [0.0]
+
+        def progress(stage: str, fraction: float) -> None:
+            with self.sessions.begin() as s:
+                v = s.get(ModelVersion, version_id)
+                if v.cancel_requested:
+                    raise BuildCancelled(f"cancelled during {stage}")
+                now = time.monotonic()
+                if now - last[0] > 0.5 or fraction >= 1.0 or v.stage != stage:
+                    v.stage, v.progress = stage, max(0.0, min(1.0, float(fraction)))
+                    last[0] = now
+
+        return progress
+
+    def _prepare_inputs(self, version_id: int, work: Path):
+        import heritage3d
+
+        with self.sessions() as s:
+            v = s.get(ModelVersion, version_id)
+            srcs = json.loads(v.sources)
+            settings = json.loads(v.settings or "{}")
+        inputs_dir = work / "inputs"
+        if inputs_dir.exists():
+            shutil.rmtree(inputs_dir)
+        inputs_dir.mkdir(parents=True)
+        inputs = []
+        for n, src in enumerate(srcs):
+            suffix = Path(src["name"]).suffix.lower()
+            target = inputs_dir / f"{n:05d}{suffix if suffix.isascii() and len(suffix) <= 6 else ''}"
+            shutil.copyfile(self.store.original_path(src["sha256"]), target)
+            inputs.append(target)
+        try:
+            options = heritage3d.BuildOptions(**settings)
+        except (TypeError, ValueError) as exc:
+            raise InputRejected("settings", f"the build settings are not valid: {exc}") from None
+        return inputs, options
+
+    def _finish(self, version_id: int, token: str, status: BuildStatus, reason: str | None) -> None:
+        with self.sessions.begin() as s:
+            v = s.get(ModelVersion, version_id)
+            if v.lease_token != token:
+                return
+            v.status, v.status_reason, v.lease_token, v.finished_at = status, reason, None, utcnow()
+            if status == BuildStatus.done:
+                v.stage, v.progress = "published", 1.0
+                monument = v.model.monument
+                monument.revision += 1
+                monument.index_pending = True
+
+
+def _media_type(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".tif": "image/tiff",
+            ".tiff": "image/tiff", ".ply": "application/ply", ".las": "application/vnd.las",
+            ".laz": "application/vnd.laszip", ".xyz": "text/plain", ".obj": "model/obj", ".glb": "model/gltf-binary",
+            ".gltf": "model/gltf+json", ".stl": "model/stl"}.get(suffix, "application/octet-stream")
+
+
+def _aware(dt):
+    from datetime import timezone
+
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
