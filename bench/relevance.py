@@ -4,9 +4,11 @@ The corpus is built at run time, never copied into the project:
 
 - *Lục Vân Tiên* (``../shared/data/text/luc-van-tien.quocngu.txt``, 1,061
   lines) cut into pages of ``LINES_PER_PAGE`` lines, keys
-  ``luc-van-tien:p1`` … , then passed through a seeded OCR-error simulator
-  (a few tone marks lost, ``m`` read as ``rn``, ``c`` as ``e``) as a
-  scanned and OCR'd edition would be;
+  ``luc-van-tien:p1`` … , each page rendered and degraded like a scan
+  (``digitize.synthetic``, preset ``--ocr``, default ``poor``) and read back
+  by the real OCR pipeline (``digitize.read_page``), so the indexed text
+  carries real OCR errors; ``--simulate`` uses a seeded error simulator
+  instead (a few tone marks lost, ``m`` read as ``rn``, ``c`` as ``e``);
 - the project's demo texts (``library/demo_texts/*.txt``, ``# `` header lines
   and empty lines skipped), ``DEMO_LINES_PER_PAGE`` paragraphs a page, keys
   ``van-mieu-quoc-tu-giam:p1`` … , clean.
@@ -69,7 +71,40 @@ def _ocr_damage(text: str, rng: random.Random) -> str:
     return " ".join(out)
 
 
-def build_corpus() -> tuple[dict[str, str], dict[str, str]]:
+def _ocr_page(args: tuple[str, str, int]) -> str:
+    """Render one page of verse, degrade it like a scan, read it back with the OCR pipeline."""
+    import tempfile as _tempfile
+
+    from digitize import OcrOptions, read_page
+    from digitize.synthetic import PRESETS, degrade, find_vietnamese_font, render_page
+
+    text, preset, seed = args
+    page = render_page(text.splitlines(), font_path=find_vietnamese_font(), dpi=300, page_height_in=9.5)
+    image = degrade(page.image, seed=seed, **PRESETS[preset])
+    with _tempfile.TemporaryDirectory() as work:
+        return read_page(image, options=OcrOptions(languages="vie"), work_dir=Path(work)).text
+
+
+def _ocr_pages(pages: list[str], preset: str) -> list[str]:
+    """OCR'd text of every page, cached by content in .cache/ (the first run takes a minute or two)."""
+    import hashlib
+    from multiprocessing import Pool
+
+    cache_file = REPO / ".cache" / f"bench-relevance-ocr-{preset}.json"
+    cache = json.loads(cache_file.read_text(encoding="utf-8")) if cache_file.exists() else {}
+    keys = [hashlib.sha256(f"{preset}\n{n}\n{p}".encode()).hexdigest() for n, p in enumerate(pages)]
+    todo = [(n, p) for n, (k, p) in enumerate(zip(keys, pages)) if k not in cache]
+    if todo:
+        print(f"OCR of {len(todo)} rendered pages (preset {preset!r})…", file=sys.stderr)
+        with Pool(2) as pool:
+            for (n, _), text in zip(todo, pool.map(_ocr_page, [(p, preset, OCR_SEED + n) for n, p in todo])):
+                cache[keys[n]] = text
+        cache_file.parent.mkdir(exist_ok=True)
+        cache_file.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+    return [cache[k] for k in keys]
+
+
+def build_corpus(ocr_preset: str | None = "poor") -> tuple[dict[str, str], dict[str, str]]:
     """(key → page text as indexed, key → clean text) for every page."""
     indexed: dict[str, str] = {}
     clean: dict[str, str] = {}
@@ -77,10 +112,12 @@ def build_corpus() -> tuple[dict[str, str], dict[str, str]]:
     if not lvt.exists():
         raise SystemExit(f"{lvt} is missing: the relevance corpus is built from ../shared/data")
     rng = random.Random(OCR_SEED)
-    for n, page in enumerate(_pages_of(nfc(lvt.read_text(encoding="utf-8")).splitlines(), LINES_PER_PAGE), 1):
+    verse = _pages_of(nfc(lvt.read_text(encoding="utf-8")).splitlines(), LINES_PER_PAGE)
+    read = _ocr_pages(verse, ocr_preset) if ocr_preset else [_ocr_damage(p, rng) for p in verse]
+    for n, (page, text) in enumerate(zip(verse, read), 1):
         key = f"luc-van-tien:p{n}"
         clean[key] = page
-        indexed[key] = _ocr_damage(page, rng)
+        indexed[key] = nfc(text)
     for path in sorted((REPO / "library" / "demo_texts").glob("*.txt")):
         lines = nfc(path.read_text(encoding="utf-8")).splitlines()
         while lines and lines[0].startswith("# "):
@@ -140,11 +177,20 @@ def main() -> None:
     ap.add_argument("--cluster", help="URL of an Elasticsearch 8 / OpenSearch 2 server")
     ap.add_argument("--start-opensearch", action="store_true", help="start a node with scripts/opensearch.sh")
     ap.add_argument("--per-query", action="store_true", help="print nDCG@10 of every query")
+    ap.add_argument("--ocr", default="poor", choices=["clean", "scan", "low_dpi", "poor"],
+                    help="how the verse pages are degraded before the real OCR reads them (default poor)")
+    ap.add_argument("--simulate", action="store_true", help="simulate OCR errors instead of running OCR")
     ap.add_argument("--draft", nargs="*", metavar="QUERY=INTENT",
                     help="print drafted grades for queries (judged by their intent's words in the clean text)")
     args = ap.parse_args()
 
-    indexed, clean = build_corpus()
+    indexed, clean = build_corpus(None if args.simulate else args.ocr)
+    if not args.simulate:
+        from digitize.quality import cer
+
+        lvt = [k for k in indexed if k.startswith("luc-van-tien:")]
+        print(f"OCR of the verse pages (preset {args.ocr!r}): CER "
+              f"{sum(cer(indexed[k], clean[k]) * len(clean[k]) for k in lvt) / sum(len(clean[k]) for k in lvt):.2%}")
     if args.draft is not None:
         for spec in args.draft:
             query, _, intent = spec.partition("=")
