@@ -9,7 +9,7 @@ from library.settings import Settings
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
     from library.container import build_platform
-    from web import api, errors, iiif_search, pages
+    from web import api, errors, iiif, iiif_search, pages, security, staff
 
     app = Flask(__name__)
     settings = settings or Settings.from_env()
@@ -24,6 +24,12 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.extensions["heritage"] = build_platform(settings)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(staff.bp)
     app.register_blueprint(iiif_search.bp)
+    app.register_blueprint(iiif.bp)
     errors.init_app(app)
+    security.init_app(app, settings.data_dir)
+    security.csrf.exempt(api.bp)  # the JSON API authenticates every request (HTTP Basic), no cookies
+    security.csrf.exempt(iiif_search.bp)
+    security.csrf.exempt(iiif.bp)
     return app

@@ -26,7 +26,7 @@ def canvas_uri(item_id: int, sequence: int) -> str:
 def canvas(item_id: int, sequence: int):
     # the canvas itself is described by the item's manifest; its URI must dereference to something
     return jsonify({"id": request.base_url, "type": "Canvas", "partOf": [{"id": url_for(
-        "api.get_item", item_id=item_id, _external=True), "type": "Manifest"}]})
+        "iiif.manifest", item_id=item_id, _external=True), "type": "Manifest"}]})
 
 
 def _query() -> str:

@@ -1,51 +1,46 @@
-"""The first public pages: the collections being digitised, with progress per
-item and per page, in Vietnamese (default) or English. The full portal
-(search, viewers, staff tools) is built on this blueprint later."""
+"""Public pages: the collections being digitised with progress per item and
+per page, and search across every collection, in Vietnamese (default) or English."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from urllib.parse import urlencode
 
-from library.errors import NotFound
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
+
+from library.errors import InputRejected, NotFound
+from web.i18n import TEXT, current_lang
 
 bp = Blueprint("pages", __name__)
 
-TEXT = {
-    "vi": {
-        "site": "Di sản Hà Nội số", "items": "Tài liệu", "status": "Trạng thái", "pages": "Trang",
-        "queued": "đang chờ", "running": "đang đọc", "done": "xong", "failed": "lỗi", "processing": "đang xử lý",
-        "empty": "Chưa có tài liệu nào.", "confidence": "Độ tin cậy", "review": "cần soát lại",
-        "text": "Văn bản", "back": "Tất cả tài liệu", "creator": "Tác giả", "date": "Năm",
-        "collection": "Bộ sưu tập", "switch": "English", "switch_lang": "en",
-    },
-    "en": {
-        "site": "Hanoi Heritage Online", "items": "Items", "status": "Status", "pages": "Pages",
-        "queued": "queued", "running": "reading", "done": "done", "failed": "failed", "processing": "processing",
-        "empty": "No items yet.", "confidence": "Confidence", "review": "needs review",
-        "text": "Text", "back": "All items", "creator": "Creator", "date": "Date",
-        "collection": "Collection", "switch": "Tiếng Việt", "switch_lang": "vi",
-    },
-}
+FACET_PARAMS = ("type", "collection", "language", "creator", "decade", "year")
 
 
-def _lang() -> str:
-    lang = request.args.get("lang") or request.cookies.get("lang") or "vi"
-    return lang if lang in TEXT else "vi"
+@bp.app_context_processor
+def _language_switch():
+    lang = current_lang()
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return {"switch_query": urlencode(args + [("lang", TEXT[lang]["switch_lang"])])}
+
+
+@bp.after_app_request
+def _remember_language(resp):
+    if request.args.get("lang") in TEXT:
+        resp.set_cookie("lang", request.args["lang"], samesite="Lax", httponly=True, max_age=365 * 86400)
+    return resp
 
 
 @bp.get("/")
 def home():
-    lang = _lang()
+    lang = current_lang()
     rows = current_app.extensions["heritage"].catalogue.item_statuses()
     busy = any(r.status == "processing" for r in rows)
-    resp = current_app.make_response(render_template("home.html", rows=rows, t=TEXT[lang], lang=lang, busy=busy))
-    resp.set_cookie("lang", lang, samesite="Lax", httponly=True)
-    return resp
+    return render_template("home.html", rows=rows, t=TEXT[lang], lang=lang, busy=busy)
 
 
 @bp.get("/items/<int:item_id>")
 def item(item_id: int):
-    lang = _lang()
+    lang = current_lang()
     c = current_app.extensions["heritage"].catalogue
     try:
         it = c.item(item_id)
@@ -55,3 +50,46 @@ def item(item_id: int):
     texts = {p.id: p.text for p in it.pages}
     busy = it.status.value == "processing"
     return render_template("item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy=busy)
+
+
+def highlight(snippet) -> Markup:
+    """A snippet with its matches in <mark>, every piece of OCR text escaped."""
+    text, out, pos = snippet.text, [], 0
+    for start, end in sorted(snippet.highlights):
+        out += [escape(text[pos:start]), Markup("<mark>"), escape(text[start:end]), Markup("</mark>")]
+        pos = end
+    out.append(escape(text[pos:]))
+    return Markup("…" if snippet.cut_before else "") + Markup("").join(out) + Markup("…" if snippet.cut_after else "")
+
+
+@bp.get("/search")
+def search():
+    """The search page; every choice lives in the URL, so a search can be shared."""
+    lang = current_lang()
+    t = TEXT[lang]
+    q = request.args.get("q", "")[:500]
+    fuzzy = request.args.get("fuzzy") == "1"
+    filters = {k: request.args.getlist(k) for k in FACET_PARAMS if request.args.getlist(k)}
+    try:
+        page = max(1, min(int(request.args.get("page", "1")), 5000))
+    except ValueError:
+        page = 1
+    res, error, notices = None, None, []
+    if q.strip():
+        try:
+            res = current_app.extensions["heritage"].search.search(q, filters=filters, page=page, per_page=20,
+                                                                   fuzzy=fuzzy)
+            notices = res.notices
+        except InputRejected as exc:
+            error = exc.problem
+
+    base = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+
+    def page_link(n: int) -> str:
+        return urlencode(base + [("page", n)])
+
+    def facet_link(name: str, value) -> str:
+        return urlencode([(k, v) for k, v in base if not (k == name and v == str(value))] + [(name, value)])
+
+    return render_template("search.html", t=t, lang=lang, q=q, fuzzy=fuzzy, res=res, error=error, notices=notices,
+                           page_link=page_link, facet_link=facet_link, highlight=highlight, busy=False)

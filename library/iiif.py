@@ -1,0 +1,380 @@
+"""IIIF Image API 3.0 over the normalised page images: parse and check a
+request (region, size, rotation, quality, format), render it with Pillow, and
+keep every rendered image in a cache on disk under the file store.
+
+No Flask here: the web blueprint turns :class:`ImageRequestError` into a 400
+and :class:`~library.errors.NotFound` into a 404.
+
+Pixel frame: every coordinate is in pixels of the *normalised* page image, the
+frame the OCR word boxes use. A page is served only once it has been read
+(its normalised image exists); before that it is :class:`ImageNotReady`.
+
+Cache layout under the store root::
+
+    derivatives/iiif-cache/items/<item>/pages/<seq>/<kk>/<key>.<format>
+
+``key`` is the sha256 of the canonical request and of the source image's size
+and modification time, so a page read again (a new normalised image) gets new
+cache entries and a new ETag; old entries are left behind until the item's
+cache folder is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, features
+
+from library.errors import InputRejected, NotFound
+from library.store import FileStore
+
+CONTEXT = "http://iiif.io/api/image/3/context.json"
+PROTOCOL = "http://iiif.io/api/image"
+PROFILE = "level2"
+CACHE_DIR = "derivatives/iiif-cache"
+
+QUALITIES = ("default", "color", "gray", "bitonal")
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+EXTRA_FEATURES = ["mirroring", "sizeUpscaling", "regionSquare", "canonicalLinkHeader", "profileLinkHeader",
+                  "baseUriRedirect", "cors", "jsonldMediaType"]
+JPEG_QUALITY = 85
+
+_IDENTIFIER = re.compile(r"p([1-9][0-9]{0,9})")
+_NUMBER = r"\d+(?:\.\d+)?"
+_XYWH_INT = re.compile(r"(\d{1,9}),(\d{1,9}),(\d{1,9}),(\d{1,9})")
+_XYWH_PCT = re.compile(rf"pct:({_NUMBER}),({_NUMBER}),({_NUMBER}),({_NUMBER})")
+_SIZE_W = re.compile(r"(\d{1,9}),")
+_SIZE_H = re.compile(r",(\d{1,9})")
+_SIZE_WH = re.compile(r"(!?)(\d{1,9}),(\d{1,9})")
+_SIZE_PCT = re.compile(rf"pct:({_NUMBER})")
+_ROTATION = re.compile(rf"(!?)({_NUMBER})")
+
+
+class ImageRequestError(InputRejected):
+    """A malformed or impossible IIIF image request (answered with 400)."""
+
+    def __init__(self, parameter: str, problem: str):
+        super().__init__(parameter, problem)
+
+
+class ImageNotReady(NotFound):
+    """The page exists but has not been read yet, so it has no normalised image."""
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What the image service will render at most (announced in ``info.json``)."""
+
+    max_width_px: int = 6000
+    max_height_px: int = 6000
+    max_area_px: int = 24_000_000
+    tile_px: int = 512
+    smallest_size_px: int = 64  # the ``sizes`` list stops above this width
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A checked request, in pixels of the source image.
+
+    ``region`` is ``(x, y, w, h)`` inside the image; ``size`` the ``(w, h)`` of the
+    scaled region before rotation; ``rotation_deg`` one of 0, 90, 180, 270.
+    """
+
+    region: tuple[int, int, int, int]
+    size: tuple[int, int]
+    mirror: bool
+    rotation_deg: int
+    quality: str
+    format: str
+    full: bool  # the region is the whole image
+
+    @property
+    def canonical(self) -> str:
+        """The canonical URI path of this request (IIIF Image API 3.0 §4.7)."""
+        region = "full" if self.full else ",".join(map(str, self.region))
+        rotation = ("!" if self.mirror else "") + str(self.rotation_deg)
+        return f"{region}/{self.size[0]},{self.size[1]}/{rotation}/{self.quality}.{self.format}"
+
+    @property
+    def output_size(self) -> tuple[int, int]:
+        w, h = self.size
+        return (h, w) if self.rotation_deg in (90, 270) else (w, h)
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+
+# ------------------------------------------------------------------ identifiers
+def page_id_of(identifier: str) -> int:
+    """The page id of an identifier ``p<page id>``; anything else (paths, dots, NUL) is refused."""
+    m = _IDENTIFIER.fullmatch(identifier)
+    if not m:
+        raise ImageRequestError("identifier", f"{identifier[:40]!r} is not an image identifier (p<page number>)")
+    return int(m.group(1))
+
+
+def identifier_of(page_id: int) -> str:
+    return f"p{int(page_id)}"
+
+
+# ------------------------------------------------------------------ parsing
+def formats() -> tuple[str, ...]:
+    return tuple(f for f in MEDIA_TYPES if f != "webp" or features.check("webp"))
+
+
+def parse_request(region: str, size: str, rotation: str, quality: str, fmt: str, *, width: int, height: int,
+                  limits: ImageLimits = ImageLimits()) -> ImageRequest:
+    """Check the five request parameters against an image of ``width`` × ``height`` px."""
+    box, full = parse_region(region, width, height)
+    out = parse_size(size, box[2], box[3], limits)
+    mirror, degrees = parse_rotation(rotation)
+    if quality not in QUALITIES:
+        raise ImageRequestError("quality", f"{quality[:20]!r} is not one of {', '.join(QUALITIES)}")
+    if fmt not in formats():
+        raise ImageRequestError("format", f"{fmt[:20]!r} is not one of {', '.join(formats())}")
+    return ImageRequest(box, out, mirror, degrees, quality, fmt, full)
+
+
+def parse_region(region: str, width: int, height: int) -> tuple[tuple[int, int, int, int], bool]:
+    """``(x, y, w, h)`` in image pixels, clipped to the image, and whether it is the full image."""
+    if region == "full":
+        return (0, 0, width, height), True
+    if region == "square":
+        side = min(width, height)
+        box = ((width - side) // 2, (height - side) // 2, side, side)
+        return box, side == width == height
+    if m := _XYWH_INT.fullmatch(region):
+        x, y, w, h = (int(g) for g in m.groups())
+    elif m := _XYWH_PCT.fullmatch(region):
+        px, py, pw, ph = (float(g) for g in m.groups())
+        if px > 100 or py > 100:
+            raise ImageRequestError("region", f"{region!r} starts outside the image")
+        x, y = round(px * width / 100), round(py * height / 100)
+        w, h = round(pw * width / 100), round(ph * height / 100)
+    else:
+        raise ImageRequestError("region", f"{region[:40]!r} is not full, square, x,y,w,h or pct:x,y,w,h")
+    if w == 0 or h == 0:
+        raise ImageRequestError("region", f"{region!r} has zero width or height")
+    if x >= width or y >= height:
+        raise ImageRequestError("region", f"{region!r} lies outside the image of {width}×{height} px")
+    w, h = min(w, width - x), min(h, height - y)
+    return (x, y, w, h), (x, y, w, h) == (0, 0, width, height)
+
+
+def parse_size(size: str, region_w: int, region_h: int, limits: ImageLimits) -> tuple[int, int]:
+    """The ``(w, h)`` the region is scaled to; upscaling only with ``^``; within the limits."""
+    up = size.startswith("^")
+    spec = size[1:] if up else size
+    if spec == "max":
+        scale = min(limits.max_width_px / region_w, limits.max_height_px / region_h,
+                    math.sqrt(limits.max_area_px / (region_w * region_h)))
+        if not up:
+            scale = min(scale, 1.0)
+        w, h = _scaled(region_w, region_h, scale)
+        return _checked(size, w, h, region_w, region_h, up, limits)
+    if m := _SIZE_W.fullmatch(spec):
+        w = int(m.group(1))
+        h = round(region_h * w / region_w)
+    elif m := _SIZE_H.fullmatch(spec):
+        h = int(m.group(1))
+        w = round(region_w * h / region_h)
+    elif m := _SIZE_PCT.fullmatch(spec):
+        pct = float(m.group(1))
+        if pct > 100 and not up:
+            raise ImageRequestError("size", f"{size!r} is larger than the region; ask with ^ to upscale")
+        w, h = round(region_w * pct / 100), round(region_h * pct / 100)
+    elif m := _SIZE_WH.fullmatch(spec):
+        confined, bw, bh = m.group(1) == "!", int(m.group(2)), int(m.group(3))
+        if confined:
+            if bw == 0 or bh == 0:
+                raise ImageRequestError("size", f"{size!r} is zero")
+            scale = min(bw / region_w, bh / region_h)
+            if not up:
+                scale = min(scale, 1.0)
+            w, h = _scaled(region_w, region_h, scale)
+            w, h = min(w, bw), min(h, bh)
+        else:
+            w, h = bw, bh
+    else:
+        raise ImageRequestError("size", f"{size[:40]!r} is not max, w,, ,h, pct:n, w,h or !w,h (with ^ to upscale)")
+    return _checked(size, w, h, region_w, region_h, up, limits)
+
+
+def _scaled(w: int, h: int, scale: float) -> tuple[int, int]:
+    return max(1, math.floor(w * scale + 1e-9)), max(1, math.floor(h * scale + 1e-9))
+
+
+def _checked(size: str, w: int, h: int, region_w: int, region_h: int, up: bool,
+             limits: ImageLimits) -> tuple[int, int]:
+    if w <= 0 or h <= 0:
+        raise ImageRequestError("size", f"{size!r} gives an image of zero width or height")
+    if not up and (w > region_w or h > region_h):
+        raise ImageRequestError("size", f"{size!r} is larger than the region of {region_w}×{region_h} px; "
+                                        "ask with ^ to upscale")
+    if w > limits.max_width_px or h > limits.max_height_px:
+        raise ImageRequestError("size", f"{w}×{h} px is over the limit of {limits.max_width_px}×"
+                                        f"{limits.max_height_px} px")
+    if w * h > limits.max_area_px:
+        raise ImageRequestError("size", f"{w}×{h} px is over the limit of {limits.max_area_px} pixels (maxArea)")
+    return w, h
+
+
+def parse_rotation(rotation: str) -> tuple[bool, int]:
+    m = _ROTATION.fullmatch(rotation)
+    if not m:
+        raise ImageRequestError("rotation", f"{rotation[:20]!r} is not a number of degrees (! to mirror)")
+    degrees = float(m.group(2))
+    if degrees > 360:
+        raise ImageRequestError("rotation", f"{rotation!r} is more than 360 degrees")
+    if degrees % 90:
+        raise ImageRequestError("rotation", f"{rotation!r}: only 0, 90, 180 and 270 degrees are supported")
+    return m.group(1) == "!", int(degrees) % 360
+
+
+# ------------------------------------------------------------------ rendering
+def render(source: Path, req: ImageRequest) -> bytes:
+    """The encoded image ``req`` asks for, cut from the image file ``source``."""
+    with Image.open(source) as img:
+        img.load()
+        x, y, w, h = req.region
+        out = img.resize(req.size, Image.Resampling.LANCZOS, box=(x, y, x + w, y + h), reducing_gap=3.0) \
+            if (w, h) != req.size else img.crop((x, y, x + w, y + h))
+    if req.mirror:
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    if req.rotation_deg:  # IIIF rotates clockwise, Pillow's transposes count counter-clockwise
+        out = out.transpose({90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
+                             270: Image.Transpose.ROTATE_90}[req.rotation_deg])
+    out = _quality(out, req.quality, req.format)
+    buf = io.BytesIO()
+    if req.format == "jpg":
+        out.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    elif req.format == "png":
+        out.save(buf, "PNG", optimize=False, compress_level=6)
+    else:
+        out.save(buf, "WEBP", quality=JPEG_QUALITY, method=4)
+    return buf.getvalue()
+
+
+def _quality(img: Image.Image, quality: str, fmt: str) -> Image.Image:
+    if quality == "gray":
+        img = img.convert("L")
+    elif quality == "bitonal":
+        img = img.convert("L").point(lambda v: 255 if v >= 128 else 0)
+        if fmt == "png":
+            img = img.convert("1")
+    elif quality == "color" or img.mode not in ("L", "RGB"):
+        img = img.convert("RGB")
+    if fmt == "webp" and img.mode != "RGB":
+        img = img.convert("RGB")
+    return img
+
+
+# ------------------------------------------------------------------ the service
+@dataclass(frozen=True)
+class PageImage:
+    """A page's normalised image as the image service sees it."""
+
+    page_id: int
+    item_id: int
+    sequence: int
+    path: Path
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    path: Path  # the cache file
+    media_type: str
+    etag: str
+    canonical: str  # the canonical request path after the identifier
+    from_cache: bool
+    data: bytes
+
+
+class ImageService:
+    """Finds page images in the store, describes them, renders and caches requests."""
+
+    def __init__(self, catalogue, store: FileStore, limits: ImageLimits = ImageLimits()):
+        self.catalogue = catalogue
+        self.store = store
+        self.limits = limits
+
+    def page_image(self, identifier: str) -> PageImage:
+        page_id = page_id_of(identifier)
+        page = self.catalogue.page(page_id)  # NotFound for an unknown page
+        path = self.store.resolve(self.store.page_derivative_relpath(page.item_id, page.sequence, "normalised"))
+        if not path.is_file():
+            raise ImageNotReady(f"page {page_id} has not been read yet: its image is not ready")
+        width, height = page.width, page.height
+        if not width or not height:
+            with Image.open(path) as img:
+                width, height = img.size
+        return PageImage(page_id, page.item_id, page.sequence, path, width, height)
+
+    def info(self, image: PageImage, service_id: str) -> dict:
+        """The ``info.json`` of ``image`` whose service lives at ``service_id``."""
+        lim = self.limits
+        factors, f = [], 1
+        while True:
+            factors.append(f)
+            if max(image.width, image.height) / f <= lim.tile_px:
+                break
+            f *= 2
+        sizes = []
+        for f in reversed(factors):
+            w, h = math.ceil(image.width / f), math.ceil(image.height / f)
+            if w >= lim.smallest_size_px and w <= lim.max_width_px and h <= lim.max_height_px \
+                    and w * h <= lim.max_area_px:
+                sizes.append({"width": w, "height": h})
+        return {
+            "@context": CONTEXT,
+            "id": service_id,
+            "type": "ImageService3",
+            "protocol": PROTOCOL,
+            "profile": PROFILE,
+            "width": image.width,
+            "height": image.height,
+            "maxWidth": lim.max_width_px,
+            "maxHeight": lim.max_height_px,
+            "maxArea": lim.max_area_px,
+            "tiles": [{"width": lim.tile_px, "height": lim.tile_px, "scaleFactors": factors}],
+            "sizes": sizes or [{"width": image.width, "height": image.height}],
+            "extraQualities": [q for q in QUALITIES if q != "default"],
+            "extraFormats": [f for f in formats() if f not in ("jpg", "png")],
+            "extraFeatures": EXTRA_FEATURES,
+        }
+
+    def parse(self, image: PageImage, region: str, size: str, rotation: str, quality: str,
+              fmt: str) -> ImageRequest:
+        return parse_request(region, size, rotation, quality, fmt, width=image.width, height=image.height,
+                             limits=self.limits)
+
+    def cache_relpath(self, image: PageImage, req: ImageRequest) -> tuple[str, str]:
+        """``(relpath, key)`` of the cache file of ``req``."""
+        st = image.path.stat()
+        key = hashlib.sha256(f"{req.canonical}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+        rel = (f"{CACHE_DIR}/items/{image.item_id}/pages/{image.sequence:05d}/{key[:2]}/"
+               f"{key}.{req.format}")
+        return rel, key
+
+    def rendered(self, image: PageImage, req: ImageRequest) -> Rendered:
+        """The cache file of ``req``, rendered and written atomically first if missing."""
+        rel, key = self.cache_relpath(image, req)
+        path = self.store.resolve(rel)
+        try:
+            data, hit = path.read_bytes(), True
+        except FileNotFoundError:
+            data, hit = render(image.path, req), False
+            self.store.write_bytes(rel, data)
+        return Rendered(path, req.media_type, key, req.canonical, hit, data)
+
+    def cache_folder(self, item_id: int) -> str:
+        """The cache folder of one item, to remove when its pages change or it is deleted."""
+        return f"{CACHE_DIR}/items/{int(item_id)}"

@@ -1,0 +1,129 @@
+"""The portal's first pages: sign-in with CSRF and rate limits, the dashboard and
+its retry by role, the public search page, escaping and security headers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from library.models import Item, ItemType, Page, PageStatus
+from web import create_app
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app({"TESTING": True}, settings=settings)
+    users = app.extensions["heritage"].users
+    users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    yield app
+    app.extensions["heritage"].close()
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, user, password):
+    token = csrf_of(client.get("/staff/login").get_data(as_text=True))
+    return client.post("/staff/login", data={"username": user, "password": password, "csrf_token": token})
+
+
+def add_failed_item(app, title="Sách lỗi"):
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:
+        item = Item(title=title, languages="vie", item_type=ItemType.book)
+        from library.models import StoredFile
+
+        s.merge(StoredFile(sha256="a" * 64, size_bytes=1, media_type="image/png", original_name="x.png"))
+        item.pages.append(Page(sequence=1, source_sha256="a" * 64, source_name="x.png", status=PageStatus.failed,
+                               status_reason="x.png: the image data is damaged"))
+        s.add(item)
+        s.flush()
+        return item.id
+
+
+def test_sign_in_dashboard_and_retry_by_role(app):
+    client = app.test_client()
+    assert client.get("/staff/").status_code == 302  # sign in first
+    item_id = add_failed_item(app)
+    r = sign_in(client, "thu.thu", "mat-khau-thu-thu")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/staff/")
+    html = client.get("/staff/").get_data(as_text=True)
+    assert "Sách lỗi" in html and "1 lỗi" in html and "Thử lại" in html
+    # a form without its CSRF token is refused
+    assert client.post(f"/staff/items/{item_id}/retry").status_code == 400
+    r = client.post(f"/staff/items/{item_id}/retry", data={"csrf_token": csrf_of(html)})
+    assert r.status_code == 302
+    assert "Đã đưa 1 trang vào hàng đợi" in client.get("/staff/").get_data(as_text=True)
+    with app.extensions["heritage"].sessions() as s:
+        assert s.scalars(select(Page.status).where(Page.item_id == item_id)).one() == PageStatus.queued
+
+    archivist = app.test_client()
+    sign_in(archivist, "luu.tru", "mat-khau-luu-tru")
+    html = archivist.get("/staff/").get_data(as_text=True)
+    assert "Thử lại" not in html
+    r = archivist.post(f"/staff/items/{item_id}/retry", data={"csrf_token": csrf_of(html)})
+    assert r.status_code == 403
+
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    client.post("/staff/logout", data={"csrf_token": token})
+    assert client.get("/staff/").status_code == 302
+
+
+def test_wrong_passwords_are_rate_limited(app):
+    client = app.test_client()
+    for _ in range(5):
+        r = sign_in(client, "thu.thu", "wrong-password")
+        assert r.status_code == 401 and "Sai tên đăng nhập" in r.get_data(as_text=True)
+    r = sign_in(client, "thu.thu", "mat-khau-thu-thu")  # even the right password waits now
+    assert r.status_code == 429
+    assert sign_in(app.test_client(), "luu.tru", "mat-khau-luu-tru").status_code == 302  # others are not blocked
+
+
+def test_open_redirects_are_refused(app):
+    client = app.test_client()
+    token = csrf_of(client.get("/staff/login").get_data(as_text=True))
+    r = client.post("/staff/login?next=//evil.example/x", data={"username": "thu.thu",
+                                                               "password": "mat-khau-thu-thu", "csrf_token": token})
+    assert r.headers["Location"].endswith("/staff/")
+
+
+def test_security_headers_and_cookies(app):
+    r = app.test_client().get("/")
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    assert "style=" not in r.get_data(as_text=True)  # the CSP allows no inline styles
+    client = app.test_client()
+    r = sign_in(client, "thu.thu", "mat-khau-thu-thu")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_search_page_keeps_the_query_in_the_url_and_escapes_ocr_text(app):
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:
+        from library.models import StoredFile
+
+        s.merge(StoredFile(sha256="b" * 64, size_bytes=1, media_type="image/png", original_name="y.png"))
+        item = Item(title="Báo <b>Hà Nội</b>", languages="vie", item_type=ItemType.newspaper, year_start=1936,
+                    year_end=1936)
+        item.pages.append(Page(sequence=1, source_sha256="b" * 64, source_name="y.png", status=PageStatus.done,
+                               text="<script>alert(1)</script> Văn Miếu ở Hà Nội", index_pending=True))
+        s.add(item)
+    assert p.indexer.flush().pages == 1
+    client = app.test_client()
+    html = client.get("/search?q=van+mieu").get_data(as_text=True)
+    assert "Tìm thấy 1 trang" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<mark>Văn</mark>" in html and "<mark>Miếu</mark>" in html
+    assert "Báo &lt;b&gt;Hà Nội&lt;/b&gt;" in html
+    assert 'href="?q=van+mieu&amp;type=newspaper"' in html  # a facet link keeps the query
+    en = client.get("/search?q=van+mieu&type=newspaper&lang=en").get_data(as_text=True)
+    assert "1 pages found" in en
+    assert "No page found" in client.get("/search?q=van+mieu&type=book&lang=en").get_data(as_text=True)
+    bad = client.get("/search?q=AND").get_data(as_text=True)
+    assert 'role="alert"' in bad and "Traceback" not in bad

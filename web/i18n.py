@@ -1,0 +1,48 @@
+"""The portal's words in Vietnamese (the default) and English; the language
+comes from ``?lang=``, then the ``lang`` cookie, then Vietnamese."""
+
+from __future__ import annotations
+
+from flask import request
+
+TEXT = {
+    "vi": {
+        "site": "Di sản Hà Nội số", "items": "Tài liệu", "status": "Trạng thái", "pages": "Trang",
+        "queued": "đang chờ", "running": "đang đọc", "done": "xong", "failed": "lỗi", "processing": "đang xử lý",
+        "empty": "Chưa có tài liệu nào.", "confidence": "Độ tin cậy", "review": "cần soát lại",
+        "text": "Văn bản", "back": "Tất cả tài liệu", "creator": "Tác giả", "date": "Năm",
+        "collection": "Bộ sưu tập", "switch": "English", "switch_lang": "en",
+        "search": "Tìm kiếm", "search_placeholder": "Tìm trong sách báo, ví dụ: Văn Miếu",
+        "found": "Tìm thấy {n} trang", "no_hits": "Không tìm thấy trang nào.", "page": "trang",
+        "next": "Trang sau", "prev": "Trang trước", "type": "Loại", "language": "Ngôn ngữ", "decade": "Thập niên",
+        "year": "Năm", "login": "Đăng nhập", "logout": "Đăng xuất", "username": "Tên đăng nhập",
+        "password": "Mật khẩu", "bad_login": "Sai tên đăng nhập hoặc mật khẩu.",
+        "too_many": "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau ít phút.", "staff": "Nhân viên",
+        "dashboard": "Tiến độ xử lý", "retry": "Thử lại", "requeued": "Đã đưa {n} trang vào hàng đợi.",
+        "not_allowed": "Tài khoản của bạn không có quyền này.", "fuzzy": "Chấp nhận lỗi nhận dạng",
+    },
+    "en": {
+        "site": "Hanoi Heritage Online", "items": "Items", "status": "Status", "pages": "Pages",
+        "queued": "queued", "running": "reading", "done": "done", "failed": "failed", "processing": "processing",
+        "empty": "No items yet.", "confidence": "Confidence", "review": "needs review",
+        "text": "Text", "back": "All items", "creator": "Creator", "date": "Date",
+        "collection": "Collection", "switch": "Tiếng Việt", "switch_lang": "vi",
+        "search": "Search", "search_placeholder": "Search books and newspapers, e.g. Van Mieu",
+        "found": "{n} pages found", "no_hits": "No page found.", "page": "page",
+        "next": "Next", "prev": "Previous", "type": "Type", "language": "Language", "decade": "Decade",
+        "year": "Year", "login": "Sign in", "logout": "Sign out", "username": "User name",
+        "password": "Password", "bad_login": "Wrong user name or password.",
+        "too_many": "Too many failed sign-ins; please try again in a few minutes.", "staff": "Staff",
+        "dashboard": "Processing dashboard", "retry": "Retry", "requeued": "{n} page(s) put back in the queue.",
+        "not_allowed": "Your account may not do this.", "fuzzy": "Tolerate OCR errors",
+    },
+}
+
+
+def current_lang() -> str:
+    lang = request.args.get("lang") or request.cookies.get("lang") or "vi"
+    return lang if lang in TEXT else "vi"
+
+
+def words() -> dict[str, str]:
+    return TEXT[current_lang()]

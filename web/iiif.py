@@ -1,0 +1,301 @@
+"""IIIF for viewers (Mirador, Universal Viewer, OpenSeadragon): the Image API 3
+over every read page, a Presentation API 3 manifest per item and a collection
+per catalogue collection, and the page's hOCR, ALTO and text as ``seeAlso``.
+
+Routes (blueprint ``iiif``):
+
+- ``/iiif/image/<identifier>`` → 303 to ``info.json``; identifiers are ``p<page id>``
+- ``/iiif/image/<identifier>/info.json``
+- ``/iiif/image/<identifier>/<region>/<size>/<rotation>/<quality>.<format>``
+- ``/iiif/<item>/manifest``
+- ``/iiif/<item>/canvas/p<seq>/hocr``, ``…/alto``, ``…/text``
+- ``/iiif/collection/top`` and ``/iiif/collection/<collection id>``
+
+Canvas URIs are those of :func:`web.iiif_search.canvas_uri`, so search hits land
+on the manifest's canvases. A malformed image request answers 400 with the reason.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+
+from library.iiif import ImageLimits, ImageRequestError, ImageService, identifier_of, parse_size
+from library.errors import NotFound
+from web.iiif_search import canvas_uri
+
+bp = Blueprint("iiif", __name__, url_prefix="/iiif")
+
+PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
+SEARCH2_CONTEXT = "http://iiif.io/api/search/2/context.json"
+IMAGE_MAX_AGE_S = 86_400
+INFO_MAX_AGE_S = 3_600
+MANIFEST_MAX_AGE_S = 60  # pages appear in the manifest as they are read
+THUMBNAIL_SIZE = "!200,200"
+
+# Dublin Core fields of an item, with their labels in Vietnamese and English
+METADATA = [
+    ("creator", "Tác giả", "Creator"),
+    ("date_text", "Năm", "Date"),
+    ("publisher", "Nhà xuất bản", "Publisher"),
+    ("subject", "Chủ đề", "Subject"),
+    ("serial_title", "Ấn phẩm định kỳ", "Serial"),
+    ("issue_date_text", "Ngày phát hành", "Issue date"),
+    ("issue_number", "Số", "Issue number"),
+    ("identifier", "Mã định danh", "Identifier"),
+]
+ITEM_TYPES = {
+    "book": ("sách", "book"), "newspaper": ("báo", "newspaper"), "magazine": ("tạp chí", "magazine"),
+    "manuscript": ("bản thảo", "manuscript"), "other": ("khác", "other"),
+}
+LANGUAGES = {  # tesseract code: (BCP 47, Vietnamese name, English name)
+    "vie": ("vi", "tiếng Việt", "Vietnamese"), "fra": ("fr", "tiếng Pháp", "French"),
+    "eng": ("en", "tiếng Anh", "English"), "chi_tra": ("zh-Hant", "chữ Hán phồn thể", "Traditional Chinese"),
+    "chi_sim": ("zh-Hans", "chữ Hán giản thể", "Simplified Chinese"),
+}
+SEE_ALSO = {  # kind: (format, profile, Vietnamese label, English label)
+    "hocr": ("text/vnd.hocr+html", "http://kba.github.io/hocr-spec/1.2/", "hOCR", "hOCR"),
+    "alto": ("application/xml", "http://www.loc.gov/standards/alto/v4/alto.xsd", "ALTO", "ALTO"),
+    "text": ("text/plain", None, "Văn bản", "Plain text"),
+}
+MEDIA = {"hocr": "text/html", "alto": "application/xml", "text": "text/plain"}
+RIGHTS_URI_PREFIXES = ("http://creativecommons.org/", "https://creativecommons.org/",
+                       "http://rightsstatements.org/", "https://rightsstatements.org/")
+
+
+def _platform():
+    return current_app.extensions["heritage"]
+
+
+def _images() -> ImageService:
+    limits = current_app.config.get("IIIF_LIMITS") or ImageLimits()
+    p = _platform()
+    return ImageService(p.catalogue, p.store, limits)
+
+
+@bp.errorhandler(ImageRequestError)
+def _bad_request(exc: ImageRequestError):
+    resp = jsonify(error="BadIIIFRequest", parameter=exc.source, message=str(exc))
+    resp.status_code = 400
+    return _cors(resp)
+
+
+@bp.after_request
+def _cors(resp):
+    resp.headers["Access-Control-Allow-Origin"] = "*"  # viewers on other sites may show our images
+    return resp
+
+
+# ------------------------------------------------------------------ Image API 3
+def _service_id(identifier: str) -> str:
+    return url_for("iiif.image_base", identifier=identifier, _external=True)
+
+
+@bp.get("/image/<identifier>")
+def image_base(identifier: str):
+    _images().page_image(identifier)  # 400 or 404 before redirecting anywhere
+    return redirect(url_for("iiif.image_info", identifier=identifier, _external=True), 303)
+
+
+@bp.get("/image/<identifier>/info.json")
+def image_info(identifier: str):
+    images = _images()
+    image = images.page_image(identifier)
+    resp = jsonify(images.info(image, _service_id(identifier)))
+    if "application/ld+json" in request.headers.get("Accept", ""):
+        resp.headers["Content-Type"] = 'application/ld+json;profile="http://iiif.io/api/image/3/context.json"'
+    resp.headers["Link"] = '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
+    resp.cache_control.public = True
+    resp.cache_control.max_age = INFO_MAX_AGE_S
+    resp.add_etag()
+    return resp.make_conditional(request)
+
+
+@bp.get("/image/<identifier>/<region>/<size>/<rotation>/<quality_format>")
+def image(identifier: str, region: str, size: str, rotation: str, quality_format: str):
+    quality, dot, fmt = quality_format.rpartition(".")
+    if not dot:
+        raise ImageRequestError("format", f"{quality_format[:40]!r} has no format (quality.format, e.g. default.jpg)")
+    images = _images()
+    page = images.page_image(identifier)
+    req = images.parse(page, region, size, rotation, quality, fmt)
+    out = images.rendered(page, req)
+    resp = Response(out.data, mimetype=out.media_type)
+    resp.set_etag(out.etag)
+    resp.cache_control.public = True
+    resp.cache_control.max_age = IMAGE_MAX_AGE_S
+    resp.headers["Link"] = f'<{_service_id(identifier)}/{out.canonical}>;rel="canonical"'
+    resp.headers["X-IIIF-Cache"] = "hit" if out.from_cache else "miss"
+    return resp.make_conditional(request)
+
+
+# ------------------------------------------------------------------ Presentation API 3
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _bilingual(vi: str, en: str) -> dict:
+    return {"vi": [vi], "en": [en]}
+
+
+def _language_of(languages: str | None) -> str:
+    first = (languages or "").split("+")[0]
+    return LANGUAGES.get(first, ("none",))[0]
+
+
+def _manifest_metadata(item) -> list[dict]:
+    lang = _language_of(item.languages)
+    rows = [{"label": _bilingual("Nhan đề", "Title"), "value": {lang: [_nfc(item.title)]}}]
+    for field, vi, en in METADATA:
+        value = getattr(item, field)
+        if value:
+            rows.append({"label": _bilingual(vi, en), "value": {"none": [_nfc(str(value))]}})
+    kind = ITEM_TYPES.get(item.item_type.value, (item.item_type.value,) * 2)
+    rows.append({"label": _bilingual("Loại hình", "Type"), "value": _bilingual(*kind)})
+    codes = [c for c in (item.languages or "").split("+") if c]
+    if codes:
+        rows.append({"label": _bilingual("Ngôn ngữ", "Language"), "value": _bilingual(
+            ", ".join(LANGUAGES.get(c, (c, c, c))[1] for c in codes),
+            ", ".join(LANGUAGES.get(c, (c, c, c))[2] for c in codes))})
+    if item.collection is not None:
+        rows.append({"label": _bilingual("Bộ sưu tập", "Collection"), "value": {"none": [_nfc(item.collection.name)]}})
+    return rows
+
+
+def _image_body(identifier: str, width: int, height: int, size: str = "max") -> dict:
+    w, h = (width, height) if size == "max" else parse_size(size, width, height, ImageLimits())
+    service = _service_id(identifier)
+    return {"id": f"{service}/full/{size}/0/default.jpg", "type": "Image", "format": "image/jpeg",
+            "width": w, "height": h,
+            "service": [{"id": service, "type": "ImageService3", "profile": "level2"}]}
+
+
+def _canvas(item, page, store) -> dict | None:
+    path = store.resolve(store.page_derivative_relpath(item.id, page.sequence, "normalised"))
+    if not page.width or not page.height or not path.is_file():
+        return None  # not read yet: no image to paint
+    cid = canvas_uri(item.id, page.sequence)
+    ident = identifier_of(page.id)
+    label = _nfc(page.label) if page.label else str(page.sequence)
+    canvas = {
+        "id": cid, "type": "Canvas", "label": {"none": [label]}, "width": page.width, "height": page.height,
+        "thumbnail": [_image_body(ident, page.width, page.height, THUMBNAIL_SIZE)],
+        "items": [{"id": f"{cid}/page", "type": "AnnotationPage", "items": [{
+            "id": f"{cid}/painting", "type": "Annotation", "motivation": "painting",
+            "body": _image_body(ident, page.width, page.height), "target": cid}]}],
+    }
+    see_also = []
+    for kind, (fmt, profile, vi, en) in SEE_ALSO.items():
+        if store.resolve(store.page_derivative_relpath(item.id, page.sequence, kind)).is_file():
+            ref = {"id": url_for("iiif.page_file", item_id=item.id, sequence=page.sequence, kind=kind,
+                                 _external=True), "type": "Dataset" if kind != "text" else "Text",
+                   "label": _bilingual(vi, en), "format": fmt}
+            if profile:
+                ref["profile"] = profile
+            see_also.append(ref)
+    if see_also:
+        canvas["seeAlso"] = see_also
+    return canvas
+
+
+def build_manifest(item, store) -> dict:
+    """The Presentation 3 manifest of ``item`` (pages loaded): one canvas per read page."""
+    canvases = [c for c in (_canvas(item, page, store) for page in item.pages) if c]
+    if not canvases:
+        raise NotFound(f"item {item.id} has no page read yet, so no manifest: try again when its pages are done")
+    lang = _language_of(item.languages)
+    manifest = {
+        "@context": [SEARCH2_CONTEXT, PRESENTATION_CONTEXT],
+        "id": url_for("iiif.manifest", item_id=item.id, _external=True),
+        "type": "Manifest",
+        "label": {lang: [_nfc(item.title)]},
+        "metadata": _manifest_metadata(item),
+    }
+    if item.description:
+        manifest["summary"] = {lang: [_nfc(item.description)]}
+    if item.rights:
+        rights = item.rights.strip()
+        if rights.startswith(RIGHTS_URI_PREFIXES) and " " not in rights:
+            manifest["rights"] = rights
+        manifest["requiredStatement"] = {"label": _bilingual("Bản quyền", "Rights"), "value": {"none": [_nfc(rights)]}}
+    manifest["thumbnail"] = canvases[0]["thumbnail"]
+    manifest["homepage"] = [{"id": url_for("pages.item", item_id=item.id, _external=True), "type": "Text",
+                             "label": {lang: [_nfc(item.title)]}, "format": "text/html"}]
+    manifest["seeAlso"] = [{"id": url_for("api.get_item", item_id=item.id, _external=True), "type": "Dataset",
+                            "label": _bilingual("Biểu ghi (JSON)", "Record (JSON)"), "format": "application/json"}]
+    if item.collection is not None:
+        manifest["partOf"] = [{"id": url_for("iiif.collection", collection_id=item.collection.id, _external=True),
+                               "type": "Collection", "label": {"none": [_nfc(item.collection.name)]}}]
+    manifest["service"] = [
+        {"id": url_for("iiif_search.search_v2", item_id=item.id, _external=True), "type": "SearchService2"},
+        {"@id": url_for("iiif_search.search_v1", item_id=item.id, _external=True), "@type": "SearchService1",
+         "profile": "http://iiif.io/api/search/1/search"},
+    ]
+    manifest["items"] = canvases
+    return manifest
+
+
+def _ld_json(body: dict, max_age_s: int):
+    resp = jsonify(body)
+    resp.mimetype = "application/ld+json"
+    resp.cache_control.public = True
+    resp.cache_control.max_age = max_age_s
+    resp.add_etag()
+    return resp.make_conditional(request)
+
+
+@bp.get("/<int:item_id>/manifest")
+def manifest(item_id: int):
+    p = _platform()
+    return _ld_json(build_manifest(p.catalogue.item(item_id), p.store), MANIFEST_MAX_AGE_S)
+
+
+@bp.get("/<int:item_id>/canvas/p<int:sequence>/<any(hocr, alto, text):kind>")
+def page_file(item_id: int, sequence: int, kind: str):
+    store = _platform().store
+    path = store.resolve(store.page_derivative_relpath(item_id, sequence, kind))
+    if not path.is_file():
+        raise NotFound(f"page {sequence} of item {item_id} has no {kind} yet")
+    resp = Response(path.read_bytes(), mimetype=MEDIA[kind])
+    if kind != "alto":
+        resp.headers["Content-Type"] = f"{MEDIA[kind]}; charset=utf-8"
+    resp.cache_control.public = True
+    resp.cache_control.max_age = MANIFEST_MAX_AGE_S
+    resp.add_etag()
+    return resp.make_conditional(request)
+
+
+# ------------------------------------------------------------------ collections
+def _all_items(catalogue, batch: int = 500):
+    offset = 0
+    while rows := catalogue.items(limit=batch, offset=offset):
+        yield from rows
+        offset += batch
+
+
+@bp.get("/collection/top")
+def collections():
+    p = _platform()
+    body = {"@context": PRESENTATION_CONTEXT, "id": request.base_url, "type": "Collection",
+            "label": _bilingual("Bộ sưu tập của thư viện", "The library's collections"),
+            "items": [{"id": url_for("iiif.collection", collection_id=c.id, _external=True), "type": "Collection",
+                       "label": {"none": [_nfc(c.name)]}} for c in p.catalogue.collections()]}
+    return _ld_json(body, MANIFEST_MAX_AGE_S)
+
+
+@bp.get("/collection/<int:collection_id>")
+def collection(collection_id: int):
+    p = _platform()
+    found = [c for c in p.catalogue.collections() if c.id == collection_id]
+    if not found:
+        raise NotFound(f"no collection {collection_id}")
+    coll = found[0]
+    items = [i for i in _all_items(p.catalogue) if i.collection_id == collection_id]
+    body = {"@context": PRESENTATION_CONTEXT, "id": request.base_url, "type": "Collection",
+            "label": {"none": [_nfc(coll.name)]},
+            "items": [{"id": url_for("iiif.manifest", item_id=i.id, _external=True), "type": "Manifest",
+                       "label": {_language_of(i.languages): [_nfc(i.title)]}} for i in items]}
+    if coll.description:
+        body["summary"] = {"none": [_nfc(coll.description)]}
+    return _ld_json(body, MANIFEST_MAX_AGE_S)

@@ -1,0 +1,98 @@
+"""Staff pages: sign in and out (hashed passwords, signed sessions, CSRF on every
+form, rate-limited), and the processing dashboard with retry."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+
+from library.models import Role, User
+from web.i18n import current_lang, words
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+RETRY_ROLES = {Role.librarian, Role.admin}
+
+
+def _platform():
+    return current_app.extensions["heritage"]
+
+
+def signed_in_user() -> User | None:
+    if "user" not in g:
+        g.user = None
+        uid = session.get("user_id")
+        if uid is not None:
+            with _platform().sessions() as s:
+                user = s.get(User, uid)
+                g.user = user if user is not None and user.active else None
+    return g.user
+
+
+def login_required(roles: set[Role] | None = None):
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = signed_in_user()
+            if user is None:
+                return redirect(url_for("staff.login", next=request.path, lang=current_lang()))
+            if roles is not None and user.role not in roles:
+                abort(403, words()["not_allowed"])
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    t = words()
+    error = None
+    if request.method == "POST":
+        name = request.form.get("username", "")[:100]
+        key = f"{request.remote_addr}|{name.lower()}"
+        limiter = current_app.extensions["login_limiter"]
+        if limiter.blocked(key):
+            error, code = t["too_many"], 429
+        else:
+            user = _platform().users.authenticate(name, request.form.get("password", ""))
+            if user is None:
+                limiter.hit(key)
+                error, code = t["bad_login"], 401
+            else:
+                limiter.reset(key)
+                session.clear()
+                session["user_id"] = user.id
+                session.permanent = True
+                target = request.args.get("next", "")
+                if not target.startswith("/") or target.startswith("//"):
+                    target = url_for("staff.dashboard")
+                return redirect(target)
+        return render_template("login.html", t=t, lang=current_lang(), error=error), code
+    return render_template("login.html", t=t, lang=current_lang(), error=error)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("pages.home"))
+
+
+@bp.get("/")
+@login_required()
+def dashboard():
+    rows = _platform().catalogue.item_statuses()
+    busy = any(r.status == "processing" for r in rows)
+    return render_template("dashboard.html", rows=rows, t=words(), lang=current_lang(), busy=busy,
+                           user=signed_in_user(), can_retry=signed_in_user().role in RETRY_ROLES)
+
+
+@bp.post("/items/<int:item_id>/retry")
+@login_required(RETRY_ROLES)
+def retry(item_id: int):
+    ids = _platform().reader.retry(item_id=item_id)
+    flash(words()["requeued"].format(n=len(ids)))
+    return redirect(url_for("staff.dashboard"))
