@@ -20,6 +20,13 @@ TEXT = {
         "too_many": "Đăng nhập sai quá nhiều lần; vui lòng thử lại sau ít phút.", "staff": "Nhân viên",
         "dashboard": "Tiến độ xử lý", "retry": "Thử lại", "requeued": "Đã đưa {n} trang vào hàng đợi.",
         "not_allowed": "Tài khoản của bạn không có quyền này.", "fuzzy": "Chấp nhận lỗi nhận dạng",
+        "upload": "Tải lên", "files": "Tệp (ảnh, PDF, TIFF nhiều trang hoặc zip)", "title": "Nhan đề",
+        "publisher": "Nhà xuất bản", "subject": "Chủ đề", "identifier": "Ký hiệu", "rights": "Bản quyền",
+        "serial_title": "Tên báo, tạp chí", "issue_date": "Ngày phát hành", "issue_number": "Số",
+        "dry_run": "Chỉ kiểm tra, không lưu", "created": "Đã tạo tài liệu {id} ({n} trang).",
+        "duplicate": "Tài liệu này đã có (số {id}); không lưu thêm.", "valid": "Hợp lệ ({n} trang); chưa lưu.",
+        "rejected": "Không nhận:", "book": "sách", "newspaper": "báo", "magazine": "tạp chí",
+        "manuscript": "bản thảo", "other": "khác",
     },
     "en": {
         "site": "Hanoi Heritage Online", "items": "Items", "status": "Status", "pages": "Pages",
@@ -35,6 +42,13 @@ TEXT = {
         "too_many": "Too many failed sign-ins; please try again in a few minutes.", "staff": "Staff",
         "dashboard": "Processing dashboard", "retry": "Retry", "requeued": "{n} page(s) put back in the queue.",
         "not_allowed": "Your account may not do this.", "fuzzy": "Tolerate OCR errors",
+        "upload": "Upload", "files": "Files (images, PDF, multi-page TIFF or a zip)", "title": "Title",
+        "publisher": "Publisher", "subject": "Subject", "identifier": "Identifier", "rights": "Rights",
+        "serial_title": "Newspaper or magazine title", "issue_date": "Issue date", "issue_number": "Issue number",
+        "dry_run": "Only check, store nothing", "created": "Created item {id} ({n} pages).",
+        "duplicate": "Already stored as item {id}; nothing new stored.", "valid": "Valid ({n} pages); not stored.",
+        "rejected": "Not accepted:", "book": "book", "newspaper": "newspaper", "magazine": "magazine",
+        "manuscript": "manuscript", "other": "other",
     },
 }
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from functools import wraps
 
+import shutil
+import uuid
+
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
+
+from library.ingest import Upload
 
 from library.models import Role, User
 from web.i18n import current_lang, words
@@ -14,6 +19,9 @@ from web.i18n import current_lang, words
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 RETRY_ROLES = {Role.librarian, Role.admin}
+UPLOAD_ROLES = {Role.librarian, Role.admin}
+UPLOAD_FIELDS = ("title", "creator", "date", "publisher", "language", "type", "subject", "identifier", "rights",
+                 "collection", "serial_title", "issue_date", "issue_number")
 
 
 def _platform():
@@ -96,3 +104,31 @@ def retry(item_id: int):
     ids = _platform().reader.retry(item_id=item_id)
     flash(words()["requeued"].format(n=len(ids)))
     return redirect(url_for("staff.dashboard"))
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required(UPLOAD_ROLES)
+def upload():
+    """Several files (or a zip, or a multi-page PDF/TIFF) and their metadata make one item; a CSV sheet
+    with its files makes many. The same ingest service as the command line and the API."""
+    t = words()
+    if request.method == "GET":
+        return render_template("upload.html", t=t, lang=current_lang(), report=None, form={})
+    p = _platform()
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    form = {k: request.form.get(k, "") for k in UPLOAD_FIELDS}
+    dry_run = request.form.get("dry_run") == "1"
+    folder = p.settings.work_dir / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    try:
+        uploads = []
+        for n, f in enumerate(files):
+            target = folder / f"{n:04d}"
+            f.save(target)  # our name on disk; the user's name is only a label
+            uploads.append(Upload(target, f.filename))
+        report = p.ingest.ingest_item(uploads, {k: v for k, v in form.items() if v}, actor=signed_in_user(),
+                                      dry_run=dry_run)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    code = 200 if report.ok else 422
+    return render_template("upload.html", t=t, lang=current_lang(), report=report, form=form), code

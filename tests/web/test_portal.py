@@ -127,3 +127,41 @@ def test_search_page_keeps_the_query_in_the_url_and_escapes_ocr_text(app):
     assert "No page found" in client.get("/search?q=van+mieu&type=book&lang=en").get_data(as_text=True)
     bad = client.get("/search?q=AND").get_data(as_text=True)
     assert 'role="alert"' in bad and "Traceback" not in bad
+
+
+def test_upload_form_creates_an_item_through_the_ingest_service(app):
+    import io
+
+    from PIL import Image
+
+    def png(seed):
+        img = Image.new("L", (400, 200), 255)
+        img.paste(0, (20 + seed, 50, 200, 90))
+        buf = io.BytesIO()
+        img.save(buf, "PNG", dpi=(300, 300))
+        return buf.getvalue()
+
+    client = app.test_client()
+    sign_in(client, "thu.thu", "mat-khau-thu-thu")
+    html = client.get("/staff/upload").get_data(as_text=True)
+    token = csrf_of(html)
+    r = client.post("/staff/upload", data={
+        "csrf_token": token, "title": "Nam Phong tạp chí", "date": "1917", "type": "magazine", "language": "vie+fra",
+        "files": [(io.BytesIO(png(1)), "trang 2.png"), (io.BytesIO(png(2)), "trang 10.png")]},
+        content_type="multipart/form-data")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Đã tạo tài liệu" in body and "(2 trang)" in body
+    item_id = int(re.search(r'href="/items/(\d+)', body).group(1))
+    pages = app.extensions["heritage"].catalogue.page_statuses(item_id)
+    assert [p.source_name for p in pages] == ["trang 2.png", "trang 10.png"]
+
+    bad = client.post("/staff/upload", data={
+        "csrf_token": token, "title": "=cmd|' /C calc'!A0",
+        "files": [(io.BytesIO(b"<html>not a scan</html>"), "evil<script>.jpg")]}, content_type="multipart/form-data")
+    body = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Không nhận" in body and "spreadsheet formula" in body
+    assert "evil<script>" not in body and "evil&lt;script&gt;" in body
+
+    archivist = app.test_client()
+    sign_in(archivist, "luu.tru", "mat-khau-luu-tru")
+    assert archivist.get("/staff/upload").status_code == 403
