@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from library import db
 from library.catalogue import Catalogue
+from library.corrections import CorrectionService
 from library.indexing import Indexer
 from library.ingest import IngestService
 from library.monuments import MonumentService
@@ -36,6 +37,7 @@ class Platform:
     indexer: Indexer
     search: SearchService
     monuments: MonumentService
+    corrections: CorrectionService
 
     def close(self) -> None:
         self.indexer.close()
@@ -65,6 +67,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         indexer=indexer,
         search=SearchService(sessions, indexer),
         monuments=MonumentService(settings, sessions, store, queue),
+        corrections=CorrectionService(sessions),
     )
 
 

@@ -174,6 +174,8 @@ class Page(Base):
     ocr_engine: Mapped[str | None] = mapped_column(String(100))  # "tesseract 5.3.0 vie psm3"
     ocr_seconds: Mapped[float | None] = mapped_column(Float)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped on every text change
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # text edited by staff
+    pending_ocr_version: Mapped[int | None] = mapped_column(Integer)  # a re-OCR waiting for staff to accept it
     index_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # changed, index not yet told
 
     item: Mapped[Item] = relationship(back_populates="pages")
@@ -341,3 +343,22 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     model: Mapped[MonumentModel] = relationship(back_populates="versions")
+
+
+class Transcription(Base):
+    """Every version of a page's text: the machine's readings and each manual correction, never overwritten."""
+
+    __tablename__ = "transcriptions"
+    __table_args__ = (UniqueConstraint("page_id", "version", name="uq_transcriptions_page_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(10))  # "ocr" | "manual"
+    text: Mapped[str] = mapped_column(Text)
+    engine: Mapped[str | None] = mapped_column(String(100))  # for OCR versions
+    mean_confidence: Mapped[float | None] = mapped_column(Float)
+    layout: Mapped[str | None] = mapped_column(Text)  # JSON: the words and lines of an OCR reading not yet in use
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout
 from library.models import (
     Derivative,
+    Transcription,
     Item,
     ItemStatus,
     Page,
@@ -203,39 +204,34 @@ class PageReader:
             page = s.get(Page, claim.page_id, with_for_update=True)
             if page.lease_token != claim.token and page.status == PageStatus.done:
                 return  # someone else finished it meanwhile: their identical result stands
-            s.execute(delete(Word).where(Word.page_id == page.id))
-            s.execute(delete(TextRegion).where(TextRegion.page_id == page.id))
             s.execute(delete(Derivative).where(Derivative.page_id == page.id))
-            s.add_all(
-                Word(page_id=page.id, sequence=i, text=w.text, char_start=w.char_start, char_end=w.char_end,
-                     x=w.x, y=w.y, w=w.w, h=w.h, confidence=w.confidence, block=w.block,
-                     paragraph=w.paragraph, line=w.line)
-                for i, w in enumerate(reading.words)
-            )
-            s.add_all(
-                TextRegion(page_id=page.id, kind="block", block=b.block, x=b.x, y=b.y, w=b.w, h=b.h,
-                           char_start=b.char_start, char_end=b.char_end)
-                for b in reading.blocks
-            )
-            s.add_all(
-                TextRegion(page_id=page.id, kind="line", block=ln.block, paragraph=ln.paragraph, line=ln.line,
-                           x=ln.x, y=ln.y, w=ln.w, h=ln.h, char_start=ln.char_start, char_end=ln.char_end)
-                for ln in reading.lines
-            )
             s.add_all(
                 Derivative(page_id=page.id, kind=kind, relpath=w.relpath, sha256=w.sha256, size_bytes=w.size_bytes)
                 for kind, w in written
             )
+            layout = layout_of(reading)
+            version = (s.scalar(select(func.max(Transcription.version)).where(Transcription.page_id == page.id))
+                       or 0) + 1
+            s.add(Transcription(page_id=page.id, version=version, source="ocr", text=reading.text,
+                                engine=reading.engine_label, mean_confidence=reading.mean_confidence,
+                                layout=json.dumps(layout, ensure_ascii=False) if page.corrected else None))
+            page.ocr_engine = reading.engine_label
+            page.ocr_seconds = reading.ocr_seconds
+            page.status = PageStatus.done
+            page.lease_token = None
+            page.finished_at = utcnow()
+            if page.corrected:
+                # never overwrite a librarian's correction without asking: the new reading waits
+                page.pending_ocr_version = version
+                page.status_reason = (f"a new machine reading (version {version}) is waiting: the page has manual "
+                                      "corrections; accept it or keep the correction")
+                return
+            replace_layout(s, page.id, layout)
             page.text = reading.text
             page.width, page.height = reading.width, reading.height
             page.mean_confidence = reading.mean_confidence
             page.needs_review = reading.mean_confidence is None or reading.mean_confidence < threshold
-            page.ocr_engine = reading.engine_label
-            page.ocr_seconds = reading.ocr_seconds
-            page.status = PageStatus.done
             page.status_reason = None
-            page.lease_token = None
-            page.finished_at = utcnow()
             page.revision = (page.revision or 0) + 1
             page.index_pending = True
 
@@ -341,6 +337,37 @@ class PageReader:
                 s.execute(update(Page).where(Page.id.in_(sent), Page.status == PageStatus.queued)
                           .values(queued_at=utcnow()))
         return list(ids)
+
+
+def layout_of(reading) -> dict:
+    """The words, lines and blocks of a reading as plain data (offsets into its text, boxes in pixels)."""
+    return {
+        "words": [[w.text, w.char_start, w.char_end, w.x, w.y, w.w, w.h, w.confidence, w.block, w.paragraph, w.line]
+                  for w in reading.words],
+        "lines": [[ln.block, ln.paragraph, ln.line, ln.x, ln.y, ln.w, ln.h, ln.char_start, ln.char_end]
+                  for ln in reading.lines],
+        "blocks": [[b.block, b.x, b.y, b.w, b.h, b.char_start, b.char_end] for b in reading.blocks],
+    }
+
+
+def replace_layout(s: Session, page_id: int, layout: dict) -> None:
+    """Replace a page's words and text regions by ``layout`` (see :func:`layout_of`)."""
+    s.execute(delete(Word).where(Word.page_id == page_id))
+    s.execute(delete(TextRegion).where(TextRegion.page_id == page_id))
+    s.add_all(
+        Word(page_id=page_id, sequence=i, text=t, char_start=cs, char_end=ce, x=x, y=y, w=w, h=h, confidence=c,
+             block=b, paragraph=p, line=ln)
+        for i, (t, cs, ce, x, y, w, h, c, b, p, ln) in enumerate(layout["words"])
+    )
+    s.add_all(
+        TextRegion(page_id=page_id, kind="block", block=b, x=x, y=y, w=w, h=h, char_start=cs, char_end=ce)
+        for b, x, y, w, h, cs, ce in layout["blocks"]
+    )
+    s.add_all(
+        TextRegion(page_id=page_id, kind="line", block=b, paragraph=p, line=ln, x=x, y=y, w=w, h=h,
+                   char_start=cs, char_end=ce)
+        for b, p, ln, x, y, w, h, cs, ce in layout["lines"]
+    )
 
 
 def _aware(dt):
