@@ -316,6 +316,52 @@ def reindex():
     click.echo(f"indexed {n} document(s)")
 
 
+# ------------------------------------------------------------------ 3D models
+@main.group(help="Monuments' 3D models.")
+def model():
+    pass
+
+
+@model.command("build", help="Build a web 3D model from photos (files, a folder), a point cloud (PLY, XYZ) or a "
+                             "mesh (OBJ, PLY, GLB), without the catalogue: GLB levels, a thumbnail and report.json.")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--intrinsics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a known 3×3 camera matrix as text (calibrated cameras)")
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path),
+              help="keep each stage's files here, so a rerun resumes")
+@handle_errors
+def model_build(inputs, out, intrinsics, work):
+    import tempfile
+
+    from heritage3d import BuildOptions, Heritage3DError, build_model
+    from heritage3d.pipeline import read_intrinsics
+
+    files: list[Path] = []
+    for path in inputs:
+        files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+                     if path.is_dir() else [path])
+    try:
+        options = BuildOptions(intrinsics=read_intrinsics(intrinsics)) if intrinsics else BuildOptions()
+        bar = tqdm(total=100, desc="build", unit="%", bar_format="{l_bar}{bar}| {postfix}")
+
+        def progress(stage: str, fraction: float) -> None:
+            bar.set_postfix_str(stage)
+            bar.update(round(fraction * 100) - bar.n)
+
+        with tempfile.TemporaryDirectory(prefix="heritage-build-") as tmp:
+            report = build_model(files, out_dir=out, work_dir=work or Path(tmp), options=options, progress=progress)
+        bar.close()
+    except Heritage3DError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(10)
+    d = report.as_dict()
+    click.echo(json.dumps({k: d[k] for k in ("input_kind", "images_registered", "images_total",
+                                             "mean_reprojection_error_px", "levels", "warnings")},
+                          ensure_ascii=False, indent=2))
+    click.echo(f"model written to {out}")
+
+
 # ------------------------------------------------------------------- users
 @main.group(help="Users and roles (librarian, archivist, curator, admin).")
 def user():

@@ -277,7 +277,7 @@ class MonumentService:
             v = s.get(ModelVersion, version_id)
             v.report = json.dumps(report.as_dict(), ensure_ascii=False)
             v.output_relpath = out_rel
-            v.pipeline_version = getattr(heritage3d, "__version__", None)
+            v.pipeline_version = report.pipeline_version
         self._finish(version_id, token, BuildStatus.done, None)
         shutil.rmtree(work, ignore_errors=True)
         return BuildStatus.done

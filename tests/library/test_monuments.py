@@ -57,7 +57,7 @@ def test_builds_are_versions_with_their_sources_kept(platform, van_mieu, tmp_pat
         platform.monuments.submit_build(van_mieu.id, photos + [BuildSource(ply, "cloud.ply")])
 
     v1 = platform.monuments.submit_build(van_mieu.id, photos, title="Khuê Văn Các", licence="CC BY 4.0",
-                                         settings={"max_image_px": 1600})
+                                         settings={"sparse_max_image_px": 1600})
     assert (v1.number, v1.status, v1.input_kind) == (1, BuildStatus.queued, "photos")
     assert v1.queued_at is not None  # the build task was sent
     names = [s["name"] for s in json.loads(v1.sources)]
@@ -100,3 +100,64 @@ def test_only_curators_and_admins_manage_monuments(platform, van_mieu, tmp_path)
     with pytest.raises(PermissionDenied):
         platform.monuments.cancel(v.id, actor=librarian)
     assert platform.monuments.cancel(v.id, actor=curator).status == BuildStatus.cancelled
+
+
+def point_cloud(path, n=4000, seed=1):
+    """A coloured sphere of radius 1 m as an ASCII XYZ point cloud."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    pts = rng.normal(size=(n, 3))
+    pts /= np.linalg.norm(pts, axis=1, keepdims=True)
+    np.savetxt(path, pts, fmt="%.5f")
+    return path
+
+
+@pytest.mark.slow
+def test_a_build_is_published_with_its_report_or_fails_with_nothing_published(platform, van_mieu, tmp_path):
+    import trimesh
+
+    cloud = point_cloud(tmp_path / "bia.xyz")
+    v = platform.monuments.submit_build(van_mieu.id, [BuildSource(cloud, "bia.xyz")], title="Bia tiến sĩ",
+                                        settings={"draco": False})
+    assert platform.monuments.build(v.id) == BuildStatus.done
+    done = platform.monuments.version(v.id)
+    assert done.status == BuildStatus.done and done.stage == "published" and done.progress == 1.0
+    report = json.loads(done.report)
+    assert report["input_kind"] == "point_cloud" and [lv["name"] for lv in report["levels"]]
+    out = platform.store.resolve(done.output_relpath)
+    mobile = next(lv for lv in report["levels"] if lv["name"] == "mobile")
+    glb = out / mobile["file"]
+    assert glb.is_file() and glb.stat().st_size <= 1_000_000
+    mesh = trimesh.load(glb, force="mesh")
+    extent = mesh.bounds[1] - mesh.bounds[0]
+    assert len(mesh.faces) > 100 and all(1.5 < e < 2.5 for e in extent)  # the sphere, 2 m across
+    assert (out / "report.json").is_file()
+    with platform.sessions() as s:
+        from library.models import Monument
+
+        assert s.get(Monument, van_mieu.id).index_pending  # the monument's entry will show its model
+
+    broken = tmp_path / "broken.ply"
+    broken.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\nproperty float x\n"
+                       b"property float y\nproperty float z\nend_header\n\x00\x00")
+    bad = platform.monuments.submit_build(van_mieu.id, [BuildSource(broken, "broken.ply")])
+    assert platform.monuments.build(bad.id) == BuildStatus.failed
+    failed = platform.monuments.version(bad.id)
+    assert failed.status_reason and "4000000000" in failed.status_reason.replace(",", "")
+    assert failed.output_relpath is None and not platform.store.resolve(f"derivatives/models/{bad.id}").exists()
+
+
+@pytest.mark.slow
+def test_a_running_build_stops_when_cancelled(platform, van_mieu, tmp_path):
+    from sqlalchemy import update
+
+    from library.models import ModelVersion
+
+    v = platform.monuments.submit_build(van_mieu.id, [BuildSource(point_cloud(tmp_path / "c.xyz"), "c.xyz")])
+    with platform.sessions.begin() as s:  # the curator presses cancel while the build runs
+        s.execute(update(ModelVersion).where(ModelVersion.id == v.id).values(cancel_requested=True))
+    assert platform.monuments.build(v.id) == BuildStatus.cancelled
+    got = platform.monuments.version(v.id)
+    assert got.status == BuildStatus.cancelled and got.status_reason.startswith("cancelled during")
+    assert got.output_relpath is None

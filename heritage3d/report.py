@@ -1,0 +1,55 @@
+"""The build report: what was made, how well, how long it took. JSON-serialisable."""
+
+from __future__ import annotations
+
+import resource
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class StageRecord:
+    name: str
+    seconds: float
+    peak_rss_mb: float  # the process's memory high-water mark at the end of the stage
+    resumed: bool = False
+
+
+@dataclass
+class LevelRecord:
+    name: str  # "high", "medium", "mobile"
+    file: str
+    vertices: int
+    faces: int
+    bytes: int
+
+
+@dataclass
+class BuildReport:
+    input_kind: str  # "photos", "point_cloud", "mesh"
+    pipeline_version: str
+    options: dict
+    images_total: int = 0
+    images_registered: int = 0
+    models_found: int = 0  # >1: the photos split into several models; the largest was kept
+    mean_reprojection_error_px: float | None = None
+    cameras: list[dict] = field(default_factory=list)  # name, centre (3,), rotation (3, 3) world→camera, model frame
+    sparse_points: int = 0
+    metric_scale: bool = False
+    scale_source: str | None = None  # "known_distance", "gps" or None
+    model_frame_to_output: dict = field(default_factory=dict)  # scale, rotation, translation
+    levels: list[LevelRecord] = field(default_factory=list)
+    thumbnail: str | None = None
+    stages: list[StageRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @contextmanager
+    def stage(self, name: str, resumed: bool = False):
+        t0 = time.perf_counter()
+        yield
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stages.append(StageRecord(name, round(time.perf_counter() - t0, 3), round(peak_mb, 1), resumed))
