@@ -132,3 +132,39 @@ def upload():
         shutil.rmtree(folder, ignore_errors=True)
     code = 200 if report.ok else 422
     return render_template("upload.html", t=t, lang=current_lang(), report=report, form=form), code
+
+
+CORRECT_ROLES = {Role.librarian, Role.admin}
+
+
+@bp.route("/pages/<int:page_id>/correct", methods=["GET", "POST"])
+@login_required(CORRECT_ROLES)
+def correct(page_id: int):
+    """Edit a page line by line beside its image; every version is kept."""
+    from library.errors import Conflict, InputRejected
+
+    t = words()
+    p = _platform()
+    page = p.catalogue.page(page_id)
+    error = None
+    if request.method == "POST":
+        revision, lines = p.corrections.lines(page_id)
+        changes = {}
+        for line in lines:
+            new = request.form.get(f"line-{line.number}")
+            if new is not None and new.strip() != line.text:
+                changes[line.number] = new
+        try:
+            sent_revision = int(request.form.get("revision", "-1"))
+            if changes:
+                version = p.corrections.correct(page_id, changes, revision=sent_revision, actor=signed_in_user(),
+                                                note=request.form.get("note") or None)
+                flash(t["saved"].format(v=version))
+            return redirect(url_for("staff.correct", page_id=page_id))
+        except (Conflict, InputRejected) as exc:
+            error = str(exc)
+    revision, lines = p.corrections.lines(page_id)
+    history = p.corrections.history(page_id)
+    code = 409 if error else 200
+    return render_template("correct.html", t=t, lang=current_lang(), page=page, lines=lines, revision=revision,
+                           history=history, error=error), code

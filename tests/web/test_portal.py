@@ -165,3 +165,34 @@ def test_upload_form_creates_an_item_through_the_ingest_service(app):
     archivist = app.test_client()
     sign_in(archivist, "luu.tru", "mat-khau-luu-tru")
     assert archivist.get("/staff/upload").status_code == 403
+
+
+@pytest.mark.slow
+def test_correcting_a_page_in_the_portal(app, tmp_path):
+    from library.ingest import Upload
+    from tests.workers.test_ocr_workers import small_pages
+
+    p = app.extensions["heritage"]
+    img = tmp_path / "p.png"
+    small_pages(1)[0].image.save(img, dpi=(300, 300))
+    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Sửa"}).items[0].item_id
+    page_id = p.catalogue.page_statuses(item_id)[0].page_id
+    p.reader.read(page_id)
+    client = app.test_client()
+    sign_in(client, "thu.thu", "mat-khau-thu-thu")
+    html = client.get(f"/staff/pages/{page_id}/correct").get_data(as_text=True)
+    assert 'name="line-0" value="Văn Miếu được xây dựng năm 1070"' in html
+    revision = re.search(r'name="revision" value="(\d+)"', html).group(1)
+    r = client.post(f"/staff/pages/{page_id}/correct", data={
+        "csrf_token": csrf_of(html), "revision": revision, "line-0": "Văn Miếu được dựng năm 1070",
+        "line-1": "dưới triều vua Lý Thánh Tông.", "note": "bỏ chữ xây"})
+    assert r.status_code == 302
+    html = client.get(f"/staff/pages/{page_id}/correct").get_data(as_text=True)
+    assert "Đã lưu phiên bản 2" in html and "bỏ chữ xây" in html
+    assert p.catalogue.page(page_id).text.startswith("Văn Miếu được dựng năm 1070")
+    stale = client.post(f"/staff/pages/{page_id}/correct", data={
+        "csrf_token": csrf_of(html), "revision": revision, "line-0": "khác"})
+    assert stale.status_code == 409 and "someone changed" in stale.get_data(as_text=True)
+    archivist = app.test_client()
+    sign_in(archivist, "luu.tru", "mat-khau-luu-tru")
+    assert archivist.get(f"/staff/pages/{page_id}/correct").status_code == 403
