@@ -62,6 +62,17 @@ class BuildSource:
     name: str
 
 
+@dataclass(frozen=True)
+class PublishedModel:
+    model_id: int
+    title: str
+    licence: str | None
+    version_id: int
+    version: int
+    levels: list[tuple[str, str, int]]  # (name, file, bytes), smallest first
+    thumbnail: str | None
+
+
 class MonumentService:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue):
         self.settings = settings
@@ -113,6 +124,46 @@ class MonumentService:
     def monuments(self) -> list[Monument]:
         with self.sessions() as s:
             return list(s.scalars(select(Monument).order_by(Monument.name_vi)))
+
+    def by_slug(self, slug: str) -> Monument:
+        with self.sessions() as s:
+            m = s.scalars(select(Monument).where(Monument.slug == slug)).first()
+            if m is None:
+                raise NotFound(f"no monument {slug!r}")
+            return m
+
+    def published(self, monument_id: int) -> list[PublishedModel]:
+        """The newest successful build of each of the monument's models, smallest level first."""
+        out = []
+        with self.sessions() as s:
+            models = s.scalars(select(MonumentModel).where(MonumentModel.monument_id == monument_id)
+                               .order_by(MonumentModel.id)).all()
+            for model in models:
+                v = s.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id,
+                                                         ModelVersion.status == BuildStatus.done)
+                              .order_by(ModelVersion.number.desc())).first()
+                if v is None or not v.report:
+                    continue
+                report = json.loads(v.report)
+                levels = sorted(report.get("levels", []), key=lambda lv: lv.get("bytes", 0))
+                out.append(PublishedModel(model.id, model.title, model.licence, v.id, v.number,
+                                          [(lv["name"], lv["file"], lv.get("bytes", 0)) for lv in levels],
+                                          report.get("thumbnail")))
+        return out
+
+    def model_file(self, version_id: int, name: str) -> Path:
+        """A published file of a build (a GLB level, the thumbnail, the report), by its plain name only."""
+        import re
+
+        if not re.fullmatch(r"[a-z0-9_-]{1,40}\.(glb|png|json)", name):
+            raise NotFound(f"no file {name[:60]!r}")
+        v = self.version(version_id)
+        if v.status != BuildStatus.done or not v.output_relpath:
+            raise NotFound(f"build {version_id} is not published")
+        path = self.store.resolve(f"{v.output_relpath}/{name}")
+        if not path.is_file():
+            raise NotFound(f"no file {name!r} in build {version_id}")
+        return path
 
     # -------------------------------------------------------------- builds
     def submit_build(self, monument_id: int, uploads: list[BuildSource], *, title: str | None = None,

@@ -9,7 +9,7 @@ from library.settings import Settings
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
     from library.container import build_platform
-    from web import api, errors, iiif, iiif_search, pages, security, staff
+    from web import api, errors, iiif, iiif_search, monuments, pages, security, staff
 
     app = Flask(__name__)
     settings = settings or Settings.from_env()
@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(monuments.bp)
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(iiif.bp)
     errors.init_app(app)

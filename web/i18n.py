@@ -27,7 +27,7 @@ TEXT = {
         "duplicate": "Tài liệu này đã có (số {id}); không lưu thêm.", "valid": "Hợp lệ ({n} trang); chưa lưu.",
         "rejected": "Không nhận:", "book": "sách", "newspaper": "báo", "magazine": "tạp chí",
         "manuscript": "bản thảo", "other": "khác",
-        "correct": "Sửa văn bản", "save": "Lưu", "saved": "Đã lưu phiên bản {v}.", "history": "Các phiên bản",
+        "monuments": "Di tích", "correct": "Sửa văn bản", "save": "Lưu", "saved": "Đã lưu phiên bản {v}.", "history": "Các phiên bản",
         "machine": "máy đọc", "manual": "sửa tay", "note": "Ghi chú", "waiting": "đang chờ duyệt",
     },
     "en": {
@@ -51,7 +51,7 @@ TEXT = {
         "duplicate": "Already stored as item {id}; nothing new stored.", "valid": "Valid ({n} pages); not stored.",
         "rejected": "Not accepted:", "book": "book", "newspaper": "newspaper", "magazine": "magazine",
         "manuscript": "manuscript", "other": "other",
-        "correct": "Correct the text", "save": "Save", "saved": "Saved as version {v}.", "history": "Versions",
+        "monuments": "Monuments", "correct": "Correct the text", "save": "Save", "saved": "Saved as version {v}.", "history": "Versions",
         "machine": "machine reading", "manual": "correction", "note": "Note", "waiting": "waiting for review",
     },
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Front-end packages from the npm registry, served by the portal itself (no CDN):
+# model-viewer (3D, with three.js inside) and three's Draco decoder for compressed GLB.
+set -euo pipefail
+cd "$(dirname "$0")/../web/frontend"
+if ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+npm ci --no-audit --no-fund --loglevel=error
+VENDOR=../static/vendor
+rm -rf "$VENDOR" && mkdir -p "$VENDOR/draco"
+cp node_modules/@google/model-viewer/dist/model-viewer.min.js "$VENDOR/"
+cp node_modules/three/examples/jsm/libs/draco/gltf/draco_decoder.js \
+   node_modules/three/examples/jsm/libs/draco/gltf/draco_decoder.wasm \
+   node_modules/three/examples/jsm/libs/draco/gltf/draco_wasm_wrapper.js "$VENDOR/draco/"
+echo "frontend: model-viewer $(node -p "require('./node_modules/@google/model-viewer/package.json').version") in web/static/vendor"
