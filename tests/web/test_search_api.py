@@ -56,3 +56,16 @@ def test_suggestions_as_the_user_types(client, read_item):  # noqa: F811
     assert "Hà Nội xưa" in texts
     assert "Sách cổ" in [s["text"] for s in client.get("/api/v1/suggest?q=Sach").json["suggestions"]]
     assert client.get("/api/v1/suggest?q=").status_code in (200, 422)
+
+
+def test_search_page_boxes_each_hit_on_the_page_image(client, read_item):  # noqa: F811
+    import re
+
+    html = client.get("/search?q=quoc+tu+giam").get_data(as_text=True)
+    rects = re.findall(r'<rect class="hitbox" x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"><title>([^<]+)</title>',
+                       html)
+    assert rects and {r[4] for r in rects} <= {"Quốc", "Tử", "Giám", "Quốc Tử Giám"}
+    api = client.get("/api/v1/search?q=quoc+tu+giam").json
+    boxes = {tuple(b) for h in api["hits"] for sp in h["spans"] for b in sp["boxes"]}
+    assert {tuple(int(v) for v in r[:4]) for r in rects} == boxes
+    assert re.search(r'<image href="/iiif/image/p\d+/full/400,/0/default.jpg"', html)
