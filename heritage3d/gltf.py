@@ -28,6 +28,9 @@ def _glb(doc: dict, binary: bytes) -> bytes:
             + struct.pack("<II", len(binary), _BIN) + binary)
 
 
+_DRACO_POSITION, _DRACO_COLOR = 0, 2  # draco::GeometryAttribute::Type
+
+
 def to_glb(mesh: Mesh, *, draco: bool = True, quantization_bits: int = 14) -> bytes:
     """GLB bytes of ``mesh``: one node, one primitive with POSITION, COLOR_0 (normalised uint8) and indices."""
     v = mesh.vertices.astype(np.float32)
@@ -46,11 +49,15 @@ def to_glb(mesh: Mesh, *, draco: bool = True, quantization_bits: int = 14) -> by
         decoded = DracoPy.decode(blob)  # draco may reorder and dedupe: counts come from the decoded mesh
         pos_acc["count"] = col_acc["count"] = len(decoded.points)
         idx_acc["count"] = int(np.asarray(decoded.faces).size)
+        # the extension names each attribute by its unique id in the Draco data, which the encoder chose
+        # (DracoPy gives the colours id 0 and the positions id 1): read them back rather than assume
+        ids = {a["attribute_type"]: a["unique_id"] for a in decoded.attributes}
+        draco_ids = {"POSITION": ids[_DRACO_POSITION], "COLOR_0": ids[_DRACO_COLOR]}
         doc["bufferViews"] = [{"buffer": 0, "byteOffset": 0, "byteLength": len(blob)}]
         doc["accessors"] = [pos_acc, col_acc, idx_acc]
         doc["meshes"] = [{"primitives": [{"attributes": {"POSITION": 0, "COLOR_0": 1}, "indices": 2, "mode": 4,
                                           "extensions": {"KHR_draco_mesh_compression": {
-                                              "bufferView": 0, "attributes": {"POSITION": 0, "COLOR_0": 1}}}}]}]
+                                              "bufferView": 0, "attributes": draco_ids}}}]}]
         doc["extensionsUsed"] = doc["extensionsRequired"] = ["KHR_draco_mesh_compression"]
         binary = blob
     else:

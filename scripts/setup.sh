@@ -11,6 +11,7 @@ APT_PACKAGES=(
   fonts-dejavu-core fonts-noto-core
   poppler-utils libusb-1.0-0 libgomp1
   postgresql redis-server
+  chromium chromium-driver
   python3-venv
 )
 

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 
-CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; connect-src 'self' blob: data:; "
        "object-src 'none'; frame-ancestors 'self'; base-uri 'self'; form-action 'self'")
 

@@ -59,3 +59,31 @@ def test_point_cloud_input_is_meshed_and_published(tmp_path, synthetic_scene):
     report = build_model([tmp_path / "cloud.xyz"], out_dir=tmp_path / "out", work_dir=tmp_path / "w",
                          options=BuildOptions(level_faces=(("mobile", 30_000),)))
     assert report.input_kind == "point_cloud" and report.levels[0].faces > 5_000
+
+
+
+def test_draco_extension_names_the_attributes_by_their_ids_in_the_draco_data():
+    """Viewers (three.js's DRACOLoader) look attributes up by these ids: a wrong one turns colours into positions."""
+    import json
+    import struct
+
+    import DracoPy
+    import numpy as np
+    import trimesh
+
+    from heritage3d.gltf import to_glb
+    from heritage3d.mesh import Mesh
+
+    s = trimesh.creation.icosphere(subdivisions=2)
+    v = np.asarray(s.vertices)
+    data = to_glb(Mesh(v, np.asarray(s.faces), (np.abs(v) * 255).astype(np.uint8)), draco=True)
+    jlen = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20:20 + jlen])
+    blen = struct.unpack_from("<I", data, 20 + jlen)[0]
+    decoded = DracoPy.decode(data[28 + jlen:28 + jlen + blen])
+    by_id = {a["unique_id"]: a for a in decoded.attributes}
+    ext = doc["meshes"][0]["primitives"][0]["extensions"]["KHR_draco_mesh_compression"]["attributes"]
+    assert by_id[ext["POSITION"]]["attribute_type"] == 0  # draco POSITION
+    assert by_id[ext["COLOR_0"]]["attribute_type"] == 2  # draco COLOR
+    positions = np.asarray(by_id[ext["POSITION"]]["data"], dtype=float)
+    assert np.allclose(np.abs(positions).max(), 1.0, atol=1e-3)

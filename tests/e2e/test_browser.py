@@ -1,0 +1,182 @@
+"""End to end in a real browser (Debian's chromium driven by Selenium through Debian's
+chromium-driver) against the real server with real workers: a librarian signs in,
+uploads a scan, watches it finish and corrects a word; an archivist searches without
+diacritics and sees the hit boxed on the page image; a tourist opens a monument on a
+phone-sized screen and the 3D canvas shows the model; the language switch.
+Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from io import BytesIO
+
+import pytest
+from PIL import Image, ImageStat
+
+from library.container import build_platform
+from library.monuments import BuildSource
+from tests.conftest import REPO, free_port, make_settings, settings_env, wait_for_port, wait_until
+from tests.library.test_monuments import point_cloud
+from tests.workers.test_ocr_workers import small_pages
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory):
+    if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install chromium and chromium-driver (scripts/setup.sh)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    tmp = tmp_path_factory.mktemp("portal")
+    settings = make_settings(tmp / "data")
+    p = build_platform(settings)
+    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    p.users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
+                                    description_vi="Gác Khuê Văn dựng năm 1805.")
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các")
+    p.monuments.build(v.id)
+    p.close()
+    port = free_port()
+    log = open(tmp / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port), "--sweep-every", "5"],
+                            env=settings_env(settings), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        wait_for_port(port, timeout_s=60)
+        yield {"url": f"http://127.0.0.1:{port}", "tmp": tmp, "slug": m.slug}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def browser(tmp, width: int, height: int):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    profile = tmp / f"profile-{time.monotonic_ns()}"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                "--use-angle=swiftshader", "--enable-unsafe-swiftshader", f"--user-data-dir={profile}",
+                f"--window-size={width},{height}"):
+        opts.add_argument(arg)
+    return webdriver.Chrome(service=Service(DRIVER), options=opts)
+
+
+def shot(driver, name: str) -> Image.Image:
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = driver.get_screenshot_as_png()
+    (ARTIFACTS / f"{name}.png").write_bytes(png)
+    return Image.open(BytesIO(png)).convert("RGB")
+
+
+def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
+    from selenium.webdriver.common.by import By
+
+    d = browser(portal["tmp"], 390, 844)
+    try:
+        d.get(f"{portal['url']}/monuments/{portal['slug']}")
+        viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+        wait_until(lambda: d.execute_script("return arguments[0].loaded === true", viewer), timeout_s=60,
+                   what="model on screen")
+        time.sleep(1.0)  # let it render a frame after loading
+        size = d.execute_script("return arguments[0].getDimensions()", viewer)
+        assert 1.5 < size["x"] < 2.5, f"the model is not the 2 m sphere it should be: {size}"  # Draco decoded right
+        image = shot(d, "tourist-monument-phone")
+        r = d.execute_script("const b = arguments[0].getBoundingClientRect();"
+                             "return [b.left, b.top, b.width, b.height, window.devicePixelRatio];", viewer)
+        scale = r[4]
+        box = tuple(int(v * scale) for v in (r[0], r[1], r[0] + r[2], r[1] + min(r[3], 844 - r[1])))
+        canvas = image.crop(box)
+        stats = ImageStat.Stat(canvas.convert("L"))
+        assert stats.stddev[0] > 8, f"the 3D canvas looks blank (stddev {stats.stddev[0]:.1f})"
+        background = (0xF4, 0xF1, 0xEA)
+        import numpy as np
+
+        differing = int((np.abs(np.asarray(canvas, dtype=int) - background).max(axis=2) > 30).sum())
+        assert differing > canvas.width * canvas.height * 0.02, "no model pixels on the canvas"
+        d.find_element(By.LINK_TEXT, "English").click()
+        wait_until(lambda: "Constellation of Literature Pavilion" in d.page_source, timeout_s=10, what="English")
+        assert d.find_element(By.LINK_TEXT, "Monuments")
+        shot(d, "tourist-monument-english")
+    finally:
+        d.quit()
+
+
+def test_librarian_uploads_watches_and_corrects_then_archivist_finds_it_boxed(portal):
+    from selenium.webdriver.common.by import By
+
+    pages = small_pages(2)
+    files = []
+    for n, page in enumerate(pages, 1):
+        files.append(portal["tmp"] / f"trang-{n}.png")
+        page.image.save(files[-1], dpi=(300, 300))
+    d = browser(portal["tmp"], 1280, 900)
+    try:
+        d.get(f"{portal['url']}/staff/login")
+        d.find_element(By.NAME, "username").send_keys("thu.thu")
+        d.find_element(By.NAME, "password").send_keys("mat-khau-thu-thu")
+        d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        wait_until(lambda: "/staff/" in d.current_url and "login" not in d.current_url, timeout_s=10, what="signed in")
+        d.get(f"{portal['url']}/staff/upload")
+        d.find_element(By.NAME, "files").send_keys("\n".join(str(f) for f in files))
+        d.find_element(By.NAME, "title").send_keys("Sách Văn Miếu")
+        d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        wait_until(lambda: "Đã tạo tài liệu" in d.page_source, timeout_s=30, what="upload accepted")
+        shot(d, "librarian-uploaded")
+        d.get(f"{portal['url']}/staff/")
+
+        def done():
+            d.refresh()
+            return "2/2" in d.page_source and "đang xử lý" not in d.page_source
+
+        wait_until(done, timeout_s=120, interval_s=1, what="both pages read")
+        shot(d, "librarian-dashboard-done")
+        item_link = d.find_element(By.LINK_TEXT, "Sách Văn Miếu").get_attribute("href")
+        item_id = int(item_link.split("/items/")[1].split("?")[0])
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{portal['url']}/api/v1/items/{item_id}") as resp:
+            page_id = json.loads(resp.read())["pages"][0]["id"]
+        d.get(f"{portal['url']}/staff/pages/{page_id}/correct")
+        line = d.find_element(By.NAME, "line-0")
+        assert line.get_attribute("value") == "Văn Miếu được xây dựng năm 1070"
+        line.clear()
+        line.send_keys("Văn Miếu được dựng năm 1070")
+        d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        wait_until(lambda: "Đã lưu phiên bản 2" in d.page_source, timeout_s=10, what="correction saved")
+        shot(d, "librarian-corrected")
+
+        d.delete_all_cookies()  # an archivist on the same machine
+        d.get(f"{portal['url']}/search")
+        box = d.find_element(By.NAME, "q")
+        box.send_keys("quoc tu giam")
+        box.submit()
+        wait_until(lambda: d.find_elements(By.CSS_SELECTOR, "rect.hitbox"), timeout_s=30, what="hits boxed")
+        rect = d.find_element(By.CSS_SELECTOR, "rect.hitbox")
+        assert rect.is_displayed() and rect.size["width"] > 2 and rect.size["height"] > 2
+        image = d.find_element(By.CSS_SELECTOR, "svg.page-thumb image")
+        wait_until(lambda: d.execute_script(
+            "const i = new Image(); i.src = arguments[0].getAttribute('href'); return i.complete && i.naturalWidth > 0;",
+            image), timeout_s=20, what="page image loaded")
+        assert "quoc tu giam" in d.current_url.replace("+", " ")  # the search lives in the URL
+        shot(d, "archivist-search-boxed")
+    finally:
+        d.quit()
+        shutil.rmtree(portal["tmp"] / "profiles", ignore_errors=True)
