@@ -9,6 +9,7 @@ those of the words it overlaps, merged per line.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -128,6 +129,19 @@ def merge_line_boxes(words: list[Word]) -> list[Box]:
     return boxes
 
 
+@contextmanager
+def engine_errors(source: str = "query"):
+    """Translate the search adapter's errors into the platform's, once for every use case here."""
+    from search import QueryError, SearchUnavailable
+
+    try:
+        yield
+    except QueryError as exc:
+        raise InputRejected(source, str(exc)) from None
+    except SearchUnavailable as exc:
+        raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
+
+
 class SearchService:
     def __init__(self, sessions: sessionmaker[Session], indexer):
         self.sessions = sessions
@@ -136,42 +150,26 @@ class SearchService:
     def search(self, query: str, *, filters: dict | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance", page: int = 1, per_page: int = 20,
                cursor: str | None = None, fuzzy: bool = False, kinds: tuple[str, ...] = ("page",)) -> SearchPage:
-        from search import QueryError, SearchRequest, SearchUnavailable
+        from search import SearchRequest
 
-        try:
+        with engine_errors():
             result = self.indexer.engine.search(SearchRequest(
                 query=query, filters=filters or {}, year_from=year_from, year_to=year_to, sort=sort,
                 page=page, per_page=per_page, cursor=cursor, fuzzy=fuzzy, kinds=list(kinds)))
-        except QueryError as exc:
-            raise InputRejected("query", str(exc)) from None
-        except SearchUnavailable as exc:
-            raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
         return self._answer(query, result)
 
     def suggest(self, prefix: str, *, limit: int = 10) -> list[tuple[str, int]]:
         """Titles, creators, subjects, collections and monument names matching what the user typed so far."""
-        from search import QueryError, SearchUnavailable
-
-        try:
+        with engine_errors("q"):
             return [(s.text, s.count) for s in self.indexer.engine.suggest(prefix, limit=limit)]
-        except QueryError as exc:
-            raise InputRejected("q", str(exc)) from None
-        except SearchUnavailable as exc:
-            raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
 
     def search_within(self, item_id: int, query: str, *, fuzzy: bool = False) -> SearchPage:
         """The pages of one item that match, in page order, each span with its boxes (IIIF Content Search)."""
-        from search import QueryError, SearchUnavailable
-
         with self.sessions() as s:
             if s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
-        try:
+        with engine_errors():
             result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy)
-        except QueryError as exc:
-            raise InputRejected("query", str(exc)) from None
-        except SearchUnavailable as exc:
-            raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
         return self._answer(query, result)
 
     def _answer(self, query: str, result) -> SearchPage:
