@@ -66,6 +66,14 @@ def build_model(inputs_: list[Path], *, out_dir: Path, work_dir: Path, options: 
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     report = BuildReport(input_kind=kind, pipeline_version=PIPELINE_VERSION, options=options.as_dict())
+    if options.known_distance is not None:  # check before minutes of work, not after
+        a, b, metres = options.known_distance
+        names = {p.name for p in paths}
+        missing = [n for n in (a, b) if n not in names]
+        if kind != "photos" or missing:
+            raise InputError(f"known distance: {', '.join(missing) or 'it'} must name photos of this build")
+        if not metres > 0:
+            raise InputError(f"known distance: {metres} is not a positive number of metres")
     if kind == "photos":
         mesh, up, scale = _from_photos(paths, work_dir, options, report, progress)
     else:

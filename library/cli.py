@@ -317,6 +317,9 @@ def reindex():
 
 
 # ------------------------------------------------------------------ 3D models
+MODEL_INPUT_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".ply", ".xyz", ".las", ".laz", ".obj", ".mtl",
+                        ".glb", ".gltf"}
+
 @main.group(help="Monuments' 3D models.")
 def model():
     pass
@@ -330,8 +333,10 @@ def model():
               help="a known 3×3 camera matrix as text (calibrated cameras)")
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path),
               help="keep each stage's files here, so a rerun resumes")
+@click.option("--known-distance", nargs=3, type=(str, str, float), default=None,
+              metavar="PHOTO_A PHOTO_B METRES", help="metric scale: the distance between the cameras of two photos")
 @handle_errors
-def model_build(inputs, out, intrinsics, work):
+def model_build(inputs, out, intrinsics, work, known_distance):
     import tempfile
 
     from heritage3d import BuildOptions, Heritage3DError, build_model
@@ -339,10 +344,19 @@ def model_build(inputs, out, intrinsics, work):
 
     files: list[Path] = []
     for path in inputs:
-        files.extend(sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-                     if path.is_dir() else [path])
+        if not path.is_dir():
+            files.append(path)
+            continue
+        for p in sorted(path.iterdir()):
+            if not p.is_file() or p.name.startswith("."):
+                continue
+            if p.suffix.lower() in MODEL_INPUT_SUFFIXES:
+                files.append(p)
+            else:
+                click.echo(f"note: {p.name} is not a photo, point cloud or mesh; left out", err=True)
     try:
-        options = BuildOptions(intrinsics=read_intrinsics(intrinsics)) if intrinsics else BuildOptions()
+        options = BuildOptions(intrinsics=read_intrinsics(intrinsics) if intrinsics else None,
+                               known_distance=tuple(known_distance) if known_distance else None)
         bar = tqdm(total=100, desc="build", unit="%", bar_format="{l_bar}{bar}| {postfix}")
 
         def progress(stage: str, fraction: float) -> None:
