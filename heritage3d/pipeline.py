@@ -126,7 +126,7 @@ def _from_photos(paths, work_dir, options, report, progress):
     from heritage3d.frame import scale_from_known_distance, up_from_cameras
     from heritage3d.mesh import from_open3d
 
-    sizes = inputs.check_photos(paths, min_photos=options.min_photos)
+    inputs.check_photos(paths, min_photos=options.min_photos)  # raises with the reason; sizes are not needed here
     image_dir = paths[0].parent
     if any(p.parent != image_dir for p in paths):
         raise InputError("all photos must be in one folder")

@@ -385,11 +385,16 @@ class MonumentService:
             shutil.rmtree(inputs_dir)
         inputs_dir.mkdir(parents=True)
         inputs = []
+        staged_name = {}
         for n, src in enumerate(srcs):
             suffix = Path(src["name"]).suffix.lower()
             target = inputs_dir / f"{n:05d}{suffix if suffix.isascii() and len(suffix) <= 6 else ''}"
             shutil.copyfile(self.store.original_path(src["sha256"]), target)
             inputs.append(target)
+            staged_name[src["name"]] = target.name
+        if settings.get("known_distance"):  # the curator names photos as uploaded; the engine sees staged names
+            a, b, metres = settings["known_distance"]
+            settings["known_distance"] = (staged_name.get(a, a), staged_name.get(b, b), float(metres))
         try:
             options = heritage3d.BuildOptions(**settings)
         except (TypeError, ValueError) as exc:

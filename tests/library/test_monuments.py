@@ -161,3 +161,20 @@ def test_a_running_build_stops_when_cancelled(platform, van_mieu, tmp_path):
     got = platform.monuments.version(v.id)
     assert got.status == BuildStatus.cancelled and got.status_reason.startswith("cancelled during")
     assert got.output_relpath is None
+
+
+@pytest.mark.slow
+def test_a_photo_build_in_the_catalogue_takes_the_curators_known_distance(tmp_path, shared_data):
+    # one catalogue is enough here: the database plays no part in the half minute of reconstruction
+    from library.container import build_platform
+    from tests.conftest import make_settings
+
+    platform = build_platform(make_settings(tmp_path / "data"))
+    monument = platform.monuments.create_monument(name_vi="Giếng Thiên Quang")
+    images = sorted((shared_data / "photogrammetry" / "fountain-p11" / "images").glob("*.jpg"))
+    v = platform.monuments.submit_build(monument.id, [BuildSource(p, p.name) for p in images],
+                                        settings={"known_distance": ["0000.jpg", "0010.jpg", 4.0]})
+    assert platform.monuments.build(v.id) == BuildStatus.done, platform.monuments.version(v.id).status_reason
+    report = json.loads(platform.monuments.version(v.id).report)
+    assert report["images_registered"] == 11 and report["metric_scale"] and report["scale_source"] == "known_distance"
+    platform.close()
