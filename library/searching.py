@@ -9,10 +9,11 @@ those of the words it overlaps, merged per line.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.errors import InputRejected, NotFound, SearchOffline
@@ -184,6 +185,9 @@ class SearchService:
                          facets={k: [(f.value, f.count) for f in v] for k, v in result.facets.items()},
                          notices=[n.message for n in result.notices], next_cursor=result.next_cursor,
                          took_ms=result.took_ms)
+        wanted = {int(h.id.split(":", 1)[1]): [(sp[0], sp[1]) for sp in h.highlights]
+                  for h in result.hits if h.kind == PAGE}
+        words = self._words_covering({pid: spans for pid, spans in wanted.items() if pid in rows and spans})
         for h in result.hits:
             snippets = list(h.snippets)
             if h.kind != PAGE:
@@ -192,7 +196,7 @@ class SearchService:
             page = rows.get(int(h.id.split(":", 1)[1]))
             if page is None:  # indexed but since removed from the catalogue
                 continue
-            spans = self.spans_with_boxes(page, [(sp[0], sp[1]) for sp in h.highlights])
+            spans = _spans(page.text or "", wanted[page.id], words.get(page.id, []))
             out.spans_total += len(spans)
             out.spans_boxed += sum(1 for sp in spans if sp.boxes)
             out.hits.append(PageHit(page.id, page.item_id, page.sequence, titles.get(page.item_id, ""), h.score,
@@ -200,15 +204,33 @@ class SearchService:
         return out
 
     def spans_with_boxes(self, page: Page, spans: list[tuple[int, int]]) -> list[HitSpan]:
-        if not spans:
-            return []
-        lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+        return _spans(page.text or "", spans, self._words_covering({page.id: spans}).get(page.id, []))
+
+    def _words_covering(self, spans_by_page: dict[int, list[tuple[int, int]]]) -> dict[int, list]:
+        """The words under the spans of every page, in one query (plain rows, no ORM objects)."""
+        if not spans_by_page:
+            return {}
+        conditions = [
+            and_(Word.page_id == pid, Word.char_end > min(s for s, _ in spans), Word.char_start < max(e for _, e in spans))
+            for pid, spans in spans_by_page.items()
+        ]
         with self.sessions() as s:
-            words = s.scalars(select(Word).where(Word.page_id == page.id, Word.char_end > lo, Word.char_start < hi)
-                              .order_by(Word.sequence)).all()
-        text = page.text or ""
-        out = []
-        for start, end in spans:
-            covered = [w for w in words if w.char_end > start and w.char_start < end]
-            out.append(HitSpan(start, end, text[start:end], merge_line_boxes(covered)))
+            rows = s.execute(
+                select(Word.page_id, Word.char_start, Word.char_end, Word.x, Word.y, Word.w, Word.h, Word.block,
+                       Word.paragraph, Word.line).where(or_(*conditions)).order_by(Word.page_id, Word.sequence)
+            ).all()
+        out: dict[int, list] = {}
+        for row in rows:
+            out.setdefault(row.page_id, []).append(row)
         return out
+
+
+def _spans(text: str, spans: list[tuple[int, int]], words: list) -> list[HitSpan]:
+    """Each span with the boxes of the words it overlaps (words in reading order, offsets increasing)."""
+    ends = [w.char_end for w in words]
+    starts = [w.char_start for w in words]
+    out = []
+    for start, end in spans:
+        covered = words[bisect_right(ends, start):bisect_left(starts, end)]
+        out.append(HitSpan(start, end, text[start:end], merge_line_boxes(covered)))
+    return out
