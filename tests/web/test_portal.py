@@ -122,6 +122,7 @@ def test_search_page_keeps_the_query_in_the_url_and_escapes_ocr_text(app):
     assert "<mark>Văn</mark>" in html and "<mark>Miếu</mark>" in html
     assert "Báo &lt;b&gt;Hà Nội&lt;/b&gt;" in html
     assert 'href="?q=van+mieu&amp;type=newspaper"' in html  # a facet link keeps the query
+    assert ">báo</a> (1)" in html  # facet values in the reader's language
     en = client.get("/search?q=van+mieu&type=newspaper&lang=en").get_data(as_text=True)
     assert "1 pages found" in en
     assert "No page found" in client.get("/search?q=van+mieu&type=book&lang=en").get_data(as_text=True)
