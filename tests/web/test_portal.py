@@ -197,3 +197,10 @@ def test_correcting_a_page_in_the_portal(app, tmp_path):
     archivist = app.test_client()
     sign_in(archivist, "luu.tru", "mat-khau-luu-tru")
     assert archivist.get(f"/staff/pages/{page_id}/correct").status_code == 403
+
+
+def test_every_word_of_the_portal_exists_in_both_languages():
+    from web.i18n import TEXT
+
+    assert set(TEXT["vi"]) == set(TEXT["en"])
+    assert all(TEXT["vi"][k].strip() and TEXT["en"][k].strip() for k in TEXT["vi"])
