@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Front-end packages from the npm registry, served by the portal itself (no CDN):
-# model-viewer (3D, with three.js inside) and three's Draco decoder for compressed GLB.
+# model-viewer (3D, with three.js inside), three's Draco decoder for compressed GLB,
+# and OpenSeadragon (deep zoom over the portal's own IIIF Image API).
 set -euo pipefail
 cd "$(dirname "$0")/../web/frontend"
 if ! command -v npm >/dev/null; then
@@ -14,4 +15,7 @@ cp node_modules/@google/model-viewer/dist/model-viewer.min.js "$VENDOR/"
 cp node_modules/three/examples/jsm/libs/draco/gltf/draco_decoder.js \
    node_modules/three/examples/jsm/libs/draco/gltf/draco_decoder.wasm \
    node_modules/three/examples/jsm/libs/draco/gltf/draco_wasm_wrapper.js "$VENDOR/draco/"
+mkdir -p "$VENDOR/openseadragon"
+cp node_modules/openseadragon/build/openseadragon/openseadragon.min.js "$VENDOR/openseadragon/"
+cp -r node_modules/openseadragon/build/openseadragon/images "$VENDOR/openseadragon/images"
 echo "frontend: model-viewer $(node -p "require('./node_modules/@google/model-viewer/package.json').version") in web/static/vendor"

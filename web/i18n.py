@@ -28,7 +28,8 @@ TEXT = {
         "rejected": "Không nhận:", "book": "sách", "newspaper": "báo", "magazine": "tạp chí",
         "manuscript": "bản thảo", "other": "khác", "vie": "tiếng Việt", "fra": "tiếng Pháp", "eng": "tiếng Anh",
         "chi_tra": "chữ Hán",
-        "monuments": "Di tích", "correct": "Sửa văn bản", "save": "Lưu", "saved": "Đã lưu phiên bản {v}.", "history": "Các phiên bản",
+        "monuments": "Di tích", "search_within": "Tìm trong tài liệu này", "download": "Tải về",
+        "correct": "Sửa văn bản", "save": "Lưu", "saved": "Đã lưu phiên bản {v}.", "history": "Các phiên bản",
         "machine": "máy đọc", "manual": "sửa tay", "note": "Ghi chú", "waiting": "đang chờ duyệt",
     },
     "en": {
@@ -53,7 +54,8 @@ TEXT = {
         "rejected": "Not accepted:", "book": "book", "newspaper": "newspaper", "magazine": "magazine",
         "manuscript": "manuscript", "other": "other", "vie": "Vietnamese", "fra": "French", "eng": "English",
         "chi_tra": "Classical Chinese",
-        "monuments": "Monuments", "correct": "Correct the text", "save": "Save", "saved": "Saved as version {v}.", "history": "Versions",
+        "monuments": "Monuments", "search_within": "Search inside this item", "download": "Download",
+        "correct": "Correct the text", "save": "Save", "saved": "Saved as version {v}.", "history": "Versions",
         "machine": "machine reading", "manual": "correction", "note": "Note", "waiting": "waiting for review",
     },
 }
