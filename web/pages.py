@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from library.errors import InputRejected, NotFound
@@ -93,3 +96,34 @@ def search():
 
     return render_template("search.html", t=t, lang=lang, q=q, fuzzy=fuzzy, res=res, error=error, notices=notices,
                            page_link=page_link, facet_link=facet_link, highlight=highlight, busy=False)
+
+
+CSV_COLUMNS = ("item_id", "title", "page", "page_id", "matches", "snippet", "link")
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet shows as text: one that could start a formula gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/search.csv")
+def search_csv():
+    """The search's hits as CSV (UTF-8 with BOM, for spreadsheets), same query string as /search."""
+    q = request.args.get("q", "")[:500]
+    filters = {k: request.args.getlist(k) for k in FACET_PARAMS if request.args.getlist(k)}
+    try:
+        res = current_app.extensions["heritage"].search.search(q, filters=filters, per_page=100,
+                                                               fuzzy=request.args.get("fuzzy") == "1")
+    except InputRejected as exc:
+        return Response(f"{exc.problem}\n", status=422, mimetype="text/plain")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for h in res.hits:
+        snippet = " … ".join(sn.text.replace("\n", " ") for sn in h.snippets)
+        writer.writerow([csv_safe(v) for v in (
+            h.item_id, h.item_title, h.sequence, h.page_id, " ".join(sp.text for sp in h.spans), snippet,
+            f"{request.host_url}items/{h.item_id}#page-{h.sequence}")])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="search.csv"'})

@@ -204,3 +204,59 @@ def test_every_word_of_the_portal_exists_in_both_languages():
 
     assert set(TEXT["vi"]) == set(TEXT["en"])
     assert all(TEXT["vi"][k].strip() and TEXT["en"][k].strip() for k in TEXT["vi"])
+
+
+def test_search_results_export_as_csv_safe_for_spreadsheets(app):
+    import csv
+    import io
+
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:
+        from library.models import StoredFile
+
+        s.merge(StoredFile(sha256="c" * 64, size_bytes=1, media_type="image/png", original_name="z.png"))
+        item = Item(title="=HYPERLINK(\"http://x\")", languages="vie", item_type=ItemType.book)
+        item.pages.append(Page(sequence=3, source_sha256="c" * 64, source_name="z.png", status=PageStatus.done,
+                               text="Văn Miếu – Quốc Tử Giám", index_pending=True))
+        s.add(item)
+    p.indexer.flush()
+    client = app.test_client()
+    assert "Xuất CSV" in client.get("/search?q=van+mieu").get_data(as_text=True)
+    r = client.get("/search.csv?q=van+mieu")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["item_id", "title", "page", "page_id", "matches", "snippet", "link"]
+    assert rows[1][1] == "'=HYPERLINK(\"http://x\")"  # never a live formula
+    assert rows[1][2] == "3" and rows[1][4] == "Văn Miếu" and "Quốc Tử Giám" in rows[1][5]
+    assert client.get("/search.csv?q=AND").status_code == 422
+
+
+STAFF_ROUTES = [("get", "/staff/"), ("get", "/staff/upload"), ("post", "/staff/upload"),
+                ("post", "/staff/items/1/retry"), ("get", "/staff/pages/1/correct"), ("post", "/staff/pages/1/correct")]
+ALLOWED = {  # who may use each route; everyone else is refused
+    "/staff/": {"librarian", "archivist", "curator", "admin"},
+    "/staff/upload": {"librarian", "admin"},
+    "/staff/items/1/retry": {"librarian", "admin"},
+    "/staff/pages/1/correct": {"librarian", "admin"},
+}
+
+
+@pytest.mark.parametrize("method,path", STAFF_ROUTES)
+def test_every_staff_route_refuses_every_role_without_it(app, method, path):
+    users = app.extensions["heritage"].users
+    for role in ("curator", "admin"):
+        users.create(f"{role}.x", "mat-khau-dai-lam", role)
+    anonymous = app.test_client()
+    r = getattr(anonymous, method)(path, data={"csrf_token": csrf_of(anonymous.get("/staff/login").get_data(as_text=True))})
+    assert r.status_code == 302 and "/staff/login" in r.headers["Location"]  # sign in first
+    accounts = {"librarian": ("thu.thu", "mat-khau-thu-thu"), "archivist": ("luu.tru", "mat-khau-luu-tru"),
+                "curator": ("curator.x", "mat-khau-dai-lam"), "admin": ("admin.x", "mat-khau-dai-lam")}
+    for role, (name, password) in accounts.items():
+        client = app.test_client()
+        sign_in(client, name, password)
+        token = csrf_of(client.get("/staff/login").get_data(as_text=True))
+        r = getattr(client, method)(path, data={"csrf_token": token})
+        if role in ALLOWED[path]:
+            assert r.status_code != 403, (role, method, path)
+        else:
+            assert r.status_code == 403, (role, method, path, r.status_code)
