@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from library.filenames import describe_char, first_unsafe_char
-from library.models import Page, PageStatus, Role, TextRegion, Transcription, User, Word, utcnow
+from library.models import Page, PageStatus, Role, TextRegion, Transcription, User, Word
 from library.ocr_jobs import replace_layout
 
 CORRECTION_ROLES = {Role.librarian, Role.admin}

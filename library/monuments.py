@@ -37,6 +37,7 @@ from library.models import (
     Role,
     StoredFile,
     User,
+    as_utc,
     utcnow,
 )
 from library.queue import TaskQueue
@@ -342,7 +343,7 @@ class MonumentService:
                 return BuildStatus.failed
             if v.status in (BuildStatus.done, BuildStatus.cancelled, BuildStatus.failed):
                 return v.status
-            if v.status == BuildStatus.running and v.heartbeat_at and _aware(v.heartbeat_at) > stale:
+            if v.status == BuildStatus.running and v.heartbeat_at and as_utc(v.heartbeat_at) > stale:
                 return BuildStatus.running
             v.status, v.lease_token, v.attempts = BuildStatus.running, token, v.attempts + 1
             v.started_at = v.heartbeat_at = utcnow()
@@ -422,7 +423,3 @@ def _media_type(name: str) -> str:
             ".gltf": "model/gltf+json", ".stl": "model/stl"}.get(suffix, "application/octet-stream")
 
 
-def _aware(dt):
-    from datetime import timezone
-
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import shutil
 import threading
 import time
 import uuid
@@ -35,6 +36,7 @@ from library.models import (
     PageStatus,
     TextRegion,
     Word,
+    as_utc,
     utcnow,
 )
 from library.queue import FINISH_ITEM, OCR_PAGE, TaskQueue
@@ -89,7 +91,7 @@ class PageReader:
         finally:
             stop.set()
             beat.join(timeout=5)
-            _rmtree(work_dir)
+            shutil.rmtree(work_dir, ignore_errors=True)
         self._maybe_finish_item(page_id)
         return Outcome.done
 
@@ -102,7 +104,7 @@ class PageReader:
                 return Outcome.missing
             if page.status == PageStatus.done:
                 return Outcome.already_done
-            if page.status == PageStatus.running and page.heartbeat_at and _aware(page.heartbeat_at) > stale:
+            if page.status == PageStatus.running and page.heartbeat_at and as_utc(page.heartbeat_at) > stale:
                 return Outcome.busy
             token = uuid.uuid4().hex
             # conditional update: only one claimant can win even without row locks (SQLite)
@@ -370,13 +372,3 @@ def replace_layout(s: Session, page_id: int, layout: dict) -> None:
     )
 
 
-def _aware(dt):
-    from datetime import timezone
-
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-def _rmtree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)

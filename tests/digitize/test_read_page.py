@@ -84,12 +84,14 @@ def test_french_newspaper_blocks(bnl_dir, tesseract_program, tmp_path, block, bo
     assert cer(reading.text, bnl_truth(bnl_dir, block)) <= bound
 
 
-def test_fraktur_block_needs_a_german_model(bnl_dir, tesseract_program, tmp_path):
-    german = [lang for lang in ("deu", "frk", "deu_frak") if lang in available_languages()]
-    if not german:
-        pytest.skip("no German/Fraktur model installed (tesseract-ocr-deu, -frk); plain fra reads it at ~15 % CER")
-    reading = read_page(bnl_dir / "images" / "0.tif", options=OcrOptions(languages=german[0]), work_dir=tmp_path)
-    assert cer(reading.text, bnl_truth(bnl_dir, 0)) <= 0.15
+def test_fraktur_block_with_the_german_models(bnl_dir, tesseract_program, tmp_path):
+    missing = {"deu", "Fraktur"} - set(available_languages())
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run this test: install tesseract-ocr-deu and tesseract-ocr-script-frak ({missing})")
+        pytest.skip(f"German/Fraktur models not installed ({missing}); plain fra reads this block at ~15 % CER")
+    reading = read_page(bnl_dir / "images" / "0.tif", options=OcrOptions(languages="deu+Fraktur"), work_dir=tmp_path)
+    assert cer(reading.text, bnl_truth(bnl_dir, 0)) <= 0.08  # measured 5.2 %; plain fra 15 %
 
 
 # ------------------------------------------------------------ what comes back
