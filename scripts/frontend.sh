@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Front-end packages from the npm registry, served by the portal itself (no CDN):
 # model-viewer (3D, with three.js inside), three's Draco decoder for compressed GLB,
-# and OpenSeadragon (deep zoom over the portal's own IIIF Image API).
+# OpenSeadragon (deep zoom over the portal's own IIIF Image API), Leaflet (the monuments map)
+# and Mirador (any IIIF manifest, ours included).
 set -euo pipefail
 cd "$(dirname "$0")/../web/frontend"
 if ! command -v npm >/dev/null; then
@@ -18,4 +19,8 @@ cp node_modules/three/examples/jsm/libs/draco/gltf/draco_decoder.js \
 mkdir -p "$VENDOR/openseadragon"
 cp node_modules/openseadragon/build/openseadragon/openseadragon.min.js "$VENDOR/openseadragon/"
 cp -r node_modules/openseadragon/build/openseadragon/images "$VENDOR/openseadragon/images"
+mkdir -p "$VENDOR/leaflet" "$VENDOR/mirador"
+cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$VENDOR/leaflet/"
+cp -r node_modules/leaflet/dist/images "$VENDOR/leaflet/images"
+cp node_modules/mirador/dist/mirador.min.js "$VENDOR/mirador/"
 echo "frontend: model-viewer $(node -p "require('./node_modules/@google/model-viewer/package.json').version") in web/static/vendor"

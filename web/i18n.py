@@ -61,6 +61,18 @@ TEXT = {
 }
 
 
+def add(vi: dict[str, str], en: dict[str, str]) -> None:
+    """A feature's own words (called by its blueprint module at import): both
+    languages must name the same keys, and no key may be taken twice."""
+    if set(vi) != set(en):
+        raise ValueError(f"words missing in one language: {sorted(set(vi) ^ set(en))}")
+    taken = set(vi) & set(TEXT["vi"])
+    if taken and any(TEXT["vi"][k] != vi[k] or TEXT["en"][k] != en[k] for k in taken):
+        raise ValueError(f"words already defined differently: {sorted(taken)}")
+    TEXT["vi"].update(vi)
+    TEXT["en"].update(en)
+
+
 def current_lang() -> str:
     lang = request.args.get("lang") or request.cookies.get("lang") or "vi"
     return lang if lang in TEXT else "vi"

@@ -7,35 +7,25 @@ Screenshots are kept in test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
-from io import BytesIO
 
 import pytest
-from PIL import Image, ImageStat
+from PIL import ImageStat
 
 from library.container import build_platform
 from library.monuments import BuildSource
-from tests.conftest import REPO, free_port, make_settings, settings_env, wait_for_port, wait_until
+from tests.conftest import make_settings, wait_until
+from tests.e2e.browser import browser, need_chromium, serving, shot
 from tests.library.test_monuments import point_cloud
 from tests.workers.test_ocr_workers import small_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    if not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)):
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser tests: install chromium and chromium-driver (scripts/setup.sh)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    need_chromium()
     tmp = tmp_path_factory.mktemp("portal")
     settings = make_settings(tmp / "data")
     p = build_platform(settings)
@@ -46,43 +36,8 @@ def portal(tmp_path_factory):
     v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các")
     p.monuments.build(v.id)
     p.close()
-    port = free_port()
-    log = open(tmp / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port), "--sweep-every", "5"],
-                            env=settings_env(settings), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        wait_for_port(port, timeout_s=60)
-        yield {"url": f"http://127.0.0.1:{port}", "tmp": tmp, "slug": m.slug}
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-
-
-def browser(tmp, width: int, height: int):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    profile = tmp / f"profile-{time.monotonic_ns()}"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                "--use-angle=swiftshader", "--enable-unsafe-swiftshader", f"--user-data-dir={profile}",
-                f"--window-size={width},{height}"):
-        opts.add_argument(arg)
-    return webdriver.Chrome(service=Service(DRIVER), options=opts)
-
-
-def shot(driver, name: str) -> Image.Image:
-    ARTIFACTS.mkdir(exist_ok=True)
-    png = driver.get_screenshot_as_png()
-    (ARTIFACTS / f"{name}.png").write_bytes(png)
-    return Image.open(BytesIO(png)).convert("RGB")
+    with serving(settings, tmp) as url:
+        yield {"url": url, "tmp": tmp, "slug": m.slug}
 
 
 def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
