@@ -155,7 +155,8 @@ def read_mesh(path: Path) -> Mesh:
     validate(vertices, faces)
     colors = None
     try:
-        vc = loaded.visual.to_color().vertex_colors
+        visual = loaded.visual
+        vc = visual.vertex_colors if visual.kind == "vertex" else visual.to_color().vertex_colors
         if len(vc) == len(vertices):
             colors = np.asarray(vc)[:, :3].astype(np.uint8)
     except Exception:  # no usable colour: grey

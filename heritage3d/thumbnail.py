@@ -40,7 +40,8 @@ def render(mesh: Mesh, *, size_px: int = 512, up=(0.0, 1.0, 0.0)) -> np.ndarray:
     ray_dir /= np.linalg.norm(ray_dir, axis=1, keepdims=True)
     shade = 0.55 + 0.45 * np.abs((normal[ok] * ray_dir).sum(1))
     img[ok] = col * shade[:, None]
-    return np.clip(img, 0, 255).astype(np.uint8).reshape(size_px, size_px, 3)
+    # Open3D's pinhole rays start at the bottom-right pixel: turn the image upright
+    return np.clip(img, 0, 255).astype(np.uint8).reshape(size_px, size_px, 3)[::-1, ::-1]
 
 
 def write_png(mesh: Mesh, path: Path, **kw) -> int:

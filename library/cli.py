@@ -398,12 +398,14 @@ def user_add(username, role, display_name, password):
 @click.option("--wait", is_flag=True, help="wait for the workers to read the pages")
 @handle_errors
 def demo(wait):
-    from library.demo import load_demo
+    from library.demo import load_demo, load_demo_monuments
 
     p = _platform()
     with tqdm(desc="demo pages", unit="page") as bar:
         created = load_demo(p, p.settings.work_dir / "demo", progress=lambda: bar.update(1))
     click.echo(f"demo collection: {len(created)} new item(s)" if created else "demo collection already loaded")
+    builds = load_demo_monuments(p, p.settings.work_dir / "demo-3d")
+    click.echo(f"demo monuments: {len(builds)} model build(s) queued" if builds else "demo monuments already loaded")
     if wait and created:
         _wait_for_items(p, created)
 
@@ -440,12 +442,15 @@ def serve(host, port, with_demo, with_workers, sweep_every):
         start("workers")
     click.echo(f"Heritage platform at http://{host}:{port}/  (data in {p.settings.data_dir}; Ctrl-C stops)")
     if with_demo:
-        from library.demo import load_demo
+        from library.demo import load_demo, load_demo_monuments
 
         with tqdm(desc="demo pages", unit="page") as bar:
             created = load_demo(p, p.settings.work_dir / "demo", progress=lambda: bar.update(1))
         click.echo(f"demo collection: {len(created)} new item(s), being read by the workers"
                    if created else "demo collection already loaded")
+        builds = load_demo_monuments(p, p.settings.work_dir / "demo-3d")
+        click.echo(f"demo monuments: {len(builds)} 3D model(s) being built by the workers"
+                   if builds else "demo monuments already loaded")
     last_sweep = 0.0
     try:
         while not stopping:

@@ -78,3 +78,64 @@ def load_demo(platform, folder: Path, *, progress: Callable[[], None] | None = N
             elif outcome.problems:
                 raise RuntimeError("demo item rejected: " + "; ".join(map(str, outcome.problems)))
     return created
+
+
+# The demo's monuments: facts from the public record; their models are the simple
+# coloured sketches of heritage3d.demo_scenes, built by the workers like any upload.
+DEMO_MONUMENTS = [
+    {
+        "scene": "khue-van-cac",
+        "model_title": "Khuê Văn Các (mô hình phác thảo)",
+        "name_vi": "Văn Miếu – Quốc Tử Giám",
+        "name_en": "Temple of Literature – Imperial Academy",
+        "description_vi": "Văn Miếu được dựng năm 1070 đời vua Lý Thánh Tông để thờ Khổng Tử; năm 1076 nhà Lý lập "
+                          "Quốc Tử Giám bên cạnh, trường đại học đầu tiên của Việt Nam. Khuê Văn Các, gác bốn mặt có "
+                          "cửa sổ tròn, dựng năm 1805 đời Nguyễn, nay là biểu tượng của Hà Nội. Mô hình 3D ở đây là "
+                          "bản phác thảo dựng từ khối hình học cho bản trình diễn, chưa phải bản đo đạc.",
+        "description_en": "The Temple of Literature was built in 1070 under King Lý Thánh Tông to honour Confucius; in "
+                          "1076 the Imperial Academy, Vietnam's first university, was founded beside it. The "
+                          "Constellation of Literature Pavilion (Khuê Văn Các), with a round window on each side, was "
+                          "built in 1805 under the Nguyễn and is a symbol of Hanoi. The 3D model here is a sketch made "
+                          "of simple shapes for the demo, not a survey.",
+        "address": "58 Quốc Tử Giám, Đống Đa, Hà Nội",
+        "lat": 21.0293, "lon": 105.8356, "period": "nhà Lý, 1070", "year_start": 1070,
+        "heritage_rank": "special_national",
+    },
+    {
+        "scene": "chua-mot-cot",
+        "model_title": "Chùa Một Cột (mô hình phác thảo)",
+        "name_vi": "Chùa Một Cột",
+        "name_en": "One Pillar Pagoda",
+        "description_vi": "Chùa Một Cột (Diên Hựu tự) được dựng năm 1049 đời vua Lý Thái Tông: một điện nhỏ trên "
+                          "một cột đá giữa hồ vuông, gợi hình bông sen. Chùa bị phá năm 1954 và được dựng lại năm "
+                          "1955. Mô hình 3D ở đây là bản phác thảo cho bản trình diễn.",
+        "description_en": "The One Pillar Pagoda (Diên Hựu temple) was built in 1049 under King Lý Thái Tông: a small "
+                          "shrine on a single stone pillar in a square pond, in the shape of a lotus. It was destroyed "
+                          "in 1954 and rebuilt in 1955. The 3D model here is a sketch for the demo.",
+        "address": "Phố Chùa Một Cột, Ba Đình, Hà Nội",
+        "lat": 21.0359, "lon": 105.8336, "period": "nhà Lý, 1049", "year_start": 1049,
+        "heritage_rank": "national",
+    },
+]
+DEMO_MODEL_LICENCE = "CC BY 4.0 – mô hình mẫu của dự án"
+
+
+def load_demo_monuments(platform, folder: Path) -> list[int]:
+    """Create the demo monuments not yet in the catalogue and submit their model builds
+    (the workers build them); returns the new build (model version) ids."""
+    from heritage3d.demo_scenes import write_scene
+    from library.monuments import BuildSource
+
+    folder.mkdir(parents=True, exist_ok=True)
+    existing = {m.name_vi for m in platform.monuments.monuments()}
+    builds: list[int] = []
+    for spec in DEMO_MONUMENTS:
+        if spec["name_vi"] in existing:
+            continue
+        fields = {k: v for k, v in spec.items() if k not in ("scene", "model_title")}
+        monument = platform.monuments.create_monument(**fields)
+        mesh = write_scene(spec["scene"], folder / f"{spec['scene']}.ply")
+        version = platform.monuments.submit_build(monument.id, [BuildSource(mesh, mesh.name)],
+                                                  title=spec["model_title"], licence=DEMO_MODEL_LICENCE)
+        builds.append(version.id)
+    return builds

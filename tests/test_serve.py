@@ -1,11 +1,12 @@
 """The README's first command: `heritage serve --demo` starts the web and the
-workers on the embedded defaults, builds the demo collection, and the pages
-are read while a browser watches."""
+workers on the embedded defaults, builds the demo collection and the demo
+monuments, and the pages are read and the 3D models built while a browser watches."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -49,6 +50,17 @@ def test_serve_with_demo_reads_every_demo_page(tmp_path):
         assert "Quốc Tử Giám" in page["text"] and "1070" in page["text"] and "Lý Thánh Tông" in page["text"]
         assert page["mean_confidence"] > 80 and len(page["words"]) > 100
         assert "Văn Miếu" in get(f"{base}/items/{van_mieu['id']}")[1]
+        def model_published():
+            html = get(f"{base}/monuments/van-mieu-quoc-tu-giam")[1]
+            return "mobile.glb" in html and html
+
+        html = wait_until(model_published, timeout_s=300, interval_s=2, what="demo model of Khuê Văn Các built")
+        assert "Khuê Văn Các" in html and "<model-viewer" in html
+        assert "Chùa Một Cột" in get(f"{base}/monuments")[1]
+        version = int(re.search(r'/models/(\d+)/mobile\.glb', html).group(1))
+        with urllib.request.urlopen(f"{base}/models/{version}/mobile.glb", timeout=10) as resp:
+            glb = resp.read()
+        assert glb[:4] == b"glTF" and 1000 < len(glb) < 1_000_000  # a real, phone-sized model
         children = [int(x) for x in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
                                                    text=True).stdout.split()]
         assert len(children) == 2  # the web server and the worker
