@@ -6,7 +6,7 @@ A throw-away platform is filled with rendered Vietnamese pages read by the
 real OCR, then `heritage serve` (waitress, real workers) answers N clients
 (threads with keep-alive connections) for a fixed number of requests each.
 
-    .venv/bin/python bench/web.py [--clients 20] [--requests 50] [--pages 6]
+    .venv/bin/python bench/web.py [--clients 20] [--requests 50] [--pages 6] [--web-processes 1 2]
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--requests", type=int, default=50, help="per client and page")
     ap.add_argument("--pages", type=int, default=6)
+    ap.add_argument("--web-processes", type=int, nargs="+", default=[1, 2], help="configurations to measure")
     args = ap.parse_args()
 
     from digitize.synthetic import render_document
@@ -89,36 +90,44 @@ def main() -> None:
         p.indexer.flush()
         p.close()
 
-        port = free_port()
-        env = dict(os.environ, HERITAGE_DATA_DIR=str(settings.data_dir), OMP_THREAD_LIMIT="1")
-        proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.2)
-            tile = f"/iiif/image/p{pages[0].page_id}/0,0,512,512/512,/0/default.jpg"
-            paths = {
-                "static file (baseline)": "/static/site.css",
-                "home page": "/",
-                "search page": "/search?q=van+mieu",
-                "item page": f"/items/{item_id}",
-                "IIIF tile (cached)": tile,
-            }
-            client(port, tile, 1)  # the first request renders and caches the tile
-            for path in paths.values():
-                client(port, path, 3)  # warm up
-            print(f"{args.clients} concurrent clients × {args.requests} requests each, 2 cores, waitress 8 threads")
-            print(f"{'page':<26}{'p50':>10}{'p95':>10}{'req/s':>10}")
-            for name, path in paths.items():
-                p50, p95, rate = measure(port, path, args.clients, args.requests)
-                print(f"{name:<26}{p50:>8.1f}ms{p95:>8.1f}ms{rate:>10.0f}")
-        finally:
-            os.killpg(proc.pid, signal.SIGINT)
-            proc.wait(timeout=60)
+        for processes in args.web_processes:
+            serve_and_measure(settings, item_id, pages[0].page_id, processes, args)
+
+
+def serve_and_measure(settings, item_id: int, page_id: int, processes: int, args) -> None:
+    port = free_port()
+    env = dict(os.environ, HERITAGE_DATA_DIR=str(settings.data_dir), OMP_THREAD_LIMIT="1")
+    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port),
+                             "--web-processes", str(processes)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        time.sleep(3 if processes > 1 else 0)  # let every process come up
+        tile = f"/iiif/image/p{page_id}/0,0,512,512/512,/0/default.jpg"
+        paths = {
+            "static file (baseline)": "/static/site.css",
+            "home page": "/",
+            "search page": "/search?q=van+mieu",
+            "item page": f"/items/{item_id}",
+            "IIIF tile (cached)": tile,
+        }
+        client(port, tile, 1)  # the first request renders and caches the tile
+        for path in paths.values():
+            client(port, path, 3)  # warm up
+        print(f"\n{args.clients} concurrent clients × {args.requests} requests each, 2 cores, "
+              f"{processes} waitress process(es) × 8 threads")
+        print(f"{'page':<26}{'p50':>10}{'p95':>10}{'req/s':>10}")
+        for name, path in paths.items():
+            p50, p95, rate = measure(port, path, args.clients, args.requests)
+            print(f"{name:<26}{p50:>8.1f}ms{p95:>8.1f}ms{rate:>10.0f}")
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
 
 
 if __name__ == "__main__":

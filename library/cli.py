@@ -416,15 +416,19 @@ def demo(wait):
 @click.option("--demo/--no-demo", "with_demo", default=False, help="load the demo collection first")
 @click.option("--workers/--no-workers", "with_workers", default=True)
 @click.option("--sweep-every", default=30.0, show_default=True, help="seconds between sweeps for stuck pages")
+@click.option("--web-processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="web server processes sharing the port (one per core serves the most readers)")
 @handle_errors
-def serve(host, port, with_demo, with_workers, sweep_every):
+def serve(host, port, with_demo, with_workers, sweep_every, web_processes):
     p = _platform()  # creates the data folder and migrates the catalogue before the children start
     env = dict(os.environ, HERITAGE_DATA_DIR=str(p.settings.data_dir), OMP_THREAD_LIMIT="1")
     children: dict[str, subprocess.Popen] = {}
 
     def start(name: str) -> None:
-        if name == "web":
+        if name.startswith("web"):
             cmd = [sys.executable, "-m", "web", "--host", host, "--port", str(port)]
+            if web_processes > 1:
+                cmd.append("--reuse-port")
         else:
             cmd = [sys.executable, "-m", "workers"]
         children[name] = subprocess.Popen(cmd, env=env)
@@ -437,7 +441,8 @@ def serve(host, port, with_demo, with_workers, sweep_every):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    start("web")
+    for n in range(web_processes):
+        start(f"web-{n + 1}" if web_processes > 1 else "web")
     if with_workers:
         start("workers")
     click.echo(f"Heritage platform at http://{host}:{port}/  (data in {p.settings.data_dir}; Ctrl-C stops)")

@@ -10,6 +10,8 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -75,3 +77,67 @@ def test_serve_with_demo_reads_every_demo_page(tmp_path):
     assert proc.returncode == 0, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
     for pid in children:  # Ctrl-C stops the web server and the workers too
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+
+
+def listening_pids(port: int, pids: list[int]) -> set[int]:
+    """Which of ``pids`` hold a socket listening on ``port`` (read from /proc, no tools needed)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "0A":  # 0A: LISTEN
+                    inodes.add(cols[9])
+    found = set()
+    for pid in pids:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        if any(link.startswith("socket:[") and link[8:-1] in inodes for link in links):
+            found.add(pid)
+    return found
+
+
+def test_two_web_processes_share_the_port_and_the_sign_in_limit(tmp_path):
+    import http.cookiejar
+
+    from library.container import build_platform
+    from tests.conftest import make_settings, settings_env
+
+    settings = make_settings(tmp_path / "data")
+    p = build_platform(settings)
+    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    p.close()
+    port = free_port()
+    log = open(tmp_path / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--no-workers", "--web-processes", "2",
+                             "--port", str(port)], env=settings_env(settings), cwd=REPO, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(port, timeout_s=60)
+        base = f"http://127.0.0.1:{port}"
+        children = [int(x) for x in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+        wait_until(lambda: len(listening_pids(port, children)) == 2, timeout_s=60, what="both web processes listening")
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        answers = []
+        for attempt in range(8):  # every request is a new connection, shared out by the kernel
+            html = opener.open(f"{base}/staff/login", timeout=10).read().decode()
+            token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+            data = urllib.parse.urlencode({"username": "thu.thu", "password": "sai", "csrf_token": token}).encode()
+            try:
+                opener.open(f"{base}/staff/login", data=data, timeout=10)
+            except urllib.error.HTTPError as exc:
+                answers.append(exc.code)
+        assert answers == [401] * 5 + [429] * 3  # the limit counts across both processes
+        status, _ = get(f"{base}/")
+        assert status == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()

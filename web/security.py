@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
@@ -38,14 +39,31 @@ def secret_key(data_dir: Path) -> str:
 
 class RateLimiter:
     """At most ``limit`` events per ``window_s`` for one key (e.g. failed sign-ins per address and name).
-    In memory, per process: enough for one web server; a cluster would keep it in Redis."""
 
-    def __init__(self, limit: int, window_s: float):
-        self.limit, self.window_s = limit, window_s
+    With ``store`` (a SQLite file in the data folder) the count is shared by every web process of the
+    machine, so running several processes does not multiply the limit; without it, in this process only."""
+
+    def __init__(self, limit: int, window_s: float, store: Path | None = None):
+        self.limit, self.window_s, self.store = limit, window_s, store
         self._events: dict[str, deque] = {}
         self._lock = threading.Lock()
+        if store is not None:
+            with self._db() as db:
+                db.execute("CREATE TABLE IF NOT EXISTS events (key TEXT NOT NULL, at REAL NOT NULL)")
+                db.execute("CREATE INDEX IF NOT EXISTS events_key_at ON events (key, at)")
+
+    def _db(self):
+        import sqlite3
+
+        db = sqlite3.connect(self.store, timeout=10, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        return contextlib.closing(db)
 
     def blocked(self, key: str) -> bool:
+        if self.store is not None:
+            with self._db() as db:
+                db.execute("DELETE FROM events WHERE at < ?", (time.time() - self.window_s,))
+                return db.execute("SELECT count(*) FROM events WHERE key = ?", (key,)).fetchone()[0] >= self.limit
         with self._lock:
             q = self._events.get(key)
             if not q:
@@ -56,10 +74,18 @@ class RateLimiter:
             return len(q) >= self.limit
 
     def hit(self, key: str) -> None:
+        if self.store is not None:
+            with self._db() as db:
+                db.execute("INSERT INTO events (key, at) VALUES (?, ?)", (key, time.time()))
+            return
         with self._lock:
             self._events.setdefault(key, deque()).append(time.monotonic())
 
     def reset(self, key: str) -> None:
+        if self.store is not None:
+            with self._db() as db:
+                db.execute("DELETE FROM events WHERE key = ?", (key,))
+            return
         with self._lock:
             self._events.pop(key, None)
 
@@ -75,7 +101,7 @@ def init_app(app: Flask, data_dir: Path) -> None:
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
     csrf.init_app(app)
-    app.extensions["login_limiter"] = RateLimiter(limit=5, window_s=300)
+    app.extensions["login_limiter"] = RateLimiter(limit=5, window_s=300, store=data_dir / "rate-limits.sqlite")
 
     @app.after_request
     def _headers(resp):
