@@ -7,7 +7,8 @@ each beside a baseline from the same run:
 - poses: pycolmap's incremental mapper (through heritage3d.colmap, images capped at 1600 px) with
   the known camera matrix held fixed vs the same mapper starting from EXIF with intrinsics refined;
 - surface: the delivered mobile web mesh and the raw TSDF mesh vs pycolmap's sparse point cloud
-  of the same synthetic photos (aligned to the truth by its camera centres).
+  of the same synthetic photos (aligned to the truth by its camera centres);
+- size of the mobile level: Draco (DracoPy) vs meshopt (gltfpack) vs no compression, raw and gzipped.
 
 Run: .venv/bin/python bench/mesh.py
 """
@@ -92,6 +93,27 @@ def pipeline(tmp: Path) -> None:
         print(f"  {st.name:10s} {st.seconds:7.2f} s   peak RSS {st.peak_rss_mb:7.0f} MB")
     for lv in rep.levels:
         print(f"  level {lv.name:7s} {lv.faces:8d} faces  {lv.bytes / 1e6:.2f} MB")
+    compression(tmp / "out" / "mobile.glb")
+
+
+def compression(mobile_glb: Path) -> None:
+    """The mobile level encoded three ways; gzip -9 beside each, as a web server would send it."""
+    import gzip
+
+    from heritage3d import gltf, meshopt
+
+    mesh = gltf.read_glb(mobile_glb)
+    print(f"== mobile level ({len(mesh.faces)} faces, {len(mesh.vertices)} vertices) by compression ==")
+    for codec in gltf.COMPRESSIONS:
+        t = time.perf_counter()
+        try:
+            data = gltf.to_glb(mesh, compression=codec)
+        except Exception as exc:  # meshopt needs node and gltfpack
+            print(f"  {codec:8s} unavailable: {exc}")
+            continue
+        seconds = time.perf_counter() - t
+        print(f"  {codec:8s} {len(data) / 1e6:6.3f} MB   gzip -9 {len(gzip.compress(data, 9)) / 1e6:6.3f} MB   "
+              f"encode {seconds:.2f} s" + (f"   ({meshopt.version()})" if codec == "meshopt" else ""))
 
 
 if __name__ == "__main__":

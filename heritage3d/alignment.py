@@ -8,8 +8,8 @@ import numpy as np
 def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Similarity (s, R, t) minimising ``|| dst - (s R src + t) ||``.
 
-    ``src``, ``dst``: (n, 3) float64, n >= 3, rows in correspondence.
-    Returns scale (float), rotation (3, 3) float64, translation (3,) float64.
+    ``src``, ``dst``: (n, d) float64 (d = 3, or 2 for a similarity in a plane), rows in correspondence.
+    Returns scale (float), rotation (d, d) float64 (proper: no reflection), translation (d,) float64.
     """
     src = np.asarray(src, dtype=np.float64)
     dst = np.asarray(dst, dtype=np.float64)
@@ -17,9 +17,9 @@ def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.nda
     xs, xd = src - mu_s, dst - mu_d
     cov = xd.T @ xs / len(src)
     U, S, Vt = np.linalg.svd(cov)
-    D = np.eye(3)
+    D = np.eye(src.shape[1])
     if np.linalg.det(U) * np.linalg.det(Vt) < 0:
-        D[2, 2] = -1
+        D[-1, -1] = -1
     R = U @ D @ Vt
     var_s = (xs ** 2).sum() / len(src)
     s = float(np.trace(np.diag(S) @ D) / var_s)

@@ -6,6 +6,7 @@ Nothing else in heritage3d imports pycolmap.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,25 @@ def _pycolmap():
     if major not in SUPPORTED_MAJOR:
         raise ToolError(f"pycolmap {pycolmap.__version__} is untested; heritage3d supports 3.x and 4.x")
     return pycolmap
+
+
+@contextmanager
+def quiet(pycolmap, level: int = 2):
+    """Keep COLMAP's own log (glog: one line per image, per match, per bundle adjustment) off the
+    terminal while we work: only its errors (``level`` 2) get through. heritage3d's own progress and
+    log lines are unaffected. Set ``HERITAGE3D_COLMAP_LOG=1`` to see everything again."""
+    import os
+
+    glog = getattr(pycolmap, "logging", None)
+    if glog is None or os.environ.get("HERITAGE3D_COLMAP_LOG"):
+        yield
+        return
+    before = glog.minloglevel
+    glog.minloglevel = max(before, level)
+    try:
+        yield
+    finally:
+        glog.minloglevel = before
 
 
 def version() -> str:
@@ -118,31 +138,32 @@ def reconstruct(
     extraction.max_image_size = max_image_size_px
     extraction.num_threads = num_threads
     extraction.use_gpu = False
+    matching = pycolmap.FeatureMatchingOptions()
+    matching.use_gpu = False
+    matching.num_threads = num_threads
+    opts = pycolmap.IncrementalPipelineOptions()
+    opts.num_threads = num_threads
+    opts.random_seed = seed
+    opts.min_model_size = 3
+    if K is not None:
+        opts.ba_refine_focal_length = False
+        opts.ba_refine_principal_point = False
+        opts.ba_refine_extra_params = False
+        opts.mapper.abs_pose_refine_focal_length = False
+        opts.mapper.abs_pose_refine_extra_params = False
+    sparse_dir = work_dir / "sparse"
+    sparse_dir.mkdir(exist_ok=True)
     try:
-        pycolmap.extract_features(
-            db, image_dir, image_names=image_names, camera_mode=camera_mode,
-            reader_options=reader, extraction_options=extraction, device=pycolmap.Device.cpu,
-        )
-        matching = pycolmap.FeatureMatchingOptions()
-        matching.use_gpu = False
-        matching.num_threads = num_threads
-        if len(image_names) <= 60:
-            pycolmap.match_exhaustive(db, matching_options=matching, device=pycolmap.Device.cpu)
-        else:
-            pycolmap.match_sequential(db, matching_options=matching, device=pycolmap.Device.cpu)
-        opts = pycolmap.IncrementalPipelineOptions()
-        opts.num_threads = num_threads
-        opts.random_seed = seed
-        opts.min_model_size = 3
-        if K is not None:
-            opts.ba_refine_focal_length = False
-            opts.ba_refine_principal_point = False
-            opts.ba_refine_extra_params = False
-            opts.mapper.abs_pose_refine_focal_length = False
-            opts.mapper.abs_pose_refine_extra_params = False
-        sparse_dir = work_dir / "sparse"
-        sparse_dir.mkdir(exist_ok=True)
-        models = pycolmap.incremental_mapping(db, image_dir, sparse_dir, options=opts)
+        with quiet(pycolmap):
+            pycolmap.extract_features(
+                db, image_dir, image_names=image_names, camera_mode=camera_mode,
+                reader_options=reader, extraction_options=extraction, device=pycolmap.Device.cpu,
+            )
+            if len(image_names) <= 60:
+                pycolmap.match_exhaustive(db, matching_options=matching, device=pycolmap.Device.cpu)
+            else:
+                pycolmap.match_sequential(db, matching_options=matching, device=pycolmap.Device.cpu)
+            models = pycolmap.incremental_mapping(db, image_dir, sparse_dir, options=opts)
     except (RuntimeError, ValueError) as exc:
         raise ToolError(f"pycolmap failed: {exc}") from exc
     if not models:

@@ -1,4 +1,5 @@
-"""The output frame: glTF's +Y up, metres when a scale is known, the model standing on the origin."""
+"""The output frame: glTF's +Y up, metres when a scale is known, the model standing on the origin;
+with GPS, +X east and +Z south as well."""
 
 from __future__ import annotations
 
@@ -32,9 +33,10 @@ def scale_from_known_distance(p: np.ndarray, q: np.ndarray, distance_m: float) -
     return distance_m / d
 
 
-def output_transform(vertices: np.ndarray, up: np.ndarray, scale: float) -> tuple[float, np.ndarray, np.ndarray]:
-    """(scale, rotation (3, 3), translation (3,)) so ``up`` becomes +Y and the base centre sits at the origin."""
-    R = rotation_between(up, np.array([0.0, 1.0, 0.0]))
+def output_transform(vertices: np.ndarray, rotation: np.ndarray, scale: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """(scale, rotation (3, 3), translation (3,)) putting the model in the output frame: ``rotation`` (model →
+    output axes, +Y up) and ``scale`` as given, the translation so the base centre sits at the origin."""
+    R = np.asarray(rotation, dtype=np.float64)
     v = scale * vertices @ R.T
     lo, hi = v.min(0), v.max(0)
     t = -np.array([(lo[0] + hi[0]) / 2, lo[1], (lo[2] + hi[2]) / 2])

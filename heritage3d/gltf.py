@@ -1,9 +1,11 @@
-"""GLB (glTF 2.0 binary) with vertex colours, optionally Draco-compressed (KHR_draco_mesh_compression)."""
+"""GLB (glTF 2.0 binary) with vertex colours, compressed with Draco (KHR_draco_mesh_compression, through
+DracoPy), meshopt (EXT_meshopt_compression, through gltfpack: see :mod:`heritage3d.meshopt`) or not at all."""
 
 from __future__ import annotations
 
 import json
 import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +33,22 @@ def _glb(doc: dict, binary: bytes) -> bytes:
 _DRACO_POSITION, _DRACO_COLOR = 0, 2  # draco::GeometryAttribute::Type
 
 
-def to_glb(mesh: Mesh, *, draco: bool = True, quantization_bits: int = 14) -> bytes:
-    """GLB bytes of ``mesh``: one node, one primitive with POSITION, COLOR_0 (normalised uint8) and indices."""
+COMPRESSIONS = ("draco", "meshopt", "none")
+
+
+def to_glb(mesh: Mesh, *, draco: bool = True, compression: str | None = None, quantization_bits: int = 14) -> bytes:
+    """GLB bytes of ``mesh``: one node, one primitive with POSITION, COLOR_0 (normalised uint8) and indices.
+
+    ``compression``: "draco", "meshopt" or "none"; when not given, ``draco`` chooses between the first and last.
+    """
+    compression = compression or ("draco" if draco else "none")
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"compression must be one of {', '.join(COMPRESSIONS)}, not {compression!r}")
+    if compression == "meshopt":
+        from heritage3d import meshopt
+
+        return meshopt.compress(to_glb(mesh, compression="none"), position_bits=quantization_bits)
+    draco = compression == "draco"
     v = mesh.vertices.astype(np.float32)
     f = mesh.faces.astype(np.uint32)
     c = mesh.colors.astype(np.uint8)
@@ -83,7 +99,8 @@ def write_glb(mesh: Mesh, path: Path, **kw) -> int:
 
 
 def read_glb(path: Path) -> Mesh:
-    """Read a GLB written by anyone: Draco primitives are decoded with DracoPy, others with trimesh.
+    """Read a GLB written by anyone: Draco primitives are decoded with DracoPy, meshopt data with gltfpack,
+    others with trimesh.
 
     Raises CorruptGeometryError when the file is not a valid GLB.
     """
@@ -100,7 +117,15 @@ def read_glb(path: Path) -> Mesh:
             binary = data[28 + jlen:28 + jlen + blen]
     except (ValueError, struct.error, UnicodeDecodeError) as exc:
         raise CorruptGeometryError(f"{Path(path).name} is not a valid GLB file ({exc})") from exc
-    if "KHR_draco_mesh_compression" in doc.get("extensionsUsed", []):
+    used = doc.get("extensionsUsed", []) if isinstance(doc, dict) else []
+    if "EXT_meshopt_compression" in used or "KHR_meshopt_compression" in used:
+        from heritage3d import meshopt
+
+        with tempfile.TemporaryDirectory(prefix="heritage3d-glb-") as d:
+            plain = Path(d) / "plain.glb"
+            plain.write_bytes(meshopt.decompress(Path(path)))
+            return read_glb(plain)
+    if "KHR_draco_mesh_compression" in used:
         import DracoPy
 
         meshes = []

@@ -17,15 +17,21 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 CLOUD_SUFFIXES = {".xyz", ".las", ".laz"}
 MESH_SUFFIXES = {".obj", ".glb", ".gltf"}
 MAX_ELEMENTS = 200_000_000
+MAX_CLOUD_POINTS = 50_000_000  # LAS/LAZ: more would not fit the memory a build may use
+MAX_LAZ_RATIO = 200  # LAZ: declared point bytes per compressed byte beyond which the header lies
 _PLY_SIZES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
               "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
 
 
 def kind(paths: list[Path]) -> str:
-    """'photos', 'point_cloud' or 'mesh' from the file types; PLY is a mesh when it declares faces."""
+    """'photos', 'point_cloud' or 'mesh' from the file types; PLY is a mesh when it declares faces.
+    One OBJ with its material files (MTL) and texture images is a mesh."""
     suffixes = {p.suffix.lower() for p in paths}
     if suffixes <= PHOTO_SUFFIXES:
         return "photos"
+    objs = [p for p in paths if p.suffix.lower() == ".obj"]
+    if len(objs) == 1 and suffixes <= PHOTO_SUFFIXES | {".obj", ".mtl"}:
+        return "mesh"
     if len(paths) == 1:
         s = paths[0].suffix.lower()
         if s in CLOUD_SUFFIXES:
@@ -36,7 +42,7 @@ def kind(paths: list[Path]) -> str:
             header = ply_header(paths[0])
             return "mesh" if header.get("face", (0,))[0] > 0 else "point_cloud"
     raise InputError(f"cannot build from these files ({', '.join(sorted(suffixes))}): give photos (JPEG), "
-                     "one point cloud (PLY, XYZ, LAS/LAZ) or one mesh (OBJ, PLY, GLB)")
+                     "one point cloud (PLY, XYZ, LAS/LAZ) or one mesh (OBJ with its MTL and textures, PLY, GLB)")
 
 
 def check_photos(paths: list[Path], *, min_photos: int = 3) -> list[tuple[int, int]]:
@@ -124,13 +130,7 @@ def read_point_cloud(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         pts = data[:, :3]
         col = np.clip(data[:, 3:6], 0, 255).astype(np.uint8) if data.shape[1] >= 6 else None
     elif s in (".las", ".laz"):
-        try:
-            import laspy
-        except ImportError as exc:
-            raise InputError("LAS/LAZ input needs the laspy package") from exc
-        las = laspy.read(path)
-        pts = np.stack([las.x, las.y, las.z], 1).astype(np.float64)
-        col = None
+        pts, col = read_las(path)
     else:
         raise InputError(f"{path.name}: unknown point cloud type")
     if len(pts) < 100:
@@ -140,10 +140,84 @@ def read_point_cloud(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     return pts, col
 
 
-def read_mesh(path: Path) -> Mesh:
-    """A mesh made elsewhere (OBJ, PLY, GLB/glTF) as arrays; colours from vertex colours or textures if any."""
+def read_las(path: Path, *, max_points: int = MAX_CLOUD_POINTS, chunk_points: int = 1_000_000
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Points (n, 3) float64 and colours (n, 3) uint8 or None from a LAS or LAZ file (laspy, lazrs backend).
+
+    The header is checked before any point is read: the declared count against ``max_points`` and
+    against what the file's size can hold (exactly for LAS; for LAZ at most :data:`MAX_LAZ_RATIO`
+    times its compressed bytes), and the scales and offsets for NaN. Points are then read in chunks,
+    so a file that lies cannot make us allocate what it declares. 16-bit colours are brought to 8 bits.
+    """
+    try:
+        import laspy
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise InputError("LAS/LAZ input needs the laspy package: pip install 'laspy[lazrs]'") from exc
+    size = path.stat().st_size
+    try:
+        reader = laspy.open(path)
+    except Exception as exc:  # laspy raises several types on hostile headers
+        raise CorruptGeometryError(f"{path.name} is not a readable LAS/LAZ file ({exc})") from exc
+    with reader:
+        h = reader.header
+        n, record = int(h.point_count), int(h.point_format.size)
+        data_bytes = size - int(h.offset_to_point_data)
+        if n == 0:
+            raise CorruptGeometryError(f"{path.name} holds no points")
+        if n > max_points:
+            raise CorruptGeometryError(f"{path.name} declares {n:,} points, more than the {max_points:,} a model "
+                                       "can be built from; thin the cloud first")
+        if not h.are_points_compressed and n * record > data_bytes:
+            raise CorruptGeometryError(
+                f"{path.name} declares {n:,} points ({n * record:,} bytes) but holds only {max(data_bytes, 0):,} bytes "
+                "of points: the file is truncated or its header is wrong")
+        if h.are_points_compressed and n * record > MAX_LAZ_RATIO * max(data_bytes, 1):
+            raise CorruptGeometryError(
+                f"{path.name} declares {n:,} points, more than its {max(data_bytes, 0):,} compressed bytes can hold: "
+                "the file is truncated or its header is wrong")
+        if not (np.isfinite(h.scales).all() and np.isfinite(h.offsets).all()) or (np.asarray(h.scales) == 0).any():
+            raise CorruptGeometryError(f"{path.name} has NaN or zero scales or offsets in its header")
+        names = set(h.point_format.dimension_names)
+        coloured = {"red", "green", "blue"} <= names
+        xyz, rgb, got = [], [], 0
+        try:
+            for chunk in reader.chunk_iterator(chunk_points):
+                xyz.append(np.stack([np.asarray(chunk.x), np.asarray(chunk.y), np.asarray(chunk.z)], 1))
+                if coloured:
+                    rgb.append(np.stack([np.asarray(chunk.red), np.asarray(chunk.green), np.asarray(chunk.blue)], 1))
+                got += len(chunk)
+                if got >= n:
+                    break
+        except Exception as exc:  # lazrs and laspy raise their own types on damaged data
+            raise CorruptGeometryError(f"{path.name} is truncated or damaged after {got:,} of {n:,} points "
+                                       f"({type(exc).__name__}: {exc})") from exc
+    if got < n:
+        raise CorruptGeometryError(f"{path.name} ends after {got:,} of its {n:,} declared points: the file is truncated")
+    pts = np.concatenate(xyz).astype(np.float64)
+    col = None
+    if coloured:
+        c = np.concatenate(rgb).astype(np.uint32)
+        if c.max() > 255:  # the standard says 16 bits; some writers put 8-bit values in them
+            c = c >> 8
+        col = c.astype(np.uint8)
+        if not col.any():  # a format with colour fields that nobody filled
+            col = None
+    return pts, col
+
+
+def read_mesh(path: Path, companions: list[Path] | tuple[Path, ...] = (), warnings: list[str] | None = None) -> Mesh:
+    """A mesh made elsewhere (OBJ, PLY, GLB/glTF) as arrays; colours from vertex colours, or for an OBJ from its
+    textures (MTL ``map_Kd``, sampled at the vertices' UV coordinates) or material colours (``Kd``).
+
+    ``companions``: other files given with an OBJ (its MTL and textures) looked up by name when they
+    are not beside it. A missing or unreadable texture does not stop the build: its faces are grey
+    and a sentence saying so is appended to ``warnings``.
+    """
     import trimesh
 
+    path = Path(path)
+    if path.suffix.lower() == ".obj":
+        return _read_obj(path, list(companions), warnings if warnings is not None else [])
     if path.suffix.lower() == ".ply":
         ply_header(path)
     try:
@@ -166,11 +240,208 @@ def read_mesh(path: Path) -> Mesh:
     return Mesh(vertices, faces, colors)
 
 
+MAX_TEXTURE_PIXELS = 64_000_000  # an 8k × 8k atlas; more is refused as a decompression bomb
+
+
+class _ObjAssets:
+    """trimesh resolver for an OBJ's MTL and textures: names are looked up inside the OBJ's folder (never
+    outside it), then by file name among the companion files; what was asked for and not found is kept."""
+
+    def __init__(self, folder: Path, companions: list[Path]):
+        self.folder = folder.resolve()
+        self.companions = companions
+        self.problems: dict[str, str] = {}  # name as written → why it is not used
+        self.found: dict[str, Path] = {}
+        self.mtl: dict[str, dict] = {}  # material name → {"map_Kd": name or None, "Kd": bool}
+
+    def _locate(self, name: str) -> Path:
+        raw = name.strip().strip('"')
+        if raw.startswith("-"):  # map_Kd options (-s 1 1 1 -o …) before the file name
+            raw = raw.split()[-1]
+        rel = raw.replace("\\", "/")
+        candidate = (self.folder / rel).resolve()
+        if candidate.is_relative_to(self.folder) and candidate.is_file():
+            return candidate
+        base = Path(rel).name.lower()
+        for p in self.companions:
+            if p.name.lower() == base:
+                return p
+        same_kind = [p for p in self.companions if (p.suffix.lower() == ".mtl") == base.endswith(".mtl")]
+        if len(same_kind) == 1 and (base.endswith(".mtl") or Path(base).suffix in PHOTO_SUFFIXES | {".bmp"}):
+            return same_kind[0]  # renamed on the way (uploads are staged under numbers): the only candidate
+        if not candidate.is_relative_to(self.folder):
+            raise FileNotFoundError("it points outside the model's folder")
+        raise FileNotFoundError("it is missing")
+
+    def get(self, name: str) -> bytes:
+        try:
+            p = self._locate(name)
+        except FileNotFoundError as exc:
+            self.problems[name] = str(exc)
+            raise
+        data = p.read_bytes()
+        if p.suffix.lower() == ".mtl" or name.lower().endswith(".mtl"):
+            self._parse_mtl(data.decode("utf-8", "replace"))
+        else:
+            problem = _image_problem(data)
+            if problem:
+                self.problems[name] = problem
+                raise FileNotFoundError(problem)
+        self.found[name] = p
+        return data
+
+    __getitem__ = get
+
+    def _parse_mtl(self, text: str) -> None:
+        current = None
+        for line in text.splitlines():
+            parts = line.strip().split(maxsplit=1)
+            if len(parts) < 2:
+                continue
+            key = parts[0].lower()
+            if key == "newmtl":
+                current = self.mtl.setdefault(parts[1].strip(), {"map_Kd": None, "Kd": False})
+            elif current is not None and key == "map_kd":
+                current["map_Kd"] = parts[1].strip()
+            elif current is not None and key == "kd":
+                current["Kd"] = True
+
+    # the rest of trimesh's Resolver interface, unused for reading
+    def write(self, name, data):  # pragma: no cover
+        raise OSError("read only")
+
+    def namespaced(self, namespace):  # pragma: no cover
+        return self
+
+    def keys(self):  # pragma: no cover
+        return []
+
+    def __contains__(self, name) -> bool:  # pragma: no cover
+        try:
+            self._locate(name)
+            return True
+        except FileNotFoundError:
+            return False
+
+
+def _image_problem(data: bytes) -> str | None:
+    """Why texture bytes cannot be used (not an image, damaged, too many pixels), or None."""
+    import io
+    import warnings as _warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                w, h = im.size
+                if w * h > MAX_TEXTURE_PIXELS:
+                    return f"it is {w}×{h} pixels, more than the {MAX_TEXTURE_PIXELS:,} a texture may have"
+                im.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        return f"it has more pixels than the {MAX_TEXTURE_PIXELS:,} a texture may have"
+    except UnidentifiedImageError:
+        return "it is not an image"
+    except (OSError, SyntaxError, ValueError) as exc:
+        return f"it cannot be read ({exc})"
+    return None
+
+
+def _read_obj(path: Path, companions: list[Path], warnings: list[str]) -> Mesh:
+    import trimesh
+
+    assets = _ObjAssets(path.parent, companions)
+    try:
+        scene = trimesh.load(path, file_type="obj", resolver=assets, force="scene", process=False,
+                             validate=False)
+        parts = []
+        for node in scene.graph.nodes_geometry:  # not Scene.dump(): it deep-copies every texture
+            transform, geometry = scene.graph[node]
+            g = scene.geometry[geometry]
+            if isinstance(g, trimesh.Trimesh):
+                v = np.asarray(g.vertices, dtype=np.float64)
+                parts.append((g, v @ transform[:3, :3].T + transform[:3, 3]))
+    except CorruptGeometryError:
+        raise
+    except Exception as exc:  # trimesh raises many types on broken files
+        raise CorruptGeometryError(f"{path.name} cannot be read as a mesh ({type(exc).__name__}: {exc})") from exc
+    for name, why in assets.problems.items():
+        what = "material file" if name.lower().endswith(".mtl") else "texture"
+        warnings.append(f"the {what} {name!r} named by {path.name} is not used: {why}; the faces using it are grey")
+    meshes = []
+    for g, vertices in parts:
+        faces = np.asarray(g.faces, dtype=np.int64).reshape(-1, 3)
+        validate(vertices, faces)
+        meshes.append(Mesh(vertices, faces, _obj_colours(g, assets, path.name, warnings)))
+    meshes = [m for m in meshes if len(m.faces)]
+    if not meshes:
+        raise CorruptGeometryError(f"{path.name} has no triangles")
+    off = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
+    return Mesh(np.concatenate([m.vertices for m in meshes]), np.concatenate([m.faces + o for m, o in zip(meshes, off)]),
+                np.concatenate([m.colors for m in meshes]))
+
+
+def _obj_colours(g, assets: _ObjAssets, obj_name: str, warnings: list[str]) -> np.ndarray | None:
+    """Vertex colours (n, 3) uint8 of one OBJ part, or None (grey)."""
+    visual = g.visual
+    if getattr(visual, "kind", None) == "vertex":
+        return np.asarray(visual.vertex_colors)[:, :3].astype(np.uint8)
+    material = getattr(visual, "material", None)
+    if material is None:
+        return None
+    declared = assets.mtl.get(getattr(material, "name", None) or "", {})
+    image, uv = getattr(material, "image", None), getattr(visual, "uv", None)
+    texture = declared.get("map_Kd")
+    if image is not None:
+        label = texture or "the texture"
+        if uv is None or len(uv) != len(g.vertices):
+            warnings.append(f"{obj_name} has a texture ({label}) but no texture coordinates; the faces using it are grey")
+            return None
+        try:
+            rgb = np.asarray(image.convert("RGB"))
+        except (OSError, SyntaxError, ValueError) as exc:
+            warnings.append(f"texture {label} of {obj_name} cannot be read ({exc}); the faces using it are grey")
+            return None
+        return sample_texture(rgb, np.asarray(uv, dtype=np.float64))
+    if texture:  # named but not loaded: missing (warned above) or not an image trimesh could open
+        if texture not in assets.problems:
+            warnings.append(f"texture {texture} of {obj_name} is not an image that can be read; the faces using it are grey")
+        return None
+    if declared.get("Kd"):  # a plain material colour
+        kd = np.asarray(material.diffuse)[:3].astype(np.uint8)
+        return np.tile(kd, (len(g.vertices), 1))
+    return None
+
+
+def sample_texture(rgb: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """Colours (n, 3) uint8 of texture ``rgb`` (h, w, 3) uint8 at texture coordinates ``uv`` (n, 2), bilinear.
+
+    OBJ/glTF-style coordinates: u to the right, v up from the bottom row; outside 0..1 they repeat.
+    Non-finite coordinates give grey."""
+    h, w = rgb.shape[:2]
+    uv = np.where(np.isfinite(uv), uv, 0.5)
+    u = np.where((uv[:, 0] < 0) | (uv[:, 0] > 1), np.mod(uv[:, 0], 1.0), uv[:, 0])
+    v = np.where((uv[:, 1] < 0) | (uv[:, 1] > 1), np.mod(uv[:, 1], 1.0), uv[:, 1])
+    x = np.clip(u * w - 0.5, 0, w - 1)
+    y = np.clip((1 - v) * h - 0.5, 0, h - 1)
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    img = rgb.astype(np.float64)
+    top = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
+    bottom = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
+    return np.clip(np.round(top * (1 - fy) + bottom * fy), 0, 255).astype(np.uint8)
+
+
 def mesh_from_points(points: np.ndarray, colors: np.ndarray | None, *, depth: int = 9,
-                     density_quantile: float = 0.05) -> Mesh:
+                     density_quantile: float = 0.05, max_points: int = 2_000_000) -> Mesh:
     """Screened Poisson surface (Open3D) of a point cloud, trimmed where the density is lowest."""
     import open3d as o3d
 
+    if len(points) > max_points:  # Poisson at depth 9 resolves no more; the rest only costs time and memory
+        keep = np.random.default_rng(0).choice(len(points), max_points, replace=False)
+        points, colors = points[keep], (None if colors is None else colors[keep])
     pc = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(points))
     if colors is not None:
         pc.colors = o3d.utility.Vector3dVector(colors.astype(np.float64) / 255)

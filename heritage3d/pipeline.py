@@ -14,17 +14,21 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from heritage3d import inputs
 from heritage3d.errors import InputError, ReconstructionError
+from heritage3d.gltf import COMPRESSIONS
 from heritage3d.mesh import Mesh
 from heritage3d.report import BuildReport, LevelRecord
 
+if TYPE_CHECKING:
+    from heritage3d.geo import GpsAlignment
+
 log = logging.getLogger(__name__)
-PIPELINE_VERSION = "heritage3d-0.1"
+PIPELINE_VERSION = "heritage3d-0.2"
 Progress = Callable[[str, float], None]
 
 
@@ -39,8 +43,20 @@ class BuildOptions:
     known_distance: tuple[str, str, float] | None = None  # (photo name, photo name, metres between the cameras)
     level_faces: tuple[tuple[str, int], ...] = (("high", 400_000), ("medium", 120_000), ("mobile", 40_000))
     mobile_max_bytes: int = 1_000_000
-    draco: bool = True
+    draco: bool = True  # older settings: False meant no compression; ``compression`` says it now
+    compression: str = "draco"  # "draco" (DracoPy), "meshopt" (gltfpack, needs node) or "none"
     thumbnail_px: int = 512
+    use_gps: bool = True  # metric scale, up and north from the photos' EXIF GPS when it can be trusted
+    max_gps_scale_error: float = 0.05  # refuse GPS whose predicted scale error (1-sigma) is larger
+
+    def __post_init__(self):
+        if self.compression not in COMPRESSIONS:
+            raise ValueError(f"compression must be one of {', '.join(COMPRESSIONS)}, not {self.compression!r}")
+
+    @property
+    def codec(self) -> str:
+        """The compression the GLB levels get."""
+        return "none" if self.compression == "draco" and not self.draco else self.compression
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -75,30 +91,62 @@ def build_model(inputs_: list[Path], *, out_dir: Path, work_dir: Path, options: 
         if not metres > 0:
             raise InputError(f"known distance: {metres} is not a positive number of metres")
     if kind == "photos":
-        mesh, up, scale = _from_photos(paths, work_dir, options, report, progress)
+        mesh, place = _from_photos(paths, work_dir, options, report, progress)
     else:
         with report.stage("read"):
             progress("read", 0.0)
             if kind == "mesh":
-                mesh = inputs.read_mesh(paths[0]) if paths[0].suffix.lower() != ".glb" else _read_glb(paths[0])
+                main, companions = paths[0], paths[1:]
+                if main.suffix.lower() != ".obj":
+                    main = next((p for p in paths if p.suffix.lower() == ".obj"), main)
+                    companions = [p for p in paths if p != main]
+                mesh = _read_glb(main) if main.suffix.lower() == ".glb" else \
+                    inputs.read_mesh(main, companions, report.warnings)
             else:
                 pts, col = inputs.read_point_cloud(paths[0])
                 mesh = inputs.mesh_from_points(pts, col)
-        up, scale = np.array([0.0, 1.0, 0.0]), 1.0  # a made-elsewhere model keeps its frame and unit
-        report.metric_scale, report.scale_source = False, None
+        report.metric_scale, report.scale_source, report.up_source = False, "none", "input"
+
+        def place():  # a made-elsewhere model keeps its frame, unit and up (+Y)
+            return Placement(1.0, np.eye(3), None)
     from heritage3d import mesh as mesh_mod
 
     with report.stage("clean"):
         progress("clean", 0.0)
+        placement = place()  # scale, up and north: quick, and nothing to keep on disk
         mesh = mesh_mod.clean(mesh)
         from heritage3d.frame import output_transform
 
-        s, R, t = output_transform(mesh.vertices, up, scale)
+        s, R, t = output_transform(mesh.vertices, placement.rotation, placement.scale)
         mesh = mesh_mod.transformed(mesh, s, R, t)
         report.model_frame_to_output = {"scale": s, "rotation": R.tolist(), "translation": t.tolist()}
+        if placement.gps is not None:
+            report.georeference = _georeference(placement, t)
     _publish(mesh, Path(out_dir), options, report, progress)
     progress("done", 1.0)
     return report
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How the model frame becomes the output frame: ``scale`` (metres per model unit when known) and
+    ``rotation`` (3, 3) model → output axes (+Y up; with GPS +X east, +Z south); ``gps`` when it placed it."""
+
+    scale: float
+    rotation: np.ndarray
+    gps: GpsAlignment | None
+
+
+def _georeference(placement: Placement, translation: np.ndarray) -> dict:
+    """Where the output origin (the base centre of the model) is on Earth."""
+    from heritage3d.geo import ENU_TO_GLTF
+
+    g = placement.gps
+    enu = -(g.scale / placement.scale) * ENU_TO_GLTF.T @ translation + g.translation
+    lat, lon, alt = g.frame.to_geodetic(enu)
+    return {"latitude": round(lat, 8), "longitude": round(lon, 8),
+            "altitude_m": round(alt, 2) if g.has_altitude else None,
+            "crs": "WGS 84", "axes": "x east, y up, z south; metres", "origin": "the centre of the model's base"}
 
 
 def _read_glb(path: Path) -> Mesh:
@@ -108,10 +156,15 @@ def _read_glb(path: Path) -> Mesh:
 
 
 def _expand(paths: list[Path]) -> list[Path]:
+    """Files of the inputs: a folder gives its photos, or its one OBJ (whose MTL and textures are found beside it)."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(q for q in p.iterdir() if q.suffix.lower() in inputs.PHOTO_SUFFIXES)
+            objs = sorted(q for q in p.iterdir() if q.suffix.lower() == ".obj" and q.is_file())
+            if len(objs) > 1:
+                raise InputError(f"the folder {p.name} holds {len(objs)} OBJ meshes "
+                                 f"({', '.join(q.name for q in objs[:3])}…); give one")
+            out += objs or sorted(q for q in p.iterdir() if q.suffix.lower() in inputs.PHOTO_SUFFIXES)
         elif p.exists():
             out.append(p)
         else:
@@ -123,7 +176,6 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 def _from_photos(paths, work_dir, options, report, progress):
     from heritage3d import colmap, dense
-    from heritage3d.frame import scale_from_known_distance, up_from_cameras
     from heritage3d.mesh import from_open3d
 
     inputs.check_photos(paths, min_photos=options.min_photos)  # raises with the reason; sizes are not needed here
@@ -172,18 +224,67 @@ def _from_photos(paths, work_dir, options, report, progress):
                                   dense.DenseOptions(voxels_per_side=options.tsdf_voxels_per_side))
             mesh = from_open3d(o3d_mesh)
             np.savez(dense_file, vertices=mesh.vertices, faces=mesh.faces, colors=mesh.colors)
-    up = up_from_cameras(np.array([c.rotation for c in sfm.cameras]))
-    scale = 1.0
+    return mesh, lambda: _place(sfm, image_dir, options, report)
+
+
+def _place(sfm, image_dir: Path, options: BuildOptions, report: BuildReport) -> Placement:
+    """Scale, up and (with GPS) north of a photo model: a known distance sets the scale when the curator
+    gives one; GPS sets scale, up and north when it can be trusted; else the cameras give up only."""
+    from heritage3d import geo
+    from heritage3d.frame import rotation_between, scale_from_known_distance, up_from_cameras
+
+    camera_up = up_from_cameras(np.array([c.rotation for c in sfm.cameras]))
+    gps = None
+    if options.use_gps:
+        names, centres, fixes = [], [], []
+        for cam in sfm.cameras:
+            try:
+                fix = geo.read_gps(image_dir / cam.name)
+            except geo.GpsUnusable as exc:
+                report.warnings.append(f"GPS of {cam.name} ignored: {exc}")
+                continue
+            if fix is not None:
+                names.append(cam.name)
+                centres.append(cam.centre)
+                fixes.append(fix)
+        if fixes:
+            try:
+                gps = geo.align_to_gps(names, np.array(centres), fixes, camera_up,
+                                       max_scale_error=options.max_gps_scale_error)
+            except geo.GpsRefused as exc:
+                report.warnings.append(f"GPS not used: {exc}")
+                report.gps = {"photos_with_gps": len(fixes), "refused": str(exc)}
+            else:
+                report.gps = {"photos_with_gps": len(fixes), **gps.summary()}
+                report.warnings += gps.notes
     if options.known_distance is not None:
         a, b, metres = options.known_distance
-        centres = {c.name: c.centre for c in sfm.cameras}
-        if a not in centres or b not in centres:
+        centres_by_name = {c.name: c.centre for c in sfm.cameras}
+        if a not in centres_by_name or b not in centres_by_name:
             raise InputError(f"known distance: photos {a} and {b} must both be registered")
-        scale = scale_from_known_distance(centres[a], centres[b], metres)
+        scale = scale_from_known_distance(centres_by_name[a], centres_by_name[b], metres)
         report.metric_scale, report.scale_source = True, "known_distance"
+        if gps is not None:
+            ratio = gps.scale / scale
+            report.gps["scale_vs_known_distance"] = round(ratio, 5)
+            if abs(ratio - 1) > max(3 * gps.scale_error, 0.02):
+                report.warnings.append(f"GPS gives a size {100 * (ratio - 1):+.1f} % off the known distance; "
+                                       "the known distance was used")
+    elif gps is not None:
+        scale = gps.scale
+        report.metric_scale, report.scale_source = True, "gps"
+        report.scale_residual_m = round(gps.rms_residual_m, 4)
     else:
-        report.warnings.append("no known distance or GPS: the model is to scale but not in metres")
-    return mesh, up, scale
+        scale = 1.0
+        report.metric_scale, report.scale_source = False, "none"
+        report.warnings.append("no known distance or usable GPS: the model is to scale but not in metres")
+    if gps is not None:
+        from heritage3d.geo import ENU_TO_GLTF
+
+        report.up_source = "gps" if gps.up_from_gps else "cameras"
+        return Placement(scale, ENU_TO_GLTF @ gps.rotation, gps)
+    report.up_source = "cameras"
+    return Placement(scale, rotation_between(camera_up, np.array([0.0, 1.0, 0.0])), None)
 
 
 def _save_sparse(sfm, path: Path) -> None:
@@ -217,10 +318,10 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
             for i, (name, faces) in enumerate(options.level_faces):
                 progress("levels", i / len(options.level_faces))
                 current = decimate(current, faces)
-                size = gltf.write_glb(current, tmp / f"{name}.glb", draco=options.draco)
+                size = gltf.write_glb(current, tmp / f"{name}.glb", compression=options.codec)
                 while name == "mobile" and size > options.mobile_max_bytes and len(current.faces) > 1000:
                     current = decimate(current, len(current.faces) // 2)
-                    size = gltf.write_glb(current, tmp / f"{name}.glb", draco=options.draco)
+                    size = gltf.write_glb(current, tmp / f"{name}.glb", compression=options.codec)
                 report.levels.append(LevelRecord(name, f"{name}.glb", len(current.vertices), len(current.faces), size))
         with report.stage("thumbnail"):
             progress("thumbnail", 0.0)

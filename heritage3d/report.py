@@ -37,7 +37,11 @@ class BuildReport:
     cameras: list[dict] = field(default_factory=list)  # name, centre (3,), rotation (3, 3) world→camera, model frame
     sparse_points: int = 0
     metric_scale: bool = False
-    scale_source: str | None = None  # "known_distance", "gps" or None
+    scale_source: str = "none"  # what set the size: "known_distance" (wins), "gps" or "none"
+    scale_residual_m: float | None = None  # gps: RMS distance between the placed cameras and their GPS positions
+    up_source: str = "cameras"  # "gps", "cameras" (photographers hold cameras upright) or "input" (kept as given)
+    gps: dict | None = None  # photos with GPS, used, outliers, accuracy, predicted errors, or why it was refused
+    georeference: dict | None = None  # latitude, longitude (WGS 84), altitude of the output origin; axes
     model_frame_to_output: dict = field(default_factory=dict)  # scale, rotation, translation
     levels: list[LevelRecord] = field(default_factory=list)
     thumbnail: str | None = None

@@ -50,6 +50,14 @@ def test_mesh_input_is_cleaned_decimated_and_published(tmp_path):
     assert [lv.faces <= n for lv, n in zip(report.levels, (100_000, 20_000))] == [True, True]
     assert (tmp_path / "out" / "mobile.glb").stat().st_size <= 1_000_000
     assert (tmp_path / "out" / "thumbnail.png").exists()
+    assert gltf.read_glb(tmp_path / "out" / "mobile.glb").colors.std() > 10  # the PLY's vertex colours kept
+
+
+def test_plain_glb_read_back_keeps_its_vertex_colours(tmp_path):
+    m = _pavilion(2)
+    gltf.write_glb(m, tmp_path / "m.glb", compression="none")
+    back = gltf.read_glb(tmp_path / "m.glb")
+    assert np.array_equal(back.colors, m.colors) and np.allclose(back.vertices, m.vertices, atol=1e-6)
 
 
 def test_point_cloud_input_is_meshed_and_published(tmp_path, synthetic_scene):
