@@ -1,0 +1,515 @@
+"""Readers' feedback: text error reports, comments and ratings on items and
+monuments, held for moderation, answered by staff, published with the answer.
+
+- A reader needs no account; a name and an e-mail address are optional, and the
+  e-mail is for staff only (never in a public answer).
+- What is sent is stored exactly as sent, normalised to NFC; anything that
+  cannot be stored as sent (too long, control characters, a line that is not on
+  the page) is refused with a reason, never cut or cleaned silently.
+- Nothing is public before staff publish it. Librarians moderate feedback on
+  items, curators feedback on monuments, admins both.
+- A suggested correction becomes a new transcription version through the
+  :class:`~library.corrections.CorrectionService` (so the version history
+  shows it and search follows it), after a librarian has read and edited it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from library.corrections import CORRECTION_ROLES, MAX_LINE_CHARS, CorrectionService, EditableLine
+from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
+from library.filenames import describe_char, first_unsafe_char
+from library.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Monument, Page, PageStatus, Role, User,
+                            as_utc, utcnow)
+
+MAX_BODY_CHARS = 4_000
+MAX_ANSWER_CHARS = 4_000
+MAX_NAME_CHARS = 100
+MAX_EMAIL_CHARS = 254
+MAX_BULK = 200
+LANGUAGES = ("vi", "en")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+ITEM_MODERATORS = {Role.librarian, Role.admin}
+MONUMENT_MODERATORS = {Role.curator, Role.admin}
+MODERATORS = ITEM_MODERATORS | MONUMENT_MODERATORS
+
+# what each kind may carry besides name, e-mail and language
+FIELDS_OF = {
+    FeedbackKind.text_error: {"page", "line", "quoted", "suggestion", "body"},
+    FeedbackKind.comment: {"body"},
+    FeedbackKind.rating: {"rating", "body"},
+}
+
+
+class FeedbackRejected(InputRejected):
+    """Feedback that cannot be stored as sent. ``field`` names the form field, ``reason`` is a short
+    key the portal words in the reader's language, ``params`` fill in its message."""
+
+    def __init__(self, field: str, reason: str, problem: str, **params):
+        super().__init__(field, problem)
+        self.field, self.reason, self.params = field, reason, params
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One reader's feedback as the edge received it (form or JSON); the service checks every value."""
+
+    kind: str
+    item_id: int | None = None
+    monument_id: int | None = None
+    page: int | str | None = None  # the page's sequence in the item (1-based)
+    line: int | str | None = None  # the line on that page (1-based)
+    quoted: str | None = None  # the words as the page reads them
+    suggestion: str | None = None  # what they should read
+    body: str | None = None
+    rating: int | str | None = None
+    name: str | None = None
+    email: str | None = None
+    language: str = "vi"
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """Published feedback as anyone may see it (no e-mail, no staff names)."""
+
+    id: int
+    kind: str
+    created_at: datetime
+    author: str | None
+    page: int | None
+    line: int | None
+    quoted: str | None
+    suggestion: str | None
+    body: str | None
+    rating: int | None
+    answer: str | None
+    answered_at: datetime | None
+    applied_version: int | None
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["created_at"] = as_utc(self.created_at).isoformat()
+        d["answered_at"] = as_utc(self.answered_at).isoformat() if self.answered_at else None
+        return d
+
+
+@dataclass(frozen=True)
+class QueueEntry(PublicEntry):
+    """Feedback as staff see it in the moderation queue."""
+
+    status: str = "pending"
+    email: str | None = None
+    language: str = "vi"
+    item_id: int | None = None
+    item_title: str | None = None
+    page_id: int | None = None
+    monument_id: int | None = None
+    monument_name: str | None = None
+    monument_slug: str | None = None
+    answered_by: str | None = None
+    moderated_by: str | None = None
+    moderated_at: datetime | None = None
+
+    def as_dict(self) -> dict:
+        d = super().as_dict()
+        d["moderated_at"] = as_utc(self.moderated_at).isoformat() if self.moderated_at else None
+        return d
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    count: int
+    mean: float | None
+    distribution: dict[int, int]  # stars -> number of ratings, 1..5
+
+    def as_dict(self) -> dict:
+        return {"count": self.count, "mean": self.mean, "distribution": {str(k): v for k, v in self.distribution.items()}}
+
+
+@dataclass(frozen=True)
+class Board:
+    """What an item's or a monument's page shows: the rating summary and the published feedback."""
+
+    ratings: RatingSummary
+    entries: list[PublicEntry]
+    total: int  # published entries, of which ``entries`` holds the newest
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    entries: list[QueueEntry]
+    total: int  # matching the filters
+    pending: dict[str, int] = field(default_factory=dict)  # waiting for moderation, per target kind the actor sees
+
+
+@dataclass(frozen=True)
+class CorrectionProposal:
+    """A text error report beside the page it is about, with the line as the report suggests it should read."""
+
+    feedback: QueueEntry
+    page_id: int
+    revision: int
+    lines: list[EditableLine]
+    line_number: int | None  # 1-based; the reader's, or the first line holding the quoted words
+    proposed: str | None  # that line with the quoted words replaced by the suggestion
+
+
+class FeedbackService:
+    def __init__(self, sessions: sessionmaker[Session], corrections: CorrectionService):
+        self.sessions = sessions
+        self.corrections = corrections
+
+    # ------------------------------------------------------------ readers
+    def submit(self, sub: Submission) -> int:
+        """Store a reader's feedback, held for moderation; returns its id."""
+        try:
+            kind = FeedbackKind(sub.kind)
+        except ValueError:
+            raise FeedbackRejected("kind", "bad_kind", f"{str(sub.kind)[:40]!r} is not one of "
+                                   + ", ".join(k.value for k in FeedbackKind)) from None
+        sent = {"page": sub.page, "line": sub.line, "quoted": sub.quoted, "suggestion": sub.suggestion,
+                "body": sub.body, "rating": sub.rating}
+        for name, value in sent.items():
+            if name not in FIELDS_OF[kind] and value not in (None, ""):
+                raise FeedbackRejected(name, "unexpected", f"a {kind.value} does not take a {name}", kind=kind.value)
+        quoted = _text("quoted", sub.quoted, MAX_LINE_CHARS, multiline=False)
+        suggestion = _text("suggestion", sub.suggestion, MAX_LINE_CHARS, multiline=False)
+        body = _text("body", sub.body, MAX_BODY_CHARS, multiline=True)
+        name = _text("name", sub.name, MAX_NAME_CHARS, multiline=False)
+        email = _text("email", sub.email, MAX_EMAIL_CHARS, multiline=False)
+        if email is not None and not EMAIL.match(email):
+            raise FeedbackRejected("email", "bad_email", f"{email!r} is not an e-mail address")
+        rating = _whole("rating", sub.rating, 1, 5)
+        page_seq = _whole("page", sub.page, 1, 1_000_000)
+        line = _whole("line", sub.line, 1, 1_000_000)
+        if sub.language not in LANGUAGES:
+            raise FeedbackRejected("language", "bad_language", f"{str(sub.language)[:10]!r} is not one of "
+                                   + ", ".join(LANGUAGES))
+        item_id = _whole("item", sub.item_id, 1, 2**31 - 1)
+        monument_id = _whole("monument", sub.monument_id, 1, 2**31 - 1)
+        if (item_id is None) == (monument_id is None):
+            raise FeedbackRejected("target", "one_target", "feedback is about one item or one monument")
+
+        if kind == FeedbackKind.comment and body is None:
+            raise FeedbackRejected("body", "required", "write your comment")
+        if kind == FeedbackKind.rating and rating is None:
+            raise FeedbackRejected("rating", "required", "choose from 1 to 5 stars")
+
+        with self.sessions.begin() as s:
+            page_id = None
+            if item_id is not None and s.get(Item, item_id) is None:
+                raise NotFound(f"no item {item_id}")
+            if monument_id is not None and s.get(Monument, monument_id) is None:
+                raise NotFound(f"no monument {monument_id}")
+            if kind == FeedbackKind.text_error:
+                if item_id is None:
+                    raise FeedbackRejected("kind", "text_error_on_item", "a text error is reported on a page of an item")
+                if page_seq is None:
+                    raise FeedbackRejected("page", "required", "say which page the error is on")
+                page = s.scalars(select(Page).where(Page.item_id == item_id, Page.sequence == page_seq)).first()
+                if page is None:
+                    raise FeedbackRejected("page", "no_page", f"this item has no page {page_seq}", page=page_seq)
+                if page.status != PageStatus.done or not page.text:
+                    raise FeedbackRejected("page", "page_not_read", f"page {page_seq} has no text yet", page=page_seq)
+                page_id = page.id
+                _, lines = self.corrections.lines(page.id)
+                haystack = page.text
+                if line is not None:
+                    if line > len(lines):
+                        raise FeedbackRejected("line", "no_line", f"page {page_seq} has {len(lines)} lines, not {line}",
+                                               line=line, count=len(lines))
+                    haystack = lines[line - 1].text
+                if quoted is not None and quoted.casefold() not in haystack.casefold():
+                    where = f"line {line}" if line is not None else f"page {page_seq}"
+                    raise FeedbackRejected("quoted", "quoted_not_found",
+                                           f"{quoted!r} is not on {where}; copy the words as the page shows them",
+                                           quoted=quoted)
+                if suggestion is None and body is None:
+                    raise FeedbackRejected("suggestion", "nothing_to_report",
+                                           "write the correction or say what is wrong")
+            fb = Feedback(kind=kind, status=FeedbackStatus.pending, item_id=item_id, page_id=page_id,
+                          monument_id=monument_id, line_number=line, quoted=quoted, suggestion=suggestion, body=body,
+                          rating=rating, author_name=name, author_email=email, language=sub.language)
+            s.add(fb)
+            s.flush()
+            return fb.id
+
+    def board(self, *, item_id: int | None = None, monument_id: int | None = None, limit: int = 50) -> Board:
+        """The published feedback on one item or monument (newest first) and its rating summary.
+        Ratings without a comment count in the summary only."""
+        target = _target(item_id, monument_id)
+        with self.sessions() as s:
+            shown = (Feedback.status == FeedbackStatus.published, target,
+                     or_(Feedback.kind != FeedbackKind.rating, Feedback.body.is_not(None)))
+            total = s.scalar(select(func.count()).select_from(Feedback).where(*shown)) or 0
+            rows = s.execute(select(Feedback, Page.sequence).outerjoin(Page, Page.id == Feedback.page_id)
+                             .where(*shown).order_by(Feedback.created_at.desc(), Feedback.id.desc())
+                             .limit(limit)).all()
+            entries = [_public(fb, seq) for fb, seq in rows]
+            return Board(self._ratings(s, target), entries, total)
+
+    def rating_summary(self, *, item_id: int | None = None, monument_id: int | None = None) -> RatingSummary:
+        with self.sessions() as s:
+            return self._ratings(s, _target(item_id, monument_id))
+
+    @staticmethod
+    def _ratings(s: Session, target) -> RatingSummary:
+        counts = dict(s.execute(select(Feedback.rating, func.count()).where(
+            target, Feedback.kind == FeedbackKind.rating, Feedback.status == FeedbackStatus.published)
+            .group_by(Feedback.rating)).all())
+        distribution = {stars: int(counts.get(stars, 0)) for stars in range(1, 6)}
+        n = sum(distribution.values())
+        mean = round(sum(k * v for k, v in distribution.items()) / n, 2) if n else None
+        return RatingSummary(n, mean, distribution)
+
+    # -------------------------------------------------------------- staff
+    def queue(self, actor: User, *, kind: str | None = None, status: str | None = None, target: str | None = None,
+              item_id: int | None = None, monument_id: int | None = None, limit: int = 50,
+              offset: int = 0) -> QueuePage:
+        """The feedback the actor may moderate, newest first, filtered by kind, status and target
+        (``item`` or ``monument``, or one item or monument)."""
+        allowed = _targets_of(actor)
+        if target not in (None, "", "item", "monument"):
+            raise FeedbackRejected("target", "bad_target", f"{target[:20]!r} is not 'item' or 'monument'")
+        if item_id is not None:
+            target = "item"
+        if monument_id is not None:
+            target = "monument"
+        if target and target not in allowed:
+            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) does not moderate feedback on "
+                                   f"{target}s")
+        conditions = []
+        if kind:
+            conditions.append(Feedback.kind == _enum_value(FeedbackKind, "kind", kind))
+        if status:
+            conditions.append(Feedback.status == _enum_value(FeedbackStatus, "status", status))
+        scope = _scope(target, allowed)
+        if item_id is not None:
+            scope = Feedback.item_id == item_id
+        if monument_id is not None:
+            scope = Feedback.monument_id == monument_id
+        with self.sessions() as s:
+            total = s.scalar(select(func.count()).select_from(Feedback).where(scope, *conditions)) or 0
+            rows = s.execute(_queue_select().where(scope, *conditions)
+                             .order_by(Feedback.created_at.desc(), Feedback.id.desc())
+                             .limit(max(1, min(limit, 200))).offset(max(0, offset))).all()
+            pending = {t: s.scalar(select(func.count()).select_from(Feedback).where(
+                _scope(t, allowed), Feedback.status == FeedbackStatus.pending)) or 0 for t in sorted(allowed)}
+            return QueuePage([_queued(*row) for row in rows], total, pending)
+
+    def get(self, feedback_id: int, *, actor: User) -> QueueEntry:
+        with self.sessions() as s:
+            row = s.execute(_queue_select().where(Feedback.id == feedback_id)).first()
+            if row is None:
+                raise NotFound(f"no feedback {feedback_id}")
+            _authorise(actor, row[0])
+            return _queued(*row)
+
+    def answer(self, feedback_id: int, text: str | None, *, actor: User, publish: bool = False) -> None:
+        """Write (or rewrite, or with an empty text remove) staff's answer; ``publish`` makes both public."""
+        answer = _text("answer", text, MAX_ANSWER_CHARS, multiline=True)
+        with self.sessions.begin() as s:
+            fb = self._load(s, feedback_id, actor)
+            if answer != fb.answer:
+                fb.answer = answer
+                fb.answered_by, fb.answered_at = (actor.id, utcnow()) if answer is not None else (None, None)
+            if publish:
+                _moderate(fb, FeedbackStatus.published, actor)
+
+    def set_status(self, feedback_id: int, status: str, *, actor: User) -> None:
+        """Publish, hide or put back into the queue."""
+        new = _enum_value(FeedbackStatus, "status", status)
+        with self.sessions.begin() as s:
+            _moderate(self._load(s, feedback_id, actor), new, actor)
+
+    def set_status_many(self, feedback_ids: list[int], status: str, *, actor: User) -> int:
+        """The same status for many at once (e.g. publishing a page of ratings); all or none."""
+        new = _enum_value(FeedbackStatus, "status", status)
+        ids = sorted(set(feedback_ids))
+        if not ids:
+            raise FeedbackRejected("ids", "required", "choose at least one")
+        if len(ids) > MAX_BULK:
+            raise FeedbackRejected("ids", "too_many", f"at most {MAX_BULK} at once", max=MAX_BULK)
+        with self.sessions.begin() as s:
+            rows = s.scalars(select(Feedback).where(Feedback.id.in_(ids))).all()
+            if len(rows) != len(ids):
+                missing = sorted(set(ids) - {fb.id for fb in rows})
+                raise NotFound(f"no feedback {missing[0]}")
+            for fb in rows:
+                _authorise(actor, fb)
+            for fb in rows:
+                _moderate(fb, new, actor)
+            return len(rows)
+
+    def correction_proposal(self, feedback_id: int, *, actor: User) -> CorrectionProposal:
+        """The page's lines as they read now and the line the report points at, as the report would have it."""
+        entry = self.get(feedback_id, actor=actor)
+        if entry.kind != FeedbackKind.text_error.value or entry.page_id is None:
+            raise Conflict(f"feedback {feedback_id} is not a report on a page's text")
+        revision, lines = self.corrections.lines(entry.page_id)
+        n = entry.line if entry.line is not None and entry.line <= len(lines) else None
+        if n is None and entry.quoted:
+            n = next((k + 1 for k, ln in enumerate(lines) if entry.quoted.casefold() in ln.text.casefold()), None)
+        proposed = None
+        if n is not None:
+            proposed = lines[n - 1].text
+            if entry.quoted and entry.suggestion:
+                proposed = _replace_once(proposed, entry.quoted, entry.suggestion)
+        return CorrectionProposal(entry, entry.page_id, revision, lines, n, proposed)
+
+    def accept_correction(self, feedback_id: int, *, line_number: int | str, line_text: str, revision: int,
+                          actor: User, note: str | None = None) -> int:
+        """Make a new transcription version of the report's page with one line as staff settled it;
+        returns the version number. ``revision`` is the page's, as the staff member saw it."""
+        if actor.role not in CORRECTION_ROLES:
+            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
+        with self.sessions() as s:
+            fb = self._load(s, feedback_id, actor)
+            if fb.kind != FeedbackKind.text_error or fb.page_id is None:
+                raise Conflict(f"feedback {feedback_id} is not a report on a page's text")
+            if fb.applied_version is not None:
+                raise Conflict(f"feedback {feedback_id} is already in version {fb.applied_version} of the page's text")
+            page_id = fb.page_id
+        _, lines = self.corrections.lines(page_id)
+        n = _whole("line", line_number, 1, 1_000_000)
+        if n is None or n > len(lines):
+            raise FeedbackRejected("line", "no_line", f"the page has {len(lines)} lines, not {line_number}",
+                                   line=line_number, count=len(lines))
+        text = _text("line_text", line_text, MAX_LINE_CHARS, multiline=False)
+        if text is None:
+            raise FeedbackRejected("line_text", "required", "write the line as it should read")
+        if " ".join(text.split()) == lines[n - 1].text:
+            raise FeedbackRejected("line_text", "unchanged", f"line {n} reads so already", line=n)
+        version = self.corrections.correct(page_id, {n - 1: text}, revision=int(revision), actor=actor,
+                                           note=note or f"feedback #{feedback_id}")
+        with self.sessions.begin() as s:
+            fb = s.get(Feedback, feedback_id, with_for_update=True)
+            fb.applied_version = version
+        return version
+
+    @staticmethod
+    def _load(s: Session, feedback_id: int, actor: User) -> Feedback:
+        fb = s.get(Feedback, feedback_id)
+        if fb is None:
+            raise NotFound(f"no feedback {feedback_id}")
+        _authorise(actor, fb)
+        return fb
+
+
+# ------------------------------------------------------------------ helpers
+def _text(field_name: str, value, max_chars: int, *, multiline: bool) -> str | None:
+    """The value as sent, in NFC, or ``None`` when nothing was written; refused (never cut) when it cannot be kept."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FeedbackRejected(field_name, "not_text", "must be text")
+    value = unicodedata.normalize("NFC", value)
+    if not value.strip():
+        return None
+    if len(value) > max_chars:
+        raise FeedbackRejected(field_name, "too_long", f"{len(value)} characters; at most {max_chars}",
+                               max=max_chars, length=len(value))
+    bad = first_unsafe_char(value, allow="\r\n\t" if multiline else "")
+    if bad is not None:
+        raise FeedbackRejected(field_name, "control_char", f"contains a control character ({describe_char(bad)})",
+                               char=describe_char(bad))
+    return value
+
+
+def _whole(field_name: str, value, lo: int, hi: int) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise FeedbackRejected(field_name, "not_number", "must be a whole number")
+    if isinstance(value, str):
+        if not value.strip().isascii() or not value.strip().isdigit():
+            raise FeedbackRejected(field_name, "not_number", f"{value[:20]!r} is not a whole number")
+        value = int(value.strip())
+    if not lo <= value <= hi:
+        raise FeedbackRejected(field_name, "out_of_range", f"{value} is not from {lo} to {hi}", lo=lo, hi=hi)
+    return value
+
+
+def _enum_value(cls, field_name: str, value: str):
+    try:
+        return cls(value)
+    except ValueError:
+        raise FeedbackRejected(field_name, f"bad_{field_name}", f"{str(value)[:30]!r} is not one of "
+                               + ", ".join(v.value for v in cls)) from None
+
+
+def _target(item_id: int | None, monument_id: int | None):
+    if (item_id is None) == (monument_id is None):
+        raise ValueError("give item_id or monument_id")
+    return Feedback.item_id == item_id if item_id is not None else Feedback.monument_id == monument_id
+
+
+def _targets_of(actor: User) -> set[str]:
+    allowed = set()
+    if actor.role in ITEM_MODERATORS:
+        allowed.add("item")
+    if actor.role in MONUMENT_MODERATORS:
+        allowed.add("monument")
+    if not allowed:
+        raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) does not moderate feedback")
+    return allowed
+
+
+def _scope(target: str | None, allowed: set[str]):
+    targets = {target} if target else allowed
+    if targets == {"item", "monument"}:
+        return Feedback.id.is_not(None)
+    return Feedback.item_id.is_not(None) if targets == {"item"} else Feedback.monument_id.is_not(None)
+
+
+def _authorise(actor: User, fb: Feedback) -> None:
+    roles = ITEM_MODERATORS if fb.item_id is not None else MONUMENT_MODERATORS
+    if actor.role not in roles:
+        what = "items" if fb.item_id is not None else "monuments"
+        raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) does not moderate feedback on {what}")
+
+
+def _moderate(fb: Feedback, status: FeedbackStatus, actor: User) -> None:
+    if fb.status != status:
+        fb.status = status
+        fb.moderated_by, fb.moderated_at = actor.id, utcnow()
+
+
+def _replace_once(line: str, old: str, new: str) -> str:
+    at = line.find(old)
+    if at < 0 and len(line.casefold()) == len(line) and len(old.casefold()) == len(old):
+        at = line.casefold().find(old.casefold())
+    return line if at < 0 else line[:at] + new + line[at + len(old):]
+
+
+def _public(fb: Feedback, page_sequence: int | None) -> PublicEntry:
+    return PublicEntry(fb.id, fb.kind.value, fb.created_at, fb.author_name, page_sequence, fb.line_number, fb.quoted,
+                       fb.suggestion, fb.body, fb.rating, fb.answer, fb.answered_at, fb.applied_version)
+
+
+_Answerer, _Moderator = aliased(User), aliased(User)
+
+
+def _queue_select():
+    return (select(Feedback, Page.sequence, Item.title, Monument.name_vi, Monument.slug, _Answerer.username,
+                   _Moderator.username)
+            .outerjoin(Page, Page.id == Feedback.page_id)
+            .outerjoin(Item, Item.id == Feedback.item_id)
+            .outerjoin(Monument, Monument.id == Feedback.monument_id)
+            .outerjoin(_Answerer, _Answerer.id == Feedback.answered_by)
+            .outerjoin(_Moderator, _Moderator.id == Feedback.moderated_by))
+
+
+def _queued(fb: Feedback, page_sequence, item_title, monument_name, monument_slug, answered_by, moderated_by):
+    return QueueEntry(**asdict(_public(fb, page_sequence)), status=fb.status.value, email=fb.author_email,
+                      language=fb.language, item_id=fb.item_id, item_title=item_title, page_id=fb.page_id,
+                      monument_id=fb.monument_id, monument_name=monument_name, monument_slug=monument_slug,
+                      answered_by=answered_by, moderated_by=moderated_by, moderated_at=fb.moderated_at)
