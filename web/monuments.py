@@ -1,39 +1,186 @@
-"""Monuments for tourists: a list, and a page per monument with its 3D model
-(the smallest level first, better ones once it is on screen), AR where the
-phone supports it, in Vietnamese or English."""
+"""Monuments for tourists: a list and a map, and a page per monument with its
+3D models (the smallest level first, better ones once it is on screen), the
+labelled points of interest, guided tours, AR where the phone supports it and
+the library items that speak of the monument, in Vietnamese or English; and
+the same as JSON under /api/v1/monuments."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, send_file, url_for
 
 from library.errors import NotFound
+from library.guides import MAX_ID
+from web import i18n
 from web.i18n import current_lang, words
+from web.pages import highlight
+from web.security import CSP
 
 bp = Blueprint("monuments", __name__)
+api_bp = Blueprint("monuments_api", __name__, url_prefix="/api/v1")
+
+i18n.add(
+    vi={
+        "mon_map": "Bản đồ di tích",
+        "mon_no_tiles": "Bản đồ không có lớp nền; các di tích được đánh dấu theo toạ độ.", "mon_open": "Xem di tích",
+        "mon_points": "Các điểm đáng chú ý", "mon_tour": "Tham quan có hướng dẫn", "mon_play": "Phát",
+        "mon_pause": "Tạm dừng", "mon_next_stop": "Điểm sau", "mon_prev_stop": "Điểm trước",
+        "mon_stop": "Điểm dừng {n}/{total}", "mon_ar": "Xem trong không gian thực (AR)",
+        "mon_related": "Tài liệu nói về di tích", "mon_linked": "Do người phụ trách chọn",
+        "mon_found": "Tìm thấy trong văn bản", "mon_no_related": "Chưa có tài liệu nào nói về di tích này.",
+        "mon_search_offline": "Tìm kiếm đang tạm ngừng; chỉ hiện các tài liệu do người phụ trách chọn.",
+        "mon_no_model": "Mô hình 3D của di tích này đang được dựng.", "mon_address": "Địa chỉ",
+        "mon_period": "Thời kỳ", "mon_rank": "Xếp hạng", "mon_model_help": "Kéo để xoay, chụm hai ngón để phóng to.",
+        "rank_special_national": "Di tích quốc gia đặc biệt", "rank_national": "Di tích quốc gia",
+        "rank_city": "Di tích cấp thành phố", "rank_none": "Chưa xếp hạng",
+    },
+    en={
+        "mon_map": "Map of monuments",
+        "mon_no_tiles": "The map has no base layer; monuments are marked by their coordinates.",
+        "mon_open": "Open the monument", "mon_points": "Points of interest", "mon_tour": "Guided tour",
+        "mon_play": "Play", "mon_pause": "Pause", "mon_next_stop": "Next stop", "mon_prev_stop": "Previous stop",
+        "mon_stop": "Stop {n} of {total}", "mon_ar": "View in your space (AR)",
+        "mon_related": "Library items about this monument", "mon_linked": "Chosen by the curator",
+        "mon_found": "Found in the text", "mon_no_related": "No library item speaks of this monument yet.",
+        "mon_search_offline": "Search is unavailable right now; only the items the curator chose are shown.",
+        "mon_no_model": "The 3D model of this monument is being built.", "mon_address": "Address",
+        "mon_period": "Period", "mon_rank": "Heritage rank", "mon_model_help": "Drag to turn, pinch to zoom.",
+        "rank_special_national": "Special national monument", "rank_national": "National monument",
+        "rank_city": "City-level monument", "rank_none": "Not ranked",
+    },
+)
 
 
-def _service():
-    return current_app.extensions["heritage"].monuments
+def _platform():
+    return current_app.extensions["heritage"]
+
+
+def in_lang(obj, field: str, lang: str) -> str | None:
+    """A field in the reader's language, falling back to the Vietnamese one (``label`` → ``label_en``/``label_vi``)."""
+    if lang == "en":
+        value = getattr(obj, f"{field}_en", None)
+        if value:
+            return value
+    return getattr(obj, f"{field}_vi", None)
+
+
+def num(value: float) -> str:
+    """A number for a model-viewer attribute: short, no exponent for ordinary sizes."""
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def map_settings() -> tuple[str, str]:
+    settings = _platform().settings
+    return settings.map_tiles.strip(), settings.map_attribution.strip()
+
+
+def tile_origin(template: str) -> str | None:
+    """The origin a tile URL template fetches from, as a CSP source (``{s}`` subdomains become ``*``)."""
+    parts = urlsplit(template.replace("{s}", "tiles-subdomain"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.netloc.replace("tiles-subdomain", "*")
+    return f"{parts.scheme}://{host}"
 
 
 @bp.get("/monuments")
 def index():
-    return render_template("monuments.html", t=words(), lang=current_lang(), monuments=_service().monuments())
+    tiles, attribution = map_settings()
+    origin = tile_origin(tiles) if tiles else None
+    monuments = _platform().monuments.monuments()
+    html = render_template("monuments.html", t=words(), lang=current_lang(), monuments=monuments,
+                           tiles=tiles if origin else "", attribution=attribution, in_lang=in_lang,
+                           mapped=[m for m in monuments if m.lat is not None and m.lon is not None])
+    resp = make_response(html)
+    if origin:  # the tile server is the one other place this page may load images from
+        resp.headers["Content-Security-Policy"] = CSP.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
+    return resp
 
 
 @bp.get("/monuments/<slug>")
 def monument(slug: str):
+    p = _platform()
     try:
-        m = _service().by_slug(slug)
+        m = p.monuments.by_slug(slug)
     except NotFound:
         abort(404)
-    return render_template("monument.html", t=words(), lang=current_lang(), m=m, models=_service().published(m.id))
+    models = p.monuments.published(m.id)
+    guides = p.guides.guides(model.model_id for model in models)
+    return render_template("monument.html", t=words(), lang=current_lang(), m=m, models=models, guides=guides,
+                           related=p.guides.related_items(m.id), in_lang=in_lang, num=num, highlight=highlight)
 
 
 @bp.get("/models/<int:version_id>/<name>")
 def model_file(version_id: int, name: str):
-    path = _service().model_file(version_id, name)
+    if not 0 < version_id <= MAX_ID:
+        abort(404)
+    path = _platform().monuments.model_file(version_id, name)
     mimetype = {"glb": "model/gltf-binary", "png": "image/png", "json": "application/json"}[name.rsplit(".", 1)[1]]
     resp = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
+
+
+# ------------------------------------------------------------------ JSON
+def _summary(m) -> dict:
+    return {"id": m.id, "slug": m.slug, "name_vi": m.name_vi, "name_en": m.name_en, "lat": m.lat, "lon": m.lon,
+            "address": m.address, "period": m.period, "year_start": m.year_start, "year_end": m.year_end,
+            "heritage_rank": m.heritage_rank.value,
+            "url": url_for("monuments.monument", slug=m.slug, _external=True),
+            "api": url_for("monuments_api.monument_json", slug=m.slug, _external=True)}
+
+
+def _point(p) -> dict:
+    return {"id": p.id, "sequence": p.sequence, "position": [p.x, p.y, p.z],
+            "normal": [p.normal_x, p.normal_y, p.normal_z], "label_vi": p.label_vi, "label_en": p.label_en,
+            "text_vi": p.text_vi, "text_en": p.text_en}
+
+
+def _tour(tour) -> dict:
+    return {"id": tour.id, "title_vi": tour.title_vi, "title_en": tour.title_en,
+            "stops": [{"id": st.id, "sequence": st.sequence, "poi_id": st.poi_id,
+                       "orbit": {"theta_deg": st.orbit_theta_deg, "phi_deg": st.orbit_phi_deg,
+                                 "radius_m": st.orbit_radius_m},
+                       "target": [st.target_x, st.target_y, st.target_z], "field_of_view_deg": st.field_of_view_deg,
+                       "caption_vi": st.caption_vi, "caption_en": st.caption_en, "dwell_s": st.dwell_s}
+                      for st in tour.stops]}
+
+
+@api_bp.get("/monuments")
+def monuments_json():
+    return jsonify(monuments=[_summary(m) for m in _platform().monuments.monuments()])
+
+
+@api_bp.get("/monuments/<slug>")
+def monument_json(slug: str):
+    """A monument with its published models (levels smallest first), their points of interest and tours,
+    and the library items that speak of it."""
+    p = _platform()
+    m = p.monuments.by_slug(slug)  # NotFound → 404 JSON
+    models = p.monuments.published(m.id)
+    guides = p.guides.guides(model.model_id for model in models)
+    related = p.guides.related_items(m.id)
+    body = _summary(m)
+    body.update(description_vi=m.description_vi, description_en=m.description_en, models=[{
+        "model_id": model.model_id, "title": model.title, "licence": model.licence, "version_id": model.version_id,
+        "version": model.version,
+        "thumbnail": url_for("monuments.model_file", version_id=model.version_id, name=model.thumbnail,
+                             _external=True) if model.thumbnail else None,
+        "levels": [{"name": name, "bytes": size,
+                    "url": url_for("monuments.model_file", version_id=model.version_id, name=file, _external=True)}
+                   for name, file, size in model.levels],
+        "points": [_point(pt) for pt in guides[model.model_id].points],
+        "tours": [_tour(tour) for tour in guides[model.model_id].tours],
+    } for model in models])
+
+    def item(r, how: str) -> dict:
+        return {"item_id": r.item_id, "title": r.title, "page": r.page_sequence, "note": r.note, "how": how,
+                "snippet": r.snippet.text if r.snippet is not None else None,
+                "url": url_for("pages.item", item_id=r.item_id, _external=True)
+                + (f"#page-{r.page_sequence}" if r.page_sequence else "")}
+
+    body.update(items=[item(r, "linked") for r in related.linked] + [item(r, "found") for r in related.found],
+                search_offline=related.search_offline)
+    return jsonify(body)

@@ -32,6 +32,7 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
     assert "Gác Khuê Văn dựng năm 1805." in html and "<model-viewer" in html and " ar " in html
     published = p.monuments.published(m.id)[0]
     smallest = published.levels[0][1]
+    assert smallest == "mobile.glb"  # the test sphere makes every level the same size: the lightest goes first
     assert f'src="/models/{v.id}/{smallest}"' in html
     assert "/static/vendor/model-viewer.min.js" in html and "/static/viewer.js" in html
     en = client.get(f"/monuments/{m.slug}?lang=en").get_data(as_text=True)
@@ -43,5 +44,181 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
     with client.get(f"/models/{v.id}/report.json") as report:
         assert report.json["input_kind"] == "point_cloud"
     assert client.get("/monuments/khong-co").status_code == 404
+    assert client.get(f"/models/{2**40}/mobile.glb").status_code == 404  # not a 32-bit row number
     csp = client.get(f"/monuments/{m.slug}").headers["Content-Security-Policy"]
     assert "'wasm-unsafe-eval'" in csp and "https:" not in csp
+
+
+# ------------------------------------------------------------------ guides on the page
+@pytest.fixture
+def built(app, tmp_path):
+    """Khuê Văn Các with its model built from a point cloud (a 1 m sphere), a point and a tour on it."""
+    p = app.extensions["heritage"]
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
+                                    lat=21.0286, lon=105.8356, heritage_rank="special_national", period="nhà Nguyễn")
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")], title="Gác")
+    p.monuments.build(v.id)
+    model_id = p.monuments.published(m.id)[0].model_id
+    return {"monument": m, "model_id": model_id, "version_id": v.id}
+
+
+def add_pages(app, title, texts):
+    from library.models import Item, ItemType, Page, PageStatus, StoredFile
+
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:
+        s.merge(StoredFile(sha256="d" * 64, size_bytes=1, media_type="image/png", original_name="scan.png"))
+        item = Item(title=title, languages="vie", item_type=ItemType.newspaper)
+        for n, text in enumerate(texts, 1):
+            item.pages.append(Page(sequence=n, source_sha256="d" * 64, source_name="scan.png",
+                                   status=PageStatus.done, text=text, index_pending=True))
+        s.add(item)
+        s.flush()
+        return item.id
+
+
+def test_points_of_interest_and_a_tour_on_the_page_in_either_language(app, built):
+    from library.models import PointOfInterest
+
+    p = app.extensions["heritage"]
+    g = p.guides
+    window = g.add_point(built["model_id"], position=(0, 0.2, 1), normal=(0, 0, 1), label_vi="Cửa sổ tròn",
+                         label_en="Round window", text_vi="Tượng trưng cho sao Khuê.", text_en="The star Khuê.")
+    g.add_point(built["model_id"], position=(0, 1, 0), label_vi="Đỉnh gác")  # no English label
+    with p.sessions.begin() as s:  # a label that never went through the service (an old import, say)
+        s.add(PointOfInterest(model_id=built["model_id"], sequence=3, x=1, y=0, z=0, label_vi="<script>alert(1)</script>",
+                              label_en='"><img src=x onerror=alert(2)>'))
+    tour = g.add_tour(built["model_id"], title_vi="Quanh gác", title_en="Around the pavilion")
+    g.add_stop(tour.id, poi_id=window.id, orbit=(0, 80, 4), caption_vi="Mặt trước & cửa sổ", caption_en="The front",
+               dwell_s=3)
+    g.add_stop(tour.id, orbit=(90, 40, 3.5), target=(0, 0.5, 0), field_of_view_deg=40)
+    g.add_tour(built["model_id"], title_vi="Chưa có điểm dừng")  # an empty tour is not offered
+
+    client = app.test_client()
+    html = " ".join(client.get(f"/monuments/{built['monument'].slug}").get_data(as_text=True).split())
+    assert f'slot="hotspot-poi-{window.id}"' in html
+    assert 'data-position="0m 0.2m 1m" data-normal="0m 0m 1m"' in html
+    assert '<span class="hotspot-label">Cửa sổ tròn</span>' in html and "Tượng trưng cho sao Khuê." in html
+    assert '<span class="hotspot-label">Đỉnh gác</span>' in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'data-orbit="0deg 80deg 4m" data-target="0m 0.2m 1m" data-fov="30deg"' in html  # the point's position
+    assert 'data-orbit="90deg 40deg 3.5m" data-target="0m 0.5m 0m" data-fov="40deg"' in html
+    assert 'data-caption="Mặt trước &amp; cửa sổ"' in html and 'data-dwell="3"' in html
+    assert "Tham quan có hướng dẫn: Quanh gác" in html and "Chưa có điểm dừng" not in html
+    assert 'class="tour-play" aria-pressed="false"' in html and "Điểm sau" in html and "Điểm trước" in html
+    assert "Di tích quốc gia đặc biệt" in html and "nhà Nguyễn" in html
+    assert 'slot="ar-button"' in html and "/static/monument.js" in html
+
+    en = " ".join(client.get(f"/monuments/{built['monument'].slug}?lang=en").get_data(as_text=True).split())
+    assert '<span class="hotspot-label">Round window</span>' in en and "The star Khuê." in en
+    assert '<span class="hotspot-label">Đỉnh gác</span>' in en  # the Vietnamese label when there is no English one
+    assert "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in en and "<img src=x" not in en
+    assert "Guided tour: Around the pavilion" in en and 'data-caption="The front"' in en
+    assert "Special national monument" in en and "Play" in en
+
+
+def test_the_items_that_speak_of_the_monument_are_on_its_page(app, built):
+    p = app.extensions["heritage"]
+    m = built["monument"]
+    found = add_pages(app, "Trung Bắc tân văn", ["Tin vặt.", "<script>alert(1)</script> Khue Van Cac mới sửa."])
+    linked = add_pages(app, "Hà Nội & <phố> cổ", ["Gác Khuê Văn."])
+    add_pages(app, "Chùa Một Cột", ["Chùa dựng trên một cột đá."])
+    assert p.indexer.flush().pages == 4
+    p.guides.link_item(m.id, linked, page_sequence=1, note="Ảnh gác năm 1930")
+    html = app.test_client().get(f"/monuments/{m.slug}").get_data(as_text=True)
+    related = html[html.index('id="related-items"'):]
+    assert f'href="/items/{found}?lang=vi#page-2">Trung Bắc tân văn</a>' in related
+    assert f'href="/items/{linked}?lang=vi#page-1">Hà Nội &amp; &lt;phố&gt; cổ</a>' in related
+    assert "Ảnh gác năm 1930" in related and "Chùa Một Cột" not in related
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in related and "<script>alert" not in related
+    assert "<mark>Khue</mark>" in related  # found without diacritics, the name marked in the words around it
+    assert "Tìm kiếm đang tạm ngừng" not in related
+
+
+def test_the_page_works_and_shows_the_curators_links_when_search_is_down(tmp_path, database_url):
+    from tests.conftest import free_port, make_settings
+
+    settings = make_settings(tmp_path / "data", database_url=database_url,
+                             search_url=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    app = create_app({"TESTING": True}, settings=settings)
+    try:
+        p = app.extensions["heritage"]
+        m = p.monuments.create_monument(name_vi="Chùa Trấn Quốc")
+        item_id = add_pages(app, "Chùa Hà Nội", ["Chùa Trấn Quốc bên Hồ Tây."])
+        p.guides.link_item(m.id, item_id)
+        r = app.test_client().get(f"/monuments/{m.slug}")
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200 and "Tìm kiếm đang tạm ngừng" in html
+        assert f'href="/items/{item_id}?lang=vi">Chùa Hà Nội</a>' in html
+        assert "Mô hình 3D của di tích này đang được dựng." in html  # no model yet
+        body = app.test_client().get(f"/api/v1/monuments/{m.slug}").json
+        assert body["search_offline"] is True and [i["item_id"] for i in body["items"]] == [item_id]
+    finally:
+        app.extensions["heritage"].close()
+
+
+def test_the_map_needs_no_tile_server(app, built):
+    p = app.extensions["heritage"]
+    p.monuments.create_monument(name_vi="Đình <làng> Kim Liên")  # no coordinates: listed, not on the map
+    r = app.test_client().get("/monuments")
+    html = r.get_data(as_text=True)
+    assert 'id="monument-map" class="monument-map no-tiles"' in html and 'data-tiles=""' in html
+    assert 'data-lat="21.0286" data-lon="105.8356"' in html
+    assert 'data-name="Khuê Văn Các" data-href="/monuments/khue-van-cac?lang=vi"' in html
+    assert "Đình &lt;làng&gt; Kim Liên" in html and html.count("data-lat=") == 1
+    assert "/static/vendor/leaflet/leaflet.js" in html and "/static/map.js" in html
+    assert "http://" not in html.replace("http://localhost", "") and "https://" not in html  # nothing from elsewhere
+    assert "img-src 'self' data: blob:;" in r.headers["Content-Security-Policy"]
+    en = app.test_client().get("/monuments?lang=en").get_data(as_text=True)
+    assert 'data-name="Constellation of Literature Pavilion"' in en and "Special national monument" in en
+
+
+def test_a_tile_server_from_the_settings_is_allowed_and_credited(tmp_path):
+    from tests.conftest import make_settings
+
+    for tiles, origin in [("https://{s}.tile.example.org/{z}/{x}/{y}.png", "https://*.tile.example.org"),
+                          ("javascript:alert(1)//{z}", None)]:
+        settings = make_settings(tmp_path / f"data-{bool(origin)}", map_tiles=tiles,
+                                 map_attribution="© Bản đồ <Hà Nội>")
+        app = create_app({"TESTING": True}, settings=settings)
+        try:
+            app.extensions["heritage"].monuments.create_monument(name_vi="Hồ Gươm", lat=21.0288, lon=105.8525)
+            r = app.test_client().get("/monuments")
+            html = r.get_data(as_text=True)
+            csp = r.headers["Content-Security-Policy"]
+            if origin:
+                assert f'data-tiles="{tiles}"' in html and f"img-src 'self' {origin} data: blob:" in csp
+                assert 'data-attribution="© Bản đồ &lt;Hà Nội&gt;"' in html and "no-tiles" not in html
+            else:  # not a web address: no tile layer, and the page says so
+                assert 'data-tiles=""' in html and "javascript:" not in html and "javascript" not in csp
+                assert "Bản đồ không có lớp nền" in html
+        finally:
+            app.extensions["heritage"].close()
+
+
+def test_monuments_as_json(app, built):
+    p = app.extensions["heritage"]
+    g = p.guides
+    point = g.add_point(built["model_id"], position=(0, 1, 0), label_vi="Đỉnh gác", label_en="Top")
+    tour = g.add_tour(built["model_id"], title_vi="Quanh gác")
+    g.add_stop(tour.id, poi_id=point.id, orbit=(30, 60, 4), caption_en="From above")
+    client = app.test_client()
+    listing = client.get("/api/v1/monuments").json["monuments"]
+    assert [(m["slug"], m["name_vi"], m["lat"], m["heritage_rank"]) for m in listing] == [
+        ("khue-van-cac", "Khuê Văn Các", 21.0286, "special_national")]
+    assert listing[0]["api"].endswith("/api/v1/monuments/khue-van-cac")
+    body = client.get(listing[0]["api"]).json
+    assert body["name_en"] == "Constellation of Literature Pavilion" and body["items"] == []
+    (model,) = body["models"]
+    assert model["model_id"] == built["model_id"] and model["version_id"] == built["version_id"]
+    sizes = [lv["bytes"] for lv in model["levels"]]
+    assert sizes == sorted(sizes) and all(lv["url"].endswith(".glb") for lv in model["levels"])  # smallest first
+    with client.get(model["levels"][0]["url"]) as glb:
+        assert glb.data[:4] == b"glTF"
+    assert model["points"] == [{"id": point.id, "sequence": 1, "position": [0.0, 1.0, 0.0], "normal": [0.0, 1.0, 0.0],
+                                "label_vi": "Đỉnh gác", "label_en": "Top", "text_vi": None, "text_en": None}]
+    (stop,) = model["tours"][0]["stops"]
+    assert stop["orbit"] == {"theta_deg": 30.0, "phi_deg": 60.0, "radius_m": 4.0} and stop["target"] == [0.0, 1.0, 0.0]
+    assert stop["caption_en"] == "From above" and stop["poi_id"] == point.id
+    missing = client.get("/api/v1/monuments/khong-co")
+    assert missing.status_code == 404 and missing.json["error"] == "NotFound"

@@ -1,0 +1,156 @@
+"""A tourist on a phone (Debian's chromium, a 390×844 window) against the real server: the point
+of interest is labelled in Vietnamese on the 3D model, playing the guided tour moves the camera to
+each stop's orbit and target (read back from model-viewer) and the picture changes with it, the
+keyboard drives the tour too, and the map of monuments shows its marker with no tile server and no
+request leaving the portal. Screenshots are kept in test-artifacts/."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from library.container import build_platform
+from library.monuments import BuildSource
+from tests.conftest import make_settings, wait_until
+from tests.e2e.browser import browser, need_chromium, serving, shot
+from tests.library.test_monuments import point_cloud
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+STOPS = [  # (theta°, phi°, radius m), target (x, y, z m), field of view °, caption
+    ((30.0, 60.0, 3.5), (0.0, 1.0, 0.0), 30.0, "Đỉnh gác nhìn từ trên"),
+    ((-60.0, 80.0, 4.5), (0.2, -0.3, 0.1), 40.0, "Chân gác phía tây"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    need_chromium()
+    tmp = tmp_path_factory.mktemp("tour")
+    settings = make_settings(tmp / "data")  # no map tile server: the default
+    p = build_platform(settings)
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
+                                    lat=21.0286, lon=105.8356)
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các")
+    p.monuments.build(v.id)
+    model_id = p.monuments.published(m.id)[0].model_id
+    top = p.guides.add_point(model_id, position=(0, 1, 0), normal=(0, 1, 0), label_vi="Đỉnh gác", label_en="Top",
+                            text_vi="Mái gác hai tầng.", text_en="The two-tier roof.")
+    tour = p.guides.add_tour(model_id, title_vi="Quanh gác", title_en="Around the pavilion")
+    for n, (orbit, target, fov, caption) in enumerate(STOPS):
+        p.guides.add_stop(tour.id, poi_id=top.id if n == 0 else None, orbit=orbit, target=target,
+                          field_of_view_deg=fov, caption_vi=caption, dwell_s=1.5)
+    p.close()
+    with serving(settings, tmp) as url:
+        d = browser(tmp, 390, 844)
+        try:
+            yield {"url": url, "slug": m.slug, "driver": d}
+        finally:
+            d.quit()
+
+
+def camera(d, viewer) -> dict:
+    return d.execute_script(
+        "const v = arguments[0], o = v.getCameraOrbit(), t = v.getCameraTarget();"
+        "return {theta: o.theta, phi: o.phi, radius: o.radius, x: t.x, y: t.y, z: t.z, fov: v.getFieldOfView()};",
+        viewer)
+
+
+def at_stop(cam: dict, n: int) -> bool:
+    (theta, phi, radius), (x, y, z), fov, _ = STOPS[n]
+    return (abs(cam["theta"] - math.radians(theta)) < 1e-3 and abs(cam["phi"] - math.radians(phi)) < 1e-3
+            and abs(cam["radius"] - radius) < 1e-3 and abs(cam["x"] - x) < 1e-3 and abs(cam["y"] - y) < 1e-3
+            and abs(cam["z"] - z) < 1e-3 and abs(cam["fov"] - fov) < 0.05)
+
+
+def canvas_pixels(d, viewer, name: str) -> np.ndarray:
+    image = shot(d, name)
+    r = d.execute_script("const b = arguments[0].getBoundingClientRect();"
+                         "return [b.left, b.top, b.width, b.height, window.devicePixelRatio];", viewer)
+    box = tuple(int(v * r[4]) for v in (r[0], max(r[1], 0), r[0] + r[2], min(r[1] + r[3], 844)))
+    return np.asarray(image.crop(box), dtype=int)
+
+
+def test_the_tour_moves_the_camera_from_stop_to_stop(site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    d = site["driver"]
+    d.get(f"{site['url']}/monuments/{site['slug']}?lang=vi")
+    viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+    levels = viewer.get_attribute("data-levels").split()
+    phone_level = levels[min(1, len(levels) - 1)]  # viewer.js: on a phone, the second smallest after the first
+    wait_until(lambda: d.execute_script("return arguments[0].loaded === true && arguments[0].src.endsWith(arguments[1])"
+                                        " && parseInt(arguments[0].dataset.loaded || '0') >= arguments[2]",
+                                        viewer, phone_level, 2 if len(levels) > 1 else 1),
+               timeout_s=60, what="the phone's level on screen")
+
+    hotspot = d.find_element(By.CSS_SELECTOR, "model-viewer button[slot^='hotspot-poi-']")
+    assert hotspot.find_element(By.CSS_SELECTOR, ".hotspot-label").text == "Đỉnh gác"
+    assert hotspot.get_attribute("data-position") == "0m 1m 0m"
+    wait_until(lambda: hotspot.is_displayed() and hotspot.size["width"] > 10, timeout_s=10, what="label shown")
+    text = hotspot.find_element(By.CSS_SELECTOR, ".hotspot-text")
+    assert not text.is_displayed()  # only the label until the visitor presses it
+    d.execute_script("arguments[0].click()", hotspot)
+    wait_until(lambda: text.is_displayed() and text.text == "Mái gác hai tầng.", timeout_s=5, what="the point's text")
+    d.execute_script("arguments[0].click()", hotspot)
+    wait_until(lambda: not text.is_displayed(), timeout_s=5, what="the text closed again")
+
+    tour = d.find_element(By.CSS_SELECTOR, "section.tour")
+    play = tour.find_element(By.CSS_SELECTOR, ".tour-play")
+    d.execute_script("arguments[0].scrollIntoView({block: 'end'})", tour)
+    d.execute_script("window.scrollTo(0, 0)")
+    time.sleep(0.5)
+    before = canvas_pixels(d, viewer, "tour-before")
+    play.click()  # keyboard and pointer alike: a real <button>
+    assert play.get_attribute("aria-pressed") == "true" and play.text == "Tạm dừng"
+    wait_until(lambda: at_stop(camera(d, viewer), 0), timeout_s=15, what=f"camera at stop 1 ({camera(d, viewer)})")
+    assert tour.find_element(By.CSS_SELECTOR, ".tour-caption").text == STOPS[0][3]
+    assert tour.find_element(By.CSS_SELECTOR, ".tour-step").text == "Điểm dừng 1/2"
+    assert "current" in hotspot.get_attribute("class")  # the stop's point of interest is marked
+    time.sleep(0.3)
+    first = canvas_pixels(d, viewer, "tour-stop-1")
+    # the tour goes on by itself after the stop's 1.5 s, then stops at its end
+    wait_until(lambda: at_stop(camera(d, viewer), 1), timeout_s=15, what=f"camera at stop 2 ({camera(d, viewer)})")
+    assert tour.find_element(By.CSS_SELECTOR, ".tour-caption").text == STOPS[1][3]
+    assert "current" not in hotspot.get_attribute("class")
+    time.sleep(0.3)
+    second = canvas_pixels(d, viewer, "tour-stop-2")
+    wait_until(lambda: play.get_attribute("aria-pressed") == "false", timeout_s=10, what="the tour ends")
+    for a, b, what in ((before, first, "first stop"), (first, second, "second stop")):
+        h, w = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+        changed = (np.abs(a[:h, :w] - b[:h, :w]).max(axis=2) > 30).mean()
+        assert changed > 0.02, f"the picture did not change at the {what} ({changed:.3%} of pixels)"
+
+    previous = tour.find_element(By.CSS_SELECTOR, ".tour-prev")
+    previous.send_keys(Keys.ENTER)  # the keyboard moves through the tour as well
+    wait_until(lambda: at_stop(camera(d, viewer), 0), timeout_s=15, what="back at stop 1 by keyboard")
+    previous.send_keys(Keys.ARROW_RIGHT)
+    wait_until(lambda: at_stop(camera(d, viewer), 1), timeout_s=15, what="stop 2 by the arrow key")
+
+
+def test_the_map_shows_the_monument_without_a_tile_server(site):
+    from selenium.webdriver.common.by import By
+
+    d = site["driver"]
+    d.get(f"{site['url']}/monuments?lang=vi")
+    wait_until(lambda: d.execute_script("return document.getElementById('monument-map').dataset.markers === '1'"),
+               timeout_s=10, what="the map's markers")
+    marker = d.find_element(By.CSS_SELECTOR, "#monument-map .leaflet-marker-icon")
+    wait_until(lambda: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", marker),
+               timeout_s=10, what="the marker's image")
+    assert marker.is_displayed() and marker.get_attribute("title") == "Khuê Văn Các"
+    assert not d.find_elements(By.CSS_SELECTOR, "#monument-map .leaflet-tile")  # no tile layer at all
+    shot(d, "map-without-tiles-phone")
+    marker.click()
+    link = wait_until(lambda: [a for a in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content a")
+                               if a.is_displayed()], timeout_s=5, what="the popup")[0]
+    assert link.text == "Khuê Văn Các" and link.get_attribute("href").endswith(f"/monuments/{site['slug']}?lang=vi")
+    shot(d, "map-popup-phone")
+    loaded = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(u.startswith(site["url"]) for u in loaded), [u for u in loaded if not u.startswith(site["url"])]
+    link.click()
+    wait_until(lambda: f"/monuments/{site['slug']}" in d.current_url, timeout_s=10, what="the monument's page")
