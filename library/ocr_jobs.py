@@ -1,7 +1,9 @@
 """Reading pages: the use cases behind the OCR and finishing tasks, the
 sweeper, retries and status.
 
-A page moves queued → running → done | failed. Running pages hold a lease
+A page moves queued → running → done | failed; staff may cancel queued pages
+(queued → cancelled: workers skip them) and retry failed or cancelled ones
+(→ queued). Running pages hold a lease
 (a random token) and send a heartbeat; a page whose heartbeat stops (its
 worker died) is requeued by the sweeper. Results are written to the store
 under deterministic paths and to the catalogue in one transaction that
@@ -26,7 +28,7 @@ from typing import Callable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout
+from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout, PermissionDenied
 from library.models import (
     Derivative,
     Transcription,
@@ -34,7 +36,9 @@ from library.models import (
     ItemStatus,
     Page,
     PageStatus,
+    Role,
     TextRegion,
+    User,
     Word,
     as_utc,
     utcnow,
@@ -45,6 +49,8 @@ from library.store import FileStore
 
 log = logging.getLogger(__name__)
 
+JOB_ROLES = {Role.librarian, Role.admin}  # who may retry or cancel OCR work
+
 
 class Outcome(str, enum.Enum):
     done = "done"
@@ -52,6 +58,7 @@ class Outcome(str, enum.Enum):
     busy = "busy"  # another worker holds a live lease on the page
     failed = "failed"
     missing = "missing"
+    cancelled = "cancelled"  # staff took the page out of the queue: skip it
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,8 @@ class PageReader:
                 return Outcome.missing
             if page.status == PageStatus.done:
                 return Outcome.already_done
+            if page.status == PageStatus.cancelled:
+                return Outcome.cancelled
             if page.status == PageStatus.running and page.heartbeat_at and as_utc(page.heartbeat_at) > stale:
                 return Outcome.busy
             token = uuid.uuid4().hex
@@ -111,7 +120,8 @@ class PageReader:
             res = s.execute(
                 update(Page)
                 .where(Page.id == page_id, Page.lease_token.is_(page.lease_token) if page.lease_token is None
-                       else Page.lease_token == page.lease_token)
+                       else Page.lease_token == page.lease_token,
+                       Page.status == page.status)  # nor can a page cancelled meanwhile be claimed
                 .values(status=PageStatus.running, lease_token=token, attempts=Page.attempts + 1,
                         started_at=now, heartbeat_at=now, status_reason=None)
                 .execution_options(synchronize_session=False)
@@ -131,7 +141,7 @@ class PageReader:
     def fail(self, claim: Claim | int, reason: str) -> None:
         page_id = claim.page_id if isinstance(claim, Claim) else claim
         with self.sessions.begin() as s:
-            stmt = update(Page).where(Page.id == page_id, Page.status != PageStatus.done)
+            stmt = update(Page).where(Page.id == page_id, Page.status.not_in([PageStatus.done, PageStatus.cancelled]))
             if isinstance(claim, Claim):
                 stmt = stmt.where(Page.lease_token == claim.token)
             s.execute(stmt.values(status=PageStatus.failed, lease_token=None, status_reason=reason[:4000],
@@ -258,6 +268,7 @@ class PageReader:
             if any(p.status in (PageStatus.queued, PageStatus.running) for p in pages):
                 return item.status
             failed = [p for p in pages if p.status == PageStatus.failed]
+            cancelled = [p for p in pages if p.status == PageStatus.cancelled]
             texts = [(p.sequence, p.text or "") for p in pages if p.status == PageStatus.done]
         if texts:
             body = "\n\n".join(f"--- {seq} ---\n{text}" for seq, text in texts) + "\n"
@@ -268,6 +279,10 @@ class PageReader:
                 item.status = ItemStatus.failed
                 item.status_reason = f"{len(failed)} of {len(pages)} pages failed: " + "; ".join(
                     f"page {p.sequence}: {p.status_reason}" for p in failed[:5])
+            elif cancelled:
+                item.status = ItemStatus.cancelled
+                item.status_reason = (f"{len(cancelled)} of {len(pages)} pages cancelled before they were read; "
+                                      "retry puts them back in the queue")
             else:
                 item.status = ItemStatus.done
                 item.status_reason = None
@@ -314,9 +329,9 @@ class PageReader:
         return {"requeued": len(stuck), "sent": sent, "finished_items": len(unfinished)}
 
     def retry(self, *, item_id: int | None = None, page_ids: list[int] | None = None) -> list[int]:
-        """Put failed pages (of one item, or the given pages, or all) back in the queue."""
+        """Put failed and cancelled pages (of one item, or the given pages, or all) back in the queue."""
         with self.sessions.begin() as s:
-            q = select(Page.id).where(Page.status == PageStatus.failed)
+            q = select(Page.id).where(Page.status.in_([PageStatus.failed, PageStatus.cancelled]))
             if item_id is not None:
                 if s.get(Item, item_id) is None:
                     raise NotFound(f"no item {item_id}")
@@ -339,6 +354,34 @@ class PageReader:
                 s.execute(update(Page).where(Page.id.in_(sent), Page.status == PageStatus.queued)
                           .values(queued_at=utcnow()))
         return list(ids)
+
+    def cancel(self, item_id: int, *, actor: User | None = None) -> CancelResult:
+        """Take an item's queued pages out of the queue: they become ``cancelled`` and workers skip
+        them (a task already sent finds the page cancelled when it tries to claim it). Pages being
+        read finish; :meth:`retry` puts cancelled pages back in the queue."""
+        if actor is not None and actor.role not in JOB_ROLES:
+            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not cancel OCR work")
+        who = f" by {actor.username}" if actor is not None else ""
+        with self.sessions.begin() as s:
+            if s.get(Item, item_id) is None:
+                raise NotFound(f"no item {item_id}")
+            ids = s.scalars(select(Page.id).where(Page.item_id == item_id, Page.status == PageStatus.queued)).all()
+            if ids:
+                s.execute(update(Page).where(Page.id.in_(ids), Page.status == PageStatus.queued)
+                          .values(status=PageStatus.cancelled, status_reason=f"cancelled{who}", lease_token=None,
+                                  finished_at=utcnow()).execution_options(synchronize_session=False))
+            running = s.scalar(select(func.count()).select_from(Page).where(
+                Page.item_id == item_id, Page.status == PageStatus.running))
+        if ids and not running:
+            self.finish_item(item_id)  # nothing left to wait for: the item shows cancelled at once
+        return CancelResult(item_id=item_id, cancelled=list(ids), still_running=running)
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    item_id: int
+    cancelled: list[int]  # page ids taken out of the queue
+    still_running: int  # pages being read now; they finish
 
 
 def layout_of(reading) -> dict:

@@ -8,11 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from library.errors import Conflict, InputRejected, NotFound
+from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from library.models import Role, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1000
+
+
+class LastAdmin(Conflict):
+    """The change would leave no active administrator, and nobody could manage accounts any more."""
 
 
 class UserService:
@@ -53,3 +58,84 @@ class UserService:
             if user is None:
                 raise NotFound(f"no user {username!r}")
             return user
+
+    # ------------------------------------------------------------ administration
+    def accounts(self) -> list[User]:
+        with self.sessions() as s:
+            return list(s.scalars(select(User).order_by(User.username)))
+
+    def by_id(self, user_id: int) -> User:
+        with self.sessions() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user {user_id}")
+            return user
+
+    def add(self, username: str, password: str, role: str | Role, display_name: str | None = None, *,
+            actor: User) -> User:
+        """An administrator creates an account (the command line uses :meth:`create`)."""
+        _require_admin(actor)
+        display_name = (display_name or "").strip() or None
+        if display_name is not None and len(display_name) > 200:
+            raise InputRejected("display_name", "must have at most 200 characters")
+        _check_password(password)
+        return self.create(username, password, role, display_name)
+
+    def set_role(self, user_id: int, role: str | Role, *, actor: User) -> User:
+        _require_admin(actor)
+        try:
+            role = Role(role)
+        except ValueError:
+            raise InputRejected("role", f"{role!r} is not one of {', '.join(r.value for r in Role)}") from None
+        with self.sessions.begin() as s:
+            user = self._locked(s, user_id)
+            if user.role == Role.admin and role != Role.admin and user.active:
+                self._keep_an_admin(s, user)
+            user.role = role
+            return user
+
+    def set_active(self, user_id: int, active: bool, *, actor: User) -> User:
+        """Deactivate (the account can no longer sign in; its sessions end) or reactivate an account."""
+        _require_admin(actor)
+        with self.sessions.begin() as s:
+            user = self._locked(s, user_id)
+            if not active and user.active and user.role == Role.admin:
+                self._keep_an_admin(s, user)
+            user.active = bool(active)
+            return user
+
+    def reset_password(self, user_id: int, password: str, *, actor: User) -> User:
+        """Set a new password; the account's open sessions end (see the portal's session stamp)."""
+        _require_admin(actor)
+        _check_password(password)
+        with self.sessions.begin() as s:
+            user = self._locked(s, user_id)
+            user.password_hash = generate_password_hash(password)
+            return user
+
+    def _locked(self, s: Session, user_id: int) -> User:
+        user = s.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        return user
+
+    def _keep_an_admin(self, s: Session, leaving: User) -> None:
+        # lock every active admin's row, so two admins demoting each other at once cannot both succeed
+        admins = s.scalars(select(User.id).where(User.role == Role.admin, User.active.is_(True))
+                           .with_for_update()).all()
+        if not [a for a in admins if a != leaving.id]:
+            raise LastAdmin(f"{leaving.username!r} is the last active administrator: make another account "
+                            "administrator first")
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is None or actor.role != Role.admin or not actor.active:
+        who = f"user {actor.username!r} ({actor.role.value})" if actor is not None else "nobody signed in"
+        raise PermissionDenied(f"{who} may not manage accounts: only an administrator may")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputRejected("password", f"must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InputRejected("password", f"must have at most {MAX_PASSWORD} characters")

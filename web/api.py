@@ -1,4 +1,6 @@
-"""JSON API: ingest, items, pages and their status."""
+"""JSON API: ingest, collections, items, pages and their status, search, and the
+jobs (OCR per item and page, 3D builds per stage) with retry and cancel. Described
+by ``web/openapi.yaml``, served at ``/api/v1/openapi.json``."""
 
 from __future__ import annotations
 
@@ -6,10 +8,11 @@ import json
 import shutil
 import uuid
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
-from library.errors import InputRejected
+from library.errors import InputRejected, PermissionDenied
 from library.ingest import Upload
+from library.models import Role, User
 from web.auth import require_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -145,3 +148,105 @@ def _int_arg(name: str) -> int | None:
         return int(raw)
     except ValueError:
         raise InputRejected(name, f"must be a whole number, not {raw[:30]!r}") from None
+
+
+# ------------------------------------------------------------------ collections
+def _collection_json(c, size: int) -> dict:
+    return dict(id=c.id, slug=c.slug, name=c.name, description=c.description, items=size,
+                links={"self": url_for("api.get_collection", collection_id=c.id, _external=True),
+                       "iiif": url_for("iiif.collection", collection_id=c.id, _external=True)})
+
+
+@bp.get("/collections")
+def list_collections():
+    c = _platform().catalogue
+    sizes = c.collection_sizes()
+    return jsonify(collections=[_collection_json(coll, sizes.get(coll.id, 0)) for coll in c.collections()])
+
+
+@bp.get("/collections/<int:collection_id>")
+def get_collection(collection_id: int):
+    """One collection and its items, ``page``/``per_page`` at a time (100 at most)."""
+    c = _platform().catalogue
+    coll = c.collection(collection_id)
+    page = max(_int_arg("page") or 1, 1)
+    per_page = max(1, min(_int_arg("per_page") or 50, 100))
+    items = c.collection_items(collection_id, limit=per_page, offset=(page - 1) * per_page)
+    body = _collection_json(coll, c.collection_sizes().get(coll.id, 0))
+    body.update(page=page, per_page=per_page,
+                item_list=[dict(id=i.id, title=i.title, creator=i.creator, date=i.date_text, type=i.item_type.value,
+                                status=i.status.value,
+                                links={"self": url_for("api.get_item", item_id=i.id, _external=True),
+                                       "manifest": url_for("iiif.manifest", item_id=i.id, _external=True)})
+                           for i in items])
+    return jsonify(body)
+
+
+# ------------------------------------------------------------------ jobs
+ITEM_JOB_ROLES = {Role.librarian, Role.admin}
+BUILD_JOB_ROLES = {Role.curator, Role.admin}
+
+
+def _staff(roles: set[Role] | None = None, what: str = "") -> User:
+    user = require_user()
+    if roles is not None and user.role not in roles:
+        raise PermissionDenied(f"user {user.username!r} ({user.role.value}) may not {what}")
+    return user
+
+
+@bp.get("/jobs")
+def jobs():
+    """Every item and 3D build in progress, failed or cancelled (and the last ones done), per page and
+    per stage, with the estimated seconds left; any staff account (HTTP Basic)."""
+    _staff()
+    return jsonify(_platform().jobs.board().as_dict())
+
+
+@bp.get("/jobs/items/<int:item_id>")
+def item_job(item_id: int):
+    _staff()
+    body = _platform().jobs.board(item_id=item_id).as_dict()
+    return jsonify(dict(body["items"][0], rates=body["rates"]))
+
+
+@bp.get("/jobs/builds/<int:version_id>")
+def build_job(version_id: int):
+    from dataclasses import asdict
+
+    _staff()
+    return jsonify(asdict(_platform().jobs.build(version_id)))
+
+
+@bp.post("/items/<int:item_id>/retry")
+def retry_item(item_id: int):
+    """Put the item's failed and cancelled pages back in the queue (librarians, admins)."""
+    _staff(ITEM_JOB_ROLES, "retry OCR work")
+    ids = _platform().reader.retry(item_id=item_id)
+    return jsonify(item_id=item_id, requeued=ids)
+
+
+@bp.post("/items/<int:item_id>/cancel")
+def cancel_item(item_id: int):
+    """Take the item's queued pages out of the queue; pages being read finish (librarians, admins)."""
+    user = _staff(ITEM_JOB_ROLES, "cancel OCR work")
+    res = _platform().reader.cancel(item_id, actor=user)
+    return jsonify(item_id=item_id, cancelled=res.cancelled, still_running=res.still_running)
+
+
+def _build_json(v) -> dict:
+    return dict(id=v.id, model_id=v.model_id, number=v.number, status=v.status.value, reason=v.status_reason,
+                stage=v.stage, cancel_requested=bool(v.cancel_requested))
+
+
+@bp.post("/builds/<int:version_id>/retry")
+def retry_build(version_id: int):
+    """Queue a failed or cancelled build again (curators, admins); 409 for any other build."""
+    user = _staff(BUILD_JOB_ROLES, "manage 3D builds")
+    return jsonify(_build_json(_platform().monuments.retry(version_id, actor=user)))
+
+
+@bp.post("/builds/<int:version_id>/cancel")
+def cancel_build(version_id: int):
+    """Cancel a queued build at once, or stop a running one at its next stage (curators, admins)."""
+    user = _staff(BUILD_JOB_ROLES, "manage 3D builds")
+    return jsonify(_build_json(_platform().monuments.cancel(version_id, actor=user)))

@@ -1,24 +1,130 @@
 """Staff pages: sign in and out (hashed passwords, signed sessions, CSRF on every
-form, rate-limited), and the processing dashboard with retry."""
+form, rate-limited), upload, OCR correction, and the live progress dashboard:
+per item and page and per 3D build and stage, with the time left, retry and cancel."""
 
 from __future__ import annotations
 
 from functools import wraps
 
+import hashlib
+import hmac
 import shutil
 import uuid
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   session, url_for)
 
+from library.errors import Conflict, NotFound
 from library.ingest import Upload
 
 from library.models import Role, User
+from web import i18n
 from web.i18n import current_lang, words
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-RETRY_ROLES = {Role.librarian, Role.admin}
+RETRY_ROLES = {Role.librarian, Role.admin}  # retry and cancel an item's pages
+BUILD_ROLES = {Role.curator, Role.admin}  # retry and cancel 3D builds
+POLL_S = 3  # how often the dashboard asks for news while work is open
+
+i18n.add(
+    vi={
+        "cancelled": "đã huỷ",
+        "job_cancel": "Huỷ",
+        "eta": "Còn lại",
+        "eta_unknown": "chưa rõ",
+        "eta_about": "khoảng {t}",
+        "u_hours": "{h} giờ {m} phút",
+        "u_minutes": "{m} phút {s} giây",
+        "u_seconds": "{s} giây",
+        "dash_builds": "Dựng mô hình 3D",
+        "build_running": "đang dựng",
+        "stopping": "đang dừng",
+        "stage_sparse": "định vị ảnh",
+        "stage_dense": "dựng bề mặt",
+        "stage_read": "đọc dữ liệu",
+        "stage_clean": "làm sạch lưới",
+        "stage_levels": "các mức chi tiết",
+        "stage_thumbnail": "ảnh đại diện",
+        "cancelled_pages": "Đã huỷ {n} trang trong hàng đợi.",
+        "still_reading": "{n} trang đang đọc sẽ đọc xong.",
+        "nothing_to_cancel": "Không còn trang nào trong hàng đợi để huỷ.",
+        "nothing_to_retry": "Không có trang lỗi hay đã huỷ nào để thử lại.",
+        "build_cancelled": "Đã huỷ bản dựng {n}.",
+        "build_stopping": "Bản dựng {n} sẽ dừng khi xong giai đoạn đang chạy.",
+        "build_requeued": "Đã đưa bản dựng {n} vào hàng đợi.",
+        "build_not_now": "Bản dựng {n} đang ở trạng thái “{s}”, không thể làm việc này lúc này.",
+        "no_item": "Không có tài liệu số {n}.",
+        "no_build": "Không có bản dựng số {n}.",
+        "dash_model": "Mô hình",
+        "dash_version": "bản",
+        "dash_stages": "Các giai đoạn",
+        "page_by_page": "Từng trang",
+        "dash_attempts": "Lần thử",
+        "dash_seconds": "Thời gian",
+        "dash_file": "Tệp",
+        "no_work": "Chưa có việc nào.",
+        "no_builds": "Chưa có bản dựng nào.",
+        "dash_updated": "Cập nhật lúc {t}.",
+        "dash_offline": "Mất kết nối; đang thử lại…",
+        "estimate_basis": "Ước tính từ {n} trang gần nhất: trung bình {s} giây mỗi trang, {w} trang đọc cùng lúc.",
+        "estimate_none": "Chưa đo được thời gian đọc trang nào, nên chưa ước tính được thời gian còn lại.",
+        "dash_actions": "Thao tác",
+        "dash_refresh": "Tải lại",
+        "item_cancelled": "{n}/{total} trang đã huỷ trước khi đọc; bấm “Thử lại” để đưa lại vào hàng đợi.",
+    },
+    en={
+        "cancelled": "cancelled",
+        "job_cancel": "Cancel",
+        "eta": "Time left",
+        "eta_unknown": "unknown",
+        "eta_about": "about {t}",
+        "u_hours": "{h} h {m} min",
+        "u_minutes": "{m} min {s} s",
+        "u_seconds": "{s} s",
+        "dash_builds": "3D builds",
+        "build_running": "building",
+        "stopping": "stopping",
+        "stage_sparse": "placing the photos",
+        "stage_dense": "dense surface",
+        "stage_read": "reading the input",
+        "stage_clean": "cleaning the mesh",
+        "stage_levels": "levels of detail",
+        "stage_thumbnail": "thumbnail",
+        "cancelled_pages": "{n} queued page(s) cancelled.",
+        "still_reading": "{n} page(s) being read will finish.",
+        "nothing_to_cancel": "No queued page is left to cancel.",
+        "nothing_to_retry": "No failed or cancelled page to retry.",
+        "build_cancelled": "Build {n} cancelled.",
+        "build_stopping": "Build {n} will stop when its current stage ends.",
+        "build_requeued": "Build {n} put back in the queue.",
+        "build_not_now": "Build {n} is “{s}”: this cannot be done now.",
+        "no_item": "There is no item {n}.",
+        "no_build": "There is no build {n}.",
+        "dash_model": "Model",
+        "dash_version": "version",
+        "dash_stages": "Stages",
+        "page_by_page": "Page by page",
+        "dash_attempts": "Attempts",
+        "dash_seconds": "Time",
+        "dash_file": "File",
+        "no_work": "No work yet.",
+        "no_builds": "No builds yet.",
+        "dash_updated": "Updated at {t}.",
+        "dash_offline": "Connection lost; retrying…",
+        "estimate_basis": "Estimated from the last {n} page(s): {s} s per page on average, {w} pages read at once.",
+        "estimate_none": "No page has been timed yet, so the time left cannot be estimated.",
+        "dash_actions": "Actions",
+        "dash_refresh": "Reload",
+        "item_cancelled": "{n} of {total} pages cancelled before they were read; “Retry” puts them back in the queue.",
+    },
+)
+DASHBOARD_WORDS = ("queued", "running", "done", "failed", "cancelled", "processing", "retry", "job_cancel",
+                   "eta_unknown", "eta_about", "u_hours", "u_minutes", "u_seconds", "build_running", "stopping",
+                   "stage_sparse", "stage_dense", "stage_read", "stage_clean", "stage_levels", "stage_thumbnail",
+                   "dash_version", "page_by_page", "dash_attempts", "dash_seconds", "dash_file", "no_work", "no_builds",
+                   "dash_updated", "dash_offline", "estimate_basis", "estimate_none", "pages", "status",
+                   "item_cancelled", "eta")
 UPLOAD_ROLES = {Role.librarian, Role.admin}
 UPLOAD_FIELDS = ("title", "creator", "date", "publisher", "language", "type", "subject", "identifier", "rights",
                  "collection", "serial_title", "issue_date", "issue_number")
@@ -28,6 +134,12 @@ def _platform():
     return current_app.extensions["heritage"]
 
 
+def session_stamp(user: User) -> str:
+    """Ties a session to the account's current password: a reset ends every session opened before it."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def signed_in_user() -> User | None:
     if "user" not in g:
         g.user = None
@@ -35,7 +147,9 @@ def signed_in_user() -> User | None:
         if uid is not None:
             with _platform().sessions() as s:
                 user = s.get(User, uid)
-                g.user = user if user is not None and user.active else None
+            if user is not None and user.active and hmac.compare_digest(session.get("stamp", ""),
+                                                                        session_stamp(user)):
+                g.user = user
     return g.user
 
 
@@ -74,6 +188,7 @@ def login():
                 limiter.reset(key)
                 session.clear()
                 session["user_id"] = user.id
+                session["stamp"] = session_stamp(user)
                 session.permanent = True
                 target = request.args.get("next", "")
                 if not target.startswith("/") or target.startswith("//"):
@@ -86,24 +201,120 @@ def login():
 @bp.post("/logout")
 def logout():
     session.clear()
-    return redirect(url_for("pages.home"))
+    return redirect(url_for("browse.home"))
+
+
+# ------------------------------------------------------------------ the dashboard
+def duration_text(seconds: float | None, t: dict) -> str:
+    """``about 2 min 10 s`` / ``khoảng 2 phút 10 giây``; ``unknown`` without a measure
+    (the same rule as ``durationText`` in static/dashboard.js)."""
+    if seconds is None:
+        return t["eta_unknown"]
+    s = max(0, round(seconds))
+    if s >= 3600:
+        text = t["u_hours"].format(h=s // 3600, m=(s % 3600) // 60)
+    elif s >= 60:
+        text = t["u_minutes"].format(m=s // 60, s=s % 60)
+    else:
+        text = t["u_seconds"].format(s=s)
+    return t["eta_about"].format(t=text)
+
+
+def _dashboard(code: int = 200, error: str | None = None):
+    user = signed_in_user()
+    t = words()
+    board = _platform().jobs.board()
+    return render_template("dashboard.html", board=board, t=t, lang=current_lang(), busy=False, user=user,
+                           can_items=user.role in RETRY_ROLES, can_builds=user.role in BUILD_ROLES,
+                           duration_text=lambda sec: duration_text(sec, t), error=error, poll_s=POLL_S), code
 
 
 @bp.get("/")
 @login_required()
 def dashboard():
-    rows = _platform().catalogue.item_statuses()
-    busy = any(r.status == "processing" for r in rows)
-    return render_template("dashboard.html", rows=rows, t=words(), lang=current_lang(), busy=busy,
-                           user=signed_in_user(), can_retry=signed_in_user().role in RETRY_ROLES)
+    return _dashboard()
+
+
+@bp.get("/jobs.json")
+@login_required()
+def jobs_json():
+    """What the dashboard's script polls: the board (as ``GET /api/v1/jobs``), what this user may do,
+    and the words it needs in the reader's language."""
+    user = signed_in_user()
+    t = words()
+    body = _platform().jobs.board().as_dict()
+    body.update(can={"items": user.role in RETRY_ROLES, "builds": user.role in BUILD_ROLES},
+                words={k: t[k] for k in DASHBOARD_WORDS}, poll_s=POLL_S)
+    resp = jsonify(body)
+    resp.cache_control.no_store = True
+    return resp
+
+
+def _back():
+    return redirect(url_for("staff.dashboard", lang=current_lang()))
 
 
 @bp.post("/items/<int:item_id>/retry")
 @login_required(RETRY_ROLES)
 def retry(item_id: int):
-    ids = _platform().reader.retry(item_id=item_id)
-    flash(words()["requeued"].format(n=len(ids)))
-    return redirect(url_for("staff.dashboard"))
+    t = words()
+    try:
+        ids = _platform().reader.retry(item_id=item_id)
+    except NotFound:
+        return _dashboard(404, t["no_item"].format(n=item_id))
+    flash(t["requeued"].format(n=len(ids)) if ids else t["nothing_to_retry"])
+    return _back()
+
+
+@bp.post("/items/<int:item_id>/cancel")
+@login_required(RETRY_ROLES)
+def cancel(item_id: int):
+    """Take the item's queued pages out of the queue; pages being read finish."""
+    t = words()
+    try:
+        res = _platform().reader.cancel(item_id, actor=signed_in_user())
+    except NotFound:
+        return _dashboard(404, t["no_item"].format(n=item_id))
+    if not res.cancelled:
+        return _dashboard(409, t["nothing_to_cancel"])
+    message = t["cancelled_pages"].format(n=len(res.cancelled))
+    if res.still_running:
+        message += " " + t["still_reading"].format(n=res.still_running)
+    flash(message)
+    return _back()
+
+
+@bp.post("/builds/<int:version_id>/retry")
+@login_required(BUILD_ROLES)
+def build_retry(version_id: int):
+    return _build_action(version_id, "retry")
+
+
+@bp.post("/builds/<int:version_id>/cancel")
+@login_required(BUILD_ROLES)
+def build_cancel(version_id: int):
+    """A queued build is cancelled at once; a running one stops at the end of its current stage."""
+    return _build_action(version_id, "cancel")
+
+
+def _build_action(version_id: int, action: str):
+    t = words()
+    service = _platform().monuments
+    try:
+        v = getattr(service, action)(version_id, actor=signed_in_user())
+    except NotFound:
+        return _dashboard(404, t["no_build"].format(n=version_id))
+    except Conflict:
+        status = service.version(version_id).status.value
+        word = t["build_running"] if status == "running" else t.get(status, status)
+        return _dashboard(409, t["build_not_now"].format(n=version_id, s=word))
+    if action == "retry":
+        flash(t["build_requeued"].format(n=version_id))
+    elif v.status.value == "cancelled":
+        flash(t["build_cancelled"].format(n=version_id))
+    else:
+        flash(t["build_stopping"].format(n=version_id))
+    return _back()
 
 
 @bp.route("/upload", methods=["GET", "POST"])
