@@ -96,3 +96,21 @@ class Catalogue:
         with self.sessions() as s:
             return list(s.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset)
                                   .options(selectinload(Item.collection))))
+
+    def collection(self, collection_id: int) -> Collection:
+        with self.sessions() as s:
+            coll = s.get(Collection, collection_id)
+            if coll is None:
+                raise NotFound(f"no collection {collection_id}")
+            return coll
+
+    def collection_sizes(self) -> dict[int, int]:
+        """How many items each collection holds."""
+        with self.sessions() as s:
+            return dict(s.execute(select(Item.collection_id, func.count()).where(Item.collection_id.is_not(None))
+                                  .group_by(Item.collection_id)).all())
+
+    def collection_items(self, collection_id: int, *, limit: int = 100, offset: int = 0) -> list[Item]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Item).where(Item.collection_id == collection_id).order_by(Item.id)
+                                  .limit(limit).offset(offset)))

@@ -170,13 +170,22 @@ def status(item_id, as_json):
                    + (f" — {r.reason}" if r.reason else ""))
 
 
-@main.command(help="Put failed pages back in the queue.")
+@main.command(help="Put failed (and cancelled) pages back in the queue.")
 @click.option("--item", "item_id", type=int)
 @click.option("--page", "page_ids", type=int, multiple=True)
 @handle_errors
 def retry(item_id, page_ids):
     ids = _platform().reader.retry(item_id=item_id, page_ids=list(page_ids) or None)
     click.echo(f"requeued {len(ids)} page(s)" + (f": {', '.join(map(str, ids))}" if ids else ""))
+
+
+@main.command(help="Take an item's queued pages out of the queue (workers skip them; 'retry' puts them back).")
+@click.argument("item_id", type=int)
+@handle_errors
+def cancel(item_id):
+    res = _platform().reader.cancel(item_id)
+    click.echo(f"cancelled {len(res.cancelled)} queued page(s) of item {item_id}"
+               + (f"; {res.still_running} page(s) being read will finish" if res.still_running else ""))
 
 
 @main.command(help="Requeue pages stuck in 'running' after a worker died, and send unsent tasks.")
@@ -306,6 +315,36 @@ def search(query, types, collections, languages, year_from, year_to, sort, page,
             click.echo(f"\n{name}: " + ", ".join(f"{v} ({c})" for v, c in counts[:8]))
 
 
+# ------------------------------------------------------------------ export
+@main.command(help="Export a read item: a searchable PDF (page images with their current text, corrections "
+                   "included), its whole text (UTF-8), or a zip of its pages' ALTO files.")
+@click.argument("item_id", type=int)
+@click.option("--format", "kind", type=click.Choice(["pdf", "txt", "alto"]), default="pdf", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="file to write (default: the item's title as a file name, in the current folder)")
+@handle_errors
+def export(item_id, kind, out):
+    import shutil
+
+    p = _platform()
+    bar = tqdm(desc=f"export {kind}", unit="page")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        made = p.exports.export(item_id, kind, progress=progress)
+    finally:
+        bar.close()
+    dest = out or Path(made.filename)
+    try:
+        shutil.copyfile(made.path, dest)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {dest}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {dest} ({made.size_bytes:,} bytes{', made earlier' if made.from_cache else ''})")
+
+
 @main.command(help="Rebuild the search index from the catalogue (searching goes on meanwhile).")
 @handle_errors
 def reindex():
@@ -325,8 +364,9 @@ def model():
     pass
 
 
-@model.command("build", help="Build a web 3D model from photos (files, a folder), a point cloud (PLY, XYZ) or a "
-                             "mesh (OBJ, PLY, GLB), without the catalogue: GLB levels, a thumbnail and report.json.")
+@model.command("build", help="Build a web 3D model from photos (files, a folder or a zip), a point cloud (PLY, XYZ, "
+                             "LAS/LAZ) or a mesh (OBJ with its MTL and textures in a folder or a zip, PLY, GLB), "
+                             "without the catalogue: GLB levels, a thumbnail and report.json.")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--intrinsics", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -334,44 +374,57 @@ def model():
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path),
               help="keep each stage's files here, so a rerun resumes")
 @click.option("--known-distance", nargs=3, type=(str, str, float), default=None,
-              metavar="PHOTO_A PHOTO_B METRES", help="metric scale: the distance between the cameras of two photos")
+              metavar="PHOTO_A PHOTO_B METRES", help="metric scale: the distance between the cameras of two photos "
+                                                     "(wins over GPS)")
+@click.option("--compression", type=click.Choice(["draco", "meshopt", "none"]), default="draco", show_default=True,
+              help="GLB mesh compression: Draco, meshopt (gltfpack, needs node) or none")
+@click.option("--no-gps", is_flag=True, help="ignore the photos' EXIF GPS (scale, up and north)")
 @handle_errors
-def model_build(inputs, out, intrinsics, work, known_distance):
+def model_build(inputs, out, intrinsics, work, known_distance, compression, no_gps):
     import tempfile
 
     from heritage3d import BuildOptions, Heritage3DError, build_model
     from heritage3d.pipeline import read_intrinsics
+    from library.model_inputs import is_zip, unpack_model_zip
 
-    files: list[Path] = []
-    for path in inputs:
-        if not path.is_dir():
-            files.append(path)
-            continue
-        for p in sorted(path.iterdir()):
-            if not p.is_file() or p.name.startswith("."):
-                continue
-            if p.suffix.lower() in MODEL_INPUT_SUFFIXES:
-                files.append(p)
+    with tempfile.TemporaryDirectory(prefix="heritage-build-") as tmp:
+        files: list[Path] = []
+        for n, path in enumerate(inputs):
+            if path.is_file() and is_zip(path):
+                unpacked, notes = unpack_model_zip(path, Path(tmp) / f"zip{n}", _settings().limits)
+                for note in notes:
+                    click.echo(f"note: {note}", err=True)
+                files += unpacked
+            elif not path.is_dir():
+                files.append(path)
             else:
-                click.echo(f"note: {p.name} is not a photo, point cloud or mesh; left out", err=True)
-    try:
-        options = BuildOptions(intrinsics=read_intrinsics(intrinsics) if intrinsics else None,
-                               known_distance=tuple(known_distance) if known_distance else None)
-        bar = tqdm(total=100, desc="build", unit="%", bar_format="{l_bar}{bar}| {postfix}")
+                for p in sorted(path.iterdir()):
+                    if not p.is_file() or p.name.startswith("."):
+                        continue
+                    if p.suffix.lower() in MODEL_INPUT_SUFFIXES:
+                        files.append(p)
+                    else:
+                        click.echo(f"note: {p.name} is not a photo, point cloud or mesh; left out", err=True)
+        try:
+            options = BuildOptions(intrinsics=read_intrinsics(intrinsics) if intrinsics else None,
+                                   known_distance=tuple(known_distance) if known_distance else None,
+                                   compression=compression, use_gps=not no_gps)
+            bar = tqdm(total=100, desc="build", unit="%", bar_format="{l_bar}{bar}| {postfix}")
 
-        def progress(stage: str, fraction: float) -> None:
-            bar.set_postfix_str(stage)
-            bar.update(round(fraction * 100) - bar.n)
+            def progress(stage: str, fraction: float) -> None:
+                bar.set_postfix_str(stage)
+                bar.update(round(fraction * 100) - bar.n)
 
-        with tempfile.TemporaryDirectory(prefix="heritage-build-") as tmp:
-            report = build_model(files, out_dir=out, work_dir=work or Path(tmp), options=options, progress=progress)
-        bar.close()
-    except Heritage3DError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(10)
+            report = build_model(files, out_dir=out, work_dir=work or Path(tmp) / "work", options=options,
+                                 progress=progress)
+            bar.close()
+        except Heritage3DError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(10)
     d = report.as_dict()
     click.echo(json.dumps({k: d[k] for k in ("input_kind", "images_registered", "images_total",
-                                             "mean_reprojection_error_px", "levels", "warnings")},
+                                             "mean_reprojection_error_px", "scale_source", "scale_residual_m",
+                                             "up_source", "georeference", "levels", "warnings")},
                           ensure_ascii=False, indent=2))
     click.echo(f"model written to {out}")
 

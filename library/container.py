@@ -12,7 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from library import db
 from library.catalogue import Catalogue
 from library.corrections import CorrectionService
+from library.exports import ExportService
+from library.feedback import FeedbackService
+from library.guides import GuideService
 from library.indexing import Indexer
+from library.jobs import JobBoard
 from library.ingest import IngestService
 from library.monuments import MonumentService
 from library.ocr_jobs import PageReader
@@ -38,6 +42,10 @@ class Platform:
     search: SearchService
     monuments: MonumentService
     corrections: CorrectionService
+    guides: GuideService
+    feedback: FeedbackService
+    jobs: JobBoard
+    exports: ExportService
 
     def close(self) -> None:
         self.indexer.close()
@@ -54,6 +62,8 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     store = FileStore(settings.store_dir)
     queue = queue or TaskQueue(settings)
     indexer = Indexer(sessions, lambda: open_search_engine(settings))
+    search = SearchService(sessions, indexer)
+    corrections = CorrectionService(sessions)
     return Platform(
         settings=settings,
         engine=engine,
@@ -65,9 +75,13 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         catalogue=Catalogue(sessions, store),
         users=UserService(sessions),
         indexer=indexer,
-        search=SearchService(sessions, indexer),
+        search=search,
         monuments=MonumentService(settings, sessions, store, queue),
-        corrections=CorrectionService(sessions),
+        corrections=corrections,
+        guides=GuideService(sessions, search),
+        feedback=FeedbackService(sessions, corrections),
+        jobs=JobBoard(settings, sessions),
+        exports=ExportService(settings, sessions, store),
     )
 
 

@@ -100,6 +100,20 @@ DEMO_MONUMENTS = [
         "address": "58 Quốc Tử Giám, Đống Đa, Hà Nội",
         "lat": 21.0293, "lon": 105.8356, "period": "nhà Lý, 1070", "year_start": 1070,
         "heritage_rank": "special_national",
+        "points": [
+            {"position": (4.05, 2.0, 3.2), "normal": (1, 0, 0), "label_vi": "Bốn trụ gạch", "label_en": "Four brick piers",
+             "text_vi": "Tầng dưới là bốn trụ gạch vuông đỡ gác gỗ phía trên.",
+             "text_en": "Four square brick piers carry the wooden storey above."},
+            {"position": (3.3, 5.55, 0.0), "normal": (1, 0, 0), "label_vi": "Cửa sổ tròn", "label_en": "Round window",
+             "text_vi": "Bốn cửa sổ tròn tượng trưng cho ánh sáng sao Khuê toả ra bốn phương.",
+             "text_en": "The four round windows stand for the light of the Khuê star shining in every direction."},
+            {"position": (0.0, 9.7, 0.0), "normal": (0, 1, 0), "label_vi": "Mái hai tầng", "label_en": "Two-tier roof",
+             "text_vi": "Mái ngói hai tầng che gác gỗ.", "text_en": "A two-tier tiled roof covers the wooden storey."},
+        ],
+        "tour": {"title_vi": "Một vòng quanh Khuê Văn Các", "title_en": "Around the Constellation of Literature Pavilion",
+                 "stops": [((45, 80, 18), "Từ sân, gác đứng trên bốn trụ gạch.", "From the courtyard: the pavilion stands on four brick piers."),
+                           ((90, 85, 14), "Mỗi mặt gác có một cửa sổ tròn.", "Each side has a round window."),
+                           ((30, 45, 20), "Nhìn từ trên: mái ngói hai tầng.", "From above: the two-tier roof.")]},
     },
     {
         "scene": "chua-mot-cot",
@@ -115,6 +129,16 @@ DEMO_MONUMENTS = [
         "address": "Phố Chùa Một Cột, Ba Đình, Hà Nội",
         "lat": 21.0359, "lon": 105.8336, "period": "nhà Lý, 1049", "year_start": 1049,
         "heritage_rank": "national",
+        "points": [
+            {"position": (0.6, 2.4, 0.0), "normal": (1, 0, 0), "label_vi": "Cột đá", "label_en": "The stone pillar",
+             "text_vi": "Một cột đá đỡ cả ngôi điện, như cuống sen giữa hồ.",
+             "text_en": "A single stone pillar carries the whole shrine, like a lotus stem in the pond."},
+            {"position": (0.0, 6.7, 1.5), "normal": (0, 0, 1), "label_vi": "Điện thờ", "label_en": "The shrine",
+             "text_vi": "Điện nhỏ thờ Quán Thế Âm Bồ Tát.", "text_en": "The small shrine honours the bodhisattva Quán Thế Âm."},
+        ],
+        "tour": {"title_vi": "Chùa Một Cột", "title_en": "The One Pillar Pagoda",
+                 "stops": [((20, 80, 22), "Ngôi chùa giữa hồ vuông.", "The pagoda in its square pond."),
+                           ((0, 75, 12), "Điện thờ trên một cột đá.", "The shrine on its stone pillar.")]},
     },
 ]
 DEMO_MODEL_LICENCE = "CC BY 4.0 – mô hình mẫu của dự án"
@@ -132,10 +156,16 @@ def load_demo_monuments(platform, folder: Path) -> list[int]:
     for spec in DEMO_MONUMENTS:
         if spec["name_vi"] in existing:
             continue
-        fields = {k: v for k, v in spec.items() if k not in ("scene", "model_title")}
+        fields = {k: v for k, v in spec.items() if k not in ("scene", "model_title", "points", "tour")}
         monument = platform.monuments.create_monument(**fields)
         mesh = write_scene(spec["scene"], folder / f"{spec['scene']}.ply")
         version = platform.monuments.submit_build(monument.id, [BuildSource(mesh, mesh.name)],
                                                   title=spec["model_title"], licence=DEMO_MODEL_LICENCE)
         builds.append(version.id)
+        points = [platform.guides.add_point(version.model_id, **point) for point in spec["points"]]
+        tour = platform.guides.add_tour(version.model_id, title_vi=spec["tour"]["title_vi"],
+                                        title_en=spec["tour"]["title_en"])
+        for n, (orbit, caption_vi, caption_en) in enumerate(spec["tour"]["stops"]):
+            platform.guides.add_stop(tour.id, orbit=orbit, poi_id=points[min(n, len(points) - 1)].id,
+                                     caption_vi=caption_vi, caption_en=caption_en)
     return builds

@@ -68,12 +68,14 @@ class PageStatus(str, enum.Enum):
     running = "running"
     done = "done"
     failed = "failed"
+    cancelled = "cancelled"  # taken out of the queue by staff; workers skip it; retry puts it back
 
 
 class ItemStatus(str, enum.Enum):
     processing = "processing"  # some pages not done yet
     done = "done"  # every page read, finishing work done
     failed = "failed"  # at least one page failed (others may be done)
+    cancelled = "cancelled"  # staff cancelled its pages before they were read (none failed)
 
 
 def _enum(cls, name):
@@ -364,6 +366,137 @@ class Transcription(Base):
     engine: Mapped[str | None] = mapped_column(String(100))  # for OCR versions
     mean_confidence: Mapped[float | None] = mapped_column(Float)
     layout: Mapped[str | None] = mapped_column(Text)  # JSON: the words and lines of an OCR reading not yet in use
+    note: Mapped[str | None] = mapped_column(String(1000))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ------------------------------------------------------------------ readers' feedback
+from sqlalchemy import CheckConstraint  # noqa: E402  (this section's own import)
+
+
+class FeedbackKind(str, enum.Enum):
+    text_error = "text_error"  # a mistake in a page's text, perhaps with the correction
+    comment = "comment"  # on an item or a monument
+    rating = "rating"  # 1–5, perhaps with a comment
+
+
+class FeedbackStatus(str, enum.Enum):
+    pending = "pending"  # held for moderation: not public
+    published = "published"  # public, with its answer if it has one
+    hidden = "hidden"  # refused by staff: never public
+
+
+class Feedback(Base):
+    """What a reader sent about an item (or one of its pages) or a monument, stored exactly as sent
+    (NFC), with the staff's answer and moderation. The reader's e-mail is for staff only."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint("(item_id IS NULL) <> (monument_id IS NULL)", name="one_target"),
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
+        Index("ix_feedback_status_kind", "status", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[FeedbackKind] = mapped_column(_enum(FeedbackKind, "feedback_kind"))
+    status: Mapped[FeedbackStatus] = mapped_column(_enum(FeedbackStatus, "feedback_status"),
+                                                   default=FeedbackStatus.pending)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id", ondelete="SET NULL"))
+    monument_id: Mapped[int | None] = mapped_column(ForeignKey("monuments.id", ondelete="CASCADE"), index=True)
+    line_number: Mapped[int | None] = mapped_column(Integer)  # 1-based line of the page, as the reader saw it
+    quoted: Mapped[str | None] = mapped_column(String(2000))  # the words as the page reads them
+    suggestion: Mapped[str | None] = mapped_column(String(2000))  # what they should read
+    body: Mapped[str | None] = mapped_column(Text)  # the reader's comment
+    rating: Mapped[int | None] = mapped_column(Integer)
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    author_email: Mapped[str | None] = mapped_column(String(320))  # staff only, never shown publicly
+    language: Mapped[str] = mapped_column(String(5), default="vi")  # the portal's language when sent
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    applied_version: Mapped[int | None] = mapped_column(Integer)  # the transcription version made from it
+
+
+# ------------------------------------------------------------------ monument guides: points of interest, tours, items
+class PointOfInterest(Base):
+    """A labelled point on a 3D model: where it is in the model's own frame (metres, glTF axes: y up)
+    and the surface normal there (a unit vector), with a label and a text in Vietnamese and English."""
+
+    __tablename__ = "points_of_interest"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("monument_models.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    z: Mapped[float] = mapped_column(Float)
+    normal_x: Mapped[float] = mapped_column(Float, default=0.0)
+    normal_y: Mapped[float] = mapped_column(Float, default=1.0)
+    normal_z: Mapped[float] = mapped_column(Float, default=0.0)
+    label_vi: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str | None] = mapped_column(String(200))
+    text_vi: Mapped[str | None] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Tour(Base):
+    """A guided tour of one 3D model: its stops, in order."""
+
+    __tablename__ = "tours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("monument_models.id", ondelete="CASCADE"), index=True)
+    title_vi: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    stops: Mapped[list["TourStop"]] = relationship(back_populates="tour", cascade="all, delete-orphan",
+                                                   order_by="[TourStop.sequence, TourStop.id]")
+
+
+class TourStop(Base):
+    """One stop of a tour: where the camera looks from (an orbit around the target: azimuth theta and
+    polar angle phi in degrees, distance in metres), what it looks at (model frame, metres), its field
+    of view, a caption in Vietnamese and English, and how long it stays when the tour plays."""
+
+    __tablename__ = "tour_stops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tour_id: Mapped[int] = mapped_column(ForeignKey("tours.id", ondelete="CASCADE"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
+    poi_id: Mapped[int | None] = mapped_column(ForeignKey("points_of_interest.id", ondelete="SET NULL"), index=True)
+    orbit_theta_deg: Mapped[float] = mapped_column(Float)
+    orbit_phi_deg: Mapped[float] = mapped_column(Float)
+    orbit_radius_m: Mapped[float] = mapped_column(Float)
+    target_x: Mapped[float] = mapped_column(Float)
+    target_y: Mapped[float] = mapped_column(Float)
+    target_z: Mapped[float] = mapped_column(Float)
+    field_of_view_deg: Mapped[float] = mapped_column(Float, default=30.0)
+    caption_vi: Mapped[str | None] = mapped_column(Text)
+    caption_en: Mapped[str | None] = mapped_column(Text)
+    dwell_s: Mapped[float] = mapped_column(Float, default=6.0)
+
+    tour: Mapped[Tour] = relationship(back_populates="stops")
+
+
+class MonumentItem(Base):
+    """A curator's link between a monument and a library item that speaks of it (and the page where)."""
+
+    __tablename__ = "monument_items"
+    __table_args__ = (UniqueConstraint("monument_id", "item_id", name="uq_monument_items_monument_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    monument_id: Mapped[int] = mapped_column(ForeignKey("monuments.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    page_sequence: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(String(1000))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

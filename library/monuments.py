@@ -88,31 +88,36 @@ class MonumentService:
                         year_end: int | None = None, heritage_rank: str = "none",
                         actor: User | None = None) -> Monument:
         self._authorise(actor)
-        from library.metadata import validate_text_value
-
-        values = {"name_vi": name_vi, "name_en": name_en, "description_vi": description_vi,
-                  "description_en": description_en, "address": address, "period": period}
-        clean = {}
-        for key, value in values.items():
-            clean[key] = validate_text_value(value, field=key, source="monument",
-                                             limit=20_000 if key.startswith("description") else 500)
-        if not clean["name_vi"]:
-            raise InputRejected("monument", "a Vietnamese name (name_vi) is required")
-        if lat is not None and not -90 <= float(lat) <= 90 or lon is not None and not -180 <= float(lon) <= 180:
-            raise InputRejected("monument", f"coordinates {lat}, {lon} are not WGS 84 degrees")
-        try:
-            rank = HeritageRank(heritage_rank)
-        except ValueError:
-            raise InputRejected("heritage_rank", f"{heritage_rank!r} is not one of "
-                                + ", ".join(r.value for r in HeritageRank)) from None
+        values = _monument_values(name_vi=name_vi, name_en=name_en, description_vi=description_vi,
+                                  description_en=description_en, address=address, lat=lat, lon=lon, period=period,
+                                  year_start=year_start, year_end=year_end, heritage_rank=heritage_rank)
         with self.sessions.begin() as s:
-            slug = slugify(clean["name_vi"])
+            slug = slugify(values["name_vi"])
             if s.scalar(select(func.count()).select_from(Monument).where(Monument.slug == slug)):
-                raise Conflict(f"a monument named {clean['name_vi']!r} exists already")
-            m = Monument(slug=slug, lat=lat, lon=lon, year_start=year_start, year_end=year_end,
-                         heritage_rank=rank, index_pending=True, **clean)
+                raise Conflict(f"a monument named {values['name_vi']!r} exists already")
+            m = Monument(slug=slug, index_pending=True, **values)
             s.add(m)
             s.flush()
+            return m
+
+    def update_monument(self, monument_id: int, *, name_vi: str, name_en: str | None = None,
+                        description_vi: str | None = None, description_en: str | None = None,
+                        address: str | None = None, lat: float | None = None, lon: float | None = None,
+                        period: str | None = None, year_start: int | None = None, year_end: int | None = None,
+                        heritage_rank: str = "none", actor: User | None = None) -> Monument:
+        """Every field replaced by the values given (the slug stays, so links to the page keep working)."""
+        self._authorise(actor)
+        values = _monument_values(name_vi=name_vi, name_en=name_en, description_vi=description_vi,
+                                  description_en=description_en, address=address, lat=lat, lon=lon, period=period,
+                                  year_start=year_start, year_end=year_end, heritage_rank=heritage_rank)
+        with self.sessions.begin() as s:
+            m = s.get(Monument, monument_id)
+            if m is None:
+                raise NotFound(f"no monument {monument_id}")
+            for key, value in values.items():
+                setattr(m, key, value)
+            m.revision += 1
+            m.index_pending = True
             return m
 
     def monument(self, monument_id: int) -> Monument:
@@ -146,11 +151,21 @@ class MonumentService:
                 if v is None or not v.report:
                     continue
                 report = json.loads(v.report)
-                levels = sorted(report.get("levels", []), key=lambda lv: lv.get("bytes", 0))
+                # the report lists the most detailed level first: on equal sizes the lighter level goes first
+                levels = [lv for _, lv in sorted(enumerate(report.get("levels", [])),
+                                                 key=lambda pair: (pair[1].get("bytes", 0), -pair[0]))]
                 out.append(PublishedModel(model.id, model.title, model.licence, v.id, v.number,
                                           [(lv["name"], lv["file"], lv.get("bytes", 0)) for lv in levels],
                                           report.get("thumbnail")))
         return out
+
+    def models(self, monument_id: int) -> list[MonumentModel]:
+        """The monument's models with every build (version) of each, oldest first, for the curator."""
+        from sqlalchemy.orm import selectinload
+
+        with self.sessions() as s:
+            return list(s.scalars(select(MonumentModel).where(MonumentModel.monument_id == monument_id)
+                                  .options(selectinload(MonumentModel.versions)).order_by(MonumentModel.id)))
 
     def model_file(self, version_id: int, name: str) -> Path:
         """A published file of a build (a GLB level, the thumbnail, the report), by its plain name only."""
@@ -413,6 +428,43 @@ class MonumentService:
                 monument = v.model.monument
                 monument.revision += 1
                 monument.index_pending = True
+
+
+def _monument_values(*, name_vi, name_en, description_vi, description_en, address, lat, lon, period, year_start,
+                     year_end, heritage_rank) -> dict:
+    """A monument's fields checked and cleaned (NFC, no markup), or :class:`InputRejected` naming the field."""
+    from library.metadata import validate_text_value
+
+    texts = {"name_vi": name_vi, "name_en": name_en, "description_vi": description_vi,
+             "description_en": description_en, "address": address, "period": period}
+    clean: dict = {}
+    for key, value in texts.items():
+        clean[key] = validate_text_value(value, field=key, source="monument",
+                                         limit=20_000 if key.startswith("description") else 500)
+    if not clean["name_vi"]:
+        raise InputRejected("monument", "a Vietnamese name (name_vi) is required")
+    if (lat is None) != (lon is None):
+        raise InputRejected("monument", "give both the latitude and the longitude, or neither")
+    if lat is not None:
+        try:
+            lat, lon = float(lat), float(lon)
+        except (TypeError, ValueError):
+            raise InputRejected("monument", f"coordinates {lat}, {lon} are not numbers") from None
+        if not -90 <= lat <= 90 or not -180 <= lon <= 180:  # NaN fails both
+            raise InputRejected("monument", f"coordinates {lat}, {lon} are not WGS 84 degrees")
+    years = []
+    for key, year in (("year_start", year_start), ("year_end", year_end)):
+        if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not -3000 <= year <= 3000):
+            raise InputRejected("monument", f"{key}: {year!r} is not a year between -3000 and 3000")
+        years.append(year)
+    if None not in years and years[1] < years[0]:
+        raise InputRejected("monument", f"year_end {years[1]} is before year_start {years[0]}")
+    try:
+        rank = HeritageRank(heritage_rank)
+    except ValueError:
+        raise InputRejected("heritage_rank", f"{heritage_rank!r} is not one of "
+                            + ", ".join(r.value for r in HeritageRank)) from None
+    return dict(clean, lat=lat, lon=lon, year_start=year_start, year_end=year_end, heritage_rank=rank)
 
 
 def _media_type(name: str) -> str:

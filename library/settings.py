@@ -48,6 +48,12 @@ class Settings:
     max_retries: int = 5
     worker_concurrency: int = 2
     broker_polling_interval_s: float = 0.05
+    feedback_per_window: int = 5  # readers' feedback accepted from one client address per window
+    feedback_window_s: float = 600.0
+    # the monument map: a tile URL template such as https://tile.example.org/{z}/{x}/{y}.png and its credit;
+    # empty: no tile layer, the markers on a plain background, and no request leaves the portal
+    map_tiles: str = ""
+    map_attribution: str = ""
     limits: Limits = field(default_factory=Limits)
 
     # ------------------------------------------------------------------ paths

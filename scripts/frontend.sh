@@ -23,4 +23,5 @@ mkdir -p "$VENDOR/leaflet" "$VENDOR/mirador"
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$VENDOR/leaflet/"
 cp -r node_modules/leaflet/dist/images "$VENDOR/leaflet/images"
 cp node_modules/mirador/dist/mirador.min.js "$VENDOR/mirador/"
+cp node_modules/meshoptimizer/meshopt_decoder.cjs "$VENDOR/meshopt_decoder.js"  # UMD: sets self.MeshoptDecoder
 echo "frontend: model-viewer $(node -p "require('./node_modules/@google/model-viewer/package.json').version") in web/static/vendor"

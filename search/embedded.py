@@ -212,7 +212,7 @@ class TantivyEngine(SearchEngine):
             v = rec.get(name)
             if v is not None and v != []:
                 d[name] = list(v) if isinstance(v, list) else [int(v)]
-        ys, ye = rec.get("year_start"), rec.get("year_end")
+        ys = rec.get("year_start")
         d["date_asc"] = [ys if ys is not None else _SORT_MISSING]
         d["date_desc"] = [ys if ys is not None else -_SORT_MISSING]
         for name in _TEXTS:

@@ -58,6 +58,7 @@ def test_serve_with_demo_reads_every_demo_page(tmp_path):
 
         html = wait_until(model_published, timeout_s=300, interval_s=2, what="demo model of Khuê Văn Các built")
         assert "Khuê Văn Các" in html and "<model-viewer" in html
+        assert "Cửa sổ tròn" in html and "Một vòng quanh Khuê Văn Các" in html  # points of interest and a tour
         assert "Chùa Một Cột" in get(f"{base}/monuments")[1]
         version = int(re.search(r'/models/(\d+)/mobile\.glb', html).group(1))
         with urllib.request.urlopen(f"{base}/models/{version}/mobile.glb", timeout=10) as resp:

@@ -9,7 +9,11 @@ from library.settings import Settings
 
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
     from library.container import build_platform
-    from web import api, errors, iiif, iiif_search, monuments, pages, security, staff
+    from web import api, browse, errors, iiif, iiif_search, monuments, pages, security, staff
+    from web import admin, mirador, openapi  # accounts, an item in Mirador, the API's description
+    from web import feedback  # readers' reports, comments, ratings; the staff's queue
+    from web import curator  # monuments, 3D builds, points of interest and tours
+    from web import exports  # whole items as searchable PDF, text, ALTO
 
     app = Flask(__name__)
     settings = settings or Settings.from_env()
@@ -23,9 +27,18 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers
     app.extensions["heritage"] = build_platform(settings)
     app.register_blueprint(api.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(mirador.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(monuments.bp)
+    app.register_blueprint(monuments.api_bp)
+    app.register_blueprint(curator.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(feedback.api_bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(iiif.bp)
     errors.init_app(app)
@@ -33,4 +46,6 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     security.csrf.exempt(api.bp)  # the JSON API authenticates every request (HTTP Basic), no cookies
     security.csrf.exempt(iiif_search.bp)
     security.csrf.exempt(iiif.bp)
+    security.csrf.exempt(openapi.bp)  # read-only
+    security.csrf.exempt(feedback.api_bp)  # JSON only (a cross-site form cannot send it); staff reads use HTTP Basic
     return app

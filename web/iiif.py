@@ -253,11 +253,9 @@ def manifest(item_id: int):
 
 @bp.get("/<int:item_id>/canvas/p<int:sequence>/<any(hocr, alto, text):kind>")
 def page_file(item_id: int, sequence: int, kind: str):
-    store = _platform().store
-    path = store.resolve(store.page_derivative_relpath(item_id, sequence, kind))
-    if not path.is_file():
-        raise NotFound(f"page {sequence} of item {item_id} has no {kind} yet")
-    resp = Response(path.read_bytes(), mimetype=MEDIA[kind])
+    """The page's current text, ALTO or hOCR: made from the catalogue, so corrections are in it."""
+    body, _revision = _platform().exports.page_document(item_id, sequence, kind)
+    resp = Response(body.encode("utf-8"), mimetype=MEDIA[kind])
     if kind != "alto":
         resp.headers["Content-Type"] = f"{MEDIA[kind]}; charset=utf-8"
     resp.cache_control.public = True

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import csv
 import io
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from library.errors import InputRejected, NotFound
@@ -33,14 +33,6 @@ def _remember_language(resp):
     return resp
 
 
-@bp.get("/")
-def home():
-    lang = current_lang()
-    rows = current_app.extensions["heritage"].catalogue.item_statuses()
-    busy = any(r.status == "processing" for r in rows)
-    return render_template("home.html", rows=rows, t=TEXT[lang], lang=lang, busy=busy)
-
-
 @bp.get("/items/<int:item_id>")
 def item(item_id: int):
     lang = current_lang()
@@ -48,7 +40,7 @@ def item(item_id: int):
     try:
         it = c.item(item_id)
     except NotFound:
-        return render_template("home.html", rows=[], t=TEXT[lang], lang=lang, busy=False), 404
+        abort(404)
     pages = c.page_statuses(item_id)
     texts = {p.id: p.text for p in it.pages}
     busy = it.status.value == "processing"

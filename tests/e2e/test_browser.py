@@ -35,9 +35,14 @@ def portal(tmp_path_factory):
                                     description_vi="Gác Khuê Văn dựng năm 1805.")
     v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các")
     p.monuments.build(v.id)
+    # the same sphere packed by gltfpack (meshopt) instead of Draco: the portal serves both decoders
+    m2 = p.monuments.create_monument(name_vi="Chùa Một Cột", name_en="One Pillar Pagoda")
+    v2 = p.monuments.submit_build(m2.id, [BuildSource(point_cloud(tmp / "chua.xyz"), "chua.xyz")],
+                                  title="Chùa Một Cột", settings={"compression": "meshopt"})
+    assert p.monuments.build(v2.id).value == "done", p.monuments.version(v2.id).status_reason
     p.close()
     with serving(settings, tmp) as url:
-        yield {"url": url, "tmp": tmp, "slug": m.slug}
+        yield {"url": url, "tmp": tmp, "slug": m.slug, "meshopt_slug": m2.slug, "meshopt_version": v2.id}
 
 
 def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
@@ -71,6 +76,34 @@ def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
         shot(d, "tourist-monument-english")
     finally:
         d.quit()
+
+
+def test_a_meshopt_model_is_decoded_and_drawn(portal):
+    from selenium.webdriver.common.by import By
+
+    d = browser(portal["tmp"], 390, 844)
+    try:
+        d.get(f"{portal['url']}/monuments/{portal['meshopt_slug']}")
+        viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+        wait_until(lambda: d.execute_script("return arguments[0].loaded === true", viewer), timeout_s=60,
+                   what="meshopt model on screen")
+        size = d.execute_script("return arguments[0].getDimensions()", viewer)
+        assert 1.5 < size["x"] < 2.5, f"the meshopt model did not decode to the 2 m sphere: {size}"
+        assert d.execute_script("return !!self.MeshoptDecoder")  # our vendored decoder, not a CDN's
+        sources = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert all(src.startswith(portal["url"]) for src in sources), sources
+        time.sleep(1.0)
+        image = shot(d, "tourist-monument-meshopt")
+        r = d.execute_script("const b = arguments[0].getBoundingClientRect();"
+                             "return [b.left, b.top, b.width, b.height, window.devicePixelRatio];", viewer)
+        box = tuple(int(v * r[4]) for v in (r[0], r[1], r[0] + r[2], r[1] + min(r[3], 844 - r[1])))
+        assert ImageStat.Stat(image.crop(box).convert("L")).stddev[0] > 8, "the meshopt model was not drawn"
+    finally:
+        d.quit()
+    import urllib.request
+
+    with urllib.request.urlopen(f"{portal['url']}/models/{portal['meshopt_version']}/mobile.glb") as resp:
+        assert b"EXT_meshopt_compression" in resp.read()[:4096]
 
 
 def test_librarian_uploads_watches_and_corrects_then_archivist_finds_it_boxed(portal):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from digitize.synthetic import find_vietnamese_font, render_page
 from library.container import build_platform
 from library.ingest import Upload
-from library.models import Page, Word
+from library.models import Word
 from tests.conftest import REPO, free_port, make_settings, settings_env
 
 pytestmark = pytest.mark.slow

@@ -329,3 +329,18 @@ def test_the_manifest_paints_every_read_page_with_the_image_service(platform, re
     assert client.get("/iiif/collection/999").status_code == 404
     assert client.get("/iiif/999/manifest").status_code == 404
     assert client.get(f"/iiif/{item_id}/canvas/p99/hocr").status_code == 404
+
+
+def test_page_text_alto_and_hocr_follow_a_correction(platform, read_item, client):
+    item_id, pages = read_item
+    revision, lines = platform.corrections.lines(pages[0].id)
+    before = client.get(f"/iiif/{item_id}/canvas/p1/alto").get_data(as_text=True)
+    assert 'CONTENT="Miếu"' in before and "Thăng" not in before
+    platform.corrections.correct(pages[0].id, {0: "Thăng Long ngàn năm văn hiến"}, revision=revision)
+    alto = client.get(f"/iiif/{item_id}/canvas/p1/alto").get_data(as_text=True)
+    assert 'CONTENT="Thăng"' in alto and 'CONTENT="hiến"' in alto and "corrected by hand" in alto
+    hocr = client.get(f"/iiif/{item_id}/canvas/p1/hocr").get_data(as_text=True)
+    assert ">Thăng<" in hocr and ">hiến<" in hocr
+    text = client.get(f"/iiif/{item_id}/canvas/p1/text").get_data(as_text=True)
+    assert text.splitlines()[0] == "Thăng Long ngàn năm văn hiến"
+    assert client.get(f"/iiif/{item_id}/canvas/p2/text").get_data(as_text=True).strip() == (pages[1].text or "").strip()

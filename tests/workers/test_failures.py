@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from library.container import build_platform
 from library.ingest import Upload
-from library.models import Page, PageStatus
+from library.models import Page
 from tests.conftest import REPO, make_settings, settings_env, wait_until
 from tests.workers.test_ocr_workers import small_pages
 

@@ -1,7 +1,8 @@
-// model-viewer reads its settings from this global before it loads: the Draco
-// decoder is served by the portal itself, never from a CDN.
+// model-viewer reads its settings from this global before it loads: the Draco and
+// meshopt decoders are served by the portal itself, never from a CDN.
 self.ModelViewerElement = self.ModelViewerElement || {};
 self.ModelViewerElement.dracoDecoderLocation = "/static/vendor/draco/";
+self.ModelViewerElement.meshoptDecoderLocation = "/static/vendor/meshopt_decoder.js";
 
 // The smallest level loads first; once it is on screen, a larger one replaces it
 // where the screen and connection can take it.
