@@ -51,6 +51,7 @@ CURATOR_ROLES = {Role.curator, Role.admin}
 POINT_CLOUD_SUFFIXES = {".ply", ".xyz", ".las", ".laz", ".pts"}
 MESH_SUFFIXES = {".obj", ".glb", ".gltf", ".stl", ".off"}
 MIN_PHOTOS = 3
+OBJ_COMPANION_SUFFIXES = {".mtl", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
 
 class BuildCancelled(HeritageError):
@@ -228,8 +229,17 @@ class MonumentService:
         problems: list[InputRejected] = []
         photos: list[tuple[Path, str, str]] = []
         others: list[tuple[Path, str, str]] = []
+        companions: list[tuple[Path, str, str]] = []  # an OBJ's material files and textures
+        with_obj = any(Path(up.name).suffix.lower() == ".obj" for up in uploads)
         for n, up in enumerate(uploads):
             suffix = Path(up.name).suffix.lower()
+            if with_obj and suffix in OBJ_COMPANION_SUFFIXES:
+                problem = name_problem(up.name) or _file_size_problem(up.path, self.settings.limits.max_file_bytes)
+                if problem:
+                    problems.append(InputRejected(up.name, problem))
+                else:
+                    companions.append((up.path, Path(up.name).name, sha256_of(up.path)))
+                continue
             if suffix in POINT_CLOUD_SUFFIXES | MESH_SUFFIXES:
                 problem = name_problem(up.name)
                 if problem:
@@ -258,7 +268,11 @@ class MonumentService:
             if len(others) > 1:
                 raise InputRejected("upload", "send one point cloud or one mesh per build")
             kind = "point_cloud" if Path(others[0][1]).suffix.lower() in POINT_CLOUD_SUFFIXES else "mesh"
-            return kind, others
+            names = [Path(name).name.lower() for _, name, _ in others + companions]
+            if len(set(names)) < len(names):
+                raise InputRejected("upload", "two files have the same name: the mesh finds its materials and "
+                                              "textures by name, so each name must be unique")
+            return kind, others + companions
         if len(photos) < MIN_PHOTOS:
             raise InputRejected("upload", f"{len(photos)} photo(s) is too few to build a model: take at least "
                                           f"{MIN_PHOTOS}, overlapping by about two thirds, all around the subject")
@@ -396,6 +410,7 @@ class MonumentService:
             v = s.get(ModelVersion, version_id)
             srcs = json.loads(v.sources)
             settings = json.loads(v.settings or "{}")
+            input_kind = v.input_kind
         inputs_dir = work / "inputs"
         if inputs_dir.exists():
             shutil.rmtree(inputs_dir)
@@ -405,6 +420,8 @@ class MonumentService:
         for n, src in enumerate(srcs):
             suffix = Path(src["name"]).suffix.lower()
             target = inputs_dir / f"{n:05d}{suffix if suffix.isascii() and len(suffix) <= 6 else ''}"
+            if input_kind == "mesh" and not name_problem(src["name"]):
+                target = inputs_dir / Path(src["name"]).name  # an OBJ names its MTL, the MTL its textures
             shutil.copyfile(self.store.original_path(src["sha256"]), target)
             inputs.append(target)
             staged_name[src["name"]] = target.name
@@ -465,6 +482,15 @@ def _monument_values(*, name_vi, name_en, description_vi, description_en, addres
         raise InputRejected("heritage_rank", f"{heritage_rank!r} is not one of "
                             + ", ".join(r.value for r in HeritageRank)) from None
     return dict(clean, lat=lat, lon=lon, year_start=year_start, year_end=year_end, heritage_rank=rank)
+
+
+def _file_size_problem(path: Path, limit: int) -> str | None:
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty"
+    if size > limit:
+        return f"{size:,} bytes is more than the limit of {limit:,}"
+    return None
 
 
 def _media_type(name: str) -> str:

@@ -31,6 +31,8 @@ TEXT = {
         "monuments": "Di tích", "search_within": "Tìm trong tài liệu này", "export_csv": "Xuất CSV", "download": "Tải về",
         "correct": "Sửa văn bản", "save": "Lưu", "saved": "Đã lưu phiên bản {v}.", "history": "Các phiên bản",
         "machine": "máy đọc", "manual": "sửa tay", "note": "Ghi chú", "waiting": "đang chờ duyệt",
+        "drop_here": "Kéo và thả các tệp vào đây", "sheet_file": "Bảng mô tả (CSV), cho nhiều tài liệu một lần",
+        "sheet_help": "Mỗi dòng là một tài liệu; cột tệp (file) ghi tên các tệp tải lên cùng bảng.",
     },
     "en": {
         "site": "Hanoi Heritage Online", "items": "Items", "status": "Status", "pages": "Pages",
@@ -57,6 +59,8 @@ TEXT = {
         "monuments": "Monuments", "search_within": "Search inside this item", "export_csv": "Export CSV", "download": "Download",
         "correct": "Correct the text", "save": "Save", "saved": "Saved as version {v}.", "history": "Versions",
         "machine": "machine reading", "manual": "correction", "note": "Note", "waiting": "waiting for review",
+        "drop_here": "Drag and drop files here", "sheet_file": "Metadata sheet (CSV), for many items at once",
+        "sheet_help": "One item per row; its file column names files uploaded with the sheet.",
     },
 }
 

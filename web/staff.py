@@ -327,22 +327,49 @@ def upload():
         return render_template("upload.html", t=t, lang=current_lang(), report=None, form={})
     p = _platform()
     files = [f for f in request.files.getlist("files") if f and f.filename]
+    sheet = request.files.get("sheet")
     form = {k: request.form.get(k, "") for k in UPLOAD_FIELDS}
     dry_run = request.form.get("dry_run") == "1"
     folder = p.settings.work_dir / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
-        uploads = []
-        for n, f in enumerate(files):
-            target = folder / f"{n:04d}"
-            f.save(target)  # our name on disk; the user's name is only a label
-            uploads.append(Upload(target, f.filename))
-        report = p.ingest.ingest_item(uploads, {k: v for k, v in form.items() if v}, actor=signed_in_user(),
-                                      dry_run=dry_run)
+        if sheet and sheet.filename:
+            report = _ingest_sheet(p, sheet, files, folder, dry_run)
+        else:
+            uploads = []
+            for n, f in enumerate(files):
+                target = folder / f"{n:04d}"
+                f.save(target)  # our name on disk; the user's name is only a label
+                uploads.append(Upload(target, f.filename))
+            report = p.ingest.ingest_item(uploads, {k: v for k, v in form.items() if v}, actor=signed_in_user(),
+                                          dry_run=dry_run)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     code = 200 if report.ok else 422
     return render_template("upload.html", t=t, lang=current_lang(), report=report, form=form), code
+
+
+def _ingest_sheet(p, sheet, files, folder, dry_run: bool):
+    """A CSV metadata sheet and the files its rows name: each file is kept under its own
+    name beside the sheet (names checked first), then the same batch ingest as the command line."""
+    from library.errors import InputRejected
+    from library.filenames import name_problem
+    from library.ingest import IngestReport
+
+    report = IngestReport(dry_run=dry_run)
+    seen: set[str] = set()
+    for f in files:
+        name = f.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        problem = name_problem(name) or ("two files have this name" if name.lower() in seen else None)
+        if problem or name.lower() in ("sheet.csv",):
+            report.problems.append(InputRejected(f.filename, problem or "this name is kept for the sheet"))
+            continue
+        seen.add(name.lower())
+        f.save(folder / name)
+    if report.problems:
+        return report
+    sheet.save(folder / "sheet.csv")
+    return p.ingest.ingest_sheet(folder / "sheet.csv", actor=signed_in_user(), dry_run=dry_run)
 
 
 CORRECT_ROLES = {Role.librarian, Role.admin}

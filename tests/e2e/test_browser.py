@@ -122,7 +122,17 @@ def test_librarian_uploads_watches_and_corrects_then_archivist_finds_it_boxed(po
         d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         wait_until(lambda: "/staff/" in d.current_url and "login" not in d.current_url, timeout_s=10, what="signed in")
         d.get(f"{portal['url']}/staff/upload")
-        d.find_element(By.NAME, "files").send_keys("\n".join(str(f) for f in files))
+        d.find_element(By.NAME, "files").send_keys(str(files[0]))  # one chosen the usual way
+        import base64
+
+        d.execute_script(  # the other dragged from the desktop onto the drop zone
+            "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));"
+            "const dt = new DataTransfer(); dt.items.add(new File([bytes], 'trang-2.png', {type: 'image/png'}));"
+            "document.querySelector('.dropzone').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true,"
+            " cancelable: true}));", base64.b64encode(files[1].read_bytes()).decode())
+        chosen = d.find_element(By.ID, "files-chosen").text
+        assert "trang-1.png" in chosen and "trang-2.png" in chosen
+        assert d.execute_script("return document.getElementById('files-input').files.length") == 2
         d.find_element(By.NAME, "title").send_keys("Sách Văn Miếu")
         d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
         wait_until(lambda: "Đã tạo tài liệu" in d.page_source, timeout_s=30, what="upload accepted")

@@ -168,6 +168,44 @@ def test_upload_form_creates_an_item_through_the_ingest_service(app):
     assert archivist.get("/staff/upload").status_code == 403
 
 
+def test_upload_form_takes_a_metadata_sheet_with_its_files(app):
+    import io
+
+    from PIL import Image
+
+    def png(seed):
+        img = Image.new("L", (400, 200), 255)
+        img.paste(0, (20 + seed, 50, 200, 90))
+        buf = io.BytesIO()
+        img.save(buf, "PNG", dpi=(300, 300))
+        return io.BytesIO(buf.getvalue())
+
+    sheet = ("tệp,nhan đề,năm,loại,bộ sưu tập\n"
+             "so-1.png,Trung Bắc tân văn số 1,1936,newspaper,Báo chí Hà Nội\n"
+             "so-2a.png;so-2b.png,Trung Bắc tân văn số 2,1936,newspaper,Báo chí Hà Nội\n"
+             "khong-co.png,Số thiếu,1936,newspaper,Báo chí Hà Nội\n").encode("utf-8")
+    client = app.test_client()
+    sign_in(client, "thu.thu", "mat-khau-thu-thu")
+    token = csrf_of(client.get("/staff/upload").get_data(as_text=True))
+    r = client.post("/staff/upload", data={
+        "csrf_token": token, "sheet": (io.BytesIO(sheet), "bang.csv"),
+        "files": [(png(1), "so-1.png"), (png(2), "so-2a.png"), (png(3), "so-2b.png")]},
+        content_type="multipart/form-data")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422  # one row names a file that was not sent: said, the others are stored
+    assert body.count("Đã tạo tài liệu") == 2 and "(2 trang)" in body and "khong-co.png" in body
+    titles = {i.title: i for i in app.extensions["heritage"].catalogue.items()}
+    assert {"Trung Bắc tân văn số 1", "Trung Bắc tân văn số 2"} <= set(titles) and "Số thiếu" not in titles
+    assert titles["Trung Bắc tân văn số 2"].collection.name == "Báo chí Hà Nội"
+
+    hostile = client.post("/staff/upload", data={
+        "csrf_token": token, "sheet": (io.BytesIO(sheet), "bang.csv"),
+        "files": [(png(1), "so-1.png"), (png(4), "so\u202egnp.exe")]}, content_type="multipart/form-data")
+    body = hostile.get_data(as_text=True)
+    assert hostile.status_code == 422 and "Không nhận" in body and "Đã tạo" not in body
+    assert len(app.extensions["heritage"].catalogue.items()) == 2  # nothing more stored
+
+
 @pytest.mark.slow
 def test_correcting_a_page_in_the_portal(app, tmp_path):
     from library.ingest import Upload

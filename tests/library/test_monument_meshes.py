@@ -1,0 +1,40 @@
+"""A curator uploads a mesh made elsewhere with its material file and textures
+(several images among them): the catalogue keeps their names so the OBJ finds its
+MTL and the MTL its texture, and the published model carries the texture's colours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from heritage3d.gltf import read_glb
+from library.errors import InputRejected
+from library.monuments import BuildSource
+from tests.heritage3d.test_h3d_obj import expected_colours, write_obj
+
+
+def test_an_obj_with_its_mtl_and_texture_is_published_coloured(platform, tmp_path):
+    obj = write_obj(tmp_path / "roof", texture_name="wall.png")
+    Image.new("RGB", (64, 64), (0, 0, 0)).save(tmp_path / "roof" / "decoy.png")  # a second image: names must matter
+    m = platform.monuments.create_monument(name_vi="Mái ngói Khuê Văn Các")
+    uploads = [BuildSource(obj.parent / name, name) for name in ("roof.obj", "roof.mtl", "decoy.png", "wall.png")]
+    v = platform.monuments.submit_build(m.id, uploads, title="Mái ngói")
+    assert v.input_kind == "mesh"
+    assert platform.monuments.build(v.id).value == "done", platform.monuments.version(v.id).status_reason
+    published = platform.monuments.published(m.id)[0]
+    mesh = read_glb(platform.monuments.model_file(published.version_id, published.levels[0][1]))
+    error = np.abs(mesh.colors.astype(float) - expected_colours(mesh)).mean()
+    assert error < 12, f"the texture's colours did not reach the model (mean error {error:.1f} of 255)"
+
+
+def test_two_companions_with_one_name_are_refused(platform, tmp_path):
+    obj = write_obj(tmp_path / "roof", texture_name="wall.png")
+    m = platform.monuments.create_monument(name_vi="Mái ngói")
+    uploads = [BuildSource(obj, "roof.obj"), BuildSource(obj.parent / "roof.mtl", "roof.mtl"),
+               BuildSource(obj.parent / "wall.png", "wall.png"), BuildSource(obj.parent / "wall.png", "WALL.png")]
+    with pytest.raises(InputRejected, match="same name"):
+        platform.monuments.submit_build(m.id, uploads)
+    with pytest.raises(InputRejected, match="traversal|\\.\\.|path|name"):
+        platform.monuments.submit_build(m.id, [BuildSource(obj, "roof.obj"),
+                                               BuildSource(obj.parent / "roof.mtl", "../roof.mtl")])
