@@ -72,7 +72,18 @@ def finish_item(self, item_id: int) -> str | None:
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=backoff_s(self.request.retries))
     _index_quietly()
+    if status is not None and status.value == "done":
+        _prepare_pdf_quietly(int(item_id))
     return status.value if status else None
+
+
+def _prepare_pdf_quietly(item_id: int) -> None:
+    """Make the item's searchable PDF now, so the first reader to download it does not wait;
+    if it cannot be made here it is made on the first download instead."""
+    try:
+        platform().exports.export(item_id, "pdf")
+    except Exception:  # a download must never turn a finished item into a failed task
+        log.exception("the PDF of item %s could not be prepared; it will be made when first downloaded", item_id)
 
 
 def _index_quietly() -> None:

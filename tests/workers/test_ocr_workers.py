@@ -92,6 +92,10 @@ def test_multi_page_multi_item_ingest_read_by_real_workers(tmp_path, database_ur
         assert s.get(Item, ids[0]).date_approximate is True
     item_text = p.store.resolve(p.store.item_derivative_relpath(ids[0], "text.txt")).read_text(encoding="utf-8")
     assert "Văn Miếu" in item_text and "Quốc Tử Giám" in item_text
+    # the worker prepared the searchable PDF once the item was done: the first download does not wait
+    folder = p.store.resolve(p.store.item_derivative_relpath(ids[0], "text.txt")).parent
+    wait_until(lambda: list(folder.glob("export-*.pdf")), timeout_s=60, what="PDF prepared by the worker")
+    assert p.exports.export(ids[0], "pdf").from_cache
 
     # the workers indexed what they read, after the commit: searchable without diacritics, boxed
     wait_until(lambda: p.indexer.pending() == (0, 0), timeout_s=60, what="index caught up")
