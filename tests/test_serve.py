@@ -16,7 +16,8 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import REPO, free_port, wait_for_port, wait_until
+from tests.conftest import free_port, wait_for_port, wait_until
+from tests.e2e.browser import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -104,20 +105,13 @@ def test_two_web_processes_share_the_port_and_the_sign_in_limit(tmp_path):
     import http.cookiejar
 
     from library.container import build_platform
-    from tests.conftest import make_settings, settings_env
+    from tests.conftest import make_settings
 
     settings = make_settings(tmp_path / "data")
     p = build_platform(settings)
     p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
     p.close()
-    port = free_port()
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--no-workers", "--web-processes", "2",
-                             "--port", str(port)], env=settings_env(settings), cwd=REPO, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for_port(port, timeout_s=60)
-        base = f"http://127.0.0.1:{port}"
+    with serving(settings, tmp_path, "--no-workers", "--web-processes", "2", with_process=True) as (base, port, proc):
         children = [int(x) for x in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
                                                    text=True).stdout.split()]
         wait_until(lambda: len(listening_pids(port, children)) == 2, timeout_s=60, what="both web processes listening")
@@ -135,10 +129,3 @@ def test_two_web_processes_share_the_port_and_the_sign_in_limit(tmp_path):
         assert answers == [401] * 5 + [429] * 3  # the limit counts across both processes
         status, _ = get(f"{base}/")
         assert status == 200
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()

@@ -29,16 +29,18 @@ def need_chromium() -> None:
 
 
 @contextlib.contextmanager
-def serving(settings, tmp):
-    """``heritage serve`` (waitress + workers + sweeper) on a free port; yields its base URL."""
+def serving(settings, tmp, *options: str, with_process: bool = False):
+    """``heritage serve`` (waitress + workers + sweeper, or what ``options`` say) on a free port;
+    yields its base URL (and with ``with_process`` the URL, the port and the process)."""
     port = free_port()
     log = open(tmp / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port), "--sweep-every", "5"],
-                            env=settings_env(settings), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port), "--sweep-every", "5",
+                             *options], env=settings_env(settings), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         wait_for_port(port, timeout_s=60)
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        yield (url, port, proc) if with_process else url
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:

@@ -13,19 +13,13 @@ from sqlalchemy import select
 from library.errors import PermissionDenied
 from library.models import Role, User
 from library.users import LastAdmin
-from tests.web.test_dashboard import ACCOUNTS, client_as
 from tests.web.test_portal import csrf_of, sign_in
-from web import create_app
+from tests.web.staff_accounts import ACCOUNTS, client_as, staffed_app
 
 
 @pytest.fixture
 def app(settings):
-    app = create_app({"TESTING": True}, settings=settings)
-    users = app.extensions["heritage"].users
-    for role, (name, password) in ACCOUNTS.items():
-        users.create(name, password, role)
-    yield app
-    app.extensions["heritage"].close()
+    yield from staffed_app(settings)
 
 
 def user_id(app, name):

@@ -13,10 +13,8 @@ from library.models import BuildStatus, ModelVersion, PointOfInterest, TourStop
 from tests.library.test_monuments import point_cloud
 from tests.web.test_monument_pages import add_pages
 from tests.web.test_portal import csrf_of, sign_in
-from web import create_app
+from tests.web.staff_accounts import ACCOUNTS, staffed_app
 
-ACCOUNTS = {"librarian": ("thu.thu", "mat-khau-thu-thu"), "archivist": ("luu.tru", "mat-khau-luu-tru"),
-            "curator": ("giam.tuyen", "mat-khau-giam-tuyen"), "admin": ("quan.tri", "mat-khau-quan-tri")}
 
 CURATOR_ROUTES = [  # every route of the curator's blueprint
     ("get", "/staff/monuments"), ("get", "/staff/monuments/new"), ("post", "/staff/monuments/new"),
@@ -34,12 +32,7 @@ ALLOWED = {"curator", "admin"}
 
 @pytest.fixture
 def app(settings):
-    app = create_app({"TESTING": True}, settings=settings)
-    users = app.extensions["heritage"].users
-    for role, (name, password) in ACCOUNTS.items():
-        users.create(name, password, role)
-    yield app
-    app.extensions["heritage"].close()
+    yield from staffed_app(settings)
 
 
 def curator(app, role="curator"):

@@ -13,34 +13,16 @@ from sqlalchemy import select
 
 from library.models import BuildStatus, ItemStatus, ModelVersion, Page, PageStatus, utcnow
 from tests.library.test_jobs import add_build, add_item
-from tests.web.test_portal import csrf_of, sign_in
-from web import create_app
+from tests.web.test_portal import csrf_of
+from tests.web.staff_accounts import ACCOUNTS, basic, client_as, staffed_app
 
-ACCOUNTS = {"librarian": ("thu.thu", "mat-khau-thu-thu"), "archivist": ("luu.tru", "mat-khau-luu-tru"),
-            "curator": ("bao.tang", "mat-khau-bao-tang"), "admin": ("quan.tri", "mat-khau-quan-tri")}
 
 
 @pytest.fixture
 def app(settings):
-    app = create_app({"TESTING": True}, settings=settings)
-    users = app.extensions["heritage"].users
-    for role, (name, password) in ACCOUNTS.items():
-        users.create(name, password, role)
-    yield app
-    app.extensions["heritage"].close()
+    yield from staffed_app(settings)
 
 
-def client_as(app, role):
-    client = app.test_client()
-    if role is not None:
-        r = sign_in(client, *ACCOUNTS[role])
-        assert r.status_code == 302, role
-    return client
-
-
-def basic(role):
-    name, password = ACCOUNTS[role]
-    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
 
 
 @pytest.fixture

@@ -13,12 +13,10 @@ import pytest
 from tests.digitize.test_pdf import pdf_text
 from tests.library.test_exports import ingest, pages_of, read_all
 from tests.web.test_portal import csrf_of, sign_in
-from web import create_app
+from tests.web.staff_accounts import ACCOUNTS, staffed_app
 
 pytestmark = pytest.mark.slow
 
-ACCOUNTS = {"librarian": ("thu.thu", "mat-khau-thu-thu"), "archivist": ("luu.tru", "mat-khau-luu-tru"),
-            "curator": ("giam.tuyen", "mat-khau-giam-tuyen"), "admin": ("quan.tri", "mat-khau-quan-tri")}
 
 
 def fetch(client, url, **kwargs):
@@ -31,12 +29,7 @@ def fetch(client, url, **kwargs):
 
 @pytest.fixture
 def app(settings):
-    app = create_app({"TESTING": True}, settings=settings)
-    users = app.extensions["heritage"].users
-    for role, (name, password) in ACCOUNTS.items():
-        users.create(name, password, role)
-    yield app
-    app.extensions["heritage"].close()
+    yield from staffed_app(settings)
 
 
 @pytest.fixture

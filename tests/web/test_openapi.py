@@ -13,21 +13,15 @@ from openapi_spec_validator import validate
 
 from library.models import BuildStatus, Collection, Item
 from tests.library.test_jobs import add_build
-from tests.web.test_dashboard import ACCOUNTS, basic
 from tests.web.test_iiif import read_item  # noqa: F401  (a fixture: two pages read by the real OCR)
-from web import create_app
+from tests.web.staff_accounts import basic, staffed_app
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
 @pytest.fixture
 def app(settings):
-    app = create_app({"TESTING": True}, settings=settings)
-    users = app.extensions["heritage"].users
-    for role, (name, password) in ACCOUNTS.items():
-        users.create(name, password, role)
-    yield app
-    app.extensions["heritage"].close()
+    yield from staffed_app(settings)
 
 
 @pytest.fixture
