@@ -10,7 +10,7 @@ The model is built first through the real pipeline: by default from the fountain
 photos of ../shared/data (a real photogrammetry model), or the demo sketch of Khuê
 Văn Các with ``--source demo``.
 
-    .venv/bin/python bench/model_on_screen.py [--runs 5] [--source fountain|demo]
+    .venv/bin/python bench/model_on_screen.py [--runs 5] [--source fountain|demo]   (BENCH_DPR=1 for a 1× screen)
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def browser(tmp: Path):
                 f"--user-data-dir={tmp / f'profile-{time.monotonic_ns()}'}"):
         opts.add_argument(arg)
     # a phone: 390×844 CSS pixels at 3 device pixels each (what the GPU-less renderer must fill)
-    opts.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0},
+    dpr = float(os.environ.get("BENCH_DPR", "3"))
+    opts.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": dpr},
                                                      "userAgent": PHONE_UA})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
 

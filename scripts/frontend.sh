@@ -24,4 +24,6 @@ cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$
 cp -r node_modules/leaflet/dist/images "$VENDOR/leaflet/images"
 cp node_modules/mirador/dist/mirador.min.js "$VENDOR/mirador/"
 cp node_modules/meshoptimizer/meshopt_decoder.cjs "$VENDOR/meshopt_decoder.js"  # UMD: sets self.MeshoptDecoder
+# precompressed copies: the portal sends them to browsers that accept gzip (model-viewer: 1.07 MB -> 0.29 MB)
+find "$VENDOR" -type f \( -name '*.js' -o -name '*.css' -o -name '*.wasm' \) -size +8k -exec gzip -9 -k -f -n {} \;
 echo "frontend: model-viewer $(node -p "require('./node_modules/@google/model-viewer/package.json').version") in web/static/vendor"

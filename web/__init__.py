@@ -10,6 +10,7 @@ from library.settings import Settings
 def create_app(test_config: dict | None = None, *, settings: Settings | None = None) -> Flask:
     from library.container import build_platform
     from web import api, browse, errors, iiif, iiif_search, monuments, pages, security, staff
+    from web import static_files
     from web import admin, mirador, openapi  # accounts, an item in Mirador, the API's description
     from web import feedback  # readers' reports, comments, ratings; the staff's queue
     from web import curator  # monuments, 3D builds, points of interest and tours
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(iiif.bp)
     errors.init_app(app)
+    static_files.init_app(app)
     security.init_app(app, settings.data_dir)
     security.csrf.exempt(api.bp)  # the JSON API authenticates every request (HTTP Basic), no cookies
     security.csrf.exempt(iiif_search.bp)

@@ -4,21 +4,35 @@ self.ModelViewerElement = self.ModelViewerElement || {};
 self.ModelViewerElement.dracoDecoderLocation = "/static/vendor/draco/";
 self.ModelViewerElement.meshoptDecoderLocation = "/static/vendor/meshopt_decoder.js";
 
-// The smallest level loads first; once it is on screen, a larger one replaces it
-// where the screen and connection can take it.
+// The smallest level loads first; once it is on screen (drawn, not just fetched), a
+// larger one replaces it where the screen and connection can take it. Swapping the
+// source before the first level was drawn would hide it until the larger one arrives.
 document.addEventListener("DOMContentLoaded", () => {
   for (const viewer of document.querySelectorAll("model-viewer[data-levels]")) {
     const levels = viewer.dataset.levels.split(" ");
-    viewer.addEventListener("load", function upgrade() {
-      viewer.dataset.loaded = (parseInt(viewer.dataset.loaded || "0", 10) + 1).toString();
+    let shown = false;
+    let loaded = false;
+    const upgrade = () => {
+      if (!shown || !loaded) return;
       const wide = window.matchMedia("(min-width: 800px)").matches;
       const saving = navigator.connection && navigator.connection.saveData;
       const next = wide && !saving ? levels[levels.length - 1] : levels[Math.min(1, levels.length - 1)];
       if (next && !viewer.src.endsWith(next)) {
+        loaded = false;
         viewer.src = next;
-      } else {
-        viewer.removeEventListener("load", upgrade);
       }
+    };
+    viewer.addEventListener("model-visibility", (event) => {
+      if (event.detail && event.detail.visible) {
+        shown = true;
+        upgrade();
+      }
+    });
+    viewer.addEventListener("load", () => {
+      viewer.dataset.loaded = (parseInt(viewer.dataset.loaded || "0", 10) + 1).toString();
+      loaded = true;
+      if (viewer.modelIsVisible) shown = true;
+      upgrade();
     });
   }
 });
