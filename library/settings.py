@@ -54,6 +54,9 @@ class Settings:
     # empty: no tile layer, the markers on a plain background, and no request leaves the portal
     map_tiles: str = ""
     map_attribution: str = ""
+    # reverse proxies in front of the portal (nginx: 1): their X-Forwarded-For/-Proto are trusted for the
+    # client address (per-address limits) and https; 0 trusts none (a direct connection)
+    proxy_hops: int = 0
     limits: Limits = field(default_factory=Limits)
 
     # ------------------------------------------------------------------ paths

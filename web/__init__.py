@@ -42,6 +42,11 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.register_blueprint(exports.bp)
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(iiif.bp)
+    if settings.proxy_hops > 0:  # the client's address and scheme as the proxy saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+                                x_host=settings.proxy_hops)
     errors.init_app(app)
     static_files.init_app(app)
     security.init_app(app, settings.data_dir)

@@ -277,3 +277,23 @@ def test_every_feedback_action_refuses_every_role_without_it(app, route):
     if method == "post":  # and no form is taken without its CSRF token
         client = staff_client(app, "admin")
         assert getattr(client, method)(path, data=data).status_code == 400
+
+
+@pytest.mark.parametrize("hops,expected", [(1, [201, 201, 201]), (0, [201, 201, 429])])
+def test_behind_a_proxy_the_limit_counts_each_reader_not_the_proxy(tmp_path, database_url, hops, expected):
+    from tests.conftest import make_settings
+
+    app = make_app(make_settings(tmp_path / "data", database_url=database_url, feedback_per_window=2,
+                                 proxy_hops=hops))
+    try:
+        item_id, _ = read_item(app.extensions["heritage"])
+        client = app.test_client()
+        codes = []
+        for n, reader in enumerate(("198.51.100.1", "198.51.100.1", "198.51.100.2")):
+            r = client.post("/api/v1/feedback", json={"kind": "comment", "item_id": item_id, "body": f"{n}"},
+                            headers={"X-Forwarded-For": reader}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+            codes.append(r.status_code)
+        # trusted: two readers, each under the limit; not trusted: all three look like the proxy
+        assert codes == expected, (hops, codes)
+    finally:
+        app.extensions["heritage"].close()
