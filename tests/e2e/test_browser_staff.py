@@ -94,6 +94,12 @@ def test_the_dashboard_updates_itself_and_a_librarian_cancels_the_rest(portal):
         eta = wait_until(lambda: d.find_element(By.CSS_SELECTOR, f"{row} td.eta").text, timeout_s=10, what="an eta")
         assert eta.startswith("khoảng ") and ("giây" in eta or "phút" in eta), eta
         shot(d, "staff-dashboard-live")
+        # a real table on a wide screen: each row's cells stand under their headings
+        heads = d.find_elements(By.CSS_SELECTOR, "#items > thead > tr > th")
+        cells = d.find_elements(By.CSS_SELECTOR, f"{row} > td")
+        assert len(heads) == len(cells) == 6
+        assert all(abs(h.rect["x"] - c.rect["x"]) < 2 for h, c in zip(heads, cells)), \
+            [(h.rect["x"], c.rect["x"]) for h, c in zip(heads, cells)]
 
         d.find_element(By.CSS_SELECTOR, f"{row} button.cancel").click()
         wait_until(lambda: "trang trong hàng đợi" in d.page_source, timeout_s=15, what="cancel confirmed")
