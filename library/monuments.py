@@ -268,6 +268,14 @@ class MonumentService:
             if len(others) > 1:
                 raise InputRejected("upload", "send one point cloud or one mesh per build")
             kind = "point_cloud" if Path(others[0][1]).suffix.lower() in POINT_CLOUD_SUFFIXES else "mesh"
+            if Path(others[0][1]).suffix.lower() == ".ply":  # a PLY is a mesh when it declares faces
+                from heritage3d.errors import Heritage3DError
+                from heritage3d.inputs import ply_header
+
+                try:
+                    kind = "mesh" if ply_header(others[0][0]).get("face", (0,))[0] > 0 else "point_cloud"
+                except Heritage3DError as exc:
+                    raise InputRejected(others[0][1], str(exc)) from None
             names = [Path(name).name.lower() for _, name, _ in others + companions]
             if len(set(names)) < len(names):
                 raise InputRejected("upload", "two files have the same name: the mesh finds its materials and "

@@ -30,3 +30,16 @@ def test_demo_scene_builds_coloured_and_upright(tmp_path, scene):
     base_rows = np.nonzero(_near(thumb, BRICK if scene == "khue-van-cac" else (0.22, 0.42, 0.46), 60))[0]
     assert len(roof_rows) > 500 and len(base_rows) > 500
     assert roof_rows.mean() < base_rows.mean()  # the roof is at the top of the picture
+
+
+def test_a_ply_mesh_is_catalogued_as_a_mesh_and_a_broken_one_refused(platform, tmp_path):
+    from library.errors import InputRejected
+    from library.monuments import BuildSource
+
+    mesh = write_scene("chua-mot-cot", tmp_path / "chua.ply")
+    m = platform.monuments.create_monument(name_vi="Chùa Một Cột")
+    assert platform.monuments.submit_build(m.id, [BuildSource(mesh, mesh.name)]).input_kind == "mesh"
+    broken = tmp_path / "hong.ply"
+    broken.write_bytes(b"not a ply at all")
+    with pytest.raises(InputRejected, match="not a PLY"):
+        platform.monuments.submit_build(m.id, [BuildSource(broken, broken.name)])

@@ -141,10 +141,15 @@ def test_a_build_is_published_with_its_report_or_fails_with_nothing_published(pl
     broken = tmp_path / "broken.ply"
     broken.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\nproperty float x\n"
                        b"property float y\nproperty float z\nend_header\n\x00\x00")
-    bad = platform.monuments.submit_build(van_mieu.id, [BuildSource(broken, "broken.ply")])
+    with pytest.raises(InputRejected) as refused:  # refused at the upload, before anything is stored
+        platform.monuments.submit_build(van_mieu.id, [BuildSource(broken, "broken.ply")])
+    assert "4000000000" in str(refused.value).replace(",", "")
+    nan = tmp_path / "nan.xyz"  # a well-formed file whose coordinates are not numbers: the build fails
+    nan.write_text("".join(f"{i % 97} {i // 97} {(i * 7) % 13} \n" for i in range(5000)) + "nan nan nan\n")
+    bad = platform.monuments.submit_build(van_mieu.id, [BuildSource(nan, "nan.xyz")])
     assert platform.monuments.build(bad.id) == BuildStatus.failed
     failed = platform.monuments.version(bad.id)
-    assert failed.status_reason and "4000000000" in failed.status_reason.replace(",", "")
+    assert failed.status_reason and "nan" in failed.status_reason.lower()
     assert failed.output_relpath is None and not platform.store.resolve(f"derivatives/models/{bad.id}").exists()
 
 
