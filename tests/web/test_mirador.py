@@ -115,6 +115,25 @@ def test_the_manifest_keeps_the_rules_of_presentation_3(read_item, client):  # n
     assert "must target its canvas" in problems and "must be unique" in problems
 
 
+def test_the_manifest_and_collections_validate_with_the_iiif_communitys_models(read_item, client):  # noqa: F811
+    """iiif-prezi3's pydantic models (generated from the Presentation 3 JSON Schema). Installed by
+    scripts/setup.sh without its dependencies: it pins Pillow <= 12, which only its file helpers use."""
+    from iiif_prezi3 import Collection, Manifest
+    from pydantic import ValidationError
+
+    item_id, pages = read_item
+    manifest = client.get(f"/iiif/{item_id}/manifest").get_json(force=True)
+    assert len(Manifest(**manifest).items) == len(pages)
+    top = client.get("/iiif/collection/top").get_json(force=True)
+    Collection(**top)
+    for ref in top["items"]:
+        Collection(**client.get(ref["id"].removeprefix("http://localhost")).get_json(force=True))
+    broken = json.loads(json.dumps(manifest))
+    broken["items"][0]["type"] = "Page"
+    with pytest.raises(ValidationError):  # the models do refuse what is not Presentation 3
+        Manifest(**broken)
+
+
 def test_an_item_opens_in_mirador_from_its_page(read_item, client):  # noqa: F811
     item_id, _ = read_item
     item_page = client.get(f"/items/{item_id}").get_data(as_text=True)
