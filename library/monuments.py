@@ -245,12 +245,9 @@ class MonumentService:
                 if problem:
                     problems.append(InputRejected(up.name, problem))
                     continue
-                size = up.path.stat().st_size
-                if size == 0:
-                    problems.append(InputRejected(up.name, "the file is empty"))
-                elif size > self.settings.limits.max_file_bytes:
-                    problems.append(InputRejected(up.name, f"{size:,} bytes is more than the limit of "
-                                                           f"{self.settings.limits.max_file_bytes:,}"))
+                problem = _file_size_problem(up.path, self.settings.limits.max_file_bytes)
+                if problem:
+                    problems.append(InputRejected(up.name, problem))
                 else:
                     others.append((up.path, up.name, sha256_of(up.path)))
                 continue

@@ -88,8 +88,9 @@ def init_app(app: Flask) -> None:
             custom = exc.description if exc.description != type(exc).description else None
             page, code = error_page(exc.code, custom)
             resp = app.make_response((page, code))
+            original = exc.get_response().headers
             for header in ("Retry-After", "Allow", "WWW-Authenticate"):
-                if header in exc.get_response().headers:
-                    resp.headers[header] = exc.get_response().headers[header]
+                if header in original:
+                    resp.headers[header] = original[header]
             return resp
         return exc
