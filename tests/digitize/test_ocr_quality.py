@@ -55,3 +55,24 @@ def test_alto_text_refuses_entity_expansion(tmp_path):
     path.write_text('<!DOCTYPE a [<!ENTITY x "xxxx">]><alto>&x;</alto>', encoding="utf-8")
     with pytest.raises(EntitiesForbidden):
         alto_text(path)
+
+
+def test_wer_counts_word_edits_over_truth_words():
+    from digitize.quality import wer
+
+    assert wer("Văn Miếu Quốc Tử Giám", "Văn  Miếu\nQuốc Tử Giám") == 0.0
+    assert wer("Văn Mieu Quốc Giám", "Văn Miếu Quốc Tử Giám") == pytest.approx(2 / 5)
+    assert wer("", "") == 0.0 and wer("a", "") == 1.0
+
+
+def test_reading_order_agreement_tells_columns_read_in_order_from_swapped():
+    from digitize.quality import reading_order_agreement
+
+    truth = ["Cột thứ nhất nói về Văn Miếu", "và Quốc Tử Giám ở Hà Nội,", "cột thứ hai nói về chùa Một Cột",
+             "dựng trên một cột đá giữa hồ."]
+    assert reading_order_agreement("\n".join(truth), truth) == 1.0
+    swapped = "\n".join(truth[2:] + truth[:2])
+    assert reading_order_agreement(swapped, truth) == pytest.approx(2 / 3)
+    interleaved = "\n".join([truth[0], truth[2], truth[1], truth[3]])
+    assert reading_order_agreement(interleaved, truth) == pytest.approx(2 / 3)
+    assert reading_order_agreement("không có gì", truth) is None
