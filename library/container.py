@@ -63,7 +63,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     queue = queue or TaskQueue(settings)
     indexer = Indexer(sessions, lambda: open_search_engine(settings))
     search = SearchService(sessions, indexer)
-    corrections = CorrectionService(sessions)
+    corrections = CorrectionService(sessions, low_confidence=settings.low_confidence)
     return Platform(
         settings=settings,
         engine=engine,

@@ -8,6 +8,9 @@ monuments, held for moderation, answered by staff, published with the answer.
   the page) is refused with a reason, never cut or cleaned silently.
 - Nothing is public before staff publish it. Librarians moderate feedback on
   items, curators feedback on monuments, admins both.
+- A text error report may point at one word of the page (opened from that word): the report keeps
+  the word's place and text, and staff see it in its context and boxed on the page image, found
+  again by its text near its old place when the page has changed since.
 - A suggested correction becomes a new transcription version through the
   :class:`~library.corrections.CorrectionService` (so the version history
   shows it and search follows it), after a librarian has read and edited it.
@@ -23,17 +26,18 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from library.corrections import CORRECTION_ROLES, MAX_LINE_CHARS, CorrectionService, EditableLine
+from library.corrections import CORRECTION_ROLES, MAX_LINE_CHARS, CorrectionService, EditableLine, ReviewLine
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from library.filenames import describe_char, first_unsafe_char
-from library.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Monument, Page, PageStatus, Role, User,
-                            as_utc, utcnow)
+from library.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Monument, Page, PageStatus, Role,
+                            TextRegion, User, Word, as_utc, utcnow)
 
 MAX_BODY_CHARS = 4_000
 MAX_ANSWER_CHARS = 4_000
 MAX_NAME_CHARS = 100
 MAX_EMAIL_CHARS = 254
 MAX_BULK = 200
+CONTEXT_CHARS = 40  # of the page text on each side of a reported word, for staff
 LANGUAGES = ("vi", "en")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
@@ -43,7 +47,7 @@ MODERATORS = ITEM_MODERATORS | MONUMENT_MODERATORS
 
 # what each kind may carry besides name, e-mail and language
 FIELDS_OF = {
-    FeedbackKind.text_error: {"page", "line", "quoted", "suggestion", "body"},
+    FeedbackKind.text_error: {"page", "line", "word", "quoted", "suggestion", "body"},
     FeedbackKind.comment: {"body"},
     FeedbackKind.rating: {"rating", "body"},
 }
@@ -67,6 +71,7 @@ class Submission:
     monument_id: int | None = None
     page: int | str | None = None  # the page's sequence in the item (1-based)
     line: int | str | None = None  # the line on that page (1-based)
+    word: int | str | None = None  # the word on that page the report was opened from (0-based, in reading order)
     quoted: str | None = None  # the words as the page reads them
     suggestion: str | None = None  # what they should read
     body: str | None = None
@@ -102,6 +107,28 @@ class PublicEntry:
 
 
 @dataclass(frozen=True)
+class ReportedWord:
+    """The word a report points at, as the page reads now: its context, its box and its line's box
+    (pixels of the page image). ``moved`` when the page changed since and the word was found again
+    by its text near its old place."""
+
+    page_id: int
+    sequence: int
+    text: str
+    before: str  # page text just before the word (to a line break, at most CONTEXT_CHARS)
+    after: str
+    x: int
+    y: int
+    w: int
+    h: int
+    line_x: int
+    line_y: int
+    line_w: int
+    line_h: int
+    moved: bool = False
+
+
+@dataclass(frozen=True)
 class QueueEntry(PublicEntry):
     """Feedback as staff see it in the moderation queue."""
 
@@ -117,6 +144,7 @@ class QueueEntry(PublicEntry):
     answered_by: str | None = None
     moderated_by: str | None = None
     moderated_at: datetime | None = None
+    word: dict | None = None  # {"sequence", "char_start", "char_end", "text"}: the word it was opened from
 
     def as_dict(self) -> dict:
         d = super().as_dict()
@@ -158,8 +186,9 @@ class CorrectionProposal:
     page_id: int
     revision: int
     lines: list[EditableLine]
-    line_number: int | None  # 1-based; the reader's, or the first line holding the quoted words
+    line_number: int | None  # 1-based; the word's, the reader's, or the first line holding the quoted words
     proposed: str | None  # that line with the quoted words replaced by the suggestion
+    word: ReportedWord | None = None  # the word the report points at, where the page has it now
 
 
 class FeedbackService:
@@ -175,8 +204,8 @@ class FeedbackService:
         except ValueError:
             raise FeedbackRejected("kind", "bad_kind", f"{str(sub.kind)[:40]!r} is not one of "
                                    + ", ".join(k.value for k in FeedbackKind)) from None
-        sent = {"page": sub.page, "line": sub.line, "quoted": sub.quoted, "suggestion": sub.suggestion,
-                "body": sub.body, "rating": sub.rating}
+        sent = {"page": sub.page, "line": sub.line, "word": sub.word, "quoted": sub.quoted,
+                "suggestion": sub.suggestion, "body": sub.body, "rating": sub.rating}
         for name, value in sent.items():
             if name not in FIELDS_OF[kind] and value not in (None, ""):
                 raise FeedbackRejected(name, "unexpected", f"a {kind.value} does not take a {name}", kind=kind.value)
@@ -190,6 +219,7 @@ class FeedbackService:
         rating = _whole("rating", sub.rating, 1, 5)
         page_seq = _whole("page", sub.page, 1, 1_000_000)
         line = _whole("line", sub.line, 1, 1_000_000)
+        word_seq = _whole("word", sub.word, 0, 10_000_000)
         if sub.language not in LANGUAGES:
             raise FeedbackRejected("language", "bad_language", f"{str(sub.language)[:10]!r} is not one of "
                                    + ", ".join(LANGUAGES))
@@ -204,7 +234,7 @@ class FeedbackService:
             raise FeedbackRejected("rating", "required", "choose from 1 to 5 stars")
 
         with self.sessions.begin() as s:
-            page_id = None
+            page_id, word = None, None
             if item_id is not None and s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
             if monument_id is not None and s.get(Monument, monument_id) is None:
@@ -222,6 +252,17 @@ class FeedbackService:
                 page_id = page.id
                 _, lines = self.corrections.lines(page.id)
                 haystack = page.text
+                if word_seq is not None:
+                    _, word_line = _pointed_word(self.corrections.review(page.id).lines, word_seq)
+                    word = s.scalars(select(Word).where(Word.page_id == page.id, Word.sequence == word_seq)).first()
+                    if word is None or word_line is None:
+                        raise FeedbackRejected("word", "no_word", f"page {page_seq} has no word {word_seq}",
+                                               word=word_seq, page=page_seq)
+                    if line is not None and line != word_line:
+                        raise FeedbackRejected("word", "word_not_on_line", f"{word.text!r} is on line {word_line}, "
+                                               f"not {line}", word=word.text, line=line, word_line=word_line)
+                    line = word_line
+                    quoted = quoted if quoted is not None else word.text
                 if line is not None:
                     if line > len(lines):
                         raise FeedbackRejected("line", "no_line", f"page {page_seq} has {len(lines)} lines, not {line}",
@@ -238,6 +279,9 @@ class FeedbackService:
             fb = Feedback(kind=kind, status=FeedbackStatus.pending, item_id=item_id, page_id=page_id,
                           monument_id=monument_id, line_number=line, quoted=quoted, suggestion=suggestion, body=body,
                           rating=rating, author_name=name, author_email=email, language=sub.language)
+            if word is not None:
+                fb.word_sequence, fb.word_text = word.sequence, word.text
+                fb.word_char_start, fb.word_char_end = word.char_start, word.char_end
             s.add(fb)
             s.flush()
             return fb.id
@@ -354,16 +398,53 @@ class FeedbackService:
         entry = self.get(feedback_id, actor=actor)
         if entry.kind != FeedbackKind.text_error.value or entry.page_id is None:
             raise Conflict(f"feedback {feedback_id} is not a report on a page's text")
-        revision, lines = self.corrections.lines(entry.page_id)
+        review = self.corrections.review(entry.page_id)
+        revision, lines = review.revision, review.lines
+        word = self.reported_words([entry]).get(entry.id)
         n = entry.line if entry.line is not None and entry.line <= len(lines) else None
+        near = None  # where in line n the reported word starts
+        if word is not None:
+            found = _pointed_word(lines, word.sequence)
+            if found[0] is not None:
+                n = found[1]
+                near = next(w.start for w in lines[n - 1].words if w.sequence == word.sequence)
         if n is None and entry.quoted:
             n = next((k + 1 for k, ln in enumerate(lines) if entry.quoted.casefold() in ln.text.casefold()), None)
         proposed = None
         if n is not None:
             proposed = lines[n - 1].text
-            if entry.quoted and entry.suggestion:
-                proposed = _replace_once(proposed, entry.quoted, entry.suggestion)
-        return CorrectionProposal(entry, entry.page_id, revision, lines, n, proposed)
+            if entry.suggestion:
+                quoted = entry.quoted or (word.text if word is not None else None)
+                if quoted:
+                    proposed = _replace_near(proposed, quoted, entry.suggestion, near)
+        return CorrectionProposal(entry, entry.page_id, revision, lines, n, proposed, word)
+
+    def reported_words(self, entries: list[QueueEntry]) -> dict[int, ReportedWord]:
+        """Where the words the given reports point at are on their pages now (by feedback id); a report
+        whose word is no longer on its page is left out. Reads only those pages' matching words."""
+        wanted = [e for e in entries if e.word and e.page_id is not None]
+        if not wanted:
+            return {}
+        page_ids = sorted({e.page_id for e in wanted})
+        with self.sessions() as s:
+            texts = dict(s.execute(select(Page.id, Page.text).where(Page.id.in_(page_ids))).all())
+            words = s.scalars(select(Word).where(Word.page_id.in_(page_ids),
+                                                 Word.text.in_({e.word["text"] for e in wanted}))).all()
+            regions = s.scalars(select(TextRegion).where(TextRegion.page_id.in_(page_ids),
+                                                         TextRegion.kind == "line")).all()
+        out = {}
+        for e in wanted:
+            found = _locate(e.word, [w for w in words if w.page_id == e.page_id])
+            if found is None:
+                continue
+            w, moved = found
+            text = texts.get(e.page_id) or ""
+            line = next((r for r in regions if r.page_id == e.page_id and r.char_start <= w.char_start < r.char_end),
+                        None)
+            lx, ly, lw, lh = (line.x, line.y, line.w, line.h) if line else (w.x, w.y, w.w, w.h)
+            out[e.id] = ReportedWord(e.page_id, w.sequence, w.text, _before(text, w.char_start),
+                                     _after(text, w.char_end), w.x, w.y, w.w, w.h, lx, ly, lw, lh, moved)
+        return out
 
     def accept_correction(self, feedback_id: int, *, line_number: int | str, line_text: str, revision: int,
                           actor: User, note: str | None = None) -> int:
@@ -483,11 +564,51 @@ def _moderate(fb: Feedback, status: FeedbackStatus, actor: User) -> None:
         fb.moderated_by, fb.moderated_at = actor.id, utcnow()
 
 
-def _replace_once(line: str, old: str, new: str) -> str:
-    at = line.find(old)
-    if at < 0 and len(line.casefold()) == len(line) and len(old.casefold()) == len(old):
-        at = line.casefold().find(old.casefold())
-    return line if at < 0 else line[:at] + new + line[at + len(old):]
+def _replace_near(line: str, old: str, new: str, near: int | None) -> str:
+    """``line`` with one ``old`` replaced by ``new``: the one that holds (or is closest to) the position
+    ``near`` when given, else the first; case-insensitively when no exact match."""
+    hay, needle = line, old
+    if line.find(old) < 0 and len(line.casefold()) == len(line) and len(old.casefold()) == len(old):
+        hay, needle = line.casefold(), old.casefold()
+    starts, at = [], hay.find(needle)
+    while at >= 0 and needle:
+        starts.append(at)
+        at = hay.find(needle, at + 1)
+    if not starts:
+        return line
+    at = starts[0] if near is None else min(
+        starts, key=lambda a: 0 if a <= near < a + len(needle) else min(abs(a - near), abs(a + len(needle) - near)))
+    return line[:at] + new + line[at + len(old):]
+
+
+def _pointed_word(lines: list[ReviewLine], sequence: int):
+    """The page's word with this sequence and its line number (1-based), or ``(None, None)``."""
+    for ln in lines:
+        for w in ln.words:
+            if w.sequence == sequence:
+                return w, ln.number + 1
+    return None, None
+
+
+def _locate(pointer: dict, words: list[Word]):
+    """The page word a report points at: the same word at the same place, else the word with its text
+    nearest its old place (``moved``), else ``None``. ``words`` are the page's words with that text."""
+    same = [w for w in words if w.text == pointer["text"]]
+    if not same:
+        return None
+    exact = next((w for w in same if w.char_start == pointer["char_start"]), None)
+    if exact is not None:
+        return exact, False
+    return min(same, key=lambda w: (abs(w.char_start - pointer["char_start"]), w.sequence)), True
+
+
+def _before(text: str, start: int) -> str:
+    piece = text[max(0, start - CONTEXT_CHARS):start]
+    return piece.rsplit("\n", 1)[-1]
+
+
+def _after(text: str, end: int) -> str:
+    return text[end:end + CONTEXT_CHARS].split("\n", 1)[0]
 
 
 def _public(fb: Feedback, page_sequence: int | None) -> PublicEntry:
@@ -509,7 +630,11 @@ def _queue_select():
 
 
 def _queued(fb: Feedback, page_sequence, item_title, monument_name, monument_slug, answered_by, moderated_by):
+    word = None
+    if fb.word_text is not None:
+        word = {"sequence": fb.word_sequence, "char_start": fb.word_char_start, "char_end": fb.word_char_end,
+                "text": fb.word_text}
     return QueueEntry(**asdict(_public(fb, page_sequence)), status=fb.status.value, email=fb.author_email,
                       language=fb.language, item_id=fb.item_id, item_title=item_title, page_id=fb.page_id,
                       monument_id=fb.monument_id, monument_name=monument_name, monument_slug=monument_slug,
-                      answered_by=answered_by, moderated_by=moderated_by, moderated_at=fb.moderated_at)
+                      answered_by=answered_by, moderated_by=moderated_by, moderated_at=fb.moderated_at, word=word)

@@ -152,7 +152,11 @@ class StoredFile(Base):
 
 class Page(Base):
     __tablename__ = "pages"
-    __table_args__ = (UniqueConstraint("item_id", "sequence", name="uq_pages_item_sequence"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "sequence", name="uq_pages_item_sequence"),
+        # the correction queue: read pages, most doubtful words first (a backward scan, no sort)
+        Index("ix_pages_review_queue", "status", "low_confidence_words", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -184,6 +188,8 @@ class Page(Base):
     corrected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # text edited by staff
     pending_ocr_version: Mapped[int | None] = mapped_column(Integer)  # a re-OCR waiting for staff to accept it
     index_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # changed, index not yet told
+    # words of the page text below HERITAGE_LOW_CONFIDENCE (corrected words count as sure)
+    low_confidence_words: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     item: Mapped[Item] = relationship(back_populates="pages")
     words: Mapped[list["Word"]] = relationship(order_by="Word.sequence", cascade="all, delete-orphan", passive_deletes=True)
@@ -361,7 +367,7 @@ class Transcription(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(10))  # "ocr" | "manual"
+    source: Mapped[str] = mapped_column(String(10))  # "ocr" | "auto" (post-correction of an OCR reading) | "manual"
     text: Mapped[str] = mapped_column(Text)
     engine: Mapped[str | None] = mapped_column(String(100))  # for OCR versions
     mean_confidence: Mapped[float | None] = mapped_column(Float)
@@ -396,6 +402,7 @@ class Feedback(Base):
         CheckConstraint("(item_id IS NULL) <> (monument_id IS NULL)", name="one_target"),
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
         Index("ix_feedback_status_kind", "status", "kind"),
+        Index("ix_feedback_page_id", "page_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -408,6 +415,12 @@ class Feedback(Base):
     line_number: Mapped[int | None] = mapped_column(Integer)  # 1-based line of the page, as the reader saw it
     quoted: Mapped[str | None] = mapped_column(String(2000))  # the words as the page reads them
     suggestion: Mapped[str | None] = mapped_column(String(2000))  # what they should read
+    # the word the report was opened from: its place among the page's words and in the page text
+    # (char_end exclusive) and its text, as the page read when the report was sent
+    word_sequence: Mapped[int | None] = mapped_column(Integer)
+    word_char_start: Mapped[int | None] = mapped_column(Integer)
+    word_char_end: Mapped[int | None] = mapped_column(Integer)
+    word_text: Mapped[str | None] = mapped_column(String(1000))
     body: Mapped[str | None] = mapped_column(Text)  # the reader's comment
     rating: Mapped[int | None] = mapped_column(Integer)
     author_name: Mapped[str | None] = mapped_column(String(200))

@@ -28,6 +28,7 @@ from typing import Callable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from library.confidence import layout_doubtful
 from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout, PermissionDenied
 from library.models import (
     Derivative,
@@ -222,11 +223,7 @@ class PageReader:
                 for kind, w in written
             )
             layout = layout_of(reading)
-            version = (s.scalar(select(func.max(Transcription.version)).where(Transcription.page_id == page.id))
-                       or 0) + 1
-            s.add(Transcription(page_id=page.id, version=version, source="ocr", text=reading.text,
-                                engine=reading.engine_label, mean_confidence=reading.mean_confidence,
-                                layout=json.dumps(layout, ensure_ascii=False) if page.corrected else None))
+            version = add_reading_versions(s, page.id, reading, layout if page.corrected else None)
             page.ocr_engine = reading.engine_label
             page.ocr_seconds = reading.ocr_seconds
             page.status = PageStatus.done
@@ -239,6 +236,7 @@ class PageReader:
                                       "corrections; accept it or keep the correction")
                 return
             replace_layout(s, page.id, layout)
+            page.low_confidence_words = layout_doubtful(layout, self.settings.low_confidence)
             page.text = reading.text
             page.width, page.height = reading.width, reading.height
             page.mean_confidence = reading.mean_confidence
@@ -393,6 +391,34 @@ def layout_of(reading) -> dict:
                   for ln in reading.lines],
         "blocks": [[b.block, b.x, b.y, b.w, b.h, b.char_start, b.char_end] for b in reading.blocks],
     }
+
+
+POSTCORRECTION_SOURCE = "auto"  # a version made by the machine's post-correction of its own reading
+
+
+def add_reading_versions(s: Session, page_id: int, reading, pending_layout: dict | None) -> int:
+    """Add a reading to the page's history; returns the version of the text the reading gives.
+
+    When post-correction changed the words (``reading.raw_text`` is the text before it), the raw
+    machine text comes first (source ``ocr``) and the corrected text second (source ``auto``: the
+    post-correction is its author); otherwise the reading is one ``ocr`` version. ``pending_layout``
+    (the reading's words and lines, with every word's confidence as read) is kept with the version
+    when the reading waits for staff instead of replacing a correction."""
+    version = (s.scalar(select(func.max(Transcription.version)).where(Transcription.page_id == page_id)) or 0) + 1
+    layout = json.dumps(pending_layout, ensure_ascii=False) if pending_layout is not None else None
+    raw_text = getattr(reading, "raw_text", None)  # set by post-correction, None when it changed nothing
+    if raw_text is not None and raw_text != reading.text:
+        s.add(Transcription(page_id=page_id, version=version, source="ocr", text=raw_text,
+                            engine=reading.engine_label, mean_confidence=reading.mean_confidence,
+                            note="machine reading before post-correction"))
+        version += 1
+        s.add(Transcription(page_id=page_id, version=version, source=POSTCORRECTION_SOURCE, text=reading.text,
+                            engine=reading.engine_label, mean_confidence=reading.mean_confidence, layout=layout,
+                            note="post-correction of the machine reading"))
+        return version
+    s.add(Transcription(page_id=page_id, version=version, source="ocr", text=reading.text,
+                        engine=reading.engine_label, mean_confidence=reading.mean_confidence, layout=layout))
+    return version
 
 
 def replace_layout(s: Session, page_id: int, layout: dict) -> None:

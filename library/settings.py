@@ -39,6 +39,9 @@ class Settings:
     search_index: str = "heritage"  # index (alias) name on a cluster
     default_languages: str = "vie"
     review_confidence: float = 70.0  # pages with a lower mean word confidence are flagged
+    # a word read with a lower confidence (tesseract's 0–100) is doubtful: marked on the correction page,
+    # counted per page for the correction queue (pages.low_confidence_words)
+    low_confidence: float = 60.0
     ocr_timeout_s: float = 600.0
     task_time_limit_s: float = 900.0
     resend_queued_after_s: float = 3600.0  # a queued page whose task was lost (e.g. a retry held by a dead worker) is sent again

@@ -26,7 +26,7 @@ bp = Blueprint("feedback", __name__)
 api_bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1/feedback")
 
 HONEYPOT = "contact_url"  # hidden from people by CSS; a bot that fills every field gives itself away
-FORM_FIELDS = ("page", "line", "quoted", "suggestion", "body", "rating", "name", "email")
+FORM_FIELDS = ("page", "line", "word", "quoted", "suggestion", "body", "rating", "name", "email")
 PER_PAGE = 30
 
 add(vi={
@@ -176,8 +176,9 @@ def _count_one() -> None:
 # --------------------------------------------------------------- readers
 @bp.get("/items/<int:item_id>/report")
 def report_form(item_id: int):
-    """The form for reporting a text error on one page, with the page's lines to choose from."""
-    return _render_report(item_id, request.args.get("page", "1"), {}, None, 200)
+    """The form for reporting a text error on one page, with the page's lines to choose from;
+    ``?word=`` (the word's number on the page, as the text's links give it) opens it on one word."""
+    return _render_report(item_id, request.args.get("page", "1"), {}, None, 200, word_arg=request.args.get("word"))
 
 
 @bp.post("/items/<int:item_id>/feedback")
@@ -229,7 +230,8 @@ def _refused(kind: str, values: dict, error: str, code: int, *, back: str, title
                            error=error, back=back, title=title, action=request.path), code
 
 
-def _render_report(item_id: int, page_arg: str, values: dict, error: str | None, code: int):
+def _render_report(item_id: int, page_arg: str, values: dict, error: str | None, code: int,
+                   word_arg: str | None = None):
     p = _platform()
     try:
         item = p.catalogue.item(item_id)
@@ -237,9 +239,13 @@ def _render_report(item_id: int, page_arg: str, values: dict, error: str | None,
         abort(404)
     pages = [pg for pg in item.pages if pg.status.value == "done" and pg.text]
     page = next((pg for pg in pages if str(pg.sequence) == str(page_arg)), pages[0] if pages else None)
-    lines = p.corrections.lines(page.id)[1] if page is not None else []
+    lines = p.corrections.review(page.id).lines if page is not None else []
+    chosen = _int(word_arg if word_arg is not None else values.get("word"))
+    word = next(((w, ln.number + 1) for ln in lines for w in ln.words if w.sequence == chosen), None)
+    if word is not None and word_arg is not None:  # opened from the word: the form points at it
+        values = {**values, "word": str(word[0].sequence), "line": str(word[1]), "quoted": word[0].text}
     return render_template("feedback_report.html", t=words(), lang=current_lang(), item=item, pages=pages,
-                           page=page, lines=lines, values=values, error=error), code
+                           page=page, lines=lines, values=values, error=error, word=word), code
 
 
 # ----------------------------------------------------------------- staff
@@ -281,7 +287,8 @@ def _render_queue(drafts: dict[int, str], error: str | None, code: int):
         view["prev_link"] = "?" + urlencode(base + [("offset", max(0, offset - PER_PAGE))])
     if offset + PER_PAGE < page.total:
         view["next_link"] = "?" + urlencode(base + [("offset", offset + PER_PAGE)])
-    return render_template("feedback_queue.html", page=page, targets=sorted(page.pending), **view), code
+    return render_template("feedback_queue.html", page=page, targets=sorted(page.pending),
+                           reported=_service().reported_words(page.entries), **view), code
 
 
 def _queue_url() -> str:
@@ -396,15 +403,16 @@ def accept(feedback_id: int):
 # ------------------------------------------------------------------- API
 @api_bp.post("")
 def api_submit():
-    """Public: ``{"kind": "text_error" | "comment" | "rating", "item_id" | "monument_id", "page", "line",
-    "quoted", "suggestion", "body", "rating", "name", "email", "language"}``; 201 with the id, held for moderation."""
+    """Public: ``{"kind": "text_error" | "comment" | "rating", "item_id" | "monument_id", "page", "line", "word",
+    "quoted", "suggestion", "body", "rating", "name", "email", "language"}``; 201 with the id, held for moderation.
+    ``word`` is the number of a word of the page (0-based, reading order, as ``/api/v1/pages/{id}`` lists them)."""
     if _limited():
         return jsonify(error="TooManyRequests", message=words()["fb_too_many"]), 429
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InputRejected("request", "send a JSON object")
-    known = {"kind", "item_id", "monument_id", "page", "line", "quoted", "suggestion", "body", "rating", "name",
-             "email", "language"}
+    known = {"kind", "item_id", "monument_id", "page", "line", "word", "quoted", "suggestion", "body", "rating",
+             "name", "email", "language"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputRejected(unknown[0], f"unknown field; use {', '.join(sorted(known))}")

@@ -18,7 +18,7 @@ from library.errors import Conflict, NotFound
 from library.ingest import Upload
 
 from library.models import Role, User
-from web import i18n
+from web import confidence_words, i18n
 from web.i18n import current_lang, words
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -119,6 +119,7 @@ i18n.add(
         "item_cancelled": "{n} of {total} pages cancelled before they were read; “Retry” puts them back in the queue.",
     },
 )
+i18n.add(vi=confidence_words.VI, en=confidence_words.EN)
 DASHBOARD_WORDS = ("queued", "running", "done", "failed", "cancelled", "processing", "retry", "job_cancel",
                    "eta_unknown", "eta_about", "u_hours", "u_minutes", "u_seconds", "build_running", "stopping",
                    "stage_sparse", "stage_dense", "stage_read", "stage_clean", "stage_levels", "stage_thumbnail",
@@ -373,36 +374,93 @@ def _ingest_sheet(p, sheet, files, folder, dry_run: bool):
 
 
 CORRECT_ROLES = {Role.librarian, Role.admin}
+CORRECTIONS_PER_PAGE = 30
 
 
 @bp.route("/pages/<int:page_id>/correct", methods=["GET", "POST"])
 @login_required(CORRECT_ROLES)
 def correct(page_id: int):
-    """Edit a page line by line beside its image; every version is kept."""
+    """Edit a page line by line beside its image, doubtful words marked; every version is kept.
+    A line ticked as read right has its words confirmed (they leave the count of doubtful words)."""
     from library.errors import Conflict, InputRejected
 
     t = words()
     p = _platform()
-    page = p.catalogue.page(page_id)
+    try:
+        page = p.catalogue.page(page_id)
+    except NotFound:
+        abort(404)
     error = None
     if request.method == "POST":
         revision, lines = p.corrections.lines(page_id)
-        changes = {}
+        changes, confirmed = {}, []
         for line in lines:
             new = request.form.get(f"line-{line.number}")
             if new is not None and new.strip() != line.text:
                 changes[line.number] = new
+            if request.form.get(f"sure-{line.number}") == "1":
+                confirmed.append(line.number)
         try:
             sent_revision = int(request.form.get("revision", "-1"))
-            if changes:
+            if changes or confirmed:
                 version = p.corrections.correct(page_id, changes, revision=sent_revision, actor=signed_in_user(),
-                                                note=request.form.get("note") or None)
-                flash(t["saved"].format(v=version))
-            return redirect(url_for("staff.correct", page_id=page_id))
+                                                note=request.form.get("note") or None, confirmed=confirmed)
+                if changes:
+                    flash(t["saved"].format(v=version))
+                if set(confirmed) - set(changes):
+                    flash(t["cf_confirmed"].format(n=len(set(confirmed) - set(changes))))
+            return redirect(url_for("staff.correct", page_id=page_id, lang=current_lang()))
         except (Conflict, InputRejected) as exc:
             error = str(exc)
-    revision, lines = p.corrections.lines(page_id)
+    try:
+        review = p.corrections.review(page_id)
+    except Conflict as exc:  # not read yet
+        return render_template("correct.html", t=t, lang=current_lang(), page=page, review=None, history=[],
+                               error=str(exc), threshold=_percent(p.corrections.low_confidence)), 409
     history = p.corrections.history(page_id)
     code = 409 if error else 200
-    return render_template("correct.html", t=t, lang=current_lang(), page=page, lines=lines, revision=revision,
-                           history=history, error=error), code
+    return render_template("correct.html", t=t, lang=current_lang(), page=page, review=review, history=history,
+                           error=error, threshold=_percent(review.threshold)), code
+
+
+def _percent(value: float) -> str:
+    """A confidence as people read it: ``60``, ``62.5``."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _whole_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+@bp.app_context_processor
+def _corrections_link():
+    """``is_corrector()`` for the navigation: asked only on pages of a signed-in user."""
+    def is_corrector() -> bool:
+        user = signed_in_user()
+        return user is not None and user.role in CORRECT_ROLES
+
+    return {"is_corrector": is_corrector}
+
+
+@bp.get("/corrections")
+@login_required(CORRECT_ROLES)
+def corrections():
+    """The correction queue: read pages, the most doubtful words first, a page of the list at a time."""
+    from urllib.parse import urlencode
+
+    t = words()
+    offset, item_id = _whole_arg("offset") or 0, _whole_arg("item")
+    try:
+        queue = _platform().corrections.queue(limit=CORRECTIONS_PER_PAGE, offset=offset, item_id=item_id)
+    except NotFound:
+        abort(404)
+    base = [(k, v) for k, v in request.args.items(multi=True) if k != "offset"]
+    prev_link = next_link = None
+    if offset > 0:
+        prev_link = "?" + urlencode(base + [("offset", max(0, offset - CORRECTIONS_PER_PAGE))])
+    if offset + CORRECTIONS_PER_PAGE < queue.total:
+        next_link = "?" + urlencode(base + [("offset", offset + CORRECTIONS_PER_PAGE)])
+    return render_template("corrections_queue.html", t=t, lang=current_lang(), queue=queue, item_id=item_id,
+                           offset=offset, prev_link=prev_link, next_link=next_link,
+                           threshold=_percent(queue.threshold))
