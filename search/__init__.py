@@ -48,13 +48,14 @@ from search.engine import (
 from search.errors import IndexIncompatible, QueryError, SearchError, SearchUnavailable
 from search.highlight import Snippet
 from search.query import Notice, parse_query
-from search.vietnamese import fold, nfc
+from search.vietnamese import canonical_syllable, canonical_text, fold, nfc
 
 __all__ = [
     "DEFAULT_FACETS", "FACETS", "ITEM", "KINDS", "MONUMENT", "PAGE",
     "FacetCount", "Health", "Hit", "IndexIncompatible", "ItemDoc", "MonumentDoc", "Notice", "PageDoc",
     "QueryError", "SearchEngine", "SearchError", "SearchRequest", "SearchResult", "SearchUnavailable",
-    "Snippet", "Suggestion", "fold", "item_doc_id", "monument_doc_id", "nfc", "open_engine", "page_doc_id",
+    "Snippet", "Suggestion", "canonical_syllable", "canonical_text", "fold", "item_doc_id", "monument_doc_id",
+    "nfc", "open_engine", "page_doc_id",
     "parse_query", "years_of",
 ]
 

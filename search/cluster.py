@@ -32,7 +32,7 @@ from search.cluster_schema import (
     index_body,
     to_dsl,
 )
-from search.documents import FACETS, KINDS, Document, to_record
+from search.documents import FACETS, KINDS, SPELLING_FIELD, Document, to_record
 from search.engine import (
     FacetCount,
     Health,
@@ -50,6 +50,7 @@ from search.engine import (
 )
 from search.errors import IndexIncompatible, QueryError, SearchError, SearchUnavailable
 from search.highlight import POST_TAG, PRE_TAG, make_snippets, spans_from_tagged, word_spans
+from search.vietnamese import restore_spelling
 
 BULK_DOCS = 500
 BULK_BYTES = 8_000_000
@@ -379,8 +380,9 @@ class ClusterEngine(SearchEngine):
         if prep.sort == "page" and prep.request.item_id is None:
             raise QueryError("Sorting by page needs an item to search within.")
         sort = SORTS[prep.sort]
+        hidden = ["text", "heading", "meta", "suggest", "suggest_key", "location"]
         body: dict[str, Any] = {"query": query, "size": prep.limit, "sort": sort, "track_total_hits": True,
-                                "_source": {"excludes": ["text", "heading", "meta", "suggest", "location"]}}
+                                "_source": {"excludes": hidden}}
         if prep.sort != "relevance":
             body["track_scores"] = False
         offset = prep.offset
@@ -421,8 +423,9 @@ class ClusterEngine(SearchEngine):
     def _hit(self, raw: dict[str, Any], prep: Prepared) -> Hit:
         rec = dict(raw.get("_source") or {})
         rec["id"] = rec.get("id", raw["_id"])
+        spelling = rec.pop(SPELLING_FIELD, None)
         hl = raw.get("highlight") or {}
-        text = ""
+        text = ""  # canonical spelling, as indexed
         spans: list[tuple[int, int]] = []
         for field in ("text.folded", "text"):
             for tagged in hl.get(field, []):
@@ -431,7 +434,8 @@ class ClusterEngine(SearchEngine):
                     text = plain
                 spans.extend(found)
         spans = word_spans(text, spans) if prep.request.highlight and prep.parsed.positive_items() else []
-        snippets = make_snippets(text, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
+        original = restore_spelling(text, spelling)
+        snippets = make_snippets(original, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
         score = raw.get("_score") if prep.sort == "relevance" else None
         return make_hit(rec, score, spans, snippets)
 
@@ -451,9 +455,9 @@ class ClusterEngine(SearchEngine):
         must = []
         for i, (_, folded) in enumerate(keys):
             if i == len(keys) - 1 and open_end:
-                must.append({"prefix": {"suggest.folded": folded}})
+                must.append({"prefix": {"suggest_key": folded}})
             else:
-                must.append({"term": {"suggest.folded": folded}})
+                must.append({"term": {"suggest_key": folded}})
         found = self._search({"query": {"bool": {"must": must}}, "size": 200, "_source": ["suggest"]})
         phrases: list[str] = []
         for h in found["hits"]["hits"]:

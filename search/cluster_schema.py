@@ -6,17 +6,28 @@ Analysis mirrors ``search.vietnamese`` exactly:
   ``FOLD_TABLE`` (one character for one, so offsets are unchanged).
 Each text field is indexed with ``vi_exact`` and has a ``.folded`` sub-field,
 so the highlighter returns the same stored text, with offsets valid for both.
+
+The canonical spelling (``search.vietnamese.canonical_text``: one tone-mark
+placement, ``quy`` for ``qui``, hyphens between syllables as spaces) is applied
+in Python before a document is sent (``cluster_record``) and to every query word,
+not by a cluster analyzer: it needs the syllable's structure, which a ``mapping``
+char filter cannot see, and Python keeps it identical to the embedded engine.
+The source then holds the canonical ``text``, and ``spelling`` restores the
+original for snippets (the same length, so offsets need no mapping). Suggestions
+are matched on ``suggest_key`` (the phrases in canonical spelling).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from search.documents import SPELLING_FIELD, spelled_for_index, suggestion_keys
 from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
 from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, folding_mappings
 
 #: Bump when mappings or analysis change: an index with another version must be rebuilt.
-CLUSTER_SCHEMA_VERSION = 1
+#: 2: text in the canonical spelling, ``spelling`` and ``suggest_key`` fields.
+CLUSTER_SCHEMA_VERSION = 2
 MAX_RESULT_WINDOW = 10_000
 MAX_ANALYZED_OFFSET = 10_000_000
 
@@ -54,7 +65,9 @@ def mappings() -> dict[str, Any]:
             "year_start": integer, "year_end": integer,
             "title": {"type": "keyword", "index": False, "doc_values": False},
             "heading": _text(stored_offsets=False), "text": _text(), "meta": _text(stored_offsets=False),
-            "suggest": {"type": "keyword", "fields": {"folded": {"type": "text", "analyzer": "vi_folded"}}},
+            SPELLING_FIELD: {"type": "keyword", "index": False, "doc_values": False},
+            "suggest": {"type": "keyword", "index": False, "doc_values": False},
+            "suggest_key": {"type": "text", "analyzer": "vi_folded"},
             "date": {"type": "keyword", "index": False},
             "lat": {"type": "float", "index": False}, "lon": {"type": "float", "index": False},
             "location": {"type": "geo_point"},
@@ -80,8 +93,11 @@ def index_body(*, shards: int = 1, replicas: int = 0, refresh_interval: str = "1
 
 
 def cluster_record(rec: dict[str, Any]) -> dict[str, Any]:
-    """A document's record as sent to the cluster (adds a geo point)."""
-    out = dict(rec)
+    """A document's record as sent to the cluster: text fields in the canonical spelling
+    (with ``spelling`` to restore it), suggestion keys, a geo point."""
+    out = spelled_for_index(rec)
+    if rec.get("suggest"):
+        out["suggest_key"] = suggestion_keys(rec["suggest"])
     if rec.get("lat") is not None and rec.get("lon") is not None:
         out["location"] = {"lat": rec["lat"], "lon": rec["lon"]}
     return out

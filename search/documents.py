@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from search.vietnamese import nfc
+from search.vietnamese import canonical_spelling, canonical_text, nfc
 
 PAGE, ITEM, MONUMENT = "page", "item", "monument"
 KINDS = (PAGE, ITEM, MONUMENT)
@@ -49,6 +49,8 @@ INTEGER_FIELDS = ("page_number", "year", "decade", "year_start", "year_end")
 TEXT_FIELDS = ("heading", "text", "meta")
 #: Stored for display only.
 DISPLAY_FIELDS = ("title", "date", "lat", "lon", "extra", "suggest")
+#: How to restore the original spelling of the stored ``text`` (see ``spelled_for_index``).
+SPELLING_FIELD = "spelling"
 
 MIN_YEAR, MAX_YEAR = -3000, 3000
 MAX_DECADES = 20
@@ -289,6 +291,27 @@ def to_record(doc: Document | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(doc, Mapping) and "id" in doc and doc.get("kind") in KINDS:
         return dict(doc)
     raise ValueError(f"not a search document: {type(doc).__name__}")
+
+
+def spelled_for_index(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A record as both engines index it: its text fields (``TEXT_FIELDS``) in the canonical
+    spelling (``canonical_text``: ``hoà``/``hòa`` and ``Việt-Nam``/``Việt Nam`` alike), and
+    under ``SPELLING_FIELD`` what ``restore_spelling`` needs to show the stored ``text`` as it
+    was written. The canonical text has the length of the original, so highlight offsets
+    found in it are offsets in the original."""
+    out = dict(rec)
+    out.pop(SPELLING_FIELD, None)
+    for name in TEXT_FIELDS:
+        if out.get(name):
+            out[name], changes = canonical_spelling(out[name])
+            if name == "text" and changes:
+                out[SPELLING_FIELD] = changes
+    return out
+
+
+def suggestion_keys(phrases: Iterable[str]) -> list[str]:
+    """Suggestion phrases as the index matches them: canonical spelling (display keeps the original)."""
+    return [canonical_text(p) for p in phrases]
 
 
 # record field → display value in a hit (multi-valued fields stay lists)

@@ -12,7 +12,8 @@ Differences from the cluster engine, by design:
 - paging by number is an offset (any depth up to ``MAX_OFFSET``); the cursor is
   the next offset, not a ``search_after`` key;
 - highlights come from the adapter's matcher (``search.highlight``), which
-  applies the index's own word and folding rules to the stored text;
+  applies the index's own word and folding rules to the stored text (kept in
+  the canonical spelling, and shown in snippets as it was written);
 - fuzzy and prefix matches score a constant (tantivy's automaton queries),
   where the cluster scores them like terms; they are low-weight either way.
 """
@@ -39,8 +40,11 @@ from search.documents import (
     KEYWORD_FIELDS,
     KINDS,
     MULTI_VALUED,
+    SPELLING_FIELD,
     TEXT_FIELDS,
     Document,
+    spelled_for_index,
+    suggestion_keys,
     to_record,
 )
 from search.engine import (
@@ -61,9 +65,10 @@ from search.engine import (
 from search.errors import IndexIncompatible, QueryError, SearchError, SearchUnavailable
 from search.highlight import make_snippets, spans_for_query
 from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
-from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold
+from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold, restore_spelling
 
-SCHEMA_VERSION = 1
+#: 2: text fields indexed (and ``text`` stored) in the canonical spelling, with ``spelling`` to restore it.
+SCHEMA_VERSION = 2
 VERSION_FILE = "heritage-search.json"
 LOCK_FILE = ".heritage-writer.lock"
 ANALYZER = "vi_words"
@@ -88,6 +93,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("meta", stored=False, tokenizer_name=ANALYZER)
     for name in _TEXTS:
         sb.add_text_field(f"{name}_folded", stored=False, tokenizer_name=ANALYZER)
+    sb.add_bytes_field(SPELLING_FIELD, stored=True)
     sb.add_text_field("suggest", stored=True, tokenizer_name="raw")
     sb.add_text_field("suggest_folded", stored=False, tokenizer_name=ANALYZER)
     sb.add_text_field("date", stored=True, tokenizer_name="raw")
@@ -120,27 +126,38 @@ class TantivyEngine(SearchEngine):
         self.writer_threads = writer_threads or max(1, min(2, os.cpu_count() or 1))
         self._thread_lock = threading.Lock()
         self._schema = _schema()
-        self._index = self._open()
+        self._closed = False
+        self._index: tantivy.Index | None = None
+        try:
+            self._index = self._open()
+        except IndexIncompatible:
+            pass  # every use but rebuild() says so; rebuild() replaces it (as on a cluster)
 
     # ------------------------------------------------------------ opening
-    def _open(self) -> tantivy.Index:
+    def _open(self, *, replace_incompatible: bool = False) -> tantivy.Index:
+        """The folder's index, created if absent. An index of another schema raises
+        ``IndexIncompatible``, or with ``replace_incompatible`` is removed and created anew."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise SearchError(f"cannot create the search index folder {self.path}: {e.strerror}") from e
         version_file = self.path / VERSION_FILE
         with self._locked():
+            index = None
             if tantivy.Index.exists(str(self.path)):
                 try:
                     found = json.loads(version_file.read_text()).get("schema")
                 except (OSError, ValueError):
                     found = None
-                if found != SCHEMA_VERSION or not tantivy.Index.is_compatible(str(self.path)):
+                if found == SCHEMA_VERSION and tantivy.Index.is_compatible(str(self.path)):
+                    index = tantivy.Index.open(str(self.path))
+                elif not replace_incompatible:
                     raise IndexIncompatible(
                         f"the search index in {self.path} was built by another version (schema {found}, "
                         f"this is {SCHEMA_VERSION}); rebuild it (heritage reindex)")
-                index = tantivy.Index.open(str(self.path))
-            else:
+                else:
+                    self._remove_files()
+            if index is None:
                 index = tantivy.Index(self._schema, path=str(self.path), reuse=False)
                 tmp = version_file.with_suffix(".tmp")
                 tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "engine": "tantivy"}))
@@ -148,6 +165,24 @@ class TantivyEngine(SearchEngine):
         index.register_tokenizer(ANALYZER, _analyzer())
         index.config_reader("OnCommit")
         return index
+
+    def _live(self) -> tantivy.Index:
+        """The open index; one found incompatible is looked at again (another process may have rebuilt it)."""
+        if self._index is None:
+            if self._closed:
+                raise SearchError("this search index was dropped")
+            self._index = self._open()
+        return self._index
+
+    def _remove_files(self) -> None:
+        """Every file of the index but the lock (the caller holds it)."""
+        for child in self.path.iterdir():
+            if child.name == LOCK_FILE:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -181,7 +216,7 @@ class TantivyEngine(SearchEngine):
         deadline = time.monotonic() + self.lock_timeout_s
         while True:
             try:
-                return self._index.writer(self.writer_heap_bytes, self.writer_threads)
+                return self._live().writer(self.writer_heap_bytes, self.writer_threads)
             except ValueError as e:  # tantivy's own lock, held by a writer outside this adapter
                 if "LockBusy" not in str(e) or time.monotonic() > deadline:
                     raise SearchUnavailable(f"cannot open the search index for writing: {e}") from e
@@ -189,6 +224,7 @@ class TantivyEngine(SearchEngine):
 
     @contextmanager
     def _writing(self) -> Iterator[tantivy.IndexWriter]:
+        self._live()
         with self._locked():
             writer = self._open_writer()
             try:
@@ -199,7 +235,7 @@ class TantivyEngine(SearchEngine):
                 raise
             finally:
                 writer.wait_merging_threads()
-        self._index.reload()
+        self._live().reload()
 
     # ------------------------------------------------------------ writing
     def _document(self, rec: Mapping[str, Any]) -> tantivy.Document:
@@ -215,14 +251,17 @@ class TantivyEngine(SearchEngine):
         ys = rec.get("year_start")
         d["date_asc"] = [ys if ys is not None else _SORT_MISSING]
         d["date_desc"] = [ys if ys is not None else -_SORT_MISSING]
+        spelled = spelled_for_index(rec)
         for name in _TEXTS:
-            v = rec.get(name)
+            v = spelled.get(name)
             if v:
                 d[name] = [v]
                 d[f"{name}_folded"] = [fold(v)]
+        if spelled.get(SPELLING_FIELD):
+            d[SPELLING_FIELD] = [spelled[SPELLING_FIELD].encode()]
         if rec.get("suggest"):
             d["suggest"] = list(rec["suggest"])
-            d["suggest_folded"] = [fold(s) for s in rec["suggest"]]
+            d["suggest_folded"] = [fold(s) for s in suggestion_keys(rec["suggest"])]
         if rec.get("title"):
             d["title"] = [rec["title"]]
         if rec.get("date"):
@@ -269,6 +308,13 @@ class TantivyEngine(SearchEngine):
             writer.delete_documents_by_term("item_id", str(item_id))
 
     def rebuild(self, docs: Iterable[Document | Mapping[str, Any]], *, progress: Progress | None = None) -> int:
+        """Replace every document; an index of another schema (``IndexIncompatible``) is replaced
+        by a new one first (it could not answer searches anyway)."""
+        if self._index is None and not self._closed:
+            try:
+                self._live()
+            except IndexIncompatible:
+                self._index = self._open(replace_incompatible=True)
         with self._writing() as writer:
             writer.delete_all_documents()
             return self._add_all(writer, docs, progress, replace=False)
@@ -279,17 +325,12 @@ class TantivyEngine(SearchEngine):
 
     def drop(self) -> None:
         with self._locked():
-            for child in self.path.iterdir():
-                if child.name == LOCK_FILE:
-                    continue
-                if child.is_dir():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
-        self._index = None  # type: ignore[assignment]
+            self._remove_files()
+        self._index = None
+        self._closed = True
 
     def refresh(self) -> None:
-        self._index.reload()
+        self._live().reload()
 
     # ------------------------------------------------------------ reading
     def _compile(self, q: Q) -> tantivy.Query:
@@ -326,9 +367,7 @@ class TantivyEngine(SearchEngine):
         return out if boost == 1.0 else tantivy.Query.boost_query(out, float(boost))
 
     def _searcher(self) -> tantivy.Searcher:
-        if self._index is None:
-            raise SearchError("this search index was dropped")
-        return self._index.searcher()
+        return self._live().searcher()
 
     def _execute(self, prep: Prepared) -> SearchResult:
         searcher = self._searcher()
@@ -378,9 +417,10 @@ class TantivyEngine(SearchEngine):
         rec: dict[str, Any] = {}
         for k, v in stored.items():
             rec[k] = list(v) if k in MULTI_VALUED else (v[0] if v else None)
-        text = rec.pop("text", None) or ""
+        text = rec.pop("text", None) or ""  # canonical spelling: the words the index matched
+        original = restore_spelling(text, rec.pop(SPELLING_FIELD, None))
         spans = spans_for_query(text, prep.parsed) if prep.request.highlight else []
-        snippets = make_snippets(text, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
+        snippets = make_snippets(original, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
         return make_hit(rec, score, spans, snippets)
 
     def _has_value(self, field: str, value: str | int) -> bool:
@@ -422,7 +462,8 @@ class TantivyEngine(SearchEngine):
             return Health(ok=False, engine=self.engine, detail=f"{type(e).__name__}: {e}")
 
     def close(self) -> None:
-        self._index = None  # type: ignore[assignment]
+        self._index = None
+        self._closed = True
 
 
 def _facet_key(key: Any) -> str | int:

@@ -23,7 +23,7 @@ from search.errors import QueryError
 from search.highlight import Snippet, Span
 from search.plan import Q, TermsQ, overlaps_years, text_query, with_filters
 from search.query import Notice, ParsedQuery, parse_query
-from search.vietnamese import nfc, words
+from search.vietnamese import canonical_syllable, canonical_text, nfc, words
 
 DEFAULT_FACETS = ("collection", "type", "language", "decade", "year", "creator")
 SORTS = ("relevance", "date", "-date", "page")
@@ -271,7 +271,9 @@ MAX_SUGGEST_CHARS = 100
 
 
 def suggestion_prefix(prefix: str) -> tuple[list[tuple[str, str]], bool] | None:
-    """The (exact, folded) words of what the user typed so far, and whether its last word may continue."""
+    """The (exact, folded) keys of the words typed so far (canonical spelling), and whether
+    the last word may continue. A last word that may continue keeps its exact key as typed
+    (lower case): ``toà`` may be the start of ``toàn``, whose mark stays on ``a``."""
     if not isinstance(prefix, str):
         return None
     text = nfc(prefix)[:MAX_SUGGEST_CHARS]
@@ -279,17 +281,28 @@ def suggestion_prefix(prefix: str) -> tuple[list[tuple[str, str]], bool] | None:
     if not ws:
         return None
     open_end = ws[-1].end == len(text)
-    return [(w.exact, w.folded) for w in ws], open_end
+    keys = [(w.exact, w.folded) for w in ws]
+    if open_end:
+        keys[-1] = (text[ws[-1].start:ws[-1].end].lower(), ws[-1].folded)
+    return keys, open_end
+
+
+def _prefix_exact(typed: str, key: str, written: str) -> bool:
+    """Whether a word (its canonical key, and as written, lower case) continues a word typed so far."""
+    return key.startswith(typed) or written.startswith(typed) or key.startswith(canonical_syllable(typed))
 
 
 def rank_suggestions(typed: tuple[list[tuple[str, str]], bool], phrases: Iterable[str], limit: int) -> list[Suggestion]:
     """Phrases in which the typed words occur (the last one as a prefix), best first:
     exact diacritics before folded matches, then phrases that start with the typed words,
-    then the most frequent, then the shortest."""
+    then the most frequent, then the shortest. Spellings of one phrase (``Hoà Bình``,
+    ``Hòa Bình``, ``Hoà-Bình``) are one suggestion, counted together and shown as most
+    often written (on a tie, in the canonical spelling)."""
     keys, open_end = typed
     n = len(keys)
     counts: dict[str, list] = {}
     for phrase in phrases:
+        canonical = canonical_text(phrase)
         ws = list(words(phrase))
         for i in range(len(ws) - n + 1):
             ok = exact = True
@@ -297,17 +310,24 @@ def rank_suggestions(typed: tuple[list[tuple[str, str]], bool], phrases: Iterabl
                 w = ws[i + j]
                 last = j == n - 1 and open_end
                 if (w.folded.startswith(f) if last else w.folded == f):
-                    exact = exact and (w.exact.startswith(e) if last else w.exact == e)
+                    exact = exact and (_prefix_exact(e, w.exact, phrase[w.start:w.end].lower()) if last
+                                       else w.exact == e)
                 else:
                     ok = False
                     break
             if ok:
-                entry = counts.setdefault(phrase, [0, False, i])
+                entry = counts.setdefault(canonical, [0, False, i, {}])
                 entry[0] += 1
                 entry[1] = entry[1] or exact
                 entry[2] = min(entry[2], i)
+                entry[3][phrase] = entry[3].get(phrase, 0) + 1
                 break
-    ranked = sorted(counts.items(), key=lambda kv: (not kv[1][1], kv[1][2] > 0, -kv[1][0], len(kv[0]), kv[0]))
+
+    def shown(canonical: str, spellings: dict[str, int]) -> str:
+        return min(spellings, key=lambda p: (-spellings[p], p != canonical, p))
+
+    ranked = sorted(((shown(k, c[3]), c) for k, c in counts.items()),
+                    key=lambda tc: (not tc[1][1], tc[1][2] > 0, -tc[1][0], len(tc[0]), tc[0]))
     return [Suggestion(text, c[0]) for text, c in ranked[:limit]]
 
 

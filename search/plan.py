@@ -5,7 +5,9 @@ engines search the same fields with the same boosts:
 
 - every word is looked up in the exact field (boosted ``EXACT_BOOST`` times) and
   in the folded field, so ``Văn Miếu`` finds ``Van Mieu`` and exact-diacritic
-  matches rank first;
+  matches rank first; both fields and the query words are in the canonical
+  spelling (``search.vietnamese.canonical_text``), so ``hòa`` finds ``hoà`` in
+  the exact tier and ``Việt Nam`` finds ``Việt-Nam``;
 - the text, the heading of items and monuments (``HEADING_WEIGHT``) and their
   other metadata (creators, subjects, collections: ``META_WEIGHT``) are searched;
 - several words typed without quotes also score by closeness (a sloppy phrase);

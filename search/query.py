@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from search.errors import QueryError
-from search.vietnamese import MAX_WORD_CHARS, fold, nfc, strip_controls, words
+from search.vietnamese import MAX_WORD_CHARS, canonical_text, fold, nfc, strip_controls, words
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 32
@@ -56,7 +56,8 @@ class Notice:
 
 @dataclass(frozen=True)
 class Term:
-    """One word: as typed (NFC), its exact key (lower case) and folded key (no marks, lower case)."""
+    """One word: as typed (NFC), its exact key (canonical spelling, lower case) and folded key
+    (no marks, lower case): ``Hoà`` → ``hòa``, ``hoa``; ``quí`` → ``quý``, ``quy``."""
 
     text: str
     exact: str
@@ -300,5 +301,5 @@ def parse_query(text: str | None, *, fuzzy: bool = False) -> ParsedQuery:
 
 
 def folded_text(text: str) -> str:
-    """Folded, lower-cased form of a short user text (for comparisons, not offsets)."""
-    return fold(nfc(text)).lower()
+    """Folded, lower-cased form of a short user text in the canonical spelling (for comparisons, not offsets)."""
+    return fold(canonical_text(nfc(text))).lower()

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from search import IndexIncompatible, PageDoc, SearchRequest, SearchUnavailable, open_engine
-from search.embedded import LOCK_FILE, VERSION_FILE
+from search.embedded import LOCK_FILE, SCHEMA_VERSION, VERSION_FILE
 from tests.conftest import REPO
 
 WRITER = """
@@ -72,8 +72,19 @@ def test_a_held_lock_makes_writes_unavailable_not_broken(tmp_path):
 
 def test_an_index_of_another_schema_must_be_rebuilt(tmp_path):
     folder = tmp_path / "index"
-    open_engine(folder).close()
+    old = open_engine(folder)
+    old.index([PageDoc(page_id=1, item_id=1, page_number=1, text="bản cũ")])
+    old.close()
     (folder / VERSION_FILE).write_text(json.dumps({"schema": 0}))
-    with pytest.raises(IndexIncompatible) as e:
-        open_engine(folder)
-    assert "reindex" in str(e.value)
+    engine = open_engine(folder)  # opens, as a cluster engine does, and refuses every use but rebuild
+    other = open_engine(folder)  # another process, e.g. the portal
+    for use in (lambda: engine.search(SearchRequest(query="bản")), engine.count, engine.refresh,
+                lambda: engine.index([PageDoc(page_id=2, item_id=1, page_number=2, text="x")])):
+        with pytest.raises(IndexIncompatible) as e:
+            use()
+        assert "reindex" in str(e.value)
+    assert engine.health().ok is False and "reindex" in engine.health().detail
+    assert engine.rebuild([PageDoc(page_id=3, item_id=1, page_number=1, text="bản mới")]) == 1
+    assert engine.count() == 1 and engine.search(SearchRequest(query="ban moi")).total == 1
+    assert json.loads((folder / VERSION_FILE).read_text())["schema"] == SCHEMA_VERSION
+    assert other.search(SearchRequest(query="bản mới")).total == 1  # it sees the rebuilt index
