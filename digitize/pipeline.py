@@ -6,12 +6,16 @@ The page goes
 
     load (EXIF orientation applied) → grayscale → orientation (tesseract OSD,
     only when asked) → deskew → [the normalised image is saved here] →
-    rescale (low-resolution scans are enlarged) → binarise and clean borders
-    (only when asked) → tesseract (one run, TSV) → parse (words, lines,
-    blocks; hOCR and ALTO written from them)
+    rescale (low-resolution scans are enlarged) → enhance (binarise and clean
+    borders, when asked) → layout (zones, or the inked part of a page with
+    wide margins; a blank page stops here) → tesseract (in process, one
+    reading, TSV) → parse (words, lines, blocks) → recheck (only a poor
+    reading: upside down? mirrored? a picture?) → postcorrect → assemble
+    (hOCR and ALTO written from the words)
 
-Grayscale comes before OSD only because OSD needs the page written to a file
-and a one-channel file is cheaper to write and read.
+Every stage is timed in ``PageReading.timings_s`` under its name; the
+optional ones (:data:`OPTIONAL_STAGES`) can be switched off one by one with
+``OcrOptions.stages_off`` to measure what each is worth.
 
 Word boxes, hOCR and ALTO come back in the frame of the *normalised* image:
 upright and deskewed, at the resolution of the source, not binarised. That
@@ -29,10 +33,23 @@ from typing import Callable, TypeVar
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digitize import preprocess, tesseract
+from digitize import preprocess, tesseract, triage
 from digitize.errors import ImageTooLarge, ZonesInvalid
 from digitize.images import DEFAULT_MAX_PIXELS, load_page_image, save_png, upright
-from digitize.reading import PageReading, alto_document, hocr_document, parse_tsv, rescale_tsv
+from digitize.reading import (
+    LOW_CONFIDENCE,
+    PageReading,
+    ParsedText,
+    TsvWord,
+    alto_document,
+    build_text,
+    hocr_document,
+    rescale_tsv,
+    scale_box,
+    tsv_without,
+    tsv_words,
+)
+from digitize.tesseract import Region
 
 OSD_MIN_CONFIDENCE = 5.0  # below this, OSD's opinion is not acted on
 OSD_MAX_SIDE_PX = 3500  # pages are shrunk to this for OSD
@@ -40,7 +57,11 @@ OSD_MAX_SIDE_PX = 3500  # pages are shrunk to this for OSD
 MAX_OCR_PIXELS = 40_000_000
 ZONE_PSM = 6  # each zone of a zone file read as one uniform block of text
 PNG_COMPRESS_LEVEL = 1  # zlib level: 2-3 save 1-3 % of the size for 10-60 % more time
+MOSTLY_MARGIN_SHARE = 0.1  # text covering less of the page than this is worth a warning
 BINARISE_BLUR_PX = 1.0  # Gaussian sigma before Sauvola: keeps sensor noise from becoming specks
+
+# stages that OcrOptions.stages_off may switch off (for ablation in benchmarks)
+OPTIONAL_STAGES = ("illumination", "denoise", "binarise", "borders", "dewarp", "layout", "postcorrect")
 
 ProgressCallback = Callable[[str], None]
 T = TypeVar("T")
@@ -69,18 +90,22 @@ class OcrOptions:
     layout comes from them instead: tesseract reads each zone as one block
     (``psm`` 6 unless a non-automatic one is given). ``target_dpi``:
     low-resolution scans are enlarged towards it. ``timeout_s`` limits each
-    tesseract run.
+    tesseract run. ``binarize``: True or False forces Sauvola binarisation on
+    or off; None leaves it to the page (today: off). ``stages_off`` names
+    optional stages (:data:`OPTIONAL_STAGES`) not to run, whatever the other
+    options say.
     """
 
     languages: str = "vie"
     psm: int = 3
     detect_orientation: bool = False
     deskew: bool = True
-    binarize: bool = False
+    binarize: bool | None = None
     clean_borders: bool = False
     target_dpi: int = 300
     zones: tuple[Zone, ...] = ()
     timeout_s: float = 600.0
+    stages_off: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.psm) <= 13:
@@ -91,6 +116,12 @@ class OcrOptions:
             raise ValueError(f"timeout_s must be positive, not {self.timeout_s}")
         if not isinstance(self.zones, tuple):
             object.__setattr__(self, "zones", tuple(self.zones))
+        off = self.stages_off
+        off = frozenset([off] if isinstance(off, str) else off)
+        unknown = sorted(off - set(OPTIONAL_STAGES))
+        if unknown:
+            raise ValueError(f"unknown stages {unknown} in stages_off; optional stages: {', '.join(OPTIONAL_STAGES)}")
+        object.__setattr__(self, "stages_off", off)
 
     @property
     def effective_psm(self) -> int:
@@ -98,6 +129,10 @@ class OcrOptions:
         if self.zones and self.psm in tesseract.AUTOMATIC_PSMS:
             return ZONE_PSM
         return self.psm
+
+    def runs(self, stage: str) -> bool:
+        """Whether an optional stage may run (it is not in ``stages_off``)."""
+        return stage not in self.stages_off
 
 
 def read_zones(uzn_path: Path | str) -> tuple[Zone, ...]:
@@ -135,16 +170,27 @@ class PageContext:
     max_pixels: int = DEFAULT_MAX_PIXELS
     progress: ProgressCallback | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
     # learnt along the way
     dpi: float | None = None  # of the normalised image, when believable
     rotation_deg: int = 0  # clockwise quarter turns applied (EXIF, OSD)
+    mirrored: bool = False  # the page was flipped left to right (a mirrored scan)
     skew_deg: float = 0.0  # skew removed, counter-clockwise positive
     text_height_px: float | None = None  # in the normalised image
     scale: float = 1.0  # OCR image / normalised image
     zones: tuple[Zone, ...] = ()  # in the frame of the current image
     normalised_image: Image.Image | None = None
     normalised_path: Path | None = None
-    ocr_path: Path | None = None
+    ocr_image: Image.Image | None = None  # what tesseract reads (after enhance)
+    look: triage.PageLook | None = None  # the inked part of the OCR image; blank or not
+    regions: tuple[Region, ...] = ()  # what tesseract reads, OCR-image pixels; () = the whole page
+    want_choices: bool = False  # ask tesseract for each word's symbol alternatives (~10-20 % more CPU)
+    # per word row of the TSV as tesseract gave it: choices[row.index] for each of ``rows``
+    choices: tuple[tesseract.WordChoices | None, ...] | None = None
+    tsv: str = ""  # tesseract's TSV of the reading kept, OCR-image pixels
+    rows: list[TsvWord] = field(default_factory=list)  # its word rows, one per parsed word
+    raw_text: str | None = None  # the text before post-correction, when it changed anything
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def prefix(self) -> str:
@@ -153,15 +199,20 @@ class PageContext:
     def path(self, suffix: str) -> Path:
         return self.work_dir / f"{self.prefix}-{suffix}"
 
+    def warn(self, reason: str) -> None:
+        if reason not in self.warnings:
+            self.warnings.append(reason)
+
     def run(self, name: str, stage: Callable[[T, "PageContext"], U], value: T) -> U:
         """Run one stage, announcing it to ``progress`` and timing it."""
         if self.progress is not None:
             self.progress(name)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         try:
             return stage(value, self)
         finally:
             self.timings_s[name] = self.timings_s.get(name, 0.0) + time.perf_counter() - start
+            self.cpu_s[name] = self.cpu_s.get(name, 0.0) + time.process_time() - start_cpu
 
 
 # ---------------------------------------------------------------------- recipe
@@ -181,6 +232,8 @@ def read_page(
     named after ``page_index``; the normalised page image stays there as a
     PNG. ``progress`` is called with each stage's name as it starts.
 
+    A page that cannot be read well (blank, a picture, upside down...) still
+    gives a reading, with ``warnings`` saying why and an honest confidence.
     Raises ImageUnreadable / ImageTooLarge for bad input, LanguageMissing /
     TesseractMissing when the engine is incomplete, OcrTimeout and OcrFailed
     when tesseract does not finish or fails.
@@ -195,7 +248,7 @@ def read_page(
         max_pixels=max_pixels,
         progress=progress,
     )
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     context.run("check_engine", check_engine, options)
     image = context.run("load", load, source)
     image = context.run("grayscale", grayscale, image)
@@ -203,12 +256,15 @@ def read_page(
     image = context.run("deskew", deskew, image)
     image = context.run("save_normalised", save_normalised, image)
     image = context.run("rescale", rescale, image)
-    image = context.run("binarise", binarise, image)
-    image = context.run("clean_borders", clean_borders, image)
-    ocr_path = context.run("write_ocr_input", write_ocr_input, image)
-    output = context.run("tesseract", recognise, ocr_path)
-    reading = context.run("parse", assemble, output)
+    image = context.run("enhance", enhance, image)
+    image = context.run("layout", layout, image)
+    output = context.run("tesseract", recognise, image)
+    parsed = context.run("parse", parse, output)
+    parsed = context.run("recheck", recheck, parsed)
+    parsed = context.run("postcorrect", postcorrect, parsed)
+    reading = context.run("assemble", assemble, parsed)
     context.timings_s["total"] = time.perf_counter() - started
+    context.cpu_s["total"] = time.process_time() - started_cpu
     return reading
 
 
@@ -252,20 +308,20 @@ def orient(image: Image.Image, context: PageContext) -> Image.Image:
     """Turn the page upright by quarter turns when tesseract's OSD is sure."""
     if not context.options.detect_orientation:
         return image
-    osd_path = context.path("osd.png")
-    shrink = max(1, math.ceil(max(image.size) / OSD_MAX_SIDE_PX))
-    probe = image.convert("L").reduce(shrink) if shrink > 1 else image
-    save_png(probe, osd_path, compress_level=PNG_COMPRESS_LEVEL)
-    try:
-        found = tesseract.detect_orientation(osd_path, timeout_s=context.options.timeout_s)
-    finally:
-        osd_path.unlink(missing_ok=True)
+    found = osd(image, context)
     if found.rotate_deg == 0 or found.confidence < OSD_MIN_CONFIDENCE:
         return image
     width, height = image.size
     context.zones = tuple(rotate_zone_quarters(z, found.rotate_deg, width, height) for z in context.zones)
     context.rotation_deg = (context.rotation_deg + found.rotate_deg) % 360
     return image.transpose(_CLOCKWISE_TRANSPOSE[found.rotate_deg])
+
+
+def osd(image: Image.Image, context: PageContext) -> tesseract.Orientation:
+    """Tesseract's OSD on a copy no bigger than ``OSD_MAX_SIDE_PX``."""
+    shrink = max(1, math.ceil(max(image.size) / OSD_MAX_SIDE_PX))
+    probe = image.convert("L").reduce(shrink) if shrink > 1 else image
+    return tesseract.detect_orientation(probe, timeout_s=context.options.timeout_s)
 
 
 _CLOCKWISE_TRANSPOSE = {
@@ -320,10 +376,26 @@ def rescale(image: Image.Image, context: PageContext) -> Image.Image:
     return enlarged
 
 
+def enhance(image: Image.Image, context: PageContext) -> Image.Image:
+    """Improve the image tesseract will read (never the normalised one).
+
+    Today: Sauvola binarisation when ``binarize`` is True, then whitening of
+    a scanner's dark frame when ``clean_borders`` is; each can be switched
+    off (``binarise``, ``borders``). ``binarize=None`` is meant to be decided
+    page by page; until that plan exists it leaves the page gray.
+    """
+    options = context.options
+    if options.binarize and options.runs("binarise"):
+        image = binarise(image, context)
+    if options.clean_borders and options.runs("borders"):
+        image = clean_borders(image, context)
+    return image
+
+
 def binarise(image: Image.Image, context: PageContext) -> Image.Image:
     """Sauvola thresholding after a light denoising blur, with a window about
     one and a half text lines high."""
-    if not context.options.binarize or image.mode == "1":
+    if image.mode == "1":
         return image
     line_px = (context.text_height_px or preprocess.TEXT_HEIGHT_AT_300_DPI_PX) * context.scale
     window_px = int(np.clip(round(line_px * 1.5), 15, 151)) | 1
@@ -333,8 +405,6 @@ def binarise(image: Image.Image, context: PageContext) -> Image.Image:
 
 def clean_borders(image: Image.Image, context: PageContext) -> Image.Image:
     """Whiten the dark frame a scanner leaves around a page."""
-    if not context.options.clean_borders:
-        return image
     if image.mode == "1":
         ink = ~np.asarray(image)
     else:
@@ -349,55 +419,181 @@ def clean_borders(image: Image.Image, context: PageContext) -> Image.Image:
     return Image.fromarray(pixels, "L")
 
 
-def write_ocr_input(image: Image.Image, context: PageContext) -> Path:
-    """The file tesseract reads (the normalised PNG itself when nothing
-    changed since), with the zones beside it as ``<name>.uzn``."""
-    if image is context.normalised_image and context.normalised_path is not None:
-        path = context.normalised_path
-    else:
-        dpi = context.dpi * context.scale if context.dpi else None
-        path = save_png(image, context.path("ocr.png"), dpi=dpi, compress_level=PNG_COMPRESS_LEVEL)
-    uzn_path = path.with_suffix(".uzn")
-    if context.zones:
-        uzn_path.write_text(
-            format_zones(clip_zones(context.zones, image.width, image.height)), encoding="utf-8"
-        )
-    else:
-        uzn_path.unlink(missing_ok=True)  # tesseract would read a stale one
-    context.ocr_path = path
-    return path
-
-
-def recognise(ocr_path: Path, context: PageContext) -> tesseract.OcrOutput:
-    """One tesseract run writing TSV (its other renderers cost CPU; the
-    parse stage writes hOCR and ALTO from the TSV instead)."""
+def layout(image: Image.Image, context: PageContext) -> Image.Image:
+    """Decide what tesseract reads: the zones when given; otherwise the whole
+    page, or only its inked part when wide margins surround a small text
+    (``layout`` stage; boxes still come in whole-page pixels). A page without
+    ink is marked blank and not read at all."""
+    context.ocr_image = image
+    look = context.look = triage.look_at(image)
     options = context.options
-    dpi = round(context.dpi * context.scale) if context.dpi else None
-    try:
-        return tesseract.recognise(
-            ocr_path,
-            context.path("ocr"),
-            languages=options.languages,
-            psm=options.effective_psm,
-            timeout_s=options.timeout_s,
-            dpi=dpi,
+    if look.blank:
+        context.warn("blank page")
+        context.regions = ()
+    elif context.zones:
+        context.regions = tuple(
+            Region(z.x, z.y, z.w, z.h, options.effective_psm, z.label.strip().lower() or "text")
+            for z in clip_zones(context.zones, image.width, image.height)
         )
-    finally:
-        if ocr_path != context.normalised_path:
-            ocr_path.unlink(missing_ok=True)
+    elif options.runs("layout") and look.margin_box is not None:
+        x, y, w, h = look.margin_box
+        context.regions = (Region(x, y, w, h, options.effective_psm),)
+        if look.inked_share < MOSTLY_MARGIN_SHARE:
+            context.warn(f"mostly margin: the text covers {look.inked_share:.0%} of the page")
+    else:
+        context.regions = ()
+    return image
 
 
-def assemble(output: tesseract.OcrOutput, context: PageContext) -> PageReading:
-    """Parse tesseract's TSV into the page reading, in the normalised frame,
-    and write the page's hOCR and ALTO from the same words."""
+def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:
+    """One tesseract reading in process, TSV only (the assemble stage writes
+    hOCR and ALTO from it; word alternatives only when ``want_choices``)."""
+    if context.look is not None and context.look.blank:
+        return tesseract.OcrOutput(tsv=tesseract.merge_tsv([], image.width, image.height))
+    options = context.options
+    return tesseract.recognise(
+        image,
+        languages=options.languages,
+        psm=options.effective_psm,
+        timeout_s=options.timeout_s,
+        dpi=_ocr_dpi(context),
+        regions=context.regions,
+        choices=context.want_choices,
+    )
+
+
+def parse(output: tesseract.OcrOutput, context: PageContext) -> ParsedText:
+    """The words, lines and blocks of tesseract's TSV, in the normalised frame."""
+    context.tsv = output.tsv
+    context.choices = output.choices
+    context.rows = tsv_words(output.tsv)
+    return rebuild(context.rows, context)
+
+
+def rebuild(rows: list[TsvWord], context: PageContext) -> ParsedText:
+    """Page text, words, lines and blocks from word rows (OCR-image pixels),
+    boxes moved into the normalised frame; ``context.rows`` becomes ``rows``."""
+    normalised = context.normalised_image
+    assert normalised is not None
+    context.rows = list(rows)
+    return build_text(context.rows, scale=context.scale, frame_w=normalised.width, frame_h=normalised.height)
+
+
+def recheck(parsed: ParsedText, context: PageContext) -> ParsedText:
+    """A second look, spent on poor readings only: turn a page that OSD finds
+    upside down or sideways, flip one that reads far better mirrored. Then,
+    on every page, drop the "words" tesseract makes of pictures, noise and
+    specks, and say in ``warnings`` why a reading may be poor. Zoned pages
+    are not turned or flipped (their zones say how the page lies)."""
+    if context.look is not None and context.look.blank:
+        return parsed
+    if triage.is_poor(context.rows) and not context.zones:
+        if not context.options.detect_orientation:
+            context.run("osd_check", turn_if_upside_down, context.rows)
+        if triage.is_poor(context.rows):
+            context.run("mirror_check", flip_if_mirrored, context.rows)
+    text_page = triage.holds_text(context.rows)
+    dropped = triage.garbage_rows(context.rows)
+    if dropped:
+        context.tsv = tsv_without(context.tsv, dropped)
+        parsed = rebuild([r for r in context.rows if r.index not in dropped], context)
+    else:
+        parsed = rebuild(context.rows, context)
+    if not parsed.words:
+        picture = context.text_height_px is None or context.look.dark_share >= triage.PICTURE_DARK_SHARE
+        context.warn("no text found: picture" if picture else "no text found")
+    elif not text_page:
+        context.warn(f"little text found: {len(dropped)} unreadable marks left out")
+    mean = parsed.mean_confidence
+    if mean is not None and mean < triage.POOR_CONFIDENCE:
+        context.warn(f"low confidence (mean {mean:.0f} of 100): check the text against the page")
+    return parsed
+
+
+def turn_if_upside_down(rows: list[TsvWord], context: PageContext) -> list[TsvWord]:
+    """Ask OSD which way up the page is; when it is sure the page lies upside
+    down or sideways, read it turned and keep that reading if it is clearly
+    better than ``rows``. Returns the word rows kept."""
+    found = osd(context.normalised_image, context)
+    if found.rotate_deg == 0 or found.confidence < OSD_MIN_CONFIDENCE:
+        return rows
+    turn = _CLOCKWISE_TRANSPOSE[found.rotate_deg]
+    if reread_transformed(context, turn):
+        context.rotation_deg = (context.rotation_deg + found.rotate_deg) % 360
+        context.warn("upside down: turned" if found.rotate_deg == 180 else f"sideways: turned {found.rotate_deg}°")
+    return context.rows
+
+
+def flip_if_mirrored(rows: list[TsvWord], context: PageContext) -> list[TsvWord]:
+    """Read a few lines of the page flipped left to right; when they read
+    clearly better than they did in ``rows``, read the whole page flipped (a
+    scan of the back of a transparency, a microfilm mounted the wrong way).
+    Returns the word rows kept."""
+    (x, y, w, h), sample = triage.sample_of(rows)
+    lines = context.ocr_image.crop((x, y, x + w, y + h)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    options = context.options
+    output = tesseract.recognise(lines, languages=options.languages, psm=options.effective_psm,
+                                 timeout_s=options.timeout_s, dpi=_ocr_dpi(context))
+    if not triage.clearly_better(tsv_words(output.tsv), sample):
+        return rows
+    if reread_transformed(context, Image.Transpose.FLIP_LEFT_RIGHT):
+        context.mirrored = not context.mirrored
+        context.skew_deg = -context.skew_deg  # the skew of the flipped source
+        context.warn("mirrored: flipped")
+    return context.rows
+
+
+def reread_transformed(context: PageContext, method: Image.Transpose) -> bool:
+    """Read the page turned or flipped by ``method``; when that reading is
+    clearly better, keep it and the transformed images (the normalised one
+    is written again). Returns whether it was kept."""
+    image = context.ocr_image.transpose(method)
+    look = triage.look_at(image)
+    regions = ()
+    if look.margin_box is not None and context.options.runs("layout"):
+        regions = (Region(*look.margin_box, context.options.effective_psm),)
+    options = context.options
+    output = tesseract.recognise(image, languages=options.languages, psm=options.effective_psm,
+                                 timeout_s=options.timeout_s, dpi=_ocr_dpi(context), regions=regions,
+                                 choices=context.want_choices)
+    rows = tsv_words(output.tsv)
+    if not triage.clearly_better(rows, context.rows):
+        return False
+    context.ocr_image, context.look, context.regions = image, look, regions
+    context.tsv, context.choices, context.rows = output.tsv, output.choices, rows
+    context.normalised_image = context.normalised_image.transpose(method)
+    save_normalised(context.normalised_image, context)
+    return True
+
+
+def _ocr_dpi(context: PageContext) -> int | None:
+    return round(context.dpi * context.scale) if context.dpi else None
+
+
+def postcorrect(parsed: ParsedText, context: PageContext) -> ParsedText:
+    """Correct the words of the reading (``postcorrect`` stage). Today: as
+    read. A correction gives new ``context.rows`` texts, sets
+    ``context.raw_text`` to the text before it, and returns
+    ``rebuild(rows, context)``."""
+    if not context.options.runs("postcorrect"):
+        return parsed
+    return parsed
+
+
+def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
+    """The page reading, in the normalised frame, with hOCR and ALTO written
+    from the same words."""
     normalised = context.normalised_image
     assert normalised is not None and context.normalised_path is not None
     width, height = normalised.size
     scale = context.scale
     options = context.options
-    parsed = parse_tsv(output.tsv, scale=scale, frame_w=width, frame_h=height)
     name = context.normalised_path.name
     engine = f"tesseract {tesseract.tesseract_version()}"
+    regions = []
+    for region in context.regions:
+        x, y, w, h = scale_box(region.x, region.y, region.w, region.h, scale=scale, frame_w=width, frame_h=height)
+        regions.append(replace(region, x=x, y=y, w=w, h=h))
     return PageReading(
         text=parsed.text,
         words=parsed.words,
@@ -408,7 +604,7 @@ def assemble(output: tesseract.OcrOutput, context: PageContext) -> PageReading:
                            languages=options.languages, engine=engine, dpi=context.dpi),
         alto=alto_document(parsed, width=width, height=height, image_name=name,
                            languages=options.languages, engine=engine, page_number=context.page_index + 1),
-        tsv=rescale_tsv(output.tsv, scale=scale, frame_w=width, frame_h=height),
+        tsv=rescale_tsv(context.tsv, scale=scale, frame_w=width, frame_h=height),
         width=width,
         height=height,
         normalised_image_path=context.normalised_path,
@@ -416,11 +612,17 @@ def assemble(output: tesseract.OcrOutput, context: PageContext) -> PageReading:
         skew_deg=context.skew_deg,
         scale=scale,
         timings_s=context.timings_s,
+        cpu_s=context.cpu_s,
         tesseract_version=tesseract.tesseract_version(),
         dpi=context.dpi,
         languages=options.languages,
         psm=options.effective_psm,
         upscaled=scale > 1.0,
+        mirrored=context.mirrored,
+        warnings=tuple(context.warnings),
+        raw_text=context.raw_text,
+        regions=tuple(regions),
+        low_confidence_words=sum(1 for w in parsed.words if w.confidence < LOW_CONFIDENCE),
     )
 
 

@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from digitize.tesseract import Region
 
 WORD_SEPARATOR = " "
 LINE_SEPARATOR = "\n"
 PARAGRAPH_SEPARATOR = "\n\n"
+LOW_CONFIDENCE = 60.0  # words below this (0-100) count as low-confidence
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,15 @@ class PageReading:
     removed (counter-clockwise positive), ``scale`` the size of the image
     tesseract read relative to the normalised one. ``tsv`` is tesseract's
     own output with its boxes moved into the normalised frame.
+
+    ``warnings`` gives the reasons the reading may be poor or partial, in
+    words a librarian can act on (``"blank page"``, ``"no text found:
+    picture"``, ``"upside down: turned"``...). ``raw_text`` is the text as
+    tesseract read it before post-correction (None when post-correction
+    changed nothing). ``regions`` are the layout's blocks in reading order
+    (normalised-frame pixels; empty when tesseract found the layout alone),
+    ``low_confidence_words`` how many words scored below
+    ``LOW_CONFIDENCE`` (their boxes are worth a librarian's look).
     """
 
     text: str
@@ -107,6 +121,12 @@ class PageReading:
     languages: str = ""
     psm: int = 3
     upscaled: bool = False
+    mirrored: bool = False  # the source was flipped left to right (a mirrored scan)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # this process's CPU by stage (tesseract's included)
+    warnings: tuple[str, ...] = ()
+    raw_text: str | None = None
+    regions: tuple[Region, ...] = ()
+    low_confidence_words: int = 0
 
     def words_in_span(self, char_start: int, char_end: int) -> list[Word]:
         """The words that overlap ``text[char_start:char_end]``."""
@@ -126,6 +146,7 @@ class TsvWord:
     height: int
     conf: float
     text: str
+    index: int = -1  # its place among the TSV's word rows (level 5), empty ones included
 
 
 @dataclass(frozen=True)
@@ -146,10 +167,12 @@ def tsv_words(tsv: str) -> list[TsvWord]:
     """The non-empty word rows (level 5) of tesseract's TSV, in reading
     order, text NFC-normalised and stripped."""
     words = []
+    index = -1
     for row in tsv.splitlines():
         fields = row.split("\t", 11)
         if len(fields) < 12 or fields[0] != "5":
             continue  # the header, levels 1-4, or a malformed row
+        index += 1
         text = nfc(fields[11]).strip()
         if not text:
             continue
@@ -159,7 +182,7 @@ def tsv_words(tsv: str) -> list[TsvWord]:
             conf = float(fields[10])
         except ValueError:
             continue
-        words.append(TsvWord(block_num, par_num, line_num, left, top, width, height, conf, text))
+        words.append(TsvWord(block_num, par_num, line_num, left, top, width, height, conf, text, index))
     return words
 
 
@@ -191,7 +214,17 @@ def _union(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
 def parse_tsv(
     tsv: str, *, scale: float = 1.0, frame_w: int | None = None, frame_h: int | None = None
 ) -> ParsedText:
-    """Build the page text and its words, lines and blocks from tesseract's TSV.
+    """Build the page text and its words, lines and blocks from tesseract's TSV
+    (see :func:`build_text`)."""
+    return build_text(tsv_words(tsv), scale=scale, frame_w=frame_w, frame_h=frame_h)
+
+
+def build_text(
+    rows: Sequence[TsvWord], *, scale: float = 1.0, frame_w: int | None = None, frame_h: int | None = None
+) -> ParsedText:
+    """Build the page text and its words, lines and blocks from word rows in
+    reading order (those of :func:`tsv_words`, perhaps filtered or with
+    corrected text: offsets are computed afresh).
 
     Block, paragraph and line numbers are renumbered page-wide from 0 over
     the units that hold words, so ``(block, paragraph, line)`` identifies a
@@ -227,7 +260,7 @@ def parse_tsv(
             )
             block_words.clear()
 
-    for row in tsv_words(tsv):
+    for row in rows:
         block_key = row.block_num
         par_key = (row.block_num, row.par_num)
         line_key = (row.block_num, row.par_num, row.line_num)
@@ -289,6 +322,22 @@ def rescale_tsv(tsv: str, *, scale: float, frame_w: int, frame_h: int) -> str:
                 row = "\t".join(fields)
         rows.append(row)
     return nfc("\n".join(rows))
+
+
+def tsv_without(tsv: str, word_indices: set[int]) -> str:
+    """Tesseract's TSV without the word rows (level 5) at ``word_indices``
+    (counted as :attr:`TsvWord.index` counts them)."""
+    if not word_indices:
+        return tsv
+    rows = []
+    index = -1
+    for row in tsv.split("\n"):
+        if row.startswith("5\t") and row.count("\t") >= 11:
+            index += 1
+            if index in word_indices:
+                continue
+        rows.append(row)
+    return "\n".join(rows)
 
 
 # ----------------------------------------------------------------- hOCR, ALTO
@@ -445,3 +494,4 @@ def alto_document(
         out.append("    </ComposedBlock>")
     out += ["   </PrintSpace>", "  </Page>", " </Layout>", "</alto>", ""]
     return "\n".join(out)
+

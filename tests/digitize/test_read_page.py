@@ -1,11 +1,13 @@
 """The whole recipe on real pages with real tesseract (digitize.pipeline).
 
-Bounds were measured with tesseract 5.3.0 and Debian's models, one thread:
+Bounds were measured with Debian's models, one thread: plain tesseract is
+the 5.3.0 program, read_page the 5.5.4 library in process (tesserocr; zones
+read region by region with SetRectangle):
 
     page                         plain tesseract   read_page
-    UNLV 8087_054 zones (psm 6)   1.89 %            1.94 %
+    UNLV 8087_054 zones (psm 6)   1.89 %            1.92 %
     UNLV 8071_093 zones (psm 6)   1.79 %            1.85 %
-    UNLV 8087_054 psm 3           7.77 %            7.87 %
+    UNLV 8087_054 psm 3           7.77 %            7.84 %
     UNLV 8071_093 psm 3           9.39 %            4.70 %
     BnL block 1 (fra)             1.97 %            1.64 %
     BnL block 2 (fra)             0.31 %            0.31 %
@@ -68,6 +70,22 @@ def test_unlv_pages_with_zone_files(unlv_zoned_readings, page):
     reading, truth = unlv_zoned_readings[page]
     assert reading.psm == 6
     assert cer(reading.text, truth) <= 0.025
+
+
+def test_zoned_pages_are_read_zone_by_zone(unlv_zoned_readings, unlv_dir):
+    for page, (reading, _) in unlv_zoned_readings.items():
+        zones = read_zones(unlv_dir / f"{page}.uzn")
+        assert reading.warnings == () and len(reading.regions) == len(zones)
+        assert all(r.psm == 6 for r in reading.regions)
+        # blocks come in zone order: each lies in a zone no earlier than the previous block's
+        order = []
+        for block in reading.blocks:
+            inside = [i for i, r in enumerate(reading.regions)
+                      if r.x - 2 <= block.x and block.x + block.w <= r.x + r.w + 2
+                      and r.y - 2 <= block.y and block.y + block.h <= r.y + r.h + 2]
+            assert inside, block
+            order.append(inside[0])
+        assert order == sorted(order)
 
 
 def test_unlv_pages_without_zones_are_worse(unlv_zoned_readings, unlv_dir, tmp_path):
