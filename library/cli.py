@@ -71,12 +71,14 @@ def main() -> None:
 @click.option("--psm", type=int, help="tesseract page segmentation mode (default 3, automatic)")
 @click.option("--binarize/--no-binarize", default=None)
 @click.option("--osd/--no-osd", "detect_orientation", default=None, help="detect page rotation with tesseract OSD")
+@click.option("--skip", "stages_off", multiple=True, metavar="STAGE",
+              help="switch an optional OCR stage off for this item (see 'heritage ocr --help')")
 @click.option("--dry-run", is_flag=True, help="check everything, store nothing")
 @click.option("--wait", is_flag=True, help="wait for the workers to read every page, with a progress bar")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def ingest(paths, title, creator, date_, publisher, languages, item_type, subject, identifier, rights,
-           collection, serial_title, issue_date, issue_number, psm, binarize, detect_orientation,
+           collection, serial_title, issue_date, issue_number, psm, binarize, detect_orientation, stages_off,
            dry_run, wait, as_json):
     from library.ingest import Upload
 
@@ -85,7 +87,8 @@ def ingest(paths, title, creator, date_, publisher, languages, item_type, subjec
         title=title, creator=creator, date=date_, publisher=publisher, language=languages, type=item_type,
         subject=subject, identifier=identifier, rights=rights, collection=collection, serial_title=serial_title,
         issue_date=issue_date, issue_number=issue_number).items() if v is not None}
-    options = {k: v for k, v in dict(psm=psm, binarize=binarize, detect_orientation=detect_orientation).items()
+    options = {k: v for k, v in dict(psm=psm, binarize=binarize, detect_orientation=detect_orientation,
+                                     stages_off=sorted(stages_off) or None).items()
                if v is not None}
     reports = []
     for path in tqdm(paths, desc="ingest", unit="item", disable=len(paths) < 2 or as_json):
@@ -228,12 +231,16 @@ def fixity():
 @click.option("--lang", "languages", default=None, help="tesseract languages (default vie)")
 @click.option("--psm", type=int, default=None)
 @click.option("--zones", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="UNLV .uzn zone file")
-@click.option("--binarize", is_flag=True)
+@click.option("--binarize/--no-binarize", default=None,
+              help="force binarisation on or off (default: decided per page by what the page shows)")
+@click.option("--skip", "stages_off", multiple=True, metavar="STAGE",
+              help="switch an optional stage off: illumination, denoise, binarise, borders, dewarp, layout, "
+                   "postcorrect (repeatable)")
 @click.option("--osd", is_flag=True, help="detect page rotation with tesseract OSD")
 @click.option("--page", "page_index", type=int, default=1, help="page of a multi-page TIFF or PDF (1-based)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="write text, hOCR, ALTO, TSV here")
 @handle_errors
-def ocr(files, languages, psm, zones, binarize, osd, page_index, out):
+def ocr(files, languages, psm, zones, binarize, stages_off, osd, page_index, out):
     import tempfile
 
     import digitize
@@ -241,7 +248,7 @@ def ocr(files, languages, psm, zones, binarize, osd, page_index, out):
 
     s = _settings()
     kwargs = dict(languages=languages or s.default_languages, binarize=binarize, detect_orientation=osd,
-                  timeout_s=s.ocr_timeout_s)
+                  timeout_s=s.ocr_timeout_s, stages_off=frozenset(stages_off))
     if psm is not None:
         kwargs["psm"] = psm
     if zones:
@@ -271,6 +278,8 @@ def ocr(files, languages, psm, zones, binarize, osd, page_index, out):
                 (out / f"{stem}.tsv").write_text(reading.tsv, encoding="utf-8")
                 conf = f"{reading.mean_confidence:.1f}" if reading.mean_confidence is not None else "-"
                 tqdm.write(f"{f.name}: {len(reading.words)} words, mean confidence {conf}")
+            for warning in reading.warnings:
+                click.echo(f"warning: {f.name}: {warning}", err=True)
             else:
                 if len(files) > 1:
                     click.echo(f"==> {f.name} <==")

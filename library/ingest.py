@@ -39,7 +39,7 @@ from library.store import FileStore
 log = logging.getLogger(__name__)
 
 INGEST_ROLES = {Role.librarian, Role.admin}
-OCR_OPTION_KEYS = {"psm", "detect_orientation", "deskew", "binarize", "clean_borders", "target_dpi"}
+OCR_OPTION_KEYS = {"psm", "detect_orientation", "deskew", "binarize", "clean_borders", "target_dpi", "stages_off"}
 
 
 @dataclass(frozen=True)
@@ -398,6 +398,17 @@ def _check_ocr_options(options: dict, source: str) -> dict:
                 raise InputRejected(source, f"page segmentation mode {value} is not between 1 and 13")
             if key == "target_dpi" and not 70 <= value <= 1200:
                 raise InputRejected(source, f"target dpi {value} is not between 70 and 1200")
+        elif key == "stages_off":
+            from digitize.pipeline import OPTIONAL_STAGES  # the engine's own list of stages that may be skipped
+
+            names = value.replace(",", " ").split() if isinstance(value, str) else list(value or ())
+            unknown_stages = sorted(set(map(str, names)) - set(OPTIONAL_STAGES))
+            if unknown_stages:
+                raise InputRejected(source, f"unknown OCR stage(s) {unknown_stages} to skip; "
+                                            f"stages that may be skipped: {', '.join(OPTIONAL_STAGES)}")
+            value = sorted(set(map(str, names)))
+        elif key == "binarize" and (value is None or str(value).lower() in ("", "auto")):
+            value = None  # decided per page
         else:
             value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
         out[key] = value
