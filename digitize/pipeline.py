@@ -61,6 +61,7 @@ MOSTLY_MARGIN_SHARE = 0.1  # text covering less of the page than this is worth a
 BINARISE_BLUR_PX = 1.0  # Gaussian sigma before Sauvola: keeps sensor noise from becoming specks
 
 # stages that OcrOptions.stages_off may switch off (for ablation in benchmarks)
+POSTCORRECT_LANGUAGE = "vie"  # the language digitize.postcorrect knows
 OPTIONAL_STAGES = ("illumination", "denoise", "binarise", "borders", "dewarp", "layout", "postcorrect")
 
 ProgressCallback = Callable[[str], None]
@@ -451,6 +452,7 @@ def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:
     if context.look is not None and context.look.blank:
         return tesseract.OcrOutput(tsv=tesseract.merge_tsv([], image.width, image.height))
     options = context.options
+    context.want_choices = context.want_choices or wants_postcorrection(options)
     return tesseract.recognise(
         image,
         languages=options.languages,
@@ -570,14 +572,35 @@ def _ocr_dpi(context: PageContext) -> int | None:
     return round(context.dpi * context.scale) if context.dpi else None
 
 
+def wants_postcorrection(options: OcrOptions) -> bool:
+    """Vietnamese pages are post-corrected (the syllable rules and lexicon are
+    Vietnamese); others are left as read."""
+    return options.runs("postcorrect") and POSTCORRECT_LANGUAGE in tesseract.split_languages(options.languages)
+
+
 def postcorrect(parsed: ParsedText, context: PageContext) -> ParsedText:
-    """Correct the words of the reading (``postcorrect`` stage). Today: as
-    read. A correction gives new ``context.rows`` texts, sets
-    ``context.raw_text`` to the text before it, and returns
-    ``rebuild(rows, context)``."""
-    if not context.options.runs("postcorrect"):
+    """Repair words that cannot be Vietnamese syllables and tone/vowel-mark
+    confusions, from tesseract's own alternatives for each symbol (asked for
+    in the tesseract stage) and a syllable lexicon
+    (:mod:`digitize.postcorrect`). Boxes and confidences stay as read; the
+    text before correction is kept in ``context.raw_text`` when anything
+    changed."""
+    if not wants_postcorrection(context.options) or not context.rows:
         return parsed
-    return parsed
+    from digitize import postcorrect as corrector
+
+    choices = context.choices or ()
+    words = [
+        corrector.WordReading(row.text, row.conf,
+                              choices[row.index] if 0 <= row.index < len(choices) else None)
+        for row in context.rows
+    ]
+    corrected = corrector.correct_words(words)
+    if not any(c.changed for c in corrected):
+        return parsed
+    context.raw_text = parsed.text
+    rows = [replace(row, text=c.text) if c.changed else row for row, c in zip(context.rows, corrected)]
+    return rebuild(rows, context)
 
 
 def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
