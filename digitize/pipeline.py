@@ -62,7 +62,13 @@ BINARISE_BLUR_PX = 1.0  # Gaussian sigma before Sauvola: keeps sensor noise from
 
 # stages that OcrOptions.stages_off may switch off (for ablation in benchmarks)
 POSTCORRECT_LANGUAGE = "vie"  # the language digitize.postcorrect knows
-OPTIONAL_STAGES = ("illumination", "denoise", "binarise", "borders", "dewarp", "layout", "postcorrect")
+OPTIONAL_STAGES = ("rescale", "illumination", "denoise", "binarise", "borders", "dewarp", "layout", "postcorrect")
+# A low-resolution page is enlarged for tesseract; from this factor on the
+# enlargement is sure to help (text under ~12 px high). Between 1.1 and it,
+# the hard development pages went both ways (a 150-dpi book page lost, a phone
+# photo gained), so the page is read at both sizes and the reading with more
+# confidently read characters is kept: a second reading, spent only there.
+SURE_UPSCALE = 2.5
 
 ProgressCallback = Callable[[str], None]
 T = TypeVar("T")
@@ -185,6 +191,7 @@ class PageContext:
     ocr_image: Image.Image | None = None  # what tesseract reads (after enhance)
     look: triage.PageLook | None = None  # the inked part of the OCR image; blank or not
     regions: tuple[Region, ...] = ()  # what tesseract reads, OCR-image pixels; () = the whole page
+    unscaled: tuple[Image.Image, tuple[Zone, ...]] | None = None  # the page before a doubtful enlargement
     want_choices: bool = False  # ask tesseract for each word's symbol alternatives (~10-20 % more CPU)
     # per word row of the TSV as tesseract gave it: choices[row.index] for each of ``rows``
     choices: tuple[tesseract.WordChoices | None, ...] | None = None
@@ -261,6 +268,7 @@ def read_page(
     image = context.run("layout", layout, image)
     output = context.run("tesseract", recognise, image)
     parsed = context.run("parse", parse, output)
+    parsed = context.run("compare_scales", compare_scales, parsed)
     parsed = context.run("recheck", recheck, parsed)
     parsed = context.run("postcorrect", postcorrect, parsed)
     reading = context.run("assemble", assemble, parsed)
@@ -369,9 +377,11 @@ def rescale(image: Image.Image, context: PageContext) -> Image.Image:
     budget = min(context.max_pixels, MAX_OCR_PIXELS)
     if factor > 1.0 and pixels * factor * factor > budget:
         factor = math.sqrt(budget / pixels)
-    if factor <= 1.0:
+    if factor <= 1.0 or not context.options.runs("rescale"):
         return image
     enlarged = preprocess.rescale_page(image, factor)
+    if factor < SURE_UPSCALE:
+        context.unscaled = (image, context.zones)  # read it too: see compare_scales
     context.scale = enlarged.width / image.width
     context.zones = tuple(scale_zone(z, context.scale) for z in context.zones)
     return enlarged
@@ -479,6 +489,33 @@ def rebuild(rows: list[TsvWord], context: PageContext) -> ParsedText:
     assert normalised is not None
     context.rows = list(rows)
     return build_text(context.rows, scale=context.scale, frame_w=normalised.width, frame_h=normalised.height)
+
+
+_READING_STATE = ("scale", "zones", "ocr_image", "look", "regions", "tsv", "choices", "rows")
+
+
+def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:
+    """When the rescale stage was unsure that enlarging helps (see
+    :data:`SURE_UPSCALE`), read the page at its own size too and keep the
+    reading with more confidently read characters."""
+    if context.unscaled is None or (context.look is not None and context.look.blank):
+        return parsed
+    image, zones = context.unscaled
+    context.unscaled = None
+    enlarged = {name: getattr(context, name) for name in _READING_STATE}
+    context.scale, context.zones = 1.0, zones
+    candidate = parse(recognise(layout(enhance(image, context), context), context), context)
+    if confident_characters(context.rows) > confident_characters(enlarged["rows"]):
+        return candidate
+    for name, value in enlarged.items():
+        setattr(context, name, value)
+    return parsed
+
+
+def confident_characters(rows: list[TsvWord]) -> float:
+    """Characters read, each weighted by its word's confidence (0-1): more
+    text read more surely scores higher, whatever the number of words."""
+    return sum(len(row.text) * max(row.conf, 0.0) / 100.0 for row in rows)
 
 
 def recheck(parsed: ParsedText, context: PageContext) -> ParsedText:
