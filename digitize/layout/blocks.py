@@ -1,0 +1,297 @@
+"""Text blocks: lines stacked into rectangles that can be read whole, then
+named (body text, headline, caption, running head or folio).
+
+A line joins the block above it when it sits close under it, overlaps it
+sideways, has type of the same size, no rule lies between them, and the
+grown rectangle would not take in a wall (picture, column rule, frame) or a
+line of another block: so text flowing round a picture is cut into
+rectangles that each read cleanly. Then a block lying inside another, or a
+sliver of a few letters beside one (line starts cut off by worn type), is
+made one with it, so nothing is read twice or in pieces. Working pixels
+throughout (see :mod:`digitize.layout.ink`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from digitize.layout.ink import Coverage
+from digitize.layout.lines import Lines
+from digitize.layout.regions import CAPTION, FURNITURE, HEADLINE, TEXT
+
+LINE_GAP_CHARS = 1.6  # a line this far under a block (in char heights) still joins it
+LINE_OVERLAP = 0.5  # ... when it overlaps the block sideways by this share of the narrower
+SIZE_RATIO = 1.35  # ... and its type is within this ratio of the block's
+FEW_CHARS_FOR_SIZE = 8  # (a line piece of fewer characters tells its size poorly: ...
+LOOSE_SIZE_RATIO = 2.0  # ... it needs only be within this ratio)
+HEADLINE_SIZE = 1.35  # type this much bigger than the body text makes a headline ...
+HEADLINE_WEIGHT = 1.3  # ... and so does type this much heavier (bold capitals, display faces)
+HEAVY_HEADLINE_LINES = 2  # ... when it is no longer than this many lines
+FURNITURE_BAND = 0.15  # running heads and folios lie within this share of the page from the top or bottom
+CAPTION_GAP_CHARS = 4.0  # a caption sits this close under its picture ...
+CAPTION_MAX_LINES = 8  # ... and is short
+FURNITURE_MAX_LINES = 2
+MARGIN_TOLERANCE_CHARS = 1.0
+FRAGMENT_WIDTH_CHARS = 5.0  # a block this narrow (in its char heights) ...
+FRAGMENT_ROWS_SHARE = 0.6  # ... sharing this share of its rows with a wider block ...
+FRAGMENT_GAP_CHARS = 5.0  # ... this close beside it, joins it
+OVERLAP_SHARE = 0.5  # a block this much inside another is one with it
+WALL_MARGIN_CHARS = 0.5  # walls touching a block's edge within this margin do not count
+WALL_CORE_CHARS = 1.5  # a rule this far inside a block's edges, down half its height, is a wall
+WALL_PIXELS_CHARS2 = 1.0  # a block may take in this many char_px² of picture or column rule, no more
+
+
+@dataclass(eq=False)
+class Block:
+    """A rectangle of lines: ``box`` ``[x0, y0, x1, y1]`` end exclusive,
+    working pixels; ``lines`` indices into the page's :class:`Lines`."""
+
+    box: list[int]
+    lines: list[int] = field(default_factory=list)
+    char_px: float = 0.0
+    weight_px: float = 0.0
+    kind: str = TEXT
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> int:
+        return self.box[3] - self.box[1]
+
+
+def stack_lines(lines: Lines, rule_boxes: np.ndarray, walls: Coverage) -> list[Block]:
+    """Group lines (sorted top to bottom) into blocks; ``walls`` (pictures,
+    column rules, frames) are not to be taken in."""
+    owner = np.full(len(lines), -1)
+    blocks: list[Block] = []
+    active: list[int] = []  # blocks a later line may still join
+    boxes = lines.boxes
+    for i in range(len(lines)):
+        x0, y0, x1, y1 = (int(v) for v in boxes[i])
+        size = float(lines.char_px[i])
+        active = [b for b in active if y0 - blocks[b].box[3] <= LINE_GAP_CHARS * SIZE_RATIO * blocks[b].char_px]
+        best, best_overlap = -1, 0
+        for b in active:
+            block = blocks[b]
+            bx0, by0, bx1, by1 = block.box
+            gap = y0 - by1
+            if gap > LINE_GAP_CHARS * max(size, block.char_px) or y0 < by0:
+                continue
+            overlap = min(x1, bx1) - max(x0, bx0)
+            if overlap < LINE_OVERLAP * min(x1 - x0, bx1 - bx0) or overlap <= best_overlap:
+                continue
+            ratio = SIZE_RATIO if lines.chars[i] >= FEW_CHARS_FOR_SIZE else LOOSE_SIZE_RATIO
+            if max(size, block.char_px) > ratio * min(size, block.char_px):
+                continue
+            union = (min(x0, bx0), by0, max(x1, bx1), max(y1, by1))
+            if _rule_between(rule_boxes, block.box, boxes[i]):
+                continue
+            if _walled(walls, union, size):
+                continue
+            if _takes_in(union, boxes[(owner >= 0) & (owner != b)]):
+                continue
+            best, best_overlap = b, overlap
+        if best < 0:
+            blocks.append(Block([x0, y0, x1, y1], [i], size, float(lines.weight_px[i])))
+            owner[i] = len(blocks) - 1
+            active.append(owner[i])
+            continue
+        block = blocks[best]
+        block.box = [min(x0, block.box[0]), block.box[1], max(x1, block.box[2]), max(y1, block.box[3])]
+        block.lines.append(i)
+        owner[i] = best
+        widths = boxes[block.lines, 2] - boxes[block.lines, 0]
+        block.char_px = float(np.average(lines.char_px[block.lines], weights=widths))
+        block.weight_px = float(np.average(lines.weight_px[block.lines], weights=widths))
+    blocks = merge_overlapping(blocks, lines, walls)
+    return absorb_fragments(blocks, lines, walls)
+
+
+def absorb_fragments(blocks: list[Block], lines: Lines, walls: Coverage) -> list[Block]:
+    """A narrow block of a few letters beside a block on the same rows (the
+    start or end of lines cut off by a gap in worn type) joins that block,
+    when no wall stands between them."""
+    blocks = list(blocks)
+    k = 0
+    while k < len(blocks):
+        piece = blocks[k]
+        size = max(1.0, piece.char_px)
+        if piece.width > FRAGMENT_WIDTH_CHARS * size:
+            k += 1
+            continue
+        best = None
+        for j, other in enumerate(blocks):
+            if j == k or other.width <= piece.width:
+                continue
+            rows = min(piece.box[3], other.box[3]) - max(piece.box[1], other.box[1])
+            gap = max(other.box[0] - piece.box[2], piece.box[0] - other.box[2])
+            if rows >= FRAGMENT_ROWS_SHARE * piece.height and gap <= FRAGMENT_GAP_CHARS * size:
+                union = _union_box(piece.box, other.box)
+                if not _walled(walls, union, size):
+                    best = j
+                    break
+        if best is None:
+            k += 1
+            continue
+        blocks[best] = _joined(blocks[best], piece, lines)
+        del blocks[k]
+        k = 0
+    return blocks
+
+
+def _union_box(a, b) -> list[int]:
+    return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+
+
+def _joined(a: Block, b: Block, lines: Lines) -> Block:
+    members = a.lines + b.lines
+    widths = lines.boxes[members, 2] - lines.boxes[members, 0]
+    return Block(
+        _union_box(a.box, b.box),
+        members,
+        float(np.average(lines.char_px[members], weights=widths)),
+        float(np.average(lines.weight_px[members], weights=widths)),
+    )
+
+
+def merge_overlapping(blocks: list[Block], lines: Lines, walls: Coverage) -> list[Block]:
+    """A block lying mostly inside another (a line that could not join the
+    block around it, a piece of a line) made one with it, so no text is read
+    twice; unless the union would take in a wall."""
+    blocks = list(blocks)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(blocks)):
+            for j in range(i + 1, len(blocks)):
+                a, b = blocks[i], blocks[j]
+                iw = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+                ih = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+                if iw <= 1 or ih <= 1 or iw * ih < OVERLAP_SHARE * min(a.width * a.height, b.width * b.height):
+                    continue
+                union = [min(a.box[0], b.box[0]), min(a.box[1], b.box[1]), max(a.box[2], b.box[2]), max(a.box[3], b.box[3])]
+                size = min(a.char_px, b.char_px)
+                if _walled(walls, union, size):
+                    continue
+                blocks[i] = _joined(a, b, lines)
+                del blocks[j]
+                merged = True
+                break
+            if merged:
+                break
+    return blocks
+
+
+def _walled(walls: Coverage, box, size_px: float) -> bool:
+    """Would a block with this box take in a wall (picture, column rule,
+    frame)? More than ``WALL_PIXELS_CHARS2`` of them inside it away from its
+    edges, or a rule running down half its height well inside it."""
+    inner = _inner(box, WALL_MARGIN_CHARS * size_px)
+    if walls.pixels(inner)[0] > WALL_PIXELS_CHARS2 * size_px * size_px:
+        return True
+    x0, y0, x1, y1 = box
+    margin = min(int(WALL_CORE_CHARS * size_px), (x1 - x0) // 2)
+    core = np.array([x0 + margin, y0, x1 - margin, y1])
+    return walls.pixels(core)[0] >= 0.5 * max(1, y1 - y0)
+
+
+def _inner(box, margin: float) -> np.ndarray:
+    """The box shrunk by ``margin`` on every side (never inside out)."""
+    x0, y0, x1, y1 = box
+    m = int(margin)
+    mx, my = min(m, (x1 - x0) // 2), min(m, (y1 - y0) // 2)
+    return np.array([x0 + mx, y0 + my, x1 - mx, y1 - my])
+
+
+def _takes_in(box, others: np.ndarray) -> bool:
+    """Does ``box`` take in any of ``others`` (lines of other blocks): more
+    than a pixel of it sideways and over half its height? (Lines of close
+    set type overlap their neighbours by a few rows; that does not count.)"""
+    if len(others) == 0:
+        return False
+    x0, y0, x1, y1 = box
+    iw = np.minimum(x1, others[:, 2]) - np.maximum(x0, others[:, 0])
+    ih = np.minimum(y1, others[:, 3]) - np.maximum(y0, others[:, 1])
+    return bool(((iw > 1) & (ih > 0.5 * (others[:, 3] - others[:, 1]))).any())
+
+
+def _rule_between(rule_boxes: np.ndarray, upper, lower) -> bool:
+    """A horizontal rule between a block and the line below it, under both."""
+    if len(rule_boxes) == 0:
+        return False
+    left, right = max(upper[0], lower[0]), min(upper[2], lower[2])
+    top, bottom = upper[3] - 1, lower[1] + 1
+    rx0, ry0, rx1, ry1 = rule_boxes.T
+    return bool(((ry0 >= top) & (ry1 <= bottom) & (rx0 < right) & (rx1 > left)).any())
+
+
+@dataclass(frozen=True)
+class BodyType:
+    """The type of the body text: character height and weight (square root
+    of a character's ink area), working pixels."""
+
+    char_px: float
+    weight_px: float
+
+    def is_display(self, block: Block) -> bool:
+        """Is the block set in bigger type than the body, or is it a line or
+        two of heavier type (a headline, a subhead)? Longer heavy blocks are
+        body text rich in bold."""
+        if block.char_px >= HEADLINE_SIZE * self.char_px:
+            return True
+        return len(block.lines) <= HEAVY_HEADLINE_LINES and block.weight_px >= HEADLINE_WEIGHT * self.weight_px
+
+
+def body_type(lines: Lines, default_px: float) -> BodyType:
+    """Medians over the lines, each weighted by its width."""
+    if len(lines) == 0:
+        return BodyType(default_px, default_px)
+    widths = (lines.boxes[:, 2] - lines.boxes[:, 0]).astype(float)
+    return BodyType(_weighted_median(lines.char_px, widths), _weighted_median(lines.weight_px, widths))
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def name_blocks(blocks: list[Block], picture_boxes: np.ndarray, body: BodyType, page_height_px: int) -> None:
+    """Set each block's kind: caption under a picture, headline for bigger
+    or heavier type, running head or folio (a line or two in the top or
+    bottom ``FURNITURE_BAND`` of the page, above or below everything else),
+    else text."""
+    for block in blocks:
+        block.kind = TEXT
+        if _is_caption(block, picture_boxes, body.char_px):
+            block.kind = CAPTION
+        elif body.is_display(block):
+            block.kind = HEADLINE
+    tolerance = MARGIN_TOLERANCE_CHARS * body.char_px
+    band = FURNITURE_BAND * page_height_px
+    small = [i for i, b in enumerate(blocks) if b.kind == TEXT and len(b.lines) <= FURNITURE_MAX_LINES]
+    if len(small) == len(blocks):
+        return  # nothing but a line or two: no margin to speak of
+    heads = {i for i in small if blocks[i].box[3] <= band}
+    feet = {i for i in small if blocks[i].box[1] >= page_height_px - band}
+    for i in heads:
+        if all(other.box[1] >= blocks[i].box[3] - tolerance for k, other in enumerate(blocks) if k not in heads):
+            blocks[i].kind = FURNITURE
+    for i in feet:
+        if all(other.box[3] <= blocks[i].box[1] + tolerance for k, other in enumerate(blocks) if k not in feet):
+            blocks[i].kind = FURNITURE
+
+
+def _is_caption(block: Block, picture_boxes: np.ndarray, body_px: float) -> bool:
+    if len(block.lines) > CAPTION_MAX_LINES or len(picture_boxes) == 0:
+        return False
+    x0, y0, x1, y1 = block.box
+    slack = body_px
+    px0, py0, px1, py1 = picture_boxes.T
+    within = (x0 >= px0 - slack) & (x1 <= px1 + slack)
+    below = (y0 >= py1 - slack) & (y0 - py1 <= CAPTION_GAP_CHARS * body_px)
+    return bool((within & below).any())

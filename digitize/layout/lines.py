@@ -1,0 +1,251 @@
+"""Text lines: the character components smeared along their rows, cut at the
+gutters, pictures and rules; pieces of big type on one row joined; specks
+and picture debris dropped; lines run together (a descender touching the
+ascender below) cut apart.
+
+Working pixels throughout (see :mod:`digitize.layout.ink`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from digitize.layout.ink import CHAR, Coverage, PageInk
+from digitize.layout.rules import label, rect
+
+SMEAR_CHARS = 3.0  # gaps up to this many char_px join characters into one line piece
+ROW_OVERLAP = 0.6  # pieces share a row when they overlap by this share of the lower one
+PIECE_SIZE_RATIO = 1.5  # pieces of one line have character heights within this ratio
+PIECE_GAP_SIZES = 1.6  # big type: pieces this many of their character heights apart still join
+IN_PICTURE_SHARE = 0.5  # a line this much inside a picture belongs to the picture
+MIN_LINE_HEIGHT_CHARS = 0.8  # a line lower than this is specks or a dotted rule
+FEW_CHARS = 3  # a line of at most this many components is suspect (specks, debris)
+SIZE_QUANTILE = 0.3  # a line's type size: this quantile of its letters' heights (about the x-height:
+# the marks stacked on Vietnamese vowels merge with them at low resolution and only lift the upper quantiles)
+MARK_HEIGHT_SHARE = 0.6  # components lower than this share of char_px are marks, not letters
+TALL_LINE_RATIO = 1.6  # a line this many times the usual height for its type is two run together
+LONE_BLOT_ASPECT = 2.0  # a lone component narrower than this many times its height is no line
+SEPARATOR_ROWS_SHARE = 0.5  # a separator between two pieces must cross half their common rows
+JOIN_CHUNK = 256  # pieces compared at a time (memory: chunk × pieces)
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Text lines of a page, working pixels.
+
+    ``boxes`` ``(n, 4) int``: ``x0, y0, x1, y1`` (end exclusive);
+    ``char_px`` ``(n,) float``: median height of the line's characters;
+    ``weight_px`` ``(n,) float``: median square root of their ink areas;
+    ``chars`` ``(n,) int``: how many components the line holds.
+    """
+
+    boxes: np.ndarray
+    char_px: np.ndarray
+    weight_px: np.ndarray
+    chars: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def take(self, keep: np.ndarray) -> "Lines":
+        return Lines(self.boxes[keep], self.char_px[keep], self.weight_px[keep], self.chars[keep])
+
+
+def line_pieces(page: PageInk, text: np.ndarray, separators: np.ndarray | None = None) -> Lines:
+    """Characters smeared along their rows into pieces of lines (not yet
+    joined across wide spaces), cut at ``separators`` ``(h, w) bool``."""
+    smear = cv2.morphologyEx(text, cv2.MORPH_CLOSE, rect(int(SMEAR_CHARS * page.char_px) | 1, 1))
+    if separators is not None:
+        smear[separators] = 0
+    count, pieces, stats = label(smear)
+    if count <= 1:
+        return Lines(np.zeros((0, 4), np.int64), np.zeros(0), np.zeros(0), np.zeros(0, int))
+    boxes = np.stack(
+        [stats[1:, 0], stats[1:, 1], stats[1:, 0] + stats[1:, 2], stats[1:, 1] + stats[1:, 3]], axis=1
+    ).astype(np.int64)
+    char_px, weight_px, chars = _piece_characters(page, pieces, count)
+    return Lines(boxes, char_px, weight_px, chars)
+
+
+def find_lines(page: PageInk, text: np.ndarray, separators: np.ndarray, pictures: Coverage) -> Lines:
+    """Lines from the ``text`` mask ``(h, w) uint8``; ``separators`` ``(h, w)
+    bool`` (gutters, pictures, rules) are never crossed; lines mostly in
+    ``pictures`` belong to them."""
+    pieces = line_pieces(page, text, separators)
+    if len(pieces) == 0:
+        return pieces
+    group = _join_pieces(pieces.boxes, pieces.char_px, separators)
+    lines = _merge_groups(pieces, group)
+    lines = lines.take(~_is_debris(lines, page.char_px, pictures))
+    return split_tall_lines(lines, text)
+
+
+def split_tall_lines(lines: Lines, text: np.ndarray) -> Lines:
+    """Lines run together (a descender touching the ascender below) cut
+    apart at the emptiest row near one line's height from the top, again
+    while what is left is still too tall for its type."""
+    if len(lines) == 0:
+        return lines
+    height = lines.boxes[:, 3] - lines.boxes[:, 1]
+    ordinary = lines.chars >= FEW_CHARS + 1
+    if ordinary.sum() < 3:
+        return lines
+    unit_h = float(np.median(height[ordinary] / lines.char_px[ordinary]))  # line height per char_px
+    boxes, keep_index = [], []
+    for i, box in enumerate(lines.boxes):
+        expected = unit_h * lines.char_px[i]
+        parts = _cut(text, [int(v) for v in box], expected) if height[i] > TALL_LINE_RATIO * expected else [box]
+        boxes.extend(parts)
+        keep_index.extend([i] * len(parts))
+    if len(boxes) == len(lines):
+        return lines
+    index = np.array(keep_index)
+    split = Lines(np.array(boxes, dtype=np.int64).reshape(-1, 4), lines.char_px[index], lines.weight_px[index], lines.chars[index])
+    order = np.lexsort((split.boxes[:, 0], split.boxes[:, 1]))
+    return split.take(order)
+
+
+def _cut(text: np.ndarray, box: list[int], expected_px: float) -> list[list[int]]:
+    """Cut a tall box into lines about ``expected_px`` high, top down."""
+    x0, y0, x1, y1 = box
+    parts = []
+    lo = max(1, int(0.6 * expected_px))
+    while y1 - y0 > TALL_LINE_RATIO * expected_px:
+        hi = int(min(y1 - y0 - 0.6 * expected_px, 1.5 * expected_px))
+        if hi <= lo:
+            break
+        profile = text[y0 + lo : y0 + hi, x0:x1].sum(axis=1)
+        rows = np.arange(lo, hi)
+        # the emptiest row, nearer one line's height from the top on a tie
+        at = int(rows[np.lexsort((np.abs(rows - expected_px), profile))[0]])
+        parts.append(_tight(text, [x0, y0, x1, y0 + at]))
+        y0 += at
+    parts.append(_tight(text, [x0, y0, x1, y1]))
+    return parts
+
+
+def _tight(text: np.ndarray, box: list[int]) -> list[int]:
+    """The box shrunk to the text inside it."""
+    x0, y0, x1, y1 = box
+    inside = text[y0:y1, x0:x1]
+    cols = np.flatnonzero(inside.any(axis=0))
+    rows = np.flatnonzero(inside.any(axis=1))
+    if len(cols) == 0:
+        return box
+    return [x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1]
+
+
+def _is_debris(lines: Lines, char_px: float, pictures: Coverage) -> np.ndarray:
+    """``(n,) bool``: "lines" that are specks of a picture, stray marks or
+    a lone blot rather than text: mostly inside a picture; one component no
+    wider than a couple of letters; a few components smaller than letters;
+    a few components touching a picture."""
+    width = lines.boxes[:, 2] - lines.boxes[:, 0]
+    height = lines.boxes[:, 3] - lines.boxes[:, 1]
+    few = lines.chars <= FEW_CHARS
+    debris = pictures.share(lines.boxes) >= IN_PICTURE_SHARE
+    debris |= lines.chars == 0
+    debris |= (lines.chars == 1) & (width < LONE_BLOT_ASPECT * height)
+    debris |= height < MIN_LINE_HEIGHT_CHARS * char_px  # specks, dotted and dashed rules
+    debris |= few & (pictures.pixels(lines.boxes) > 0)
+    return debris
+
+
+def _piece_characters(page: PageInk, pieces: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each piece (labels 1..count-1): the median height of its
+    characters, the median square root of their ink area (bold and big type
+    weigh more), and how many there are."""
+    x, y, w, h = (page.stats[:, i] for i in range(4))
+    # each character's piece, read at the middle of its box: the smear fills a
+    # character's box row wherever it has ink on both sides or a neighbour
+    piece_of = pieces[y + h // 2, x + w // 2]
+    chosen = np.flatnonzero((page.classes == CHAR) & (piece_of > 0))
+    owner = piece_of[chosen].astype(np.int64) - 1
+    n = count - 1
+    chars = np.bincount(owner, minlength=n)
+    # sizes from the letters, not their marks: dots and diacritics (ơ's horn,
+    # the tone marks stacked on Vietnamese vowels) would drag the medians down
+    letters = page.stats[chosen, 3] >= MARK_HEIGHT_SHARE * page.char_px
+    heights = _group_quantile(owner[letters], page.stats[chosen[letters], 3].astype(float), n, page.char_px, SIZE_QUANTILE)
+    weights = _group_quantile(owner[letters], np.sqrt(page.stats[chosen[letters], 4].astype(float)), n, page.char_px, 0.5)
+    return heights, weights, chars
+
+
+def _group_quantile(owner: np.ndarray, values: np.ndarray, n: int, default: float, q: float) -> np.ndarray:
+    """``(n,)`` the ``q`` quantile of ``values`` per ``owner`` (0..n-1), ``default`` where none."""
+    order = np.lexsort((values, owner))
+    owner, values = owner[order], values[order]
+    counts = np.bincount(owner, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
+    median = np.full(n, float(default))
+    has = counts > 0
+    at = (counts[has] - 1) * q
+    lo = starts[has] + np.floor(at).astype(int)
+    hi = starts[has] + np.ceil(at).astype(int)
+    median[has] = (values[lo] + values[hi]) / 2.0
+    return median
+
+
+def _join_pieces(boxes: np.ndarray, char_px: np.ndarray, separators: np.ndarray) -> np.ndarray:
+    """Union-find over pieces of one row (big type with wide spaces):
+    ``(n,) int`` group of each piece."""
+    n = len(boxes)
+    parent = np.arange(n)
+    if n < 2:
+        return parent
+    integral = cv2.integral(separators.view(np.uint8))
+    x0, y0, x1, y1 = boxes.T
+    h = y1 - y0
+    for start in range(0, n, JOIN_CHUNK):
+        rows = slice(start, min(n, start + JOIN_CHUNK))
+        overlap = np.minimum(y1[rows, None], y1[None, :]) - np.maximum(y0[rows, None], y0[None, :])
+        gap = x0[None, :] - x1[rows, None]  # from the right end of i to the left end of j
+        small = np.minimum(char_px[rows, None], char_px[None, :])
+        size = np.maximum(char_px[rows, None], char_px[None, :])
+        candidate = (
+            (overlap >= ROW_OVERLAP * np.minimum(h[rows, None], h[None, :]))
+            & (gap >= -1)
+            & (gap <= PIECE_GAP_SIZES * size)
+            & (size <= PIECE_SIZE_RATIO * np.maximum(1e-6, small))
+        )
+        for i, j in zip(*np.nonzero(candidate)):
+            i += start
+            top, bottom = max(y0[i], y0[j]), min(y1[i], y1[j])
+            left, right = min(x1[i], x0[j]), max(x1[i], x0[j])
+            if right > left:
+                blocked = integral[bottom, right] - integral[top, right] - integral[bottom, left] + integral[top, left]
+                if blocked >= SEPARATOR_ROWS_SHARE * (bottom - top):
+                    continue
+            ri, rj = _find(parent, i), _find(parent, j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    return np.array([_find(parent, i) for i in range(n)])
+
+
+def _find(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return int(i)
+
+
+def _merge_groups(pieces: Lines, group: np.ndarray) -> Lines:
+    """Pieces of one group made one line: the union box, sizes averaged over
+    the characters, sorted top to bottom then left to right."""
+    ids, inverse = np.unique(group, return_inverse=True)
+    k = len(ids)
+    boxes = pieces.boxes
+    merged = np.zeros((k, 4), np.int64)
+    merged[:, :2] = np.iinfo(np.int64).max
+    for c, reduce in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+        reduce.at(merged[:, c], inverse, boxes[:, c])
+    weight = np.maximum(pieces.chars, 1).astype(float)
+    total = np.bincount(inverse, weights=weight, minlength=k)
+    size = np.bincount(inverse, weights=pieces.char_px * weight, minlength=k) / total
+    heft = np.bincount(inverse, weights=pieces.weight_px * weight, minlength=k) / total
+    count = np.bincount(inverse, weights=pieces.chars, minlength=k).astype(int)
+    order = np.lexsort((merged[:, 0], merged[:, 1]))
+    return Lines(merged[order], size[order], heft[order], count[order])
