@@ -183,6 +183,7 @@ class PageContext:
     rotation_deg: int = 0  # clockwise quarter turns applied (EXIF, OSD)
     mirrored: bool = False  # the page was flipped left to right (a mirrored scan)
     skew_deg: float = 0.0  # skew removed, counter-clockwise positive
+    residual_skew_deg: float = 0.0  # skew measured but too small to remove
     text_height_px: float | None = None  # in the normalised image
     scale: float = 1.0  # OCR image / normalised image
     zones: tuple[Zone, ...] = ()  # in the frame of the current image
@@ -352,6 +353,7 @@ def deskew(image: Image.Image, context: PageContext) -> Image.Image:
         gray, x_scale=x_scale, y_scale=y_scale, skew_deg=skew
     )
     if abs(skew) <= preprocess.MIN_SKEW_CORRECTION_DEG:
+        context.residual_skew_deg = skew
         return image
     context.skew_deg = round(skew, 3)
     straight = preprocess.rotate_page(image, -skew, fill=preprocess.paper_level(gray))
@@ -446,6 +448,8 @@ def layout(image: Image.Image, context: PageContext) -> Image.Image:
             Region(z.x, z.y, z.w, z.h, options.effective_psm, z.label.strip().lower() or "text")
             for z in clip_zones(context.zones, image.width, image.height)
         )
+    elif options.runs("layout") and (found := analyse_columns(image, context)) is not None:
+        context.regions = found
     elif options.runs("layout") and look.margin_box is not None:
         x, y, w, h = look.margin_box
         context.regions = (Region(x, y, w, h, options.effective_psm),)
@@ -454,6 +458,22 @@ def layout(image: Image.Image, context: PageContext) -> Image.Image:
     else:
         context.regions = ()
     return image
+
+
+def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, ...] | None:
+    """The regions of a newspaper or magazine page in reading order
+    (:mod:`digitize.layout`), or None when the page is better left to
+    tesseract's own layout (one column, or a layout too fragmented to trust)."""
+    from digitize.layout import analyse_layout
+
+    text_height = context.text_height_px * context.scale if context.text_height_px else None
+    dpi = context.dpi * context.scale if context.dpi else None
+    residual_skew = 0.0 if context.skew_deg else context.residual_skew_deg
+    found = analyse_layout(image, text_height_px=text_height, dpi=dpi, skew_deg=residual_skew)
+    if not found.multi_column:
+        return None
+    regions = tuple(Region(r.x, r.y, r.w, r.h, r.psm, r.kind, r.article) for r in found.reading_regions())
+    return regions or None
 
 
 def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:

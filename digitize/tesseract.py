@@ -106,6 +106,7 @@ class Region:
     h: int
     psm: int = 6
     kind: str = "text"
+    article: int | None = None  # the newspaper article the layout grouped it into
 
 
 @dataclass(frozen=True)

@@ -93,3 +93,20 @@ def test_zones_become_regions_in_the_page_frame(small_page, tmp_path):
     assert [r.psm for r in reading.regions] == [6, 6] and reading.regions[0].kind == "text"
     for block, region in zip(reading.blocks, reading.regions):
         assert region.x <= block.x and block.x + block.w <= region.x + region.w + 1
+
+
+@pytest.mark.slow
+def test_a_magazine_page_is_read_column_by_column_without_a_zone_file(shared_data, tmp_path):
+    """The layout stage finds the columns of a real UNLV magazine page and
+    reads them region by region: far closer to the truth than tesseract's
+    own psm 3 layout (7.8 % CER), as close as the zone file (1.9 %)."""
+    from digitize import cer
+
+    folder = shared_data / "ocr" / "unlv-magazine"
+    reading = read_page(folder / "8087_054.3B.tif", options=OcrOptions(languages="eng"), work_dir=tmp_path)
+    truth = (folder / "8087_054.3B.txt").read_text(encoding="utf-8")
+    assert len(reading.regions) >= 5
+    assert cer(reading.text, truth) <= 0.025
+    without = read_page(folder / "8087_054.3B.tif", options=OcrOptions(languages="eng", stages_off={"layout"}),
+                        work_dir=tmp_path / "off")
+    assert without.regions == () and cer(without.text, truth) > 0.05
