@@ -464,7 +464,7 @@ def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, .
     """The regions of a newspaper or magazine page in reading order
     (:mod:`digitize.layout`), or None when the page is better left to
     tesseract's own layout (one column, or a layout too fragmented to trust)."""
-    from digitize.layout import analyse_layout
+    from digitize.layout import analyse_layout, group_articles
 
     text_height = context.text_height_px * context.scale if context.text_height_px else None
     dpi = context.dpi * context.scale if context.dpi else None
@@ -472,6 +472,7 @@ def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, .
     found = analyse_layout(image, text_height_px=text_height, dpi=dpi, skew_deg=residual_skew)
     if not found.multi_column:
         return None
+    found = group_articles(found)
     regions = tuple(Region(r.x, r.y, r.w, r.h, r.psm, r.kind, r.article) for r in found.reading_regions())
     return regions or None
 
@@ -683,7 +684,8 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
         hocr=hocr_document(parsed, width=width, height=height, image_name=name,
                            languages=options.languages, engine=engine, dpi=context.dpi),
         alto=alto_document(parsed, width=width, height=height, image_name=name,
-                           languages=options.languages, engine=engine, page_number=context.page_index + 1),
+                           languages=options.languages, engine=engine, page_number=context.page_index + 1,
+                           regions=regions),
         tsv=rescale_tsv(context.tsv, scale=scale, frame_w=width, frame_h=height),
         width=width,
         height=height,

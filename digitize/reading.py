@@ -439,6 +439,16 @@ def hocr_document(
 ALTO_NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 
 
+def region_of(block: TextBlock, regions: Sequence):
+    """The region (of ``regions``, anything with ``x y w h``) that holds the
+    centre of ``block``, or None."""
+    cx, cy = block.x + block.w / 2, block.y + block.h / 2
+    for region in regions:
+        if region.x <= cx < region.x + region.w and region.y <= cy < region.y + region.h:
+            return region
+    return None
+
+
 def alto_document(
     parsed: ParsedText,
     *,
@@ -448,10 +458,15 @@ def alto_document(
     languages: str,
     engine: str,
     page_number: int = 1,
+    regions: Sequence = (),
 ) -> str:
     """An ALTO 4 page of the parsed words, pixels of the normalised frame:
     a ``ComposedBlock`` per block, a ``TextBlock`` per paragraph, ``TextLine``,
-    ``String`` (``WC`` = confidence 0-1) and ``SP`` between words."""
+    ``String`` (``WC`` = confidence 0-1) and ``SP`` between words.
+
+    ``regions`` (the layout's, each with ``x y w h kind article`` in the
+    same frame): a block inside one gets its kind as ``TYPE`` (``headline``,
+    ``caption``…) and its article as ``TAGREFS`` to a ``StructureTag``."""
     from xml.sax.saxutils import escape, quoteattr
 
     def box(x: int, y: int, w: int, h: int) -> str:
@@ -469,12 +484,27 @@ def alto_document(
         '  <OCRProcessing ID="OCR_0"><ocrProcessingStep><processingSoftware>'
         f"<softwareName>{escape(engine)}</softwareName></processingSoftware></ocrProcessingStep></OCRProcessing>",
         " </Description>",
+    ]
+    layout = list(_layout(parsed))
+    found = [region_of(block, regions) for block, _, _ in layout]
+    articles = sorted({r.article for r in found if r is not None and r.article is not None})
+    if articles:
+        out.append(" <Tags>")
+        out += [f'  <StructureTag ID="article_{a}" TYPE="article" LABEL="article {a + 1}"/>' for a in articles]
+        out.append(" </Tags>")
+    out += [
         " <Layout>",
         f'  <Page ID="page_{page_number}" PHYSICAL_IMG_NR="{page_number}" WIDTH="{width}" HEIGHT="{height}">',
         f'   <PrintSpace {box(0, 0, width, height)}>',
     ]
-    for block, paragraphs, words_of in _layout(parsed):
-        out.append(f'    <ComposedBlock ID="cblock_{block.block}" {box(block.x, block.y, block.w, block.h)}>')
+    for (block, paragraphs, words_of), region in zip(layout, found):
+        described = ""
+        if region is not None:
+            described = f' TYPE={quoteattr(region.kind)}'
+            if region.article is not None:
+                described += f' TAGREFS="article_{region.article}"'
+        out.append(f'    <ComposedBlock ID="cblock_{block.block}" {box(block.x, block.y, block.w, block.h)}'
+                   f'{described}>')
         for paragraph in paragraphs:
             out.append(f'     <TextBlock ID="block_{paragraph.paragraph}" {box(*paragraph.box)} LANG="{language}">')
             for line in paragraph.lines:

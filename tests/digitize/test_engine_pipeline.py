@@ -110,3 +110,23 @@ def test_a_magazine_page_is_read_column_by_column_without_a_zone_file(shared_dat
     without = read_page(folder / "8087_054.3B.tif", options=OcrOptions(languages="eng", stages_off={"layout"}),
                         work_dir=tmp_path / "off")
     assert without.regions == () and cer(without.text, truth) > 0.05
+
+
+@pytest.mark.slow
+def test_a_newspaper_page_keeps_its_regions_kinds_and_articles_in_alto(tmp_path):
+    """A three-column page of the hard development set: read by regions, its
+    headline blocks are typed in ALTO, articles are structure tags the blocks
+    point to, and the columns come out in reading order."""
+    import re
+
+    from bench.hardpages import generate
+    from digitize.quality import reading_order_agreement
+
+    page = generate(tmp_path / "pages", split="dev", pages_per_kind=1, kinds=["newspaper3"])[0]
+    reading = read_page(page.image_path, options=OcrOptions(), work_dir=tmp_path / "work")
+    assert len(reading.regions) >= 4
+    assert 'TYPE="headline"' in reading.alto
+    tags = set(re.findall(r'<StructureTag ID="(article_\d+)" TYPE="article"', reading.alto))
+    refs = set(re.findall(r'TAGREFS="(article_\d+)"', reading.alto))
+    assert tags and refs == tags
+    assert reading_order_agreement(reading.text, page.lines) >= 0.95
