@@ -44,6 +44,7 @@ from digitize.reading import (
     alto_document,
     build_text,
     hocr_document,
+    map_tsv_boxes,
     rescale_tsv,
     scale_box,
     tsv_without,
@@ -62,7 +63,8 @@ BINARISE_BLUR_PX = 1.0  # Gaussian sigma before Sauvola: keeps sensor noise from
 
 # stages that OcrOptions.stages_off may switch off (for ablation in benchmarks)
 POSTCORRECT_LANGUAGE = "vie"  # the language digitize.postcorrect knows
-OPTIONAL_STAGES = ("rescale", "illumination", "denoise", "binarise", "borders", "dewarp", "layout", "postcorrect")
+OPTIONAL_STAGES = ("rescale", "illumination", "denoise", "show-through", "binarise", "borders", "dewarp", "layout",
+                   "postcorrect")
 # A low-resolution page is enlarged for tesseract; from this factor on the
 # enlargement is sure to help (text under ~12 px high). Between 1.1 and it,
 # the hard development pages went both ways (a 150-dpi book page lost, a phone
@@ -193,6 +195,9 @@ class PageContext:
     look: triage.PageLook | None = None  # the inked part of the OCR image; blank or not
     regions: tuple[Region, ...] = ()  # what tesseract reads, OCR-image pixels; () = the whole page
     unscaled: tuple[Image.Image, tuple[Zone, ...]] | None = None  # the page before a doubtful enlargement
+    unenhanced: tuple | None = None  # (page, plan without show-through, text height) to read too
+    to_source: object | None = None  # (3, 3) homography from the OCR image back to the rescaled page (dewarp)
+    enhancements: tuple[str, ...] = ()  # what the enhance stage did to the page, and why
     want_choices: bool = False  # ask tesseract for each word's symbol alternatives (~10-20 % more CPU)
     # per word row of the TSV as tesseract gave it: choices[row.index] for each of ``rows``
     choices: tuple[tesseract.WordChoices | None, ...] | None = None
@@ -270,6 +275,7 @@ def read_page(
     output = context.run("tesseract", recognise, image)
     parsed = context.run("parse", parse, output)
     parsed = context.run("compare_scales", compare_scales, parsed)
+    parsed = context.run("compare_enhanced", compare_enhanced, parsed)
     parsed = context.run("recheck", recheck, parsed)
     parsed = context.run("postcorrect", postcorrect, parsed)
     reading = context.run("assemble", assemble, parsed)
@@ -390,19 +396,40 @@ def rescale(image: Image.Image, context: PageContext) -> Image.Image:
 
 
 def enhance(image: Image.Image, context: PageContext) -> Image.Image:
-    """Improve the image tesseract will read (never the normalised one).
+    """Improve the image tesseract will read (never the normalised one), as
+    the page itself asks (:mod:`digitize.enhance`): flatten uneven light,
+    whiten dark borders and show-through, rectify a photographed page,
+    remove noise; binarise only when ``binarize`` is True. A clean page
+    gets an empty plan and costs only its measurement (tens of ms). The
+    plan's reasons go to ``enhancements``. ``clean_borders`` still whitens
+    a scanner's dark frame when asked."""
+    from digitize import enhance as enhancement
 
-    Today: Sauvola binarisation when ``binarize`` is True, then whitening of
-    a scanner's dark frame when ``clean_borders`` is; each can be switched
-    off (``binarise``, ``borders``). ``binarize=None`` is meant to be decided
-    page by page; until that plan exists it leaves the page gray.
-    """
     options = context.options
-    if options.binarize and options.runs("binarise"):
-        image = binarise(image, context)
+    if image.mode != "1":
+        cv2_single_thread()
+        text_height = context.text_height_px * context.scale if context.text_height_px else None
+        condition = enhancement.measure_page(image, text_height_px=text_height)
+        plan = enhancement.plan_enhancement(condition, stages_off=options.stages_off, binarize=options.binarize)
+        if plan.flatten_illumination or plan.suppress_show_through:  # confirmed by a second reading
+            context.unenhanced = (image, replace(plan, flatten_illumination=False, suppress_show_through=False),
+                                  text_height)
+        if not plan.empty:
+            enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
+            image, context.to_source = enhanced.image, enhanced.to_source
+            context.enhancements = tuple(plan.reasons)
     if options.clean_borders and options.runs("borders"):
         image = clean_borders(image, context)
     return image
+
+
+def cv2_single_thread() -> None:
+    """OpenCV's own threads off: a worker reads one page per process, like
+    tesseract (``OMP_THREAD_LIMIT=1``)."""
+    import cv2
+
+    if cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
 
 
 def binarise(image: Image.Image, context: PageContext) -> Image.Image:
@@ -496,8 +523,13 @@ def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:
 
 
 def parse(output: tesseract.OcrOutput, context: PageContext) -> ParsedText:
-    """The words, lines and blocks of tesseract's TSV, in the normalised frame."""
+    """The words, lines and blocks of tesseract's TSV, in the normalised frame
+    (boxes of a rectified page mapped back onto the page as it was)."""
     context.tsv = output.tsv
+    if context.to_source is not None:
+        from digitize.enhance import source_box
+
+        context.tsv = map_tsv_boxes(output.tsv, lambda box: source_box(box, context.to_source))
     context.choices = output.choices
     context.rows = tsv_words(output.tsv)
     return rebuild(context.rows, context)
@@ -512,7 +544,8 @@ def rebuild(rows: list[TsvWord], context: PageContext) -> ParsedText:
     return build_text(context.rows, scale=context.scale, frame_w=normalised.width, frame_h=normalised.height)
 
 
-_READING_STATE = ("scale", "zones", "ocr_image", "look", "regions", "tsv", "choices", "rows")
+_READING_STATE = ("scale", "zones", "ocr_image", "look", "regions", "tsv", "choices", "rows", "to_source",
+                  "enhancements")
 
 
 def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:
@@ -531,6 +564,49 @@ def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:
     for name, value in enlarged.items():
         setattr(context, name, value)
     return parsed
+
+
+def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
+    """Flattening the light and whitening show-through change the whole page
+    (show-through is all or nothing: everything lighter than the ink goes):
+    when the enhance stage did either, read the page without them too and
+    keep the enhanced reading only when it has clearly more surely read
+    characters (:data:`ENHANCEMENT_GAIN`; a shadowed page read
+    as it is loses the shaded lines; a photograph flattened into a pale
+    mottle cuts the lines beside it; faint print taken for show-through is
+    lost)."""
+    if context.unenhanced is None or (context.look is not None and context.look.blank):
+        return parsed
+    from digitize import enhance as enhancement
+
+    image, plan, text_height = context.unenhanced
+    context.unenhanced = None
+    first = {name: getattr(context, name) for name in _READING_STATE}
+    enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
+    context.to_source = enhanced.to_source
+    if context.options.clean_borders and context.options.runs("borders"):
+        enhanced = replace(enhanced, image=clean_borders(enhanced.image, context))
+    candidate = parse(recognise(layout(enhanced.image, context), context), context)
+    if surely_read_characters(first["rows"]) < ENHANCEMENT_GAIN * surely_read_characters(context.rows):
+        context.enhancements = first["enhancements"] + (
+            "read again without flattening or whitening: that reading was surer and is kept",)
+        return candidate
+    for name, value in first.items():
+        setattr(context, name, value)
+    return parsed
+
+
+SURELY_READ = 60.0  # tesseract confidence from which a word counts as surely read
+# flattening or whitening is kept only when its reading has this much more surely read text:
+# where both read alike, the page as it was is the safer reading (no lines cut by a flattened picture)
+ENHANCEMENT_GAIN = 1.05
+
+
+def surely_read_characters(rows: list[TsvWord]) -> float:
+    """Characters of the words tesseract read surely (confidence at least
+    :data:`SURELY_READ`), weighted by that confidence: specks and noise read
+    as letters add nothing, text lost to a shadow is missing."""
+    return sum(len(row.text) * row.conf / 100.0 for row in rows if row.conf >= SURELY_READ)
 
 
 def confident_characters(rows: list[TsvWord]) -> float:
@@ -620,6 +696,7 @@ def reread_transformed(context: PageContext, method: Image.Transpose) -> bool:
     if not triage.clearly_better(rows, context.rows):
         return False
     context.ocr_image, context.look, context.regions = image, look, regions
+    context.to_source = None  # a rectified page turned or flipped: its boxes stay in the rectified frame
     context.tsv, context.choices, context.rows = output.tsv, output.choices, rows
     context.normalised_image = context.normalised_image.transpose(method)
     save_normalised(context.normalised_image, context)
@@ -673,6 +750,12 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
     engine = f"tesseract {tesseract.tesseract_version()}"
     regions = []
     for region in context.regions:
+        if context.to_source is not None:
+            from digitize.enhance import source_box
+
+            x0, y0, x1, y1 = source_box((region.x, region.y, region.x + region.w, region.y + region.h),
+                                        context.to_source)
+            region = replace(region, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
         x, y, w, h = scale_box(region.x, region.y, region.w, region.h, scale=scale, frame_w=width, frame_h=height)
         regions.append(replace(region, x=x, y=y, w=w, h=h))
     return PageReading(
@@ -702,6 +785,7 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
         upscaled=scale > 1.0,
         mirrored=context.mirrored,
         warnings=tuple(context.warnings),
+        enhancements=context.enhancements,
         raw_text=context.raw_text,
         regions=tuple(regions),
         low_confidence_words=sum(1 for w in parsed.words if w.confidence < LOW_CONFIDENCE),

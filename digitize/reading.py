@@ -124,6 +124,7 @@ class PageReading:
     mirrored: bool = False  # the source was flipped left to right (a mirrored scan)
     cpu_s: dict[str, float] = field(default_factory=dict)  # this process's CPU by stage (tesseract's included)
     warnings: tuple[str, ...] = ()
+    enhancements: tuple[str, ...] = ()  # what was done to the image before reading it, and why
     raw_text: str | None = None
     regions: tuple[Region, ...] = ()
     low_confidence_words: int = 0
@@ -322,6 +323,26 @@ def rescale_tsv(tsv: str, *, scale: float, frame_w: int, frame_h: int) -> str:
                 row = "\t".join(fields)
         rows.append(row)
     return nfc("\n".join(rows))
+
+
+def map_tsv_boxes(tsv: str, box_of) -> str:
+    """Tesseract's TSV with every box (all levels) passed through
+    ``box_of((x0, y0, x1, y1)) -> (x0, y0, x1, y1)``: a page read after its
+    geometry changed (a rectified photo) gets boxes on the page as stored."""
+    rows = []
+    for row in tsv.split("\n"):
+        fields = row.split("\t", 11)
+        if len(fields) == 12 and fields[0].isdigit():
+            try:
+                x, y, w, h = (int(v) for v in fields[6:10])
+            except ValueError:
+                pass
+            else:
+                x0, y0, x1, y1 = box_of((x, y, x + w, y + h))
+                fields[6:10] = [str(x0), str(y0), str(max(0, x1 - x0)), str(max(0, y1 - y0))]
+                row = "\t".join(fields)
+        rows.append(row)
+    return "\n".join(rows)
 
 
 def tsv_without(tsv: str, word_indices: set[int]) -> str:
