@@ -370,43 +370,12 @@ def word_choices_from_iterator(iterator) -> tuple[SymbolChoices, ...] | None:
     page, none on a clean one."""
     from tesserocr import RIL
 
+    from digitize.tesseract import word_choices  # the one place that reads tesseract's choices
+
     steps = iterator.GetBestLSTMSymbolChoices()
     if not steps:
         return None
-    word = unicodedata.normalize("NFC", iterator.GetUTF8Text(RIL.WORD) or "")
-    symbols: list[dict[str, float]] = []
-    for step in steps:
-        choices: dict[str, float] = {}
-        for text, rating in step:
-            text = unicodedata.normalize("NFC", text or "")
-            if text and (text not in choices or rating < choices[text]):
-                choices[text] = float(rating)
-        if not choices:
-            return None
-        symbols.append(choices)
-    if symbols and min(symbols[0], key=symbols[0].get) == " ":
-        symbols = symbols[1:]
-    chosen = _split_like(word, [min(c, key=c.get) for c in symbols])
-    if chosen is None or any(text not in choices for text, choices in zip(chosen, symbols)):
-        return None
-    return tuple(
-        ((text, choices[text]),) + tuple(sorted(((t, r) for t, r in choices.items() if t != text), key=lambda p: p[1]))
-        for text, choices in zip(chosen, symbols)
-    )
-
-
-def _split_like(word: str, bests: list[str]) -> list[str] | None:
-    """The word cut into one piece per LSTM step: the steps' best texts when
-    they spell the word; otherwise one character per step, when the counts
-    agree (tesseract's final decoding, helped by its dictionary, sometimes
-    overrules the raw best of a step, e.g. *lừa* from steps read l, ữ, ữ —
-    then the word's own character must be among that step's choices, which
-    the caller checks)."""
-    if "".join(bests) == word:
-        return bests
-    if len(word) == len(bests):
-        return list(word)
-    return None
+    return word_choices(unicodedata.normalize("NFC", iterator.GetUTF8Text(RIL.WORD) or ""), steps)
 
 
 def page_words_with_choices(api) -> list[WordReading]:
