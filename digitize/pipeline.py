@@ -411,9 +411,10 @@ def enhance(image: Image.Image, context: PageContext) -> Image.Image:
         text_height = context.text_height_px * context.scale if context.text_height_px else None
         condition = enhancement.measure_page(image, text_height_px=text_height)
         plan = enhancement.plan_enhancement(condition, stages_off=options.stages_off, binarize=options.binarize)
-        if plan.flatten_illumination or plan.suppress_show_through:  # confirmed by a second reading
-            context.unenhanced = (image, replace(plan, flatten_illumination=False, suppress_show_through=False),
-                                  text_height)
+        if plan.flatten_illumination or plan.suppress_show_through or plan.remove_borders or plan.dewarp:
+            # stages that change the whole page are confirmed by a second reading without them
+            context.unenhanced = (image, replace(plan, flatten_illumination=False, suppress_show_through=False,
+                                                 remove_borders=False, dewarp=False), text_height)
         if not plan.empty:
             enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
             image, context.to_source = enhanced.image, enhanced.to_source
@@ -567,9 +568,11 @@ def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:
 
 
 def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
-    """Flattening the light and whitening show-through change the whole page
-    (show-through is all or nothing: everything lighter than the ink goes):
-    when the enhance stage did either, read the page without them too and
+    """Flattening the light, whitening borders and show-through and
+    rectifying a photographed page change the whole page (show-through is all
+    or nothing: everything lighter than the ink goes; a border found where
+    text runs to the edge takes letters with it): when the enhance stage did
+    any of them, read the page without them too and
     keep the enhanced reading only when it has clearly more surely read
     characters (:data:`ENHANCEMENT_GAIN`; a shadowed page read
     as it is loses the shaded lines; a photograph flattened into a pale
@@ -589,7 +592,7 @@ def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
     candidate = parse(recognise(layout(enhanced.image, context), context), context)
     if surely_read_characters(first["rows"]) < ENHANCEMENT_GAIN * surely_read_characters(context.rows):
         context.enhancements = first["enhancements"] + (
-            "read again without flattening or whitening: that reading was surer and is kept",)
+            "read again without flattening, whitening or rectifying: that reading was surer and is kept",)
         return candidate
     for name, value in first.items():
         setattr(context, name, value)

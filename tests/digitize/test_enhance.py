@@ -322,6 +322,8 @@ def test_a_33_megapixel_page_is_enhanced_in_well_under_a_gigabyte(tmp_path):
         import numpy as np
         from PIL import Image
         from digitize import enhance as E
+        from digitize.pipeline import cv2_single_thread
+        cv2_single_thread()  # as a worker reads: one thread per process
         height, width = 7218, 4552
         light = np.linspace(250, 90, width, dtype=np.float32)[None, :]
         rows = (np.arange(height) % 60 < 25)[:, None] & (np.arange(width) % 17 < 9)[None, :]

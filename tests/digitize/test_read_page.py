@@ -90,10 +90,17 @@ def test_zoned_pages_are_read_zone_by_zone(unlv_zoned_readings, unlv_dir):
 
 def test_unlv_pages_without_zones_are_worse(unlv_zoned_readings, unlv_dir, tmp_path):
     for page, (zoned, truth) in unlv_zoned_readings.items():
-        free = read_page(unlv_dir / f"{page}.tif", options=OcrOptions(languages="eng"), work_dir=tmp_path / page)
+        # tesseract's own layout (the layout stage off) reads the columns far worse than the zone file
+        free = read_page(unlv_dir / f"{page}.tif", options=OcrOptions(languages="eng", stages_off={"layout"}),
+                         work_dir=tmp_path / page)
         assert free.psm == 3
         assert cer(free.text, truth) <= 0.10
         assert cer(free.text, truth) > cer(zoned.text, truth)
+        # the layout stage finds the columns itself: as good as the zone file, give or take half a point
+        found = read_page(unlv_dir / f"{page}.tif", options=OcrOptions(languages="eng"),
+                          work_dir=tmp_path / f"{page}-layout")
+        assert len(found.regions) >= 5
+        assert cer(found.text, truth) <= cer(zoned.text, truth) + 0.005
 
 
 @pytest.mark.parametrize("block, bound", [(1, 0.02), (2, 0.01)])
@@ -204,8 +211,9 @@ def test_skewed_page_is_straightened(bnl_dir, tmp_path):
     path = tmp_path / "crooked.png"
     crooked.save(path)
     reading = read_page(path, options=OcrOptions(languages="fra"), work_dir=tmp_path / "b")
-    # the block itself leans a little; the test adds 2°
-    assert reading.skew_deg == pytest.approx(straight.skew_deg + 2.0, abs=0.3)
+    # the block itself leans about half a degree (under the 1° worth straightening); the test adds 2°
+    assert straight.skew_deg == 0.0
+    assert reading.skew_deg == pytest.approx(2.5, abs=0.3)
     truth = bnl_truth(bnl_dir, 2)
     assert cer(reading.text, truth) <= cer(straight.text, truth) + 0.005
 
@@ -241,10 +249,14 @@ def test_binarisation_and_border_cleaning(bnl_dir, tmp_path):
     framed.paste(page, (40, 40))
     path = tmp_path / "framed.png"
     framed.save(path)
+    truth = bnl_truth(bnl_dir, 2)
+    reading = read_page(path, options=OcrOptions(languages="fra"), work_dir=tmp_path / "auto")
+    assert cer(reading.text, truth) <= 0.02  # the dark surround measured and dealt with, nothing asked
     options = OcrOptions(languages="fra", binarize=True, clean_borders=True)
-    reading = read_page(path, options=options, work_dir=tmp_path / "work")
-    assert cer(reading.text, bnl_truth(bnl_dir, 2)) <= 0.02
-    with Image.open(reading.normalised_image_path) as normalised:
+    forced = read_page(path, options=options, work_dir=tmp_path / "work")
+    # binarising reads a little worse than grey (as on every kind of page measured), but still well
+    assert cer(forced.text, truth) <= 0.035
+    with Image.open(forced.normalised_image_path) as normalised:
         assert normalised.mode == "L"  # the normalised image is never binarised
 
 
@@ -267,7 +279,7 @@ def test_degraded_vietnamese_page_reads_better_than_plain_tesseract(tmp_path):
     degraded.save(path, dpi=(150, 150))
     plain = plain_tesseract(path, "vie")
     reading = read_page(path, options=OcrOptions(languages="vie"), work_dir=tmp_path / "work")
-    assert reading.skew_deg == pytest.approx(2.5, abs=0.3) and reading.upscaled
+    assert reading.skew_deg == pytest.approx(2.5, abs=0.3)
     assert cer(reading.text, page.text) < cer(plain, page.text)
 
 
