@@ -96,6 +96,20 @@ def test_ocr_command_prints_text_or_writes_files(tmp_path, cli_settings):
     assert r.returncode == 6 and "broken.png" in r.stderr
 
 
+def test_ocr_command_skips_stages_and_says_why_a_reading_is_poor(tmp_path, cli_settings):
+    from PIL import Image
+
+    blank = tmp_path / "trang-trang.png"
+    Image.new("L", (1200, 1600), 250).save(blank, dpi=(300, 300))
+    r = heritage(cli_settings, "ocr", "--skip", "postcorrect", "--skip", "layout", blank, check=True)
+    assert r.stdout.strip() == "" and "warning: trang-trang.png: blank page" in r.stderr
+    r = heritage(cli_settings, "ocr", "--skip", "binarize", blank)
+    assert r.returncode == 2 and "binarize" in r.stderr and "binarise" in r.stderr  # the stages it could mean
+    page = scans(tmp_path, 1)[0]
+    r = heritage(cli_settings, "ocr", "--skip", "postcorrect", "--no-binarize", page, check=True)
+    assert "Văn Miếu" in r.stdout
+
+
 def test_user_add_and_duplicate(tmp_path, cli_settings):
     env = {"HERITAGE_NEW_PASSWORD": "mot-mat-khau-dai"}
     r = heritage(cli_settings, "user", "add", "nguyen.thu.thu", "--role", "librarian", extra_env=env)

@@ -210,3 +210,19 @@ def test_zone_hints_drive_the_ocr_of_an_ingested_page(platform, shared_data):
     truth = (unlv / "8087_054.3B.txt").read_text(encoding="utf-8", errors="replace")
     assert cer(page.text, truth) <= 0.025
     assert page.ocr_engine.endswith("eng psm6 zones"), page.ocr_engine
+
+
+def test_ocr_stages_to_skip_are_kept_with_the_item_and_checked(platform, tmp_path):
+    import json
+
+    scan = page_image(tmp_path / "trang.png")
+    report = platform.ingest.ingest_item([Upload(scan, "trang.png")], {"title": "Bỏ qua"},
+                                         ocr_options={"stages_off": "layout, postcorrect", "binarize": "auto"})
+    assert report.ok, report.as_dict()
+    with platform.sessions() as s:
+        stored = json.loads(s.get(Item, report.items[0].item_id).ocr_options)
+    assert stored == {"stages_off": ["layout", "postcorrect"], "binarize": None}
+    bad = platform.ingest.ingest_item([Upload(page_image(tmp_path / "khac.png", 3), "khac.png")], {"title": "Sai"},
+                                      ocr_options={"stages_off": ["binarize"]})
+    assert not bad.ok
+    assert "binarize" in str(bad.all_problems[0]) and "binarise" in str(bad.all_problems[0])
