@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from digitize import preprocess, tesseract, triage
 from digitize.errors import ImageTooLarge, ZonesInvalid
@@ -59,7 +59,6 @@ MAX_OCR_PIXELS = 40_000_000
 ZONE_PSM = 6  # each zone of a zone file read as one uniform block of text
 PNG_COMPRESS_LEVEL = 1  # zlib level: 2-3 save 1-3 % of the size for 10-60 % more time
 MOSTLY_MARGIN_SHARE = 0.1  # text covering less of the page than this is worth a warning
-BINARISE_BLUR_PX = 1.0  # Gaussian sigma before Sauvola: keeps sensor noise from becoming specks
 
 # stages that OcrOptions.stages_off may switch off (for ablation in benchmarks)
 POSTCORRECT_LANGUAGE = "vie"  # the language digitize.postcorrect knows
@@ -433,17 +432,6 @@ def cv2_single_thread() -> None:
         cv2.setNumThreads(1)
 
 
-def binarise(image: Image.Image, context: PageContext) -> Image.Image:
-    """Sauvola thresholding after a light denoising blur, with a window about
-    one and a half text lines high."""
-    if image.mode == "1":
-        return image
-    line_px = (context.text_height_px or preprocess.TEXT_HEIGHT_AT_300_DPI_PX) * context.scale
-    window_px = int(np.clip(round(line_px * 1.5), 15, 151)) | 1
-    smooth = image.convert("L").filter(ImageFilter.GaussianBlur(BINARISE_BLUR_PX))
-    return preprocess.ink_to_image(preprocess.sauvola_ink(np.asarray(smooth), window_px=window_px))
-
-
 def clean_borders(image: Image.Image, context: PageContext) -> Image.Image:
     """Whiten the dark frame a scanner leaves around a page."""
     if image.mode == "1":
@@ -557,14 +545,13 @@ def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:
         return parsed
     image, zones = context.unscaled
     context.unscaled = None
-    enlarged = {name: getattr(context, name) for name in _READING_STATE}
-    context.scale, context.zones = 1.0, zones
-    candidate = parse(recognise(layout(enhance(image, context), context), context), context)
-    if confident_characters(context.rows) > confident_characters(enlarged["rows"]):
-        return candidate
-    for name, value in enlarged.items():
-        setattr(context, name, value)
-    return parsed
+
+    def read_unscaled() -> ParsedText:
+        context.scale, context.zones = 1.0, zones
+        return parse(recognise(layout(enhance(image, context), context), context), context)
+
+    return second_reading(parsed, context, read_unscaled,
+                          lambda first, second: confident_characters(second) > confident_characters(first))
 
 
 def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
@@ -584,15 +571,31 @@ def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
 
     image, plan, text_height = context.unenhanced
     context.unenhanced = None
-    first = {name: getattr(context, name) for name in _READING_STATE}
-    enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
-    context.to_source = enhanced.to_source
-    if context.options.clean_borders and context.options.runs("borders"):
-        enhanced = replace(enhanced, image=clean_borders(enhanced.image, context))
-    candidate = parse(recognise(layout(enhanced.image, context), context), context)
-    if surely_read_characters(first["rows"]) < ENHANCEMENT_GAIN * surely_read_characters(context.rows):
-        context.enhancements = first["enhancements"] + (
+    enhanced_reasons = context.enhancements
+
+    def read_plainer() -> ParsedText:
+        enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
+        context.to_source = enhanced.to_source
+        page = enhanced.image
+        if context.options.clean_borders and context.options.runs("borders"):
+            page = clean_borders(page, context)
+        context.enhancements = enhanced_reasons + (
             "read again without flattening, whitening or rectifying: that reading was surer and is kept",)
+        return parse(recognise(layout(page, context), context), context)
+
+    return second_reading(
+        parsed, context, read_plainer,
+        lambda first, second: surely_read_characters(first) < ENHANCEMENT_GAIN * surely_read_characters(second))
+
+
+def second_reading(parsed: ParsedText, context: PageContext, read: Callable[[], ParsedText],
+                   better: Callable[[list[TsvWord], list[TsvWord]], bool]) -> ParsedText:
+    """Read the page another way (``read`` changes the context as it needs);
+    keep that reading when ``better(first_rows, second_rows)``, else put the
+    context back as the first reading left it."""
+    first = {name: getattr(context, name) for name in _READING_STATE}
+    candidate = read()
+    if better(first["rows"], context.rows):
         return candidate
     for name, value in first.items():
         setattr(context, name, value)
