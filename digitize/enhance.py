@@ -30,8 +30,9 @@ it was given (no cost, no change). The stages, in the order they run:
 - **show-through**: after flattening, everything lighter than the ink class
   of a three-level Otsu split (ink, show-through, paper) becomes paper; the
   ink keeps its grey levels for tesseract's LSTM. All or nothing, so the
-  measurement asks for much evidence, and a caller that can afford a second
-  reading should confirm it with :func:`choose_by_confidence`;
+  measurement asks for much evidence, and the pipeline confirms it (with
+  flattening, border whitening and rectifying) by a second reading
+  (``digitize.pipeline.compare_enhanced``);
 - **binarise**: Sauvola's local threshold, window from the text height. Only
   when asked for: on every kind of page measured it read worse than grey.
 
