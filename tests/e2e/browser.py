@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, free_port, settings_env, wait_for_port
+from tests.conftest import wait_until as _wait_until
 
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -70,3 +71,18 @@ def shot(driver, name: str) -> Image.Image:
     png = driver.get_screenshot_as_png()
     (ARTIFACTS / f"{name}.png").write_bytes(png)
     return Image.open(BytesIO(png)).convert("RGB")
+
+
+def wait_until(predicate, timeout_s: float = 120.0, interval_s: float = 0.25, what: str = "condition"):
+    """``tests.conftest.wait_until`` for live pages: when the page's script re-draws an element
+    between finding it and reading it (Selenium's stale element), the condition is simply
+    not reached yet and is asked again, until the same deadline."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def asked():
+        try:
+            return predicate()
+        except StaleElementReferenceException:
+            return None
+
+    return _wait_until(asked, timeout_s=timeout_s, interval_s=interval_s, what=what)

@@ -9,8 +9,8 @@ import pytest
 
 from library.container import build_platform
 from library.ingest import Upload
-from tests.conftest import make_settings, wait_until
-from tests.e2e.browser import browser, need_chromium, serving, shot
+from tests.conftest import make_settings
+from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.workers.test_ocr_workers import small_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -14,8 +14,8 @@ from PIL import ImageStat
 
 from library.container import build_platform
 from library.ingest import Upload
-from tests.conftest import make_settings, wait_until
-from tests.e2e.browser import browser, need_chromium, serving, shot
+from tests.conftest import make_settings
+from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.library.test_jobs import small_scans
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -113,8 +113,10 @@ def test_the_dashboard_updates_itself_and_a_librarian_cancels_the_rest(portal):
         skipped = [r for r in rows if r.status == "cancelled"]
         assert len(skipped) == cancelled and all(r.attempts == 0 for r in skipped)
         assert {r.status for r in rows} == {"done", "cancelled"}
-        assert d.find_element(By.CSS_SELECTOR, f"{row} button.retry").is_displayed()
-        assert f"{cancelled}/30 trang đã huỷ trước khi đọc" in d.find_element(By.CSS_SELECTOR, row).text
+        wait_until(lambda: d.find_element(By.CSS_SELECTOR, f"{row} button.retry").is_displayed(),
+                   timeout_s=10, what="the retry button")
+        text = wait_until(lambda: d.find_element(By.CSS_SELECTOR, row).text, timeout_s=10, what="the row's text")
+        assert f"{cancelled}/30 trang đã huỷ trước khi đọc" in text, text
         shot(d, "staff-dashboard-cancelled")
 
         d.set_window_size(390, 844)  # the dashboard on a phone: it scrolls sideways inside its box

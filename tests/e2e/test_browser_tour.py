@@ -14,8 +14,8 @@ import pytest
 
 from library.container import build_platform
 from library.monuments import BuildSource
-from tests.conftest import make_settings, wait_until
-from tests.e2e.browser import browser, need_chromium, serving, shot
+from tests.conftest import make_settings
+from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.library.test_monuments import point_cloud
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
