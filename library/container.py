@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from library import db
+from library.access import Access, Clock, system_clock
 from library.catalogue import Catalogue
 from library.corrections import CorrectionService
 from library.exports import ExportService
@@ -46,6 +47,7 @@ class Platform:
     feedback: FeedbackService
     jobs: JobBoard
     exports: ExportService
+    access: Access
 
     def close(self) -> None:
         self.indexer.close()
@@ -53,7 +55,9 @@ class Platform:
         self.engine.dispose()
 
 
-def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue | None = None) -> Platform:
+def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue | None = None,
+                   clock: Clock = system_clock) -> Platform:
+    """``clock`` (UTC now) decides embargoes; tests pass one they can set."""
     settings.ensure_dirs()
     engine = db.make_engine(settings.catalogue_url)
     if migrate:
@@ -82,6 +86,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         feedback=FeedbackService(sessions, corrections),
         jobs=JobBoard(settings, sessions),
         exports=ExportService(settings, sessions, store),
+        access=Access.from_settings(settings, clock),
     )
 
 

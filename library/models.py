@@ -82,6 +82,21 @@ def _enum(cls, name):
     return Enum(cls, name=name, native_enum=False, validate_strings=True, length=20)
 
 
+def _enum_by_value(cls, name):
+    """An enum stored by its values (``reading-room``), for enums whose values are the words people type."""
+    return Enum(cls, name=name, native_enum=False, validate_strings=True, length=20,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class AccessLevel(str, enum.Enum):
+    """Who may read an item's images and text (its catalogue record may be shown more widely: the
+    ``restricted_metadata`` setting). Ordered from the widest to the narrowest; see :mod:`library.access`."""
+
+    public = "public"
+    reading_room = "reading-room"  # requests from the configured address ranges, and staff
+    staff = "staff"  # signed-in staff only
+
+
 class Collection(Base):
     __tablename__ = "collections"
 
@@ -89,6 +104,9 @@ class Collection(Base):
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
+    # every item of the collection is at least this restricted (an item may be narrower, never wider)
+    access_level: Mapped[AccessLevel] = mapped_column(_enum_by_value(AccessLevel, "access_level"), default=AccessLevel.public,
+                                                      server_default="public")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     items: Mapped[list["Item"]] = relationship(back_populates="collection")
@@ -125,6 +143,15 @@ class Item(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped on every change to index
     index_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # access (library.access decides; nothing else reads these to allow or refuse)
+    access_level: Mapped[AccessLevel] = mapped_column(_enum_by_value(AccessLevel, "access_level"), default=AccessLevel.public,
+                                                      server_default="public", index=True)
+    embargo_until: Mapped[date | None] = mapped_column(Date, index=True)  # from this day on, embargo_then applies
+    embargo_then: Mapped[AccessLevel | None] = mapped_column(_enum_by_value(AccessLevel, "access_level"))
+    do_not_ocr: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # sensitive
+    do_not_index: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # public page answers 410
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

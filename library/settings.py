@@ -60,6 +60,12 @@ class Settings:
     # reverse proxies in front of the portal (nginx: 1): their X-Forwarded-For/-Proto are trusted for the
     # client address (per-address limits) and https; 0 trusts none (a direct connection)
     proxy_hops: int = 0
+    # the reading room: address ranges (CIDR, comma-separated, e.g. "10.12.0.0/16,192.168.5.7") whose
+    # requests may see items at the reading-room level; empty: no address is in the reading room
+    reading_room: str = ""
+    # what an anonymous request sees of an item it may not read: "hidden" (404, as if it did not exist)
+    # or "shown" (its catalogue record with a notice; its images, text and downloads answer 403)
+    restricted_metadata: str = "hidden"
     limits: Limits = field(default_factory=Limits)
 
     # ------------------------------------------------------------------ paths

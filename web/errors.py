@@ -6,6 +6,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from library import errors as e
+from library.access import Refused
 
 STATUS = [
     (e.PermissionDenied, 403),
@@ -49,12 +50,12 @@ def init_app(app: Flask) -> None:
     from web.i18n import add
 
     add(vi={"error_400": "Yêu cầu không hợp lệ", "error_403": "Bạn không có quyền xem trang này",
-            "error_404": "Không tìm thấy trang", "error_405": "Không dùng được cách gửi này",
+            "error_404": "Không tìm thấy trang", "error_410": "Tài liệu này đã được rút khỏi thư viện số", "error_405": "Không dùng được cách gửi này",
             "error_409": "Chưa làm được lúc này", "error_413": "Tệp quá lớn", "error_422": "Dữ liệu không hợp lệ",
             "error_429": "Quá nhiều yêu cầu; vui lòng thử lại sau ít phút",
             "error_500": "Đã có lỗi ở máy chủ; xin thử lại sau", "error_503": "Dịch vụ tạm thời chưa sẵn sàng",
             "error_other": "Đã có lỗi", "error_home": "Về trang chủ"},
-        en={"error_400": "Bad request", "error_403": "You may not see this page", "error_404": "Page not found",
+        en={"error_400": "Bad request", "error_403": "You may not see this page", "error_404": "Page not found", "error_410": "This item has been withdrawn",
             "error_405": "This way of sending is not accepted", "error_409": "Not possible right now",
             "error_413": "The file is too large", "error_422": "The data is not valid",
             "error_429": "Too many requests; please try again in a few minutes",
@@ -71,6 +72,16 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, e.InputRejected):
             body.update(source=exc.source, problem=exc.problem)
         return jsonify(body), code
+
+    @app.errorhandler(Refused)
+    def _refused(exc: Refused):
+        """library.access refused: 404 (as if it did not exist), 403 (its record is public) or 410 (withdrawn)."""
+        code = exc.status
+        message = {404: None, 403: exc.decision.reason, 410: exc.decision.reason}.get(code)
+        if wants_page():
+            return error_page(code, message)
+        return jsonify(error={404: "NotFound", 403: "Forbidden", 410: "Gone"}.get(code, "Refused"),
+                       message=message or "not found"), code
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):
