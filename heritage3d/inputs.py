@@ -13,9 +13,13 @@ import numpy as np
 from heritage3d.errors import CorruptGeometryError, CorruptImageError, InputError
 from heritage3d.mesh import Mesh, validate
 
+# The one list of the file types a build accepts: the catalogue's upload checks against these, so
+# nothing is accepted at upload that the engine refuses later. PLY is either (faces make it a mesh).
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 CLOUD_SUFFIXES = {".xyz", ".las", ".laz"}
-MESH_SUFFIXES = {".obj", ".glb", ".gltf"}
+MESH_SUFFIXES = {".obj", ".glb", ".gltf", ".stl", ".off"}  # OBJ by our reader, the others by trimesh
+EITHER_SUFFIXES = {".ply"}
+OBJ_COMPANION_SUFFIXES = {".mtl", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 MAX_ELEMENTS = 200_000_000
 MAX_CLOUD_POINTS = 50_000_000  # LAS/LAZ: more would not fit the memory a build may use
 MAX_LAZ_RATIO = 200  # LAZ: declared point bytes per compressed byte beyond which the header lies
@@ -42,7 +46,7 @@ def kind(paths: list[Path]) -> str:
             header = ply_header(paths[0])
             return "mesh" if header.get("face", (0,))[0] > 0 else "point_cloud"
     raise InputError(f"cannot build from these files ({', '.join(sorted(suffixes))}): give photos (JPEG), "
-                     "one point cloud (PLY, XYZ, LAS/LAZ) or one mesh (OBJ with its MTL and textures, PLY, GLB)")
+                     "one point cloud (PLY, XYZ, LAS/LAZ) or one mesh (OBJ with its MTL and textures, PLY, GLB/glTF, STL, OFF)")
 
 
 def check_photos(paths: list[Path], *, min_photos: int = 3) -> list[tuple[int, int]]:
@@ -206,7 +210,7 @@ def read_las(path: Path, *, max_points: int = MAX_CLOUD_POINTS, chunk_points: in
 
 
 def read_mesh(path: Path, companions: list[Path] | tuple[Path, ...] = (), warnings: list[str] | None = None) -> Mesh:
-    """A mesh made elsewhere (OBJ, PLY, GLB/glTF) as arrays; colours from vertex colours, or for an OBJ from its
+    """A mesh made elsewhere (OBJ, PLY, GLB/glTF, STL, OFF) as arrays; colours from vertex colours, or for an OBJ from its
     textures (MTL ``map_Kd``, sampled at the vertices' UV coordinates) or material colours (``Kd``).
 
     ``companions``: other files given with an OBJ (its MTL and textures) looked up by name when they

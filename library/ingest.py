@@ -190,6 +190,11 @@ class IngestService:
                 outcome.problems.append(InputRejected(outcome.source, "no page images or PDF pages found"))
                 outcome.status = "rejected"
                 return
+            problem = _missing_language_model(meta.languages)
+            if problem:  # refused now (dry run too), not failed later in the worker
+                outcome.problems.append(InputRejected("language", problem))
+                outcome.status = "rejected"
+                return
             outcome.pages = sum(len(f.pages) for f in files)
             if outcome.pages > self.settings.limits.max_pages_per_file * 4:
                 outcome.problems.append(InputRejected(outcome.source, f"{outcome.pages} pages is more than one item may hold"))
@@ -381,6 +386,24 @@ def _zones_json(zones) -> str | None:
 
 def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name.rsplit("/", 1)[-1] else name
+
+
+def _missing_language_model(languages: str) -> str | None:
+    """Why ``languages`` ("vie+jpn") cannot be read here, naming the models that are installed (staff
+    see this; the public item page never lists the server's models), or None when every model is there."""
+    from digitize import tesseract
+    from digitize.errors import EngineMissing
+
+    try:
+        installed = tesseract.available_languages()
+        missing = [name for name in tesseract.split_languages(languages) if name not in installed]
+    except EngineMissing as exc:
+        return str(exc)
+    if not missing:
+        return None
+    usable = ", ".join(name for name in installed if name != "osd")
+    return (f"no OCR model for {', '.join(missing)} is installed on this server; "
+            f"installed: {usable}")
 
 
 def _check_ocr_options(options: dict, source: str) -> dict:

@@ -40,6 +40,8 @@ from library.models import (
     as_utc,
     utcnow,
 )
+from heritage3d import inputs as inputs3d
+from library import leases
 from library.queue import TaskQueue
 from library.settings import Settings
 from library.store import FileStore, sha256_of
@@ -48,10 +50,11 @@ log = logging.getLogger(__name__)
 
 BUILD_MODEL = "workers.build_model"
 CURATOR_ROLES = {Role.curator, Role.admin}
-POINT_CLOUD_SUFFIXES = {".ply", ".xyz", ".las", ".laz", ".pts"}
-MESH_SUFFIXES = {".obj", ".glb", ".gltf", ".stl", ".off"}
+# the file types a build accepts are heritage3d's (one list, so the upload never accepts what the engine refuses)
+POINT_CLOUD_SUFFIXES = frozenset(inputs3d.CLOUD_SUFFIXES | inputs3d.EITHER_SUFFIXES)
+MESH_SUFFIXES = frozenset(inputs3d.MESH_SUFFIXES)
 MIN_PHOTOS = 3
-OBJ_COMPANION_SUFFIXES = {".mtl", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+OBJ_COMPANION_SUFFIXES = frozenset(inputs3d.OBJ_COMPANION_SUFFIXES)
 
 
 class BuildCancelled(HeritageError):
@@ -370,7 +373,7 @@ class MonumentService:
 
     def _claim(self, version_id: int):
         stale = utcnow() - timedelta(seconds=max(2 * self.settings.heartbeat_s, 5))
-        token = uuid.uuid4().hex
+        token = leases.new_token()
         with self.sessions.begin() as s:
             v = s.get(ModelVersion, version_id)
             if v is None:
@@ -379,9 +382,13 @@ class MonumentService:
                 return v.status
             if v.status == BuildStatus.running and v.heartbeat_at and as_utc(v.heartbeat_at) > stale:
                 return BuildStatus.running
-            v.status, v.lease_token, v.attempts = BuildStatus.running, token, v.attempts + 1
-            v.started_at = v.heartbeat_at = utcnow()
-            v.status_reason = None
+            now = utcnow()
+            # compare-and-set: of two workers that read the build as free, exactly one takes it
+            if not leases.take(s, ModelVersion, version_id, seen_token=v.lease_token, seen_status=v.status,
+                               values=dict(status=BuildStatus.running, lease_token=token,
+                                           attempts=ModelVersion.attempts + 1, started_at=now, heartbeat_at=now,
+                                           status_reason=None)):
+                return BuildStatus.running
         return token
 
     def _heartbeat(self, version_id: int, token: str, stop: threading.Event) -> None:

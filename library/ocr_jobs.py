@@ -19,7 +19,6 @@ import logging
 import shutil
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Callable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from library import leases
 from library.confidence import layout_doubtful
 from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout, PermissionDenied
 from library.models import (
@@ -116,18 +116,11 @@ class PageReader:
                 return Outcome.cancelled
             if page.status == PageStatus.running and page.heartbeat_at and as_utc(page.heartbeat_at) > stale:
                 return Outcome.busy
-            token = uuid.uuid4().hex
-            # conditional update: only one claimant can win even without row locks (SQLite)
-            res = s.execute(
-                update(Page)
-                .where(Page.id == page_id, Page.lease_token.is_(page.lease_token) if page.lease_token is None
-                       else Page.lease_token == page.lease_token,
-                       Page.status == page.status)  # nor can a page cancelled meanwhile be claimed
-                .values(status=PageStatus.running, lease_token=token, attempts=Page.attempts + 1,
-                        started_at=now, heartbeat_at=now, status_reason=None)
-                .execution_options(synchronize_session=False)
-            )
-            if res.rowcount != 1:
+            token = leases.new_token()
+            # compare-and-set: one claimant wins; nor can a page cancelled meanwhile be claimed
+            if not leases.take(s, Page, page_id, seen_token=page.lease_token, seen_status=page.status,
+                               values=dict(status=PageStatus.running, lease_token=token, attempts=Page.attempts + 1,
+                                           started_at=now, heartbeat_at=now, status_reason=None)):
                 return Outcome.busy
             return Claim(page_id, token, page.attempts + 1)
 

@@ -226,3 +226,20 @@ def test_ocr_stages_to_skip_are_kept_with_the_item_and_checked(platform, tmp_pat
                                       ocr_options={"stages_off": ["binarize"]})
     assert not bad.ok
     assert "binarize" in str(bad.all_problems[0]) and "binarise" in str(bad.all_problems[0])
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_language_without_an_installed_model_is_refused_at_ingest_naming_the_installed_ones(
+        platform, tmp_path, dry_run):
+    """Japanese has no model here (Debian's tesseract-ocr-jpn is not installed): refused at once,
+    dry run or not, rather than accepted and failed later in the worker."""
+    from digitize import tesseract
+
+    assert "jpn" not in tesseract.available_languages()
+    img = page_image(tmp_path / "a.png")
+    report = platform.ingest.ingest_item([Upload(img, "a.png")], {"title": "Sách Nhật", "language": "vie+jpn"},
+                                         dry_run=dry_run)
+    assert not report.ok and report.items[0].status == "rejected"
+    problem = " | ".join(str(p) for p in report.all_problems)
+    assert "jpn" in problem and "installed: " in problem and "vie" in problem.split("installed: ")[1]
+    assert count(platform, Item) == 0 and count(platform, StoredFile) == 0

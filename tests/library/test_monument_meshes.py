@@ -38,3 +38,33 @@ def test_two_companions_with_one_name_are_refused(platform, tmp_path):
     with pytest.raises(InputRejected, match="traversal|\\.\\.|path|name"):
         platform.monuments.submit_build(m.id, [BuildSource(obj, "roof.obj"),
                                                BuildSource(obj.parent / "roof.mtl", "../roof.mtl")])
+
+
+@pytest.mark.parametrize("suffix", [".stl", ".off"])
+def test_a_mesh_in_every_type_the_upload_accepts_is_built(platform, tmp_path, suffix):
+    """heritage3d owns the one list of accepted types: what the upload takes, the engine builds."""
+    import trimesh
+
+    from heritage3d import inputs
+
+    assert suffix in inputs.MESH_SUFFIXES
+    path = tmp_path / f"bia{suffix}"
+    trimesh.creation.box(extents=(2.0, 0.3, 1.2)).export(path)  # a stele-shaped box
+    m = platform.monuments.create_monument(name_vi="Bia tiến sĩ")
+    v = platform.monuments.submit_build(m.id, [BuildSource(path, path.name)], title="Bia")
+    assert v.input_kind == "mesh"
+    assert platform.monuments.build(v.id).value == "done", platform.monuments.version(v.id).status_reason
+    published = platform.monuments.published(m.id)[0]
+    mesh = read_glb(platform.monuments.model_file(published.version_id, published.levels[0][1]))
+    extent = mesh.vertices.max(0) - mesh.vertices.min(0)
+    assert sorted(np.round(extent, 2)) == [0.3, 1.2, 2.0]
+
+
+def test_a_type_the_engine_cannot_read_is_refused_at_upload(platform, tmp_path):
+    path = tmp_path / "scan.pts"
+    path.write_text("3\n0 0 0\n1 0 0\n0 1 0\n")
+    m = platform.monuments.create_monument(name_vi="Khuê Văn Các")
+    with pytest.raises(InputRejected) as refused:
+        platform.monuments.submit_build(m.id, [BuildSource(path, path.name)])
+    assert "scan.pts" in str(refused.value)
+    assert platform.monuments.models(m.id) == []  # nothing was stored for the refused upload
