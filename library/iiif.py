@@ -16,15 +16,26 @@ Cache layout under the store root::
 ``key`` is the sha256 of the canonical request and of the source image's size
 and modification time, so a page read again (a new normalised image) gets new
 cache entries and a new ETag; old entries are left behind until the item's
-cache folder is removed.
+cache folder is removed or they are evicted.
+
+Only what ``info.json`` advertises is cached: the tiles of its tile grid at its
+scale factors, the full image at its ``sizes`` and the manifests' thumbnail, in
+the default quality, unrotated. Any other request is rendered (within the
+per-request output limit ``maxArea``) and not kept, so anonymous requests for
+arbitrary regions and sizes cannot fill the disk. The cache itself is bounded
+(:class:`RenderCache`: bytes, least recently used evicted first).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
 import re
+import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,9 +83,11 @@ class ImageLimits:
 
     max_width_px: int = 6000
     max_height_px: int = 6000
-    max_area_px: int = 24_000_000
+    max_area_px: int = 16_000_000  # output pixels of one request: the most work one request may ask for
     tile_px: int = 512
     smallest_size_px: int = 64  # the ``sizes`` list stops above this width
+    thumbnail_box_px: int = 200  # the manifests' thumbnails (``full/!200,200``), cached like sizes
+    cache_bytes: int = 2 * 1024 ** 3  # the rendered-image cache on disk, least recently used evicted first
 
 
 @dataclass(frozen=True)
@@ -275,6 +288,120 @@ def _quality(img: Image.Image, quality: str, fmt: str) -> Image.Image:
     return img
 
 
+# ------------------------------------------------------------------ what info.json advertises
+def scale_factors(width: int, height: int, limits: ImageLimits) -> list[int]:
+    """The tile grid's scale factors: 1, 2, 4 … until one tile holds the whole image."""
+    factors, f = [], 1
+    while True:
+        factors.append(f)
+        if max(width, height) / f <= limits.tile_px:
+            return factors
+        f *= 2
+
+
+def advertised_sizes(width: int, height: int, limits: ImageLimits) -> list[tuple[int, int]]:
+    """The ``sizes`` of ``info.json`` (smallest first): the image at each scale factor, within the limits."""
+    sizes = []
+    for f in reversed(scale_factors(width, height, limits)):
+        w, h = math.ceil(width / f), math.ceil(height / f)
+        if w >= limits.smallest_size_px and w <= limits.max_width_px and h <= limits.max_height_px \
+                and w * h <= limits.max_area_px:
+            sizes.append((w, h))
+    return sizes or [(width, height)]
+
+
+def advertised(req: ImageRequest, width: int, height: int, limits: ImageLimits) -> bool:
+    """Whether ``req`` is one that viewers ask for again and again, so worth caching: in the default
+    quality, unrotated, a tile of the grid (``x,y,w,h`` on a multiple of the tile span at one of the
+    scale factors, scaled by that factor; a height one pixel off is the viewers' rounding), or the full
+    image at one of the advertised sizes or at the manifests' thumbnail size."""
+    if req.rotation_deg or req.mirror or req.quality != "default":
+        return False
+    if req.full:
+        thumb = parse_size(f"!{limits.thumbnail_box_px},{limits.thumbnail_box_px}", width, height, limits)
+        if req.size in advertised_sizes(width, height, limits) or req.size == thumb:
+            return True
+    x, y, w, h = req.region
+    for f in scale_factors(width, height, limits):
+        span = limits.tile_px * f
+        if x % span or y % span or w != min(span, width - x) or h != min(span, height - y):
+            continue
+        if req.size[0] == math.ceil(w / f) and abs(req.size[1] - math.ceil(h / f)) <= 1:
+            return True
+    return False
+
+
+class RenderCache:
+    """Rendered images kept under the store, at most ``max_bytes`` in all; the least recently used
+    go first. An index in SQLite (``iiif-cache/index.sqlite3``: relpath, bytes, last use in Unix s),
+    shared by every process of the machine, keeps the total without walking the folder."""
+
+    TOUCH_EVERY_S = 60.0  # a hit records its use at most this often (a write per tile is too many)
+    _open: dict[tuple[Path, int], "RenderCache"] = {}
+    _open_lock = threading.Lock()
+
+    @classmethod
+    def of(cls, store: FileStore, max_bytes: int) -> "RenderCache":
+        """One cache object per store folder and size in this process (it keeps no open connection)."""
+        key = (store.resolve(CACHE_DIR), max_bytes)
+        with cls._open_lock:
+            if key not in cls._open:
+                cls._open[key] = cls(store, max_bytes)
+            return cls._open[key]
+
+    def __init__(self, store: FileStore, max_bytes: int):
+        self.store, self.max_bytes = store, max_bytes
+        self.index_path = store.resolve(f"{CACHE_DIR}/index.sqlite3")
+        self.index_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS entries (rel TEXT PRIMARY KEY, bytes INTEGER NOT NULL, "
+                       "used_at REAL NOT NULL)")
+            db.execute("CREATE INDEX IF NOT EXISTS entries_used_at ON entries (used_at)")
+
+    def _db(self):
+        db = sqlite3.connect(self.index_path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        return contextlib.closing(db)
+
+    def get(self, rel: str) -> bytes | None:
+        try:
+            data = self.store.resolve(rel).read_bytes()
+        except FileNotFoundError:
+            return None
+        now = time.time()
+        with self._db() as db:
+            db.execute("UPDATE entries SET used_at = ? WHERE rel = ? AND used_at < ?",
+                       (now, rel, now - self.TOUCH_EVERY_S))
+        return data
+
+    def put(self, rel: str, data: bytes) -> None:
+        """Keep ``data`` at ``rel`` (written atomically), then evict the least recently used past the bound."""
+        if len(data) > self.max_bytes:
+            return
+        self.store.write_bytes(rel, data)
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO entries (rel, bytes, used_at) VALUES (?, ?, ?) ON CONFLICT (rel) "
+                       "DO UPDATE SET bytes = excluded.bytes, used_at = excluded.used_at", (rel, len(data), time.time()))
+            total = db.execute("SELECT coalesce(sum(bytes), 0) FROM entries").fetchone()[0]
+            evicted = []
+            if total > self.max_bytes:
+                for old, size in db.execute("SELECT rel, bytes FROM entries WHERE rel != ? ORDER BY used_at",
+                                            (rel,)).fetchall():
+                    evicted.append(old)
+                    total -= size
+                    if total <= self.max_bytes:
+                        break
+                db.executemany("DELETE FROM entries WHERE rel = ?", [(r,) for r in evicted])
+            db.execute("COMMIT")
+        for old in evicted:
+            self.store.resolve(old).unlink(missing_ok=True)
+
+    def total_bytes(self) -> int:
+        with self._db() as db:
+            return db.execute("SELECT coalesce(sum(bytes), 0) FROM entries").fetchone()[0]
+
+
 # ------------------------------------------------------------------ the service
 @dataclass(frozen=True)
 class PageImage:
@@ -290,7 +417,7 @@ class PageImage:
 
 @dataclass(frozen=True)
 class Rendered:
-    path: Path  # the cache file
+    path: Path | None  # the cache file; None when the request is not one that is cached
     media_type: str
     etag: str
     canonical: str  # the canonical request path after the identifier
@@ -321,18 +448,8 @@ class ImageService:
     def info(self, image: PageImage, service_id: str) -> dict:
         """The ``info.json`` of ``image`` whose service lives at ``service_id``."""
         lim = self.limits
-        factors, f = [], 1
-        while True:
-            factors.append(f)
-            if max(image.width, image.height) / f <= lim.tile_px:
-                break
-            f *= 2
-        sizes = []
-        for f in reversed(factors):
-            w, h = math.ceil(image.width / f), math.ceil(image.height / f)
-            if w >= lim.smallest_size_px and w <= lim.max_width_px and h <= lim.max_height_px \
-                    and w * h <= lim.max_area_px:
-                sizes.append({"width": w, "height": h})
+        factors = scale_factors(image.width, image.height, lim)
+        sizes = [{"width": w, "height": h} for w, h in advertised_sizes(image.width, image.height, lim)]
         return {
             "@context": CONTEXT,
             "id": service_id,
@@ -365,15 +482,17 @@ class ImageService:
         return rel, key
 
     def rendered(self, image: PageImage, req: ImageRequest) -> Rendered:
-        """The cache file of ``req``, rendered and written atomically first if missing."""
+        """The image ``req`` asks for: from the cache, or rendered (and kept if it is advertised)."""
         rel, key = self.cache_relpath(image, req)
-        path = self.store.resolve(rel)
-        try:
-            data, hit = path.read_bytes(), True
-        except FileNotFoundError:
-            data, hit = render(image.path, req), False
-            self.store.write_bytes(rel, data)
-        return Rendered(path, req.media_type, key, req.canonical, hit, data)
+        if not advertised(req, image.width, image.height, self.limits):
+            return Rendered(None, req.media_type, key, req.canonical, False, render(image.path, req))
+        cache = RenderCache.of(self.store, self.limits.cache_bytes)
+        data = cache.get(rel)
+        hit = data is not None
+        if data is None:
+            data = render(image.path, req)
+            cache.put(rel, data)
+        return Rendered(self.store.resolve(rel), req.media_type, key, req.canonical, hit, data)
 
     def cache_folder(self, item_id: int) -> str:
         """The cache folder of one item, to remove when its pages change or it is deleted."""

@@ -60,6 +60,11 @@ class Settings:
     # reverse proxies in front of the portal (nginx: 1): their X-Forwarded-For/-Proto are trusted for the
     # client address (per-address limits) and https; 0 trusts none (a direct connection)
     proxy_hops: int = 0
+    # the portal's public base URL (https://thuvien.example.vn or …/portal): absolute URLs (IIIF ids,
+    # manifests, API links, CSV links) are made from it, never from the request's Host header; empty: the
+    # Host header is used (fine behind a proxy that sets it, unsafe when the portal is reached directly)
+    public_url: str = ""
+    iiif_cache_bytes: int = 2 * 1024 ** 3  # rendered IIIF tiles and sizes kept on disk (least recently used go first)
     # the reading room: address ranges (CIDR, comma-separated, e.g. "10.12.0.0/16,192.168.5.7") whose
     # requests may see items at the reading-room level; empty: no address is in the reading room
     reading_room: str = ""
@@ -124,6 +129,7 @@ class Settings:
         return cls(limits=limits, **values)
 
     def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the catalogue, keys: the owner's only
         for d in (self.data_dir, self.store_dir, self.work_dir, self.queue_dir):
             d.mkdir(parents=True, exist_ok=True)
 

@@ -1,8 +1,11 @@
-"""Users and roles. Passwords are stored only as salted hashes (werkzeug's scrypt)."""
+"""Users and roles. Passwords are stored only as salted hashes (werkzeug's scrypt); a new password
+must be long enough and hard to guess (zxcvbn, which knows the common passwords and patterns)."""
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +17,18 @@ from library.models import Role, User
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1000
+MIN_PASSWORD_SCORE = 3  # zxcvbn's 0–4: 3 is "safely unguessable" (about 10^8 guesses and more)
+
+
+def normalised_username(name: str) -> str:
+    """The one spelling of a user name that lookups and sign-in counts use: NFC, stripped, case-folded."""
+    return unicodedata.normalize("NFC", name).strip().casefold()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash checked when the name is unknown, so that a sign-in costs one hash either way."""
+    return generate_password_hash("not a password: the account does not exist")
 
 
 class LastAdmin(Conflict):
@@ -25,11 +40,10 @@ class UserService:
         self.sessions = sessions
 
     def create(self, username: str, password: str, role: str | Role, display_name: str | None = None) -> User:
-        username = username.strip().lower()
+        username = normalised_username(username)
         if not USERNAME.match(username):
             raise InputRejected("username", f"{username!r}: use 2–64 letters a–z, digits, '.', '_' or '-'")
-        if len(password) < MIN_PASSWORD:
-            raise InputRejected("password", f"must have at least {MIN_PASSWORD} characters")
+        _check_password(password, username, display_name)
         try:
             role = Role(role)
         except ValueError:
@@ -45,16 +59,16 @@ class UserService:
 
     def authenticate(self, username: str, password: str) -> User | None:
         with self.sessions() as s:
-            user = s.scalars(select(User).where(User.username == username.strip().lower())).first()
+            user = s.scalars(select(User).where(User.username == normalised_username(username))).first()
             if user is None or not user.active:
-                # same work either way, so timing does not tell which names exist
-                check_password_hash(generate_password_hash("x"), password)
+                # one hash checked either way, so the time taken does not tell which names exist
+                check_password_hash(_dummy_hash(), password)
                 return None
             return user if check_password_hash(user.password_hash, password) else None
 
     def get(self, username: str) -> User:
         with self.sessions() as s:
-            user = s.scalars(select(User).where(User.username == username.strip().lower())).first()
+            user = s.scalars(select(User).where(User.username == normalised_username(username))).first()
             if user is None:
                 raise NotFound(f"no user {username!r}")
             return user
@@ -78,7 +92,6 @@ class UserService:
         display_name = (display_name or "").strip() or None
         if display_name is not None and len(display_name) > 200:
             raise InputRejected("display_name", "must have at most 200 characters")
-        _check_password(password)
         return self.create(username, password, role, display_name)
 
     def set_role(self, user_id: int, role: str | Role, *, actor: User) -> User:
@@ -104,12 +117,23 @@ class UserService:
             user.active = bool(active)
             return user
 
+    def end_sessions(self, user_id: int) -> int:
+        """End every portal session of the account (sign-out): its session generation goes up by one.
+
+        Returns the new generation. An unknown account is not an error (a session may outlive it)."""
+        with self.sessions.begin() as s:
+            user = s.get(User, user_id, with_for_update=True)
+            if user is None:
+                return 0
+            user.session_generation = (user.session_generation or 0) + 1
+            return user.session_generation
+
     def reset_password(self, user_id: int, password: str, *, actor: User) -> User:
         """Set a new password; the account's open sessions end (see the portal's session stamp)."""
         _require_admin(actor)
-        _check_password(password)
         with self.sessions.begin() as s:
             user = self._locked(s, user_id)
+            _check_password(password, user.username, user.display_name)
             user.password_hash = generate_password_hash(password)
             return user
 
@@ -134,8 +158,27 @@ def _require_admin(actor: User | None) -> None:
         raise PermissionDenied(f"{who} may not manage accounts: only an administrator may")
 
 
-def _check_password(password: str) -> None:
+class WeakPassword(InputRejected):
+    """A password that is common or easy to guess. ``str()`` is bilingual (Vietnamese / English)."""
+
+    def __init__(self, warning: str):
+        self.warning = warning
+        detail = f" ({warning})" if warning else ""
+        super().__init__("password", "mật khẩu quá phổ biến hoặc quá dễ đoán; hãy dùng một câu dài hơn, ít gặp hơn"
+                                     f" / the password is too common or too easy to guess{detail}: "
+                                     "use a longer, less common phrase")
+
+
+def _check_password(password: str, username: str = "", display_name: str | None = None) -> None:
+    """Long enough, not too long, and not common or easy to guess (zxcvbn, knowing the account's name)."""
     if len(password) < MIN_PASSWORD:
-        raise InputRejected("password", f"must have at least {MIN_PASSWORD} characters")
+        raise InputRejected("password", f"phải có ít nhất {MIN_PASSWORD} ký tự / "
+                                        f"must have at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise InputRejected("password", f"must have at most {MAX_PASSWORD} characters")
+    from zxcvbn import zxcvbn
+
+    hints = [h for h in (username, display_name or "", *re.split(r"[._-]", username)) if h]
+    verdict = zxcvbn(password[:100], user_inputs=hints)  # zxcvbn slows down on long inputs; 100 say enough
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        raise WeakPassword(verdict["feedback"].get("warning") or "")

@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from web import exports  # whole items as searchable PDF, text, ALTO
 
     app = Flask(__name__)
+    app.url_map.converters["int"] = security.CatalogueId  # before any route: ids past 2⁶³−1 are 404, not 500
     settings = settings or Settings.from_env()
     app.config.from_mapping(
         HERITAGE_SETTINGS=settings,
@@ -47,6 +48,8 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
                                 x_host=settings.proxy_hops)
+    if settings.public_url:  # absolute URLs (IIIF ids, manifests, API links) from the setting, never the Host header
+        app.wsgi_app = security.PublicURL(app.wsgi_app, settings.public_url)
     errors.init_app(app)
     static_files.init_app(app)
     security.init_app(app, settings.data_dir)

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from library.errors import Conflict, InputRejected, NotFound
 from library.models import Role
-from library.users import LastAdmin
+from library.users import LastAdmin, WeakPassword
 from web import i18n
 from web.i18n import current_lang, words
 from web.staff import _platform, login_required, session_stamp, signed_in_user
@@ -46,6 +46,7 @@ i18n.add(
         "admin_bad_username": ("Tên đăng nhập “{v}” không hợp lệ: dùng 2–64 chữ a–z, số, dấu chấm, gạch dưới hoặc"
                                " gạch ngang."),
         "admin_short_password": "Mật khẩu phải có ít nhất 10 và nhiều nhất 1000 ký tự.",
+        "admin_weak_password": "Mật khẩu quá phổ biến hoặc quá dễ đoán; hãy dùng một câu dài hơn, ít gặp hơn.",
         "admin_bad_role": ("Vai trò “{v}” không có; chọn thủ thư, lưu trữ viên, người phụ trách di tích hoặc quản trị"
                            " viên."),
         "admin_bad_display": "Tên hiển thị dài quá 200 ký tự.",
@@ -80,6 +81,7 @@ i18n.add(
         "admin_password_reset": "{u}'s password was reset; its earlier sessions have ended.",
         "admin_bad_username": "The user name “{v}” is not valid: use 2–64 letters a–z, digits, '.', '_' or '-'.",
         "admin_short_password": "A password must have at least 10 and at most 1000 characters.",
+        "admin_weak_password": "The password is too common or too easy to guess; use a longer, less common phrase.",
         "admin_bad_role": "There is no role “{v}”: choose librarian, archivist, curator or administrator.",
         "admin_bad_display": "The display name is longer than 200 characters.",
         "admin_exists": "An account named “{v}” exists already.",
@@ -124,6 +126,8 @@ def _refused(exc: Exception, value: str = ""):
         return _page(404, t["admin_no_user"].format(v=value))
     if isinstance(exc, Conflict):
         return _page(409, t["admin_exists"].format(v=value))
+    if isinstance(exc, WeakPassword):
+        return _page(422, t["admin_weak_password"], form=request.form)
     if isinstance(exc, InputRejected):
         key = _INPUT_WORDS.get(exc.source)
         return _page(422, t[key].format(v=value) if key else exc.problem, form=request.form)

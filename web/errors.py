@@ -6,23 +6,37 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from library import errors as e
+from search.errors import SearchError
+from web.security import UPLOAD_ENDPOINTS
 from library.access import Refused
 
 STATUS = [
-    (e.PermissionDenied, 403),
+    (e.PermissionDenied, 403),  # web.auth.CredentialsRequired (a PermissionDenied) is 401: see status_for
     (e.NotFound, 404),
     (e.Conflict, 409),
     (e.InputRejected, 422),
     (e.OcrTimeout, 503),
+    (e.SearchOffline, 503),
     (e.HeritageError, 500),
 ]
+SEARCH_OFFLINE = ("Tìm kiếm tạm thời không hoạt động; xin thử lại sau ít phút / "
+                  "search is not available right now; please try again in a few minutes")
 
 
 def status_for(exc: e.HeritageError) -> int:
+    from web.auth import CredentialsRequired
+
+    if isinstance(exc, CredentialsRequired):
+        return 401
     for cls, code in STATUS:
         if isinstance(exc, cls):
             return code
     return 500
+
+
+def _size_text(n_bytes: int) -> str:
+    mib = n_bytes / (1024 * 1024)
+    return f"{mib:g} MB ({n_bytes} bytes)" if mib >= 1 else f"{n_bytes} bytes"
 
 
 MACHINE_PREFIXES = ("/api/", "/iiif/", "/models/", "/static/")
@@ -66,12 +80,26 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(e.HeritageError)
     def _domain(exc: e.HeritageError):
         code = status_for(exc)
+        message = SEARCH_OFFLINE if isinstance(exc, e.SearchOffline) else str(exc)
         if wants_page():
-            return error_page(code, str(exc) if code < 500 else None)
-        body = {"error": type(exc).__name__, "message": str(exc)}
-        if isinstance(exc, e.InputRejected):
-            body.update(source=exc.source, problem=exc.problem)
-        return jsonify(body), code
+            resp = app.make_response(error_page(code, message if code < 500 or code == 503 else None))
+        else:
+            body = {"error": type(exc).__name__, "message": message}
+            if isinstance(exc, e.InputRejected):
+                body.update(source=exc.source, problem=exc.problem)
+            resp = app.make_response((jsonify(body), code))
+        if code == 401:
+            from web.auth import BASIC_REALM
+
+            resp.headers["WWW-Authenticate"] = BASIC_REALM
+        if code == 503:
+            resp.headers["Retry-After"] = "60"
+        return resp
+
+    @app.errorhandler(SearchError)
+    def _search_down(exc: SearchError):
+        """A search engine error that no service translated (an outage, an index to rebuild): 503."""
+        return _domain(e.SearchOffline(str(exc)))
 
     @app.errorhandler(Refused)
     def _refused(exc: Refused):
@@ -85,16 +113,23 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        message = f"the upload is larger than the limit of {limit} bytes"
+        limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
+        message = (f"the upload is larger than the limit of {_size_text(limit)}"
+                   if request.endpoint in UPLOAD_ENDPOINTS else
+                   f"the request body is larger than the limit of {_size_text(limit)} for this address")
         if wants_page():
             return error_page(413, message)
-        return jsonify(error="LimitExceeded", message=message), 413
+        return jsonify(error="LimitExceeded", message=message, limit_bytes=limit), 413
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if request.path.startswith("/api/"):
-            return jsonify(error=exc.name, message=exc.description), exc.code
+            resp = app.make_response((jsonify(error=exc.name, message=exc.description), exc.code))
+            original = exc.get_response().headers
+            for header in ("Retry-After", "Allow", "WWW-Authenticate"):
+                if header in original:
+                    resp.headers[header] = original[header]
+            return resp
         if wants_page() and exc.code and exc.code >= 400:
             custom = exc.description if exc.description != type(exc).description else None
             page, code = error_page(exc.code, custom)

@@ -28,7 +28,7 @@ def description() -> dict:
 @bp.get("/openapi.json")
 def openapi_json():
     spec = copy.deepcopy(description())
-    spec["servers"] = [{"url": request.host_url.rstrip("/") + "/api/v1", "description": "this server"}]
+    spec["servers"] = [{"url": request.url_root.rstrip("/") + "/api/v1", "description": "this server"}]
     resp = jsonify(spec)
     resp.cache_control.public = True
     resp.cache_control.max_age = 300

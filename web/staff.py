@@ -19,6 +19,7 @@ from library.ingest import Upload
 
 from library.models import Role, User
 from web import confidence_words, i18n
+from web.auth import TooManySignIns, check_password, safe_next
 from web.i18n import current_lang, words
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -136,9 +137,11 @@ def _platform():
 
 
 def session_stamp(user: User) -> str:
-    """Ties a session to the account's current password: a reset ends every session opened before it."""
+    """Ties a session to the account's current password and session generation: a password reset or a
+    sign-out (which raises the generation, on the server) ends every session opened before it."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{user.id}:{user.password_hash}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, f"{user.id}:{user.password_hash}:{user.session_generation}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 def signed_in_user() -> User | None:
@@ -176,31 +179,28 @@ def login():
     error = None
     if request.method == "POST":
         name = request.form.get("username", "")[:100]
-        key = f"{request.remote_addr}|{name.lower()}"
-        limiter = current_app.extensions["login_limiter"]
-        if limiter.blocked(key):
-            error, code = t["too_many"], 429
+        try:  # failures counted per name and per address (web.auth)
+            user = check_password(name, request.form.get("password", ""))
+        except TooManySignIns:
+            user, error, code = None, t["too_many"], 429
         else:
-            user = _platform().users.authenticate(name, request.form.get("password", ""))
             if user is None:
-                limiter.hit(key)
                 error, code = t["bad_login"], 401
             else:
-                limiter.reset(key)
                 session.clear()
                 session["user_id"] = user.id
                 session["stamp"] = session_stamp(user)
                 session.permanent = True
-                target = request.args.get("next", "")
-                if not target.startswith("/") or target.startswith("//"):
-                    target = url_for("staff.dashboard")
-                return redirect(target)
+                return redirect(safe_next(request.args.get("next")) or url_for("staff.dashboard"))
         return render_template("login.html", t=t, lang=current_lang(), error=error), code
     return render_template("login.html", t=t, lang=current_lang(), error=error)
 
 
 @bp.post("/logout")
 def logout():
+    user = signed_in_user()
+    if user is not None:  # on the server too: a copy of the cookie no longer signs anyone in
+        _platform().users.end_sessions(user.id)
     session.clear()
     return redirect(url_for("browse.home"))
 

@@ -150,7 +150,7 @@ def test_curators_cancel_and_retry_builds(app, work):
 
 def test_the_jobs_api_with_http_basic_by_role(app, work):
     client = app.test_client()
-    assert client.get("/api/v1/jobs").status_code == 403  # staff only
+    assert client.get("/api/v1/jobs").status_code == 401  # staff only: sign in first
     body = client.get("/api/v1/jobs", headers=basic("archivist")).get_json()
     assert {i["item_id"] for i in body["items"]} == {work["item"]}
     assert {b["version_id"] for b in body["builds"]} == {work["queued"], work["running"]}
@@ -213,9 +213,9 @@ def test_every_new_staff_route_refuses_every_role_without_it(app, method, path, 
 @pytest.mark.parametrize("method,path,allowed", API_ROUTES)
 def test_every_new_api_route_refuses_every_role_without_it(app, method, path, allowed):
     client = app.test_client()
-    assert getattr(client, method)(path).status_code == 403  # no credentials
+    assert getattr(client, method)(path).status_code == 401  # no credentials
     wrong = {"Authorization": "Basic " + base64.b64encode(b"thu.thu:wrong-password").decode()}
-    assert getattr(client, method)(path, headers=wrong).status_code == 403
+    assert getattr(client, method)(path, headers=wrong).status_code == 401
     for role in ACCOUNTS:
         r = getattr(client, method)(path, headers=basic(role))
         if role in allowed:

@@ -131,7 +131,7 @@ def test_real_answers_match_their_description(app, spec, platform, read_item):  
     queued = add_build(p, m.id, status=BuildStatus.queued)
     board = check(spec, "get", "/jobs", client.get("/api/v1/jobs", headers=basic("archivist")))
     assert board["items"][0]["item_id"] == item_id and board["rates"]["page_samples"] == 2
-    check(spec, "get", "/jobs", client.get("/api/v1/jobs"), code=403)
+    check(spec, "get", "/jobs", client.get("/api/v1/jobs"), code=401)
     check(spec, "get", "/jobs/items/{item_id}", client.get(f"/api/v1/jobs/items/{item_id}", headers=basic("admin")))
     check(spec, "get", "/jobs/builds/{version_id}", client.get(f"/api/v1/jobs/builds/{queued}",
                                                               headers=basic("curator")))
