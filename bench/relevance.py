@@ -137,7 +137,8 @@ def documents(indexed: dict[str, str]) -> list[PageDoc]:
     for key, text in indexed.items():
         stem, page = key.split(":p")
         item = items.setdefault(stem, len(items) + 1)
-        docs.append(PageDoc(page_id=key, item_id=item, page_number=int(page), text=text, title=stem))
+        docs.append(PageDoc(page_id=key, item_id=item, page_number=int(page), text=text, title=stem,
+                            access="public"))
     return docs
 
 
@@ -152,7 +153,7 @@ def evaluate(engine, judged: list[dict]) -> dict[str, float]:
     per_query: dict[str, float] = {}
     for q in judged:
         result = engine.search(SearchRequest(query=q["query"], per_page=10, facets=(), snippets=0,
-                                             highlight=False, fuzzy=q.get("fuzzy", False)))
+                                             highlight=False, fuzzy=q.get("fuzzy", False), access_levels=("public",)))
         ranked = [h.id.split(":", 1)[1] for h in result.hits]
         per_query[q["query"] + (" (fuzzy)" if q.get("fuzzy") else "")] = ndcg_at_10(ranked, q["relevant"])
     return per_query

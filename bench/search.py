@@ -90,7 +90,7 @@ def make_pages(n: int, seed: int = 20240611) -> list[PageDoc]:
         if rng.random() < 0.2:
             text = fold(text)  # typed or read without diacritics
         m = {k: v for k, v in meta.items() if k != "length"}
-        pages.append(PageDoc(page_id=i + 1, page_number=page_no, text=text, **m))
+        pages.append(PageDoc(page_id=i + 1, page_number=page_no, text=text, access="public", **m))
     return pages
 
 
@@ -100,8 +100,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def measure(engine, rounds: int) -> dict[str, float]:
-    full = dict(per_page=20, facets=("collection", "type", "language", "decade", "year", "creator"), snippets=3)
-    bare = dict(per_page=20, facets=(), highlight=False, snippets=0)
+    full = dict(per_page=20, facets=("collection", "type", "language", "decade", "year", "creator"), snippets=3,
+                access_levels=("public",))
+    bare = dict(per_page=20, facets=(), highlight=False, snippets=0, access_levels=("public",))
     for q in QUERIES:  # warm up
         engine.search(SearchRequest(query=q, **full))
         engine.search(SearchRequest(query=q, **bare))

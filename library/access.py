@@ -24,8 +24,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Callable, Iterable
 
+from sqlalchemy import and_, false, not_, or_, select, true
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.elements import ColumnElement
+
 from library.errors import InputRejected
-from library.models import AccessLevel, Collection, Item, User
+from library.models import AccessLevel, Collection, Item, Page, User
 
 RANK = {AccessLevel.public: 0, AccessLevel.reading_room: 1, AccessLevel.staff: 2}
 
@@ -145,6 +149,42 @@ def effective_level(item: Item, collection: Collection | None = None, *, today: 
     return narrowest(own, collection.access_level if collection is not None else None)
 
 
+def visible_condition(actor: Actor, today: date) -> ColumnElement[bool]:
+    """The SQL condition on :class:`Item` (and its collection) that :func:`decide` grants content for:
+    lists (browse, the API, IIIF collections, monuments' items) filter with it, so the rule above is
+    the only one. Staff see every item; others never see withdrawn ones."""
+    if actor.is_staff:
+        return true()
+    levels = sorted(levels_seen_by(actor), key=RANK.__getitem__)
+    embargo_over = and_(Item.embargo_until.is_not(None), Item.embargo_then.is_not(None), Item.embargo_until <= today)
+    own = or_(and_(embargo_over, Item.embargo_then.in_(levels)),
+              and_(not_(embargo_over), Item.access_level.in_(levels)))
+    collection = or_(Item.collection_id.is_(None),
+                     Item.collection_id.in_(select(Collection.id).where(Collection.access_level.in_(levels))))
+    return and_(Item.withdrawn_at.is_(None), own, collection)
+
+
+def collection_visible_condition(actor: Actor) -> ColumnElement[bool]:
+    """The SQL condition on :class:`Collection`: its own level is one ``actor`` sees (its items are then
+    filtered one by one with :func:`visible_condition`)."""
+    if actor.is_staff:
+        return true()
+    return Collection.access_level.in_(sorted(levels_seen_by(actor), key=RANK.__getitem__))
+
+
+def load_item(session: Session, *, item_id: int | None = None, page_id: int | None = None) -> Item | None:
+    """The item (with its collection) to decide on, by its id or by one of its pages' ids; ``None`` if
+    there is no such item or page."""
+    q = select(Item).options(selectinload(Item.collection))
+    if page_id is not None:
+        q = q.join(Page, Page.item_id == Item.id).where(Page.id == page_id)
+    elif item_id is not None:
+        q = q.where(Item.id == item_id)
+    else:
+        q = q.where(false())
+    return session.scalars(q).first()
+
+
 @dataclass(frozen=True)
 class Decision:
     """What ``actor`` may do with one item: ``record`` (see its catalogue record), ``content`` (its
@@ -231,6 +271,56 @@ class Access:
     def levels(self, actor: Actor) -> frozenset[AccessLevel]:
         return levels_seen_by(actor)
 
+    def visible(self, actor: Actor) -> ColumnElement[bool]:
+        """:func:`visible_condition` for today (lists of items filter with it)."""
+        return visible_condition(actor, self.today())
+
+    def visible_collections(self, actor: Actor) -> ColumnElement[bool]:
+        return collection_visible_condition(actor)
+
     def visible_level_of(self, item: Item, collection: Collection | None = None) -> AccessLevel:
-        """The level to store with the item in the search index (withdrawn items are not indexed)."""
-        return effective_level(item, collection, today=self.today())
+        """The level to store with the item in the search index (withdrawn items are not indexed).
+
+        The index keeps this level until the item is sent again, and an embargo's day may come between
+        two sweeps: so while an embargo is set, the narrower of today's level and the level after it is
+        stored. An item that opens on its day stays hidden from search until the sweeper lifts the
+        embargo; one that closes is hidden already."""
+        now = effective_level(item, collection, today=self.today())
+        if item.embargo_until is not None and item.embargo_then is not None:
+            return narrowest(now, item.embargo_then)
+        return now
+
+
+# ---------------------------------------------------------------- what staff may do
+
+# Who may do what to the catalogue: one table, asked through :func:`require_permission` by every
+# service with its explicit actor (system actors — the command line run by the machine's operator,
+# workers, the sweeper — may do everything; anonymous readers nothing here).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "edit_item": frozenset({"librarian", "admin"}),
+    "reread": frozenset({"librarian", "admin"}),
+    "set_access": frozenset({"librarian", "admin"}),
+    "withdraw": frozenset({"librarian", "admin"}),
+    "delete_item": frozenset({"admin"}),
+    "edit_collection": frozenset({"librarian", "admin"}),
+}
+
+
+def may(actor: Actor, action: str) -> bool:
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}")
+    if actor.system_name is not None:
+        return True
+    return actor.user is not None and actor.user.active and actor.user.role.value in PERMISSIONS[action]
+
+
+def require_permission(actor: Actor, action: str) -> None:
+    """Raise :class:`library.errors.PermissionDenied` unless ``actor`` may do ``action``."""
+    from library.errors import PermissionDenied
+
+    if not isinstance(actor, Actor):
+        raise TypeError("a permission check needs an explicit library.access.Actor")
+    if not may(actor, action):
+        who = (f"user {actor.user.username!r} ({actor.user.role.value})" if actor.user is not None
+               else "an anonymous reader")
+        raise PermissionDenied(f"{who} may not {action.replace('_', ' ')}")

@@ -23,6 +23,7 @@ from typing import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from library.access import Actor
 from library.errors import InputRejected, NotFound, PermissionDenied, SearchOffline
 from library.models import (
     Item,
@@ -349,9 +350,10 @@ class GuideService:
                              .order_by(Item.title, MonumentItem.id)).all()
         return [RelatedItem(link.item_id, title, link.page_sequence, link.note, None, link.id) for link, title in rows]
 
-    def related_items(self, monument_id: int, *, limit: int = FOUND_ITEMS) -> RelatedItems:
+    def related_items(self, monument_id: int, *, actor: Actor, limit: int = FOUND_ITEMS) -> RelatedItems:
         """The curator's links, then the items whose text names the monument (best first, each with the
-        page and the words around the name), unless the search engine is down."""
+        page and the words around the name), unless the search engine is down. The items found by search
+        are those ``actor`` may see (the curator's links are not filtered here)."""
         with self.sessions() as s:
             m = s.get(Monument, monument_id)
             if m is None:
@@ -362,7 +364,7 @@ class GuideService:
         if not query:
             return RelatedItems(linked, [])
         try:
-            page = self.search.search(query, kinds=("page",), per_page=50)
+            page = self.search.search(query, actor=actor, kinds=("page",), per_page=50)
         except SearchOffline:
             return RelatedItems(linked, [], search_offline=True)
         except InputRejected:  # a name the query language cannot express: nothing to find by it

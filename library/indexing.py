@@ -8,18 +8,26 @@ clears the flag only where the revision is still the one it sent, so a change
 made meanwhile is sent again. When the engine is down nothing is lost: the
 flags stay set and the next flush (after a page is read, or by the sweeper)
 sends them.
+
+Every document carries its item's effective access level (``platform.access.visible_level_of``),
+which search filters by. An item's change (``index_pending`` on the item: metadata, access level,
+embargo lifted) re-indexes its pages as well, since they carry its level and metadata. Withdrawn
+items and items flagged ``do_not_index`` are not indexed: their documents are deleted.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from library.models import Item, Monument, Page, PageStatus
+
+if TYPE_CHECKING:
+    from library.access import Access
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +48,25 @@ def _bibliographic(item: Item) -> dict:
     )
 
 
-def page_doc(page: Page, item: Item):
+def page_doc(page: Page, item: Item, level: str):
+    """``level``: the item's effective access level (``public``, ``reading-room``, ``staff``)."""
     from search import PageDoc
 
     return PageDoc(page_id=page.id, item_id=item.id, page_number=page.sequence, text=page.text or "",
-                   **_bibliographic(item))
+                   access=level, **_bibliographic(item))
 
 
-def item_doc(item: Item, pages: list[Page]):
+def item_doc(item: Item, pages: list[Page], level: str):
+    """``level``: the item's effective access level (``public``, ``reading-room``, ``staff``)."""
     from search import ItemDoc
 
     text = "\n\n".join(p.text for p in pages if p.status == PageStatus.done and p.text)
-    return ItemDoc(item_id=item.id, text=text, page_count=len(pages), **_bibliographic(item))
+    return ItemDoc(item_id=item.id, text=text, page_count=len(pages), access=level, **_bibliographic(item))
+
+
+def kept_out_of_index(item: Item) -> bool:
+    """Withdrawn items and items flagged ``do_not_index`` have no document in the index."""
+    return item.withdrawn_at is not None or bool(item.do_not_index)
 
 
 def monument_doc(m: Monument):
@@ -71,10 +86,17 @@ class FlushReport:
 
 
 class Indexer:
-    def __init__(self, sessions: sessionmaker[Session], engine_factory: Callable[[], object]):
+    """``access``: the platform's access rules (their clock decides embargoes), giving each item's level."""
+
+    def __init__(self, sessions: sessionmaker[Session], engine_factory: Callable[[], object], *, access: "Access"):
         self.sessions = sessions
         self._engine_factory = engine_factory
         self._engine = None
+        self.access = access
+
+    def level_of(self, item: Item) -> str:
+        """The access level stored with the item's documents (its collection loaded or lazily loadable)."""
+        return self.access.visible_level_of(item, item.collection).value
 
     @property
     def engine(self):
@@ -122,14 +144,18 @@ class Indexer:
                 select(Page).where(Page.index_pending.is_(True)).order_by(Page.id).limit(BATCH)
                 .options(selectinload(Page.item).selectinload(Item.collection))
             ).all()
-            docs = [page_doc(p, p.item) for p in pages if p.status == PageStatus.done]
-            gone = [p for p in pages if p.status != PageStatus.done]
+            shown = [p for p in pages if p.status == PageStatus.done and not kept_out_of_index(p.item)]
+            docs = [page_doc(p, p.item, self.level_of(p.item)) for p in shown]
+            # a page that lost its text (re-queued for OCR) leaves the index until read again;
+            # a page of a withdrawn or not-to-index item never enters it
+            gone = [p for p in pages if p not in shown]
             sent = [(p.id, p.revision) for p in pages]
+            items_seen = {p.item_id: p.item.revision for p in shown}
         if not sent:
             return 0
         if docs:
             self.engine.index(docs)
-        if gone:  # a page that lost its text (re-queued for OCR) leaves the index until read again
+        if gone:
             from search import page_doc_id
 
             self.engine.delete([page_doc_id(p.id) for p in gone])
@@ -137,6 +163,11 @@ class Indexer:
             for page_id, revision in sent:
                 s.execute(update(Page).where(Page.id == page_id, Page.revision == revision)
                           .values(index_pending=False))
+            # an item changed (its level, say) while these pages were sent with its former state:
+            # send the item again, which re-sends its pages with the new one
+            for item_id, revision in items_seen.items():
+                s.execute(update(Item).where(Item.id == item_id, Item.revision != revision)
+                          .values(index_pending=True))
         return len(sent)
 
     def _flush_items(self) -> int:
@@ -145,15 +176,37 @@ class Indexer:
                 select(Item).where(Item.index_pending.is_(True)).order_by(Item.id).limit(50)
                 .options(selectinload(Item.pages), selectinload(Item.collection))
             ).all()
-            docs = [item_doc(i, list(i.pages)) for i in items]
+            docs = []
+            pages_sent: set[tuple[int, int]] = set()
+            hidden = [i.id for i in items if kept_out_of_index(i)]
+            for i in items:
+                if i.id in hidden:
+                    continue
+                # the pages carry the item's level and metadata: an item's change re-sends them too
+                level = self.level_of(i)
+                pages = list(i.pages)
+                done = [p for p in pages if p.status == PageStatus.done]
+                docs += [page_doc(p, i, level) for p in done]
+                pages_sent.update((p.id, p.revision) for p in done)
+                docs.append(item_doc(i, pages, level))
             sent = [(i.id, i.revision) for i in items]
         if not sent:
             return 0
-        self.engine.index(docs)
+        for item_id in hidden:  # withdrawn or flagged: the item and its pages leave the index at once
+            self.engine.delete_item(item_id)
+        if docs:
+            self.engine.index(docs)
         with self.sessions.begin() as s:
             for item_id, revision in sent:
                 s.execute(update(Item).where(Item.id == item_id, Item.revision == revision)
                           .values(index_pending=False))
+            # a page whose text changed while its former text was sent here goes again (its own flush
+            # may have sent the new text before this one landed)
+            now = {(pid, rev) for pid, rev in s.execute(
+                select(Page.id, Page.revision).where(Page.id.in_([pid for pid, _ in pages_sent])))}
+            stale = [pid for pid, _ in pages_sent - now]
+            if stale:
+                s.execute(update(Page).where(Page.id.in_(stale)).values(index_pending=True))
         return len(sent)
 
     def _flush_monuments(self) -> int:
@@ -183,11 +236,14 @@ class Indexer:
                 if not items:
                     break
                 for item in items:
+                    if kept_out_of_index(item):
+                        continue
+                    level = self.level_of(item)
                     pages = list(item.pages)
                     for p in pages:
                         if p.status == PageStatus.done:
-                            yield page_doc(p, item)
-                    yield item_doc(item, pages)
+                            yield page_doc(p, item, level)
+                    yield item_doc(item, pages, level)
                 last = items[-1].id
                 s.expunge_all()
             for m in s.scalars(select(Monument).order_by(Monument.id)):
@@ -195,8 +251,10 @@ class Indexer:
 
     def document_count(self) -> int:
         with self.sessions() as s:
-            pages = s.scalar(select(func.count()).select_from(Page).where(Page.status == PageStatus.done))
-            items = s.scalar(select(func.count()).select_from(Item))
+            indexed = (Item.withdrawn_at.is_(None), Item.do_not_index.is_(False))
+            pages = s.scalar(select(func.count()).select_from(Page).join(Item, Page.item_id == Item.id)
+                             .where(Page.status == PageStatus.done, *indexed))
+            items = s.scalar(select(func.count()).select_from(Item).where(*indexed))
             monuments = s.scalar(select(func.count()).select_from(Monument))
         return (pages or 0) + (items or 0) + (monuments or 0)
 

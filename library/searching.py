@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from library.access import Access, Actor
 from library.errors import InputRejected, NotFound, SearchOffline
 from library.models import Item, Page, Word
 
@@ -144,33 +145,50 @@ def engine_errors(source: str = "query"):
 
 
 class SearchService:
-    def __init__(self, sessions: sessionmaker[Session], indexer):
+    """Every method takes the ``actor`` who asks (required: a web request's ``current_actor()``, or
+    ``Actor.system(...)``); the engine keeps only what that actor may see (``platform.access.levels``)
+    in results, counts, facets, snippets and suggestions."""
+
+    def __init__(self, sessions: sessionmaker[Session], indexer, *, access: Access):
         self.sessions = sessions
         self.indexer = indexer
+        self.access = access
 
-    def search(self, query: str, *, filters: dict | None = None, year_from: int | None = None,
+    def levels(self, actor: Actor) -> tuple[str, ...]:
+        """The access levels ``actor`` may see, as the search engine names them."""
+        if not isinstance(actor, Actor):
+            raise TypeError(f"search needs the Actor who asks, not {actor!r}")
+        return tuple(sorted(level.value for level in self.access.levels(actor)))
+
+    def search(self, query: str, *, actor: Actor, filters: dict | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance", page: int = 1, per_page: int = 20,
                cursor: str | None = None, fuzzy: bool = False, kinds: tuple[str, ...] = ("page",)) -> SearchPage:
         from search import SearchRequest
 
+        levels = self.levels(actor)
         with engine_errors():
             result = self.indexer.engine.search(SearchRequest(
                 query=query, filters=filters or {}, year_from=year_from, year_to=year_to, sort=sort,
-                page=page, per_page=per_page, cursor=cursor, fuzzy=fuzzy, kinds=list(kinds)))
+                page=page, per_page=per_page, cursor=cursor, fuzzy=fuzzy, kinds=list(kinds),
+                access_levels=levels))
         return self._answer(query, result)
 
-    def suggest(self, prefix: str, *, limit: int = 10) -> list[tuple[str, int]]:
-        """Titles, creators, subjects, collections and monument names matching what the user typed so far."""
+    def suggest(self, prefix: str, *, actor: Actor, limit: int = 10) -> list[tuple[str, int]]:
+        """Titles, creators, subjects, collections and monument names matching what the user typed so far,
+        from what ``actor`` may see only."""
+        levels = self.levels(actor)
         with engine_errors("q"):
-            return [(s.text, s.count) for s in self.indexer.engine.suggest(prefix, limit=limit)]
+            return [(s.text, s.count) for s in self.indexer.engine.suggest(prefix, access_levels=levels, limit=limit)]
 
-    def search_within(self, item_id: int, query: str, *, fuzzy: bool = False) -> SearchPage:
-        """The pages of one item that match, in page order, each span with its boxes (IIIF Content Search)."""
+    def search_within(self, item_id: int, query: str, *, actor: Actor, fuzzy: bool = False) -> SearchPage:
+        """The pages of one item that match, in page order, each span with its boxes (IIIF Content Search);
+        no pages when ``actor`` may not see the item."""
+        levels = self.levels(actor)
         with self.sessions() as s:
             if s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
         with engine_errors():
-            result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy)
+            result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy, access_levels=levels)
         return self._answer(query, result)
 
     def _answer(self, query: str, result) -> SearchPage:

@@ -8,8 +8,8 @@ cluster. ``open_engine`` picks one from a location::
     engine = open_engine("tantivy:///var/lib/heritage/search")
     engine = open_engine("http://127.0.0.1:9200", index="heritage")  # ES 8 or OpenSearch 2
 
-    engine.index([PageDoc(page_id=7, item_id=3, page_number=1, text="…", title="…")])
-    result = engine.search(SearchRequest(query="Van Mieu", filters={"type": ["book"]}))
+    engine.index([PageDoc(page_id=7, item_id=3, page_number=1, text="…", title="…", access="public")])
+    result = engine.search(SearchRequest(query="Van Mieu", filters={"type": ["book"]}, access_levels=("public",)))
     for hit in result.hits:
         hit.id, hit.highlights   # "page:7", [(start, end), …] character offsets into the page text
 
@@ -22,6 +22,7 @@ import os
 from typing import Any
 
 from search.documents import (
+    ACCESS_LEVELS,
     FACETS,
     ITEM,
     KINDS,
@@ -51,7 +52,7 @@ from search.query import Notice, parse_query
 from search.vietnamese import canonical_syllable, canonical_text, fold, nfc
 
 __all__ = [
-    "DEFAULT_FACETS", "FACETS", "ITEM", "KINDS", "MONUMENT", "PAGE",
+    "ACCESS_LEVELS", "DEFAULT_FACETS", "FACETS", "ITEM", "KINDS", "MONUMENT", "PAGE",
     "FacetCount", "Health", "Hit", "IndexIncompatible", "ItemDoc", "MonumentDoc", "Notice", "PageDoc",
     "QueryError", "SearchEngine", "SearchError", "SearchRequest", "SearchResult", "SearchUnavailable",
     "Snippet", "Suggestion", "canonical_syllable", "canonical_text", "fold", "item_doc_id", "monument_doc_id",

@@ -42,6 +42,7 @@ from search.engine import (
     SearchEngine,
     SearchResult,
     Suggestion,
+    access_levels_of,
     encode_cursor,
     make_hit,
     rank_suggestions,
@@ -158,6 +159,11 @@ class _Transport:
             self._client.close()
         except Exception:  # closing never fails the caller
             pass
+
+
+def _access_dsl(levels: Iterable[str]) -> dict[str, Any]:
+    """The filter that keeps documents of the asker's levels (checked: none or unknown is refused)."""
+    return {"terms": {"access": list(access_levels_of(levels))}}
 
 
 class ClusterEngine(SearchEngine):
@@ -439,14 +445,15 @@ class ClusterEngine(SearchEngine):
         score = raw.get("_score") if prep.sort == "relevance" else None
         return make_hit(rec, score, spans, snippets)
 
-    def _has_value(self, field: str, value: str | int) -> bool:
-        return self._count({"term": {field: value}}) > 0
+    def _has_value(self, field: str, value: str | int, access_levels: tuple[str, ...]) -> bool:
+        return self._count({"bool": {"filter": [{"term": {field: value}}, _access_dsl(access_levels)]}}) > 0
 
     def _count(self, query: dict[str, Any]) -> int:
         self._ensure_index()
         return int(self._call("POST", f"/{self.alias}/_count", {"query": query})["count"])
 
-    def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
+    def suggest(self, prefix: str, *, access_levels: Iterable[str], limit: int = 10) -> list[Suggestion]:
+        seen = _access_dsl(access_levels)  # checked first: refused even for an empty prefix
         typed = suggestion_prefix(prefix)
         if typed is None:
             return []
@@ -458,7 +465,8 @@ class ClusterEngine(SearchEngine):
                 must.append({"prefix": {"suggest_key": folded}})
             else:
                 must.append({"term": {"suggest_key": folded}})
-        found = self._search({"query": {"bool": {"must": must}}, "size": 200, "_source": ["suggest"]})
+        found = self._search({"query": {"bool": {"must": must, "filter": [seen]}}, "size": 200,
+                              "_source": ["suggest"]})
         phrases: list[str] = []
         for h in found["hits"]["hits"]:
             phrases.extend((h.get("_source") or {}).get("suggest", []))

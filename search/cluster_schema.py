@@ -27,7 +27,8 @@ from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, folding_mappings
 
 #: Bump when mappings or analysis change: an index with another version must be rebuilt.
 #: 2: text in the canonical spelling, ``spelling`` and ``suggest_key`` fields.
-CLUSTER_SCHEMA_VERSION = 2
+#: 3: ``access`` (keyword): every search and suggestion filters by the asker's levels.
+CLUSTER_SCHEMA_VERSION = 3
 MAX_RESULT_WINDOW = 10_000
 MAX_ANALYZED_OFFSET = 10_000_000
 
@@ -60,7 +61,7 @@ def mappings() -> dict[str, Any]:
         "properties": {
             "id": keyword, "kind": keyword, "item_id": keyword,
             "collection": keyword, "type": keyword, "language": keyword, "creator": keyword,
-            "subject": keyword, "period": keyword,
+            "subject": keyword, "period": keyword, "access": keyword,
             "page_number": integer, "year": integer, "decade": integer,
             "year_start": integer, "year_end": integer,
             "title": {"type": "keyword", "index": False, "doc_values": False},

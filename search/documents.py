@@ -39,8 +39,14 @@ FACETS: dict[str, str] = {
 #: Facets whose values are whole numbers.
 NUMERIC_FACETS = frozenset({"decade", "year"})
 
+#: Who may see a document (the ``access`` field): every request names the levels its asker may see,
+#: and every engine keeps only documents of those levels (results, counts, facets, snippets, suggestions).
+#: The catalogue decides an item's effective level; this package only stores and filters the value.
+ACCESS_LEVELS = ("public", "reading-room", "staff")
+
 #: Keyword fields (exact values: filters and facets).
-KEYWORD_FIELDS = ("id", "kind", "item_id", "collection", "type", "language", "creator", "subject", "period")
+KEYWORD_FIELDS = ("id", "kind", "item_id", "collection", "type", "language", "creator", "subject", "period",
+                  "access")
 #: Whole-number fields.
 INTEGER_FIELDS = ("page_number", "year", "decade", "year_start", "year_end")
 #: Analysed text fields, each indexed twice: exact (``text``) and folded (``text.folded``).
@@ -107,6 +113,14 @@ def years_of(date: str | None, *, approx_years: int = 5) -> tuple[int | None, in
         y = int(found[0])
         return y, y
     return None, None
+
+
+def check_access(value: Any) -> str:
+    """A document's access level (one of ``ACCESS_LEVELS``); anything else is refused, never taken as public."""
+    value = getattr(value, "value", value)  # a str enum of the catalogue gives its value
+    if not isinstance(value, str) or value not in ACCESS_LEVELS:
+        raise ValueError(f"a document's access must be one of {', '.join(ACCESS_LEVELS)}, not {value!r}")
+    return value
 
 
 def _texts(values: Iterable[str] | str | None) -> list[str]:
@@ -188,13 +202,15 @@ class PageDoc(Bibliographic):
     """One page of an item: its text as read (or corrected), with the item's metadata.
 
     ``page_id`` is the catalogue's page id (the document id is ``page:<page_id>``);
-    ``page_number`` counts from 1 in reading order.
+    ``page_number`` counts from 1 in reading order. ``access``: the item's effective level
+    (``ACCESS_LEVELS``), required.
     """
 
     page_id: int | str
     item_id: int | str
     page_number: int
     text: str
+    access: str
 
     @property
     def doc_id(self) -> str:
@@ -208,15 +224,17 @@ class PageDoc(Bibliographic):
         rec = self._bibliographic_record()
         del rec["meta"]
         rec.update(id=self.doc_id, kind=PAGE, item_id=str(self.item_id), page_number=self.page_number,
-                   text=nfc(self.text))
+                   text=nfc(self.text), access=check_access(self.access))
         return _clean(rec)
 
 
 @dataclass(frozen=True, kw_only=True)
 class ItemDoc(Bibliographic):
-    """A whole item (book, newspaper issue, …): metadata and all its text, for item-level search."""
+    """A whole item (book, newspaper issue, …): metadata and all its text, for item-level search.
+    ``access``: its effective level (``ACCESS_LEVELS``), required."""
 
     item_id: int | str
+    access: str
     text: str = ""
     page_count: int | None = None
 
@@ -228,13 +246,14 @@ class ItemDoc(Bibliographic):
         rec = self._bibliographic_record()
         suggest = _texts([rec["title"], *rec["creator"], *rec["subject"], *rec["collection"]])
         rec.update(id=self.doc_id, kind=ITEM, item_id=str(self.item_id), text=nfc(self.text or ""), heading=rec["title"],
-                   suggest=suggest, extra={"page_count": self.page_count} if self.page_count is not None else None)
+                   suggest=suggest, access=check_access(self.access), extra={"page_count": self.page_count} if self.page_count is not None else None)
         return _clean(rec)
 
 
 @dataclass(frozen=True, kw_only=True)
 class MonumentDoc:
-    """A monument: names and descriptions in Vietnamese and English, location (WGS 84 degrees), period."""
+    """A monument: names and descriptions in Vietnamese and English, location (WGS 84 degrees), period.
+    Monuments are public records (``access`` ``public`` unless said otherwise)."""
 
     monument_id: int | str
     name_vi: str
@@ -248,6 +267,7 @@ class MonumentDoc:
     year_end: int | None = None
     subjects: tuple[str, ...] = ()
     collections: tuple[str, ...] = ()
+    access: str = "public"
 
     @property
     def doc_id(self) -> str:
@@ -269,6 +289,7 @@ class MonumentDoc:
             text="\n\n".join(t for t in (nfc(self.description_vi or ""), nfc(self.description_en or "")) if t),
             meta=" \n ".join(_texts([*rec["subject"], *rec["collection"], period or ""])),
             period=[period] if period else [],
+            access=check_access(self.access),
             lat=self.lat, lon=self.lon,
             suggest=_texts([*names, *rec["subject"]]),
             extra={"name_vi": nfc(self.name_vi), "name_en": nfc(self.name_en or ""),
@@ -285,11 +306,14 @@ def _clean(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_record(doc: Document | Mapping[str, Any]) -> dict[str, Any]:
-    """A document's flat record; a mapping is taken as a record already made (it must have ``id`` and ``kind``)."""
+    """A document's flat record; a mapping is taken as a record already made (it must have ``id``,
+    ``kind`` and ``access``)."""
     if isinstance(doc, (PageDoc, ItemDoc, MonumentDoc)):
         return doc.record()
     if isinstance(doc, Mapping) and "id" in doc and doc.get("kind") in KINDS:
-        return dict(doc)
+        rec = dict(doc)
+        rec["access"] = check_access(rec.get("access"))
+        return rec
     raise ValueError(f"not a search document: {type(doc).__name__}")
 
 

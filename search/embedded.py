@@ -56,6 +56,7 @@ from search.engine import (
     SearchEngine,
     SearchResult,
     Suggestion,
+    access_levels_of,
     encode_cursor,
     make_hit,
     rank_suggestions,
@@ -68,7 +69,8 @@ from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ,
 from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold, restore_spelling
 
 #: 2: text fields indexed (and ``text`` stored) in the canonical spelling, with ``spelling`` to restore it.
-SCHEMA_VERSION = 2
+#: 3: every document carries its ``access`` level, and every search and suggestion filters by it.
+SCHEMA_VERSION = 3
 VERSION_FILE = "heritage-search.json"
 LOCK_FILE = ".heritage-writer.lock"
 ANALYZER = "vi_words"
@@ -423,16 +425,21 @@ class TantivyEngine(SearchEngine):
         snippets = make_snippets(original, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
         return make_hit(rec, score, spans, snippets)
 
-    def _has_value(self, field: str, value: str | int) -> bool:
-        q = tantivy.Query.term_query(self._schema, field, value)
+    def _access_filter(self, levels: Iterable[str]) -> tantivy.Query:
+        return self._compile(TermsQ("access", access_levels_of(levels)))
+
+    def _has_value(self, field: str, value: str | int, access_levels: tuple[str, ...]) -> bool:
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.term_query(self._schema, field, value)),
+                                         (tantivy.Occur.Must, self._access_filter(access_levels))])
         return self._searcher().search(q, 1, count=True).count > 0
 
-    def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
+    def suggest(self, prefix: str, *, access_levels: Iterable[str], limit: int = 10) -> list[Suggestion]:
+        seen = self._access_filter(access_levels)  # checked first: refused even for an empty prefix
         typed = suggestion_prefix(prefix)
         if typed is None:
             return []
         keys, open_end = typed
-        parts = []
+        parts = [(tantivy.Occur.Must, seen)]
         for i, (_, folded) in enumerate(keys):
             if i == len(keys) - 1 and open_end:
                 q = tantivy.Query.regex_query(self._schema, "suggest_folded", re.escape(folded) + ".*")

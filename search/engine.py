@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from search.documents import FACETS, KINDS, NUMERIC_FACETS, PAGE, Document
+from search.documents import ACCESS_LEVELS, FACETS, KINDS, NUMERIC_FACETS, PAGE, Document
 from search.errors import QueryError
 from search.highlight import Snippet, Span
 from search.plan import Q, TermsQ, overlaps_years, text_query, with_filters
@@ -48,6 +48,12 @@ class SearchRequest:
     first), ``-date`` (newest first) or ``page`` (item, then page order).
     ``cursor`` (a previous result's ``next_cursor``) continues after that
     page and overrides ``page``.
+
+    ``access_levels`` (required, keyword only): the levels the asker may see
+    (``ACCESS_LEVELS``: ``public``, ``reading-room``, ``staff``). Every engine
+    keeps only documents of these levels, in hits, totals, facets, snippets and
+    notices; a request without them is refused (``ValueError``), never taken
+    as public or as everything.
     """
 
     query: str | None = ""
@@ -65,6 +71,7 @@ class SearchRequest:
     fuzzy: bool = False
     highlight: bool = True
     snippets: int = 3
+    access_levels: tuple[str, ...] = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,7 @@ class Prepared:
     fingerprint: str
     notices: tuple[Notice, ...]
     filter_values: tuple[tuple[str, str | int], ...]
+    access_levels: tuple[str, ...]
 
 
 def _as_list(v: Any) -> list[Any]:
@@ -156,9 +164,12 @@ def _int_or_error(name: str, v: Any) -> int | None:
     if isinstance(v, bool):
         raise QueryError(f"{name} must be a whole number.")
     try:
-        return int(str(v).strip())
+        n = int(str(v).strip())
     except ValueError:
         raise QueryError(f"{name} must be a whole number, not {str(v)[:40]!r}.") from None
+    if abs(n) >= 2 ** 63:  # the engines store 64-bit numbers: a larger one is no year, page or count
+        raise QueryError(f"{name} is too large: {str(v).strip()[:25]}….")
+    return n
 
 
 def encode_cursor(engine: str, fingerprint: str, key: Any) -> str:
@@ -179,10 +190,24 @@ def decode_cursor(engine: str, fingerprint: str, cursor: str) -> Any:
     return data["k"]
 
 
+def access_levels_of(levels: Any) -> tuple[str, ...]:
+    """The checked levels an asker may see, in ``ACCESS_LEVELS`` order. Refuses (``ValueError``) none,
+    an empty set, a bare string or an unknown level: a caller that forgot them gets an error, not results."""
+    if levels is None or isinstance(levels, (str, bytes)) or not isinstance(levels, Iterable):
+        raise ValueError("a search needs the access levels its asker may see "
+                         f"(a tuple of {', '.join(ACCESS_LEVELS)}), not {levels!r}")
+    given = {getattr(v, "value", v) for v in levels}
+    unknown = [v for v in given if v not in ACCESS_LEVELS]
+    if unknown or not given:
+        raise ValueError(f"access levels must be some of {', '.join(ACCESS_LEVELS)}, not {sorted(map(repr, given))}")
+    return tuple(level for level in ACCESS_LEVELS if level in given)
+
+
 def prepare(request: SearchRequest, *, engine: str, max_per_page: int = MAX_PER_PAGE) -> Prepared:
     """Check a request, parse its query and plan it. Raises ``QueryError`` with a user-facing message."""
     if not isinstance(request, SearchRequest):
         raise TypeError("search() takes a SearchRequest")
+    levels = access_levels_of(request.access_levels)
     notices: list[Notice] = []
     parsed = parse_query(request.query, fuzzy=bool(request.fuzzy))
     notices.extend(parsed.notices)
@@ -224,6 +249,7 @@ def prepare(request: SearchRequest, *, engine: str, max_per_page: int = MAX_PER_
         y_from, y_to = y_to, y_from
         notices.append(Notice("years_swapped", "The first year was after the last; they were swapped."))
     filters.extend(overlaps_years(y_from, y_to))
+    filters.append(TermsQ("access", levels))
 
     sort = request.sort or "relevance"
     if sort not in SORTS:
@@ -247,7 +273,7 @@ def prepare(request: SearchRequest, *, engine: str, max_per_page: int = MAX_PER_
     facet_size = max(1, min(_int_or_error("The facet size", request.facet_size) or 20, MAX_FACET_SIZE))
 
     fp_source = json.dumps([request.query or "", sorted(map(repr, filter_values)), kinds, str(request.item_id),
-                            y_from, y_to, sort, bool(request.fuzzy)], ensure_ascii=False)
+                            y_from, y_to, sort, bool(request.fuzzy), levels], ensure_ascii=False)
     fingerprint = hashlib.sha1(fp_source.encode()).hexdigest()[:16]
     cursor_key = None
     if request.cursor:
@@ -258,7 +284,8 @@ def prepare(request: SearchRequest, *, engine: str, max_per_page: int = MAX_PER_
     plan = with_filters(text_query(parsed), filters)
     return Prepared(request=request, parsed=parsed, plan=plan, filters=tuple(filters), sort=sort, offset=offset,
                     limit=per_page, page=page, cursor_key=cursor_key, facets=facets, facet_size=facet_size,
-                    fingerprint=fingerprint, notices=tuple(notices), filter_values=tuple(filter_values))
+                    fingerprint=fingerprint, notices=tuple(notices), filter_values=tuple(filter_values),
+                    access_levels=levels)
 
 
 def sort_facet(counts: Iterable[tuple[Any, int]], size: int) -> list[FacetCount]:
@@ -399,7 +426,7 @@ class SearchEngine(ABC):
             notices.append(Notice("page_out_of_range", f"Page {prep.page} is past the last page ({last})."))
         if result.total == 0 and prep.filter_values:
             for name, value in prep.filter_values:
-                if not self._has_value(FACETS[name], value):
+                if not self._has_value(FACETS[name], value, prep.access_levels):
                     notices.append(Notice("unknown_value", f"No document has {name} “{value}”."))
         result.notices = notices
         result.took_ms = (time.perf_counter() - t0) * 1000
@@ -408,24 +435,26 @@ class SearchEngine(ABC):
     def _max_per_page(self, request: SearchRequest) -> int:
         return MAX_WITHIN_HITS if request.item_id is not None and request.sort == "page" else MAX_PER_PAGE
 
-    def search_within(self, item_id: str | int, query: str, *, fuzzy: bool = False,
+    def search_within(self, item_id: str | int, query: str, *, access_levels: Iterable[str], fuzzy: bool = False,
                       limit: int = MAX_WITHIN_HITS) -> SearchResult:
-        """The pages of one item that match, in page order, with highlight offsets (for IIIF Content Search)."""
+        """The pages of one item that match, in page order, with highlight offsets (for IIIF Content Search);
+        none when the item's level is not in ``access_levels``."""
         return self.search(SearchRequest(query=query, item_id=item_id, kinds=[PAGE], sort="page",
                                          per_page=max(1, min(limit, MAX_WITHIN_HITS)), facets=(), fuzzy=fuzzy,
-                                         snippets=1))
+                                         snippets=1, access_levels=access_levels_of(access_levels)))
 
     @abstractmethod
     def _execute(self, prep: Prepared) -> SearchResult:
         """Run a prepared search (hits, total, facets, highlights, snippets, next cursor)."""
 
     @abstractmethod
-    def _has_value(self, field: str, value: str | int) -> bool:
-        """Whether any document has this value in a keyword or integer field."""
+    def _has_value(self, field: str, value: str | int, access_levels: tuple[str, ...]) -> bool:
+        """Whether any document of these levels has this value in a keyword or integer field."""
 
     @abstractmethod
-    def suggest(self, prefix: str, *, limit: int = 10) -> list[Suggestion]:
-        """Phrases (titles, creators, subjects, collections, monument names) matching what the user typed so far."""
+    def suggest(self, prefix: str, *, access_levels: Iterable[str], limit: int = 10) -> list[Suggestion]:
+        """Phrases (titles, creators, subjects, collections, monument names) matching what the user typed so far,
+        taken only from documents of ``access_levels`` (required; see ``access_levels_of``)."""
 
     @abstractmethod
     def count(self, kind: str | None = None) -> int:

@@ -10,9 +10,10 @@ import uuid
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from library.errors import InputRejected, PermissionDenied
+from library.errors import InputRejected, NotFound, PermissionDenied
 from library.ingest import Upload
 from library.models import Role, User
+from web import guard
 from web.auth import require_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -79,7 +80,10 @@ def create_item():
 
 @bp.get("/items")
 def list_items():
+    """Every item the caller may see (library.access), with its status and pages per status."""
     rows = _platform().catalogue.item_statuses()
+    visible = guard.visible_item_ids(r.item_id for r in rows)
+    rows = [r for r in rows if r.item_id in visible]
     return jsonify(items=[dict(id=r.item_id, title=r.title, status=r.status, reason=r.reason, pages=r.counts)
                           for r in rows])
 
@@ -87,9 +91,14 @@ def list_items():
 @bp.get("/items/<int:item_id>")
 def get_item(item_id: int):
     c = _platform().catalogue
+    _, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason
     item = c.item(item_id)
-    pages = c.page_statuses(item_id)
+    pages = c.page_statuses(item_id) if decision.content else []
+    extra = {}
+    if guard.current_actor().is_staff:
+        extra["access"] = _access_json(item, decision)
     return jsonify(
+        **extra,
         id=item.id, title=item.title, creator=item.creator, date=item.date_text, publisher=item.publisher,
         languages=item.languages, type=item.item_type.value, subject=item.subject, identifier=item.identifier,
         rights=item.rights, serial_title=item.serial_title, issue_date=item.issue_date_text,
@@ -104,6 +113,7 @@ def get_item(item_id: int):
 @bp.get("/pages/<int:page_id>")
 def get_page(page_id: int):
     c = _platform().catalogue
+    guard.page_content(page_id)
     page = c.page(page_id)
     words = c.words(page_id) if page.status.value == "done" else []
     return jsonify(
@@ -118,14 +128,27 @@ def get_page(page_id: int):
 SEARCH_FILTERS = ("type", "collection", "language", "creator", "decade", "year")
 
 
+def _access_json(item, decision) -> dict:
+    """The item's access state, for staff."""
+    return dict(level=item.access_level.value, effective_level=decision.level.value,
+                collection_level=item.collection.access_level.value if item.collection else None,
+                embargo_until=item.embargo_until.isoformat() if item.embargo_until else None,
+                embargo_then=item.embargo_then.value if item.embargo_then else None,
+                do_not_ocr=bool(item.do_not_ocr), do_not_index=bool(item.do_not_index),
+                withdrawn_at=item.withdrawn_at.isoformat() if item.withdrawn_at else None,
+                withdrawn_reason=item.withdrawn_reason)
+
+
 @bp.get("/search")
 def search():
     """Search every collection: ``q``, filters (``type``, ``collection``, ``language``, ``creator``,
     ``decade``, ``year``, repeatable), ``from``/``to`` years, ``sort``, ``page``, ``per_page``, ``fuzzy``."""
     args = request.args
     filters = {k: args.getlist(k) for k in SEARCH_FILTERS if args.getlist(k)}
+    from web.viewer import current_actor
+
     res = _platform().search.search(
-        args.get("q", ""), filters=filters, year_from=_int_arg("from"), year_to=_int_arg("to"),
+        args.get("q", ""), actor=current_actor(), filters=filters, year_from=_int_arg("from"), year_to=_int_arg("to"),
         sort=args.get("sort", "relevance"), page=_int_arg("page") or 1,
         per_page=min(_int_arg("per_page") or 20, 100), cursor=args.get("cursor"),
         fuzzy=args.get("fuzzy", "").lower() in ("1", "true", "yes"))
@@ -137,7 +160,10 @@ def suggest():
     """Suggestions as the user types: ``q`` (what has been typed), ``limit``."""
     q = request.args.get("q", "")
     limit = max(1, min(_int_arg("limit") or 10, 50))
-    return jsonify(suggestions=[{"text": t, "count": c} for t, c in _platform().search.suggest(q, limit=limit)])
+    from web.viewer import current_actor
+
+    found = _platform().search.suggest(q, actor=current_actor(), limit=limit)
+    return jsonify(suggestions=[{"text": t, "count": c} for t, c in found])
 
 
 def _int_arg(name: str) -> int | None:
@@ -160,8 +186,9 @@ def _collection_json(c, size: int) -> dict:
 @bp.get("/collections")
 def list_collections():
     c = _platform().catalogue
-    sizes = c.collection_sizes()
-    return jsonify(collections=[_collection_json(coll, sizes.get(coll.id, 0)) for coll in c.collections()])
+    sizes = guard.collection_sizes()  # only the items the caller may see are counted
+    return jsonify(collections=[_collection_json(coll, sizes.get(coll.id, 0)) for coll in c.collections()
+                                if guard.collection_shown(coll)])
 
 
 @bp.get("/collections/<int:collection_id>")
@@ -169,10 +196,12 @@ def get_collection(collection_id: int):
     """One collection and its items, ``page``/``per_page`` at a time (100 at most)."""
     c = _platform().catalogue
     coll = c.collection(collection_id)
+    if not guard.collection_shown(coll):
+        raise NotFound(f"no collection {collection_id}")
     page = max(_int_arg("page") or 1, 1)
     per_page = max(1, min(_int_arg("per_page") or 50, 100))
-    items = c.collection_items(collection_id, limit=per_page, offset=(page - 1) * per_page)
-    body = _collection_json(coll, c.collection_sizes().get(coll.id, 0))
+    items = guard.collection_items(collection_id, limit=per_page, offset=(page - 1) * per_page)
+    body = _collection_json(coll, guard.collection_sizes().get(coll.id, 0))
     body.update(page=page, per_page=per_page,
                 item_list=[dict(id=i.id, title=i.title, creator=i.creator, date=i.date_text, type=i.item_type.value,
                                 status=i.status.value,

@@ -8,7 +8,8 @@ from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import func, select
 
 from library.errors import NotFound
-from library.models import Item, ItemStatus, Page, PageStatus
+from library.models import ItemStatus, Page, PageStatus
+from web import guard
 from web.i18n import add, current_lang, words
 
 bp = Blueprint("browse", __name__)
@@ -59,10 +60,9 @@ def featured_monuments():
 @bp.get("/")
 def home():
     p = _platform()
-    sizes = p.catalogue.collection_sizes()
-    collections = [c for c in p.catalogue.collections() if sizes.get(c.id)]
-    with p.sessions() as s:
-        recent = list(s.scalars(select(Item).order_by(Item.id.desc()).limit(RECENT)))
+    sizes = guard.collection_sizes()  # only what the reader may see (library.access)
+    collections = [c for c in p.catalogue.collections() if sizes.get(c.id) and guard.collection_shown(c)]
+    recent = guard.recent_items(RECENT)
     rows = {r.item_id: r for r in p.catalogue.item_statuses([i.id for i in recent])} if recent else {}
     busy = any(r.status == ItemStatus.processing.value for r in rows.values())
     return render_template("home.html", t=words(), lang=current_lang(), busy=busy,
@@ -74,8 +74,9 @@ def home():
 @bp.get("/collections")
 def collections():
     p = _platform()
-    sizes = p.catalogue.collection_sizes()
-    return render_template("collections.html", t=words(), lang=current_lang(), collections=p.catalogue.collections(),
+    sizes = guard.collection_sizes()
+    return render_template("collections.html", t=words(), lang=current_lang(),
+                           collections=[c for c in p.catalogue.collections() if guard.collection_shown(c)],
                            sizes=sizes)
 
 
@@ -86,9 +87,11 @@ def collection(collection_id: int):
         coll = p.catalogue.collection(collection_id)
     except NotFound:
         abort(404)
+    if not guard.collection_shown(coll):
+        abort(404)
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    total = p.catalogue.collection_sizes().get(collection_id, 0)
-    items = p.catalogue.collection_items(collection_id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    total = guard.collection_sizes().get(collection_id, 0)
+    items = guard.collection_items(collection_id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     return render_template("collection.html", t=words(), lang=current_lang(), c=coll, items=items, page=page,
                            total=total, per_page=PER_PAGE, covers=first_pages([i.id for i in items]))

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, render_template, send_file
 
 from library.errors import NotFound
 from library.exports import ItemNotReady
-from web import i18n
+from web import guard, i18n
 from web.i18n import current_lang, words
 
 bp = Blueprint("exports", __name__)
@@ -79,6 +79,7 @@ def alto(item_id: int):
 def _download(item_id: int, kind: str):
     exports = current_app.extensions["heritage"].exports
     try:
+        item, decision = guard.item_content(item_id)  # a hidden item answers as a missing one
         export = exports.export(item_id, kind)
     except NotFound:
         return _refusal(item_id, 404, words()["exp_no_item"].format(id=item_id), show_item=False)
@@ -91,7 +92,7 @@ def _download(item_id: int, kind: str):
                      etag=export.etag, conditional=True, max_age=0)
     resp.cache_control.public = True
     resp.cache_control.no_cache = True  # the same URL gives a new file after a correction: revalidate (ETag)
-    return resp
+    return guard.keep_private(resp, item, decision)
 
 
 def _reason(exc: ItemNotReady) -> str:

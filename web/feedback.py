@@ -17,6 +17,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from library.feedback import MODERATORS, FeedbackRejected, Submission
 from library.models import Role
+from web import guard
 from web.auth import require_user
 from web.i18n import add, current_lang, words
 from web.security import RateLimiter
@@ -184,6 +185,7 @@ def report_form(item_id: int):
 @bp.post("/items/<int:item_id>/feedback")
 def item_feedback(item_id: int):
     try:
+        guard.item_content(item_id)  # only on an item the reader may read (library.access)
         item = _platform().catalogue.item(item_id)
     except NotFound:
         abort(404)
@@ -234,6 +236,7 @@ def _render_report(item_id: int, page_arg: str, values: dict, error: str | None,
                    word_arg: str | None = None):
     p = _platform()
     try:
+        guard.item_content(item_id)  # the form shows the page's lines: content (library.access)
         item = p.catalogue.item(item_id)
     except NotFound:
         abort(404)
@@ -416,6 +419,8 @@ def api_submit():
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputRejected(unknown[0], f"unknown field; use {', '.join(sorted(known))}")
+    if isinstance(data.get("item_id"), int) and not isinstance(data.get("item_id"), bool):
+        guard.item_content(data["item_id"])  # feedback only on an item the sender may read
     fid = _service().submit(Submission(**{"language": "vi", **data}))
     _count_one()
     return jsonify(id=fid, status="pending"), 201
@@ -443,6 +448,8 @@ def api_board():
     item_id, monument_id = _int(request.args.get("item_id")), _int(request.args.get("monument_id"))
     if (item_id is None) == (monument_id is None):
         raise InputRejected("request", "give item_id or monument_id (a whole number)")
+    if item_id is not None:
+        guard.item_content(item_id)
     board = _service().board(item_id=item_id, monument_id=monument_id)
     return jsonify(ratings=board.ratings.as_dict(), total=board.total, items=[e.as_dict() for e in board.entries])
 

@@ -20,9 +20,12 @@ from __future__ import annotations
 import unicodedata
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
+from sqlalchemy import select
 
-from library.iiif import ImageLimits, ImageRequestError, ImageService, identifier_of, parse_size
+from library.iiif import ImageLimits, ImageRequestError, ImageService, identifier_of, page_id_of, parse_size
 from library.errors import NotFound
+from library.models import Item
+from web import guard
 from web.iiif_search import canvas_uri
 
 bp = Blueprint("iiif", __name__, url_prefix="/iiif")
@@ -69,8 +72,8 @@ def _platform():
 
 
 def _images() -> ImageService:
-    limits = current_app.config.get("IIIF_LIMITS") or ImageLimits()
     p = _platform()
+    limits = current_app.config.get("IIIF_LIMITS") or ImageLimits(cache_bytes=p.settings.iiif_cache_bytes)
     return ImageService(p.catalogue, p.store, limits)
 
 
@@ -92,14 +95,22 @@ def _service_id(identifier: str) -> str:
     return url_for("iiif.image_base", identifier=identifier, _external=True)
 
 
+def _image_access(identifier: str):
+    """``(item, decision)`` of the page the identifier names, before any image work: 400 for a malformed
+    identifier, 404 (as if missing), 403 or 410 when the actor may not see the page (library.access)."""
+    return guard.page_content(page_id_of(identifier))
+
+
 @bp.get("/image/<identifier>")
 def image_base(identifier: str):
+    _image_access(identifier)
     _images().page_image(identifier)  # 400 or 404 before redirecting anywhere
     return redirect(url_for("iiif.image_info", identifier=identifier, _external=True), 303)
 
 
 @bp.get("/image/<identifier>/info.json")
 def image_info(identifier: str):
+    item, decision = _image_access(identifier)
     images = _images()
     image = images.page_image(identifier)
     resp = jsonify(images.info(image, _service_id(identifier)))
@@ -108,6 +119,7 @@ def image_info(identifier: str):
     resp.headers["Link"] = '<http://iiif.io/api/image/3/level2.json>;rel="profile"'
     resp.cache_control.public = True
     resp.cache_control.max_age = INFO_MAX_AGE_S
+    guard.keep_private(resp, item, decision)
     resp.add_etag()
     return resp.make_conditional(request)
 
@@ -117,6 +129,7 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     quality, dot, fmt = quality_format.rpartition(".")
     if not dot:
         raise ImageRequestError("format", f"{quality_format[:40]!r} has no format (quality.format, e.g. default.jpg)")
+    item, decision = _image_access(identifier)
     images = _images()
     page = images.page_image(identifier)
     req = images.parse(page, region, size, rotation, quality, fmt)
@@ -125,6 +138,7 @@ def image(identifier: str, region: str, size: str, rotation: str, quality_format
     resp.set_etag(out.etag)
     resp.cache_control.public = True
     resp.cache_control.max_age = IMAGE_MAX_AGE_S
+    guard.keep_private(resp, item, decision)
     resp.headers["Link"] = f'<{_service_id(identifier)}/{out.canonical}>;rel="canonical"'
     resp.headers["X-IIIF-Cache"] = "hit" if out.from_cache else "miss"
     return resp.make_conditional(request)
@@ -236,10 +250,16 @@ def build_manifest(item, store) -> dict:
     return manifest
 
 
-def _ld_json(body: dict, max_age_s: int):
+def _shared(item, decision) -> bool:
+    """May shared caches keep an answer about ``item``? Only when it is public for everyone."""
+    return decision.level.value == "public" and item.withdrawn_at is None
+
+
+def _ld_json(body: dict, max_age_s: int, *, private: bool = False):
     resp = jsonify(body)
     resp.mimetype = "application/ld+json"
-    resp.cache_control.public = True
+    resp.cache_control.public = not private
+    resp.cache_control.private = private or None
     resp.cache_control.max_age = max_age_s
     resp.add_etag()
     return resp.make_conditional(request)
@@ -248,52 +268,53 @@ def _ld_json(body: dict, max_age_s: int):
 @bp.get("/<int:item_id>/manifest")
 def manifest(item_id: int):
     p = _platform()
-    return _ld_json(build_manifest(p.catalogue.item(item_id), p.store), MANIFEST_MAX_AGE_S)
+    item, decision = guard.item_content(item_id)
+    return _ld_json(build_manifest(p.catalogue.item(item_id), p.store), MANIFEST_MAX_AGE_S,
+                    private=not _shared(item, decision))
 
 
 @bp.get("/<int:item_id>/canvas/p<int:sequence>/<any(hocr, alto, text):kind>")
 def page_file(item_id: int, sequence: int, kind: str):
     """The page's current text, ALTO or hOCR: made from the catalogue, so corrections are in it."""
+    item, decision = guard.item_content(item_id)
     body, _revision = _platform().exports.page_document(item_id, sequence, kind)
     resp = Response(body.encode("utf-8"), mimetype=MEDIA[kind])
     if kind != "alto":
         resp.headers["Content-Type"] = f"{MEDIA[kind]}; charset=utf-8"
     resp.cache_control.public = True
     resp.cache_control.max_age = MANIFEST_MAX_AGE_S
+    guard.keep_private(resp, item, decision)
     resp.add_etag()
     return resp.make_conditional(request)
 
 
 # ------------------------------------------------------------------ collections
-def _all_items(catalogue, batch: int = 500):
-    offset = 0
-    while rows := catalogue.items(limit=batch, offset=offset):
-        yield from rows
-        offset += batch
-
-
 @bp.get("/collection/top")
 def collections():
     p = _platform()
+    shown = [c for c in p.catalogue.collections() if guard.collection_shown(c)]
     body = {"@context": PRESENTATION_CONTEXT, "id": request.base_url, "type": "Collection",
             "label": _bilingual("Bộ sưu tập của thư viện", "The library's collections"),
             "items": [{"id": url_for("iiif.collection", collection_id=c.id, _external=True), "type": "Collection",
-                       "label": {"none": [_nfc(c.name)]}} for c in p.catalogue.collections()]}
-    return _ld_json(body, MANIFEST_MAX_AGE_S)
+                       "label": {"none": [_nfc(c.name)]}} for c in shown]}
+    return _ld_json(body, MANIFEST_MAX_AGE_S, private=guard.personal())
 
 
 @bp.get("/collection/<int:collection_id>")
 def collection(collection_id: int):
+    """The collection's manifests: only the items the actor may see (library.access)."""
     p = _platform()
-    found = [c for c in p.catalogue.collections() if c.id == collection_id]
+    found = [c for c in p.catalogue.collections() if c.id == collection_id and guard.collection_shown(c)]
     if not found:
         raise NotFound(f"no collection {collection_id}")
     coll = found[0]
-    items = [i for i in _all_items(p.catalogue) if i.collection_id == collection_id]
+    with p.sessions() as s:
+        items = list(s.scalars(select(Item).where(Item.collection_id == collection_id, guard.visible_items())
+                               .order_by(Item.id)))
     body = {"@context": PRESENTATION_CONTEXT, "id": request.base_url, "type": "Collection",
             "label": {"none": [_nfc(coll.name)]},
             "items": [{"id": url_for("iiif.manifest", item_id=i.id, _external=True), "type": "Manifest",
                        "label": {_language_of(i.languages): [_nfc(i.title)]}} for i in items]}
     if coll.description:
         body["summary"] = {"none": [_nfc(coll.description)]}
-    return _ld_json(body, MANIFEST_MAX_AGE_S)
+    return _ld_json(body, MANIFEST_MAX_AGE_S, private=guard.personal())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from library.errors import InputRejected
+from web import guard
 
 bp = Blueprint("iiif_search", __name__, url_prefix="/iiif")
 
@@ -24,6 +25,7 @@ def canvas_uri(item_id: int, sequence: int) -> str:
 
 @bp.get("/<int:item_id>/canvas/p<int:sequence>")
 def canvas(item_id: int, sequence: int):
+    guard.item_content(item_id)
     # the canvas itself is described by the item's manifest; its URI must dereference to something
     return jsonify({"id": request.base_url, "type": "Canvas", "partOf": [{"id": url_for(
         "iiif.manifest", item_id=item_id, _external=True), "type": "Manifest"}]})
@@ -38,7 +40,9 @@ def _query() -> str:
 
 def _hits(item_id: int, q: str):
     """Every (annotation id, page, span, box) of the item's hits, in page order."""
-    res = current_app.extensions["heritage"].search.search_within(item_id, q)
+    from web.viewer import current_actor
+
+    res = current_app.extensions["heritage"].search.search_within(item_id, q, actor=current_actor())
     out = []
     for hit in res.hits:
         for n, span in enumerate(hit.spans):
@@ -55,6 +59,7 @@ def _context(page_text: str, start: int, end: int, width: int = 40) -> tuple[str
 
 @bp.get("/<int:item_id>/search")
 def search_v2(item_id: int):
+    guard.item_content(item_id)  # library.access before the search engine is asked
     q = _query()
     res, annos = _hits(item_id, q)
     texts = _page_texts(res)
@@ -76,6 +81,7 @@ def search_v2(item_id: int):
 
 @bp.get("/<int:item_id>/search1")
 def search_v1(item_id: int):
+    guard.item_content(item_id)  # library.access before the search engine is asked
     q = _query()
     res, annos = _hits(item_id, q)
     texts = _page_texts(res)

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template, url_for
 
 from library.errors import NotFound
 from library.models import PageStatus
-from web import i18n
+from web import guard, i18n
 from web.i18n import current_lang, words
 
 bp = Blueprint("mirador", __name__)
@@ -35,6 +35,7 @@ def item(item_id: int):
     lang = current_lang()
     t = words()
     try:
+        guard.item_content(item_id)  # a hidden item answers as a missing one; 403 or 410 with the reason
         it = current_app.extensions["heritage"].catalogue.item(item_id)
     except NotFound:
         return render_template("mirador.html", t=t, lang=lang, item=None, item_id=item_id, manifest=None,

@@ -6,13 +6,14 @@ the same as JSON under /api/v1/monuments."""
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, send_file, url_for
 
 from library.errors import NotFound
 from library.guides import MAX_ID
-from web import i18n
+from web import guard, i18n
 from web.i18n import current_lang, words
 from web.pages import highlight
 from web.security import CSP
@@ -108,8 +109,19 @@ def monument(slug: str):
         abort(404)
     models = p.monuments.published(m.id)
     guides = p.guides.guides(model.model_id for model in models)
+    from web.viewer import current_actor
+
     return render_template("monument.html", t=words(), lang=current_lang(), m=m, models=models, guides=guides,
-                           related=p.guides.related_items(m.id), in_lang=in_lang, num=num, highlight=highlight)
+                           related=visible_related(p.guides.related_items(m.id, actor=current_actor())),
+                           in_lang=in_lang, num=num,
+                           highlight=highlight)
+
+
+def visible_related(related):
+    """The monument's linked and found items without those the reader may not see (library.access)."""
+    visible = guard.visible_item_ids([r.item_id for r in related.linked + related.found])
+    return dataclasses.replace(related, linked=[r for r in related.linked if r.item_id in visible],
+                               found=[r for r in related.found if r.item_id in visible])
 
 
 @bp.get("/models/<int:version_id>/<name>")
@@ -161,7 +173,9 @@ def monument_json(slug: str):
     m = p.monuments.by_slug(slug)  # NotFound → 404 JSON
     models = p.monuments.published(m.id)
     guides = p.guides.guides(model.model_id for model in models)
-    related = p.guides.related_items(m.id)
+    from web.viewer import current_actor
+
+    related = visible_related(p.guides.related_items(m.id, actor=current_actor()))
     body = _summary(m)
     body.update(description_vi=m.description_vi, description_en=m.description_en, models=[{
         "model_id": model.model_id, "title": model.title, "licence": model.licence, "version_id": model.version_id,

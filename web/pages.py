@@ -12,11 +12,21 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup, escape
 
 from library.errors import InputRejected, NotFound
-from web.i18n import TEXT, current_lang
+from web import guard
+from web.i18n import TEXT, add, current_lang
 
 bp = Blueprint("pages", __name__)
 
 FACET_PARAMS = ("type", "collection", "language", "creator", "decade", "year")
+
+add(vi={"acc_title": "Quyền xem", "acc_level_public": "công khai", "acc_level_reading-room": "chỉ tại phòng đọc",
+        "acc_level_staff": "chỉ nhân viên", "acc_embargo": "hạn chế đến {date}, sau đó: {then}",
+        "acc_withdrawn": "đã rút khỏi thư viện số ({when}): {reason}", "acc_do_not_ocr": "không nhận dạng chữ",
+        "acc_do_not_index": "không đưa vào tìm kiếm", "acc_content_refused": "Chỉ xem được biểu ghi: {reason}."},
+    en={"acc_title": "Access", "acc_level_public": "public", "acc_level_reading-room": "reading room only",
+        "acc_level_staff": "staff only", "acc_embargo": "embargoed until {date}, then: {then}",
+        "acc_withdrawn": "withdrawn ({when}): {reason}", "acc_do_not_ocr": "not to be read by OCR",
+        "acc_do_not_index": "not to be indexed", "acc_content_refused": "The record only: {reason}."})
 
 
 @bp.app_context_processor
@@ -38,13 +48,21 @@ def item(item_id: int):
     lang = current_lang()
     c = current_app.extensions["heritage"].catalogue
     try:
+        _, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason
         it = c.item(item_id)
     except NotFound:
         abort(404)
-    pages = c.page_statuses(item_id)
-    texts = {p.id: p.text for p in it.pages}
+    if decision.content:
+        pages = c.page_statuses(item_id)
+        texts = {p.id: p.text for p in it.pages}
+    else:  # restricted_metadata = shown: the record only, no page, image or text
+        pages, texts = [], {}
     busy = it.status.value == "processing"
-    return render_template("item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy=busy)
+    staff_view = guard.current_actor().is_staff  # staff see the access state (level, embargo, withdrawal)
+    resp = current_app.make_response(render_template(
+        "item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy=busy, access=decision,
+        staff_view=staff_view))
+    return guard.keep_private(resp, it, decision)
 
 
 def highlight(snippet) -> Markup:
@@ -72,8 +90,10 @@ def search():
     res, error, notices = None, None, []
     if q.strip():
         try:
-            res = current_app.extensions["heritage"].search.search(q, filters=filters, page=page, per_page=20,
-                                                                   fuzzy=fuzzy)
+            from web.viewer import current_actor
+
+            res = current_app.extensions["heritage"].search.search(q, actor=current_actor(), filters=filters,
+                                                                   page=page, per_page=20, fuzzy=fuzzy)
             notices = res.notices
         except InputRejected as exc:
             error = exc.problem
@@ -104,9 +124,11 @@ def search_csv():
     """The search's hits as CSV (UTF-8 with BOM, for spreadsheets), same query string as /search."""
     q = request.args.get("q", "")[:500]
     filters = {k: request.args.getlist(k) for k in FACET_PARAMS if request.args.getlist(k)}
+    from web.viewer import current_actor
+
     try:
-        res = current_app.extensions["heritage"].search.search(q, filters=filters, per_page=100,
-                                                               fuzzy=request.args.get("fuzzy") == "1")
+        res = current_app.extensions["heritage"].search.search(q, actor=current_actor(), filters=filters,
+                                                               per_page=100, fuzzy=request.args.get("fuzzy") == "1")
     except InputRejected as exc:
         return Response(f"{exc.problem}\n", status=422, mimetype="text/plain")
     out = io.StringIO()
@@ -116,6 +138,6 @@ def search_csv():
         snippet = " … ".join(sn.text.replace("\n", " ") for sn in h.snippets)
         writer.writerow([csv_safe(v) for v in (
             h.item_id, h.item_title, h.sequence, h.page_id, " ".join(sp.text for sp in h.spans), snippet,
-            f"{request.host_url}items/{h.item_id}#page-{h.sequence}")])
+            f"{request.url_root}items/{h.item_id}#page-{h.sequence}")])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="search.csv"'})

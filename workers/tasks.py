@@ -108,4 +108,8 @@ def build_model(self, version_id: int) -> str:
 
 @shared_task(name=SWEEP, acks_late=True)
 def sweep() -> dict:
-    return platform().reader.sweep()
+    from library.access import Actor
+
+    report = platform().reader.sweep()
+    report["embargoes_lifted"] = platform().access_admin.lift_embargoes(Actor.system("sweeper"))
+    return report

@@ -41,9 +41,9 @@ def test_monument_is_created_and_searchable(platform, van_mieu):
     with pytest.raises(InputRejected, match="heritage_rank"):
         platform.monuments.create_monument(name_vi="Chùa Một Cột", heritage_rank="famous")
     assert platform.indexer.flush().monuments == 1
-    res = platform.indexer.engine.search(SearchRequest(query="Temple of Literature", kinds=["monument"]))
+    res = platform.indexer.engine.search(SearchRequest(access_levels=("public",), query="Temple of Literature", kinds=["monument"]))
     assert [h.id for h in res.hits] == [f"monument:{van_mieu.id}"]
-    assert platform.indexer.engine.search(SearchRequest(query="van mieu", kinds=["monument"])).total == 1
+    assert platform.indexer.engine.search(SearchRequest(access_levels=("public",), query="van mieu", kinds=["monument"])).total == 1
 
 
 def test_builds_are_versions_with_their_sources_kept(platform, van_mieu, tmp_path):

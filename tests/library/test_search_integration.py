@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from digitize.synthetic import find_vietnamese_font, render_page
+from library.access import Actor
 from library.container import build_platform
 from library.ingest import Upload
 from library.models import Word
@@ -60,8 +61,8 @@ def read_item(platform, tmp_path):
 
 
 def test_pages_are_found_with_and_without_diacritics_and_boxed(platform, read_item):
-    exact = platform.search.search("Văn Miếu")
-    folded = platform.search.search("Van Mieu")
+    exact = platform.search.search("Văn Miếu", actor=Actor.system("tests"))
+    folded = platform.search.search("Van Mieu", actor=Actor.system("tests"))
     assert exact.total == folded.total == 2
     for res in (exact, folded):
         for hit in res.hits:
@@ -75,35 +76,35 @@ def test_pages_are_found_with_and_without_diacritics_and_boxed(platform, read_it
         van = s.scalars(select(Word).where(Word.page_id == hit.page_id, Word.text == "Văn")).first()
     assert any(b.x <= van.x and b.y <= van.y and b.x + b.w >= van.x + van.w for sp in hit.spans for b in sp.boxes)
 
-    dinh = platform.search.search("dinh")
+    dinh = platform.search.search("dinh", actor=Actor.system("tests"))
     assert dinh.total == 1 and dinh.hits[0].spans[0].text == "Đình"
-    assert platform.search.search("Quoc Tu Giam").hits[0].sequence == 1
-    assert platform.search.search("Văn Miếu", filters={"type": ["newspaper"]}).total == 0
-    assert platform.search.search("Văn Miếu", year_from=1935, year_to=1940).total == 2
+    assert platform.search.search("Quoc Tu Giam", actor=Actor.system("tests")).hits[0].sequence == 1
+    assert platform.search.search("Văn Miếu", filters={"type": ["newspaper"]}, actor=Actor.system("tests")).total == 0
+    assert platform.search.search("Văn Miếu", year_from=1935, year_to=1940, actor=Actor.system("tests")).total == 2
 
 
 def test_search_within_an_item_and_bad_queries(platform, read_item):
     from library.errors import NotFound
 
-    within = platform.search.search_within(read_item, "Hà Nội")
+    within = platform.search.search_within(read_item, "Hà Nội", actor=Actor.system("tests"))
     assert [h.sequence for h in within.hits] == [2]
     assert len(within.hits[0].spans) >= 2  # "Hà Nội" twice on page 2
     with pytest.raises(NotFound):
-        platform.search.search_within(9999, "x")
+        platform.search.search_within(9999, "x", actor=Actor.system("tests"))
     # malformed queries get a sensible result or a clear message, never an engine error
     from library.errors import InputRejected
 
     answered = refused = 0
     for q in ['"Văn Miếu', "AND", "*ieu", "-", "\x00\x07Văn", "Văn " * 500, "Văn AND", "((("]:
         try:
-            res = platform.search.search(q)
+            res = platform.search.search(q, actor=Actor.system("tests"))
             answered += 1
             assert res.total >= 0
         except InputRejected as exc:
             refused += 1
             assert exc.source == "query" and len(exc.problem) > 20
             assert not any(w in exc.problem.lower() for w in ("tantivy", "traceback", "exception", "syntaxerror"))
-    assert answered >= 4 and platform.search.search('"Văn Miếu').total == 2
+    assert answered >= 4 and platform.search.search('"Văn Miếu', actor=Actor.system("tests")).total == 2
 
 
 def test_changes_wait_while_the_engine_is_down_and_none_are_lost(tmp_path, database_url):
@@ -123,7 +124,7 @@ def test_changes_wait_while_the_engine_is_down_and_none_are_lost(tmp_path, datab
     from library.errors import SearchOffline
 
     with pytest.raises(SearchOffline):
-        p.search.search("Văn Miếu")
+        p.search.search("Văn Miếu", actor=Actor.system("tests"))
     p.close()
 
     up = dataclasses.replace(down, search_url="")  # the engine is back (the embedded one here)
@@ -131,7 +132,7 @@ def test_changes_wait_while_the_engine_is_down_and_none_are_lost(tmp_path, datab
     report = p.indexer.flush()
     assert (report.pages, report.items, report.error) == (1, 1, None)
     assert p.indexer.pending() == (0, 0)
-    assert p.search.search("Van Mieu").total == 1
+    assert p.search.search("Van Mieu", actor=Actor.system("tests")).total == 1
     p.close()
 
 
@@ -170,11 +171,11 @@ def test_spellings_are_one_word_and_boxed_as_written(platform, tmp_path):
     assert platform.indexer.flush().error is None
     for query, written in [("hòa", ["hoà"]), ("hoà", ["hoà"]), ("thủy", ["thuỷ"]), ('"Việt Nam"', ["Việt", "Nam"]),
                            ("Viet Nam", ["Việt", "Nam"])]:
-        found = platform.search.search(query)
+        found = platform.search.search(query, actor=Actor.system("tests"))
         assert found.total == 1, query
         hit = found.hits[0]
         assert [sp.text for sp in hit.spans] == written, query
         assert all(sp.boxes for sp in hit.spans), query
         assert "".join(written[:1]) in hit.snippets[0].text  # snippets show the text as written
-    within = platform.search.search_within(item_id, "thủy")
+    within = platform.search.search_within(item_id, "thủy", actor=Actor.system("tests"))
     assert [[sp.text for sp in h.spans] for h in within.hits] == [["thuỷ"]] and within.hits[0].spans[0].boxes

@@ -33,8 +33,8 @@ def both(opensearch_url, tmp_path_factory):
 @pytest.mark.parametrize("query", AGREEMENT_QUERIES)
 def test_both_engines_find_the_same_pages_and_the_same_offsets(both, query):
     tantivy, cluster = both
-    a = tantivy.search(SearchRequest(query=query, kinds=["page"], per_page=50))
-    b = cluster.search(SearchRequest(query=query, kinds=["page"], per_page=50))
+    a = tantivy.search(SearchRequest(access_levels=("public",), query=query, kinds=["page"], per_page=50))
+    b = cluster.search(SearchRequest(access_levels=("public",), query=query, kinds=["page"], per_page=50))
     assert a.total == b.total
     assert {h.id: h.highlights for h in a.hits} == {h.id: h.highlights for h in b.hits}
     for h in b.hits:
@@ -54,10 +54,10 @@ def test_an_index_built_by_another_schema_must_be_rebuilt(opensearch_url):
     engine = open_engine(opensearch_url, index=alias)
     try:
         with pytest.raises(IndexIncompatible):
-            engine.search(SearchRequest(query="x"))
+            engine.search(SearchRequest(access_levels=("public",), query="x"))
         engine.rebuild(corpus_docs())  # a rebuild replaces it behind the same alias
         engine.refresh()
-        assert engine.search(SearchRequest(query="Văn Miếu", kinds=["page"])).total == 5
+        assert engine.search(SearchRequest(access_levels=("public",), query="Văn Miếu", kinds=["page"])).total == 5
     finally:
         engine.drop()
         engine.close()

@@ -50,10 +50,10 @@ TEXTS = {doc_id: text for doc_id, (_, _, text) in PAGES.items()}
 def corpus_docs():
     docs = []
     for doc_id, (meta, number, text) in PAGES.items():
-        docs.append(PageDoc(page_id=doc_id.split(":")[1], page_number=number, text=text, **meta))
+        docs.append(PageDoc(access="public", page_id=doc_id.split(":")[1], page_number=number, text=text, **meta))
     for meta in (VAN_MIEU, NEWS, OCR, OLD):
         text = "\n\n".join(t for _, (m, _, t) in PAGES.items() if m is meta)
-        docs.append(ItemDoc(text=text, **meta))
+        docs.append(ItemDoc(access="public", text=text, **meta))
     docs.append(MonumentDoc(monument_id=1, name_vi="Văn Miếu – Quốc Tử Giám", name_en="Temple of Literature",
                             description_vi="Văn Miếu thờ Khổng Tử, Quốc Tử Giám là trường học.",
                             description_en="The Temple of Literature honours Confucius.",
@@ -77,7 +77,7 @@ def ids(result):
 
 
 def pages(engine, query, **kw):
-    return engine.search(SearchRequest(query=query, kinds=["page"], **kw))
+    return engine.search(SearchRequest(access_levels=("public",), query=query, kinds=["page"], **kw))
 
 
 # ------------------------------------------------------------ diacritics (100%)
@@ -177,9 +177,9 @@ def test_filters(engine):
                                                                                            "page:401"}
     assert set(ids(pages(engine, "Van Mieu", filters={"year": [1936]}))) == {"page:201"}
     assert set(ids(pages(engine, "", filters={"decade": ["1890"]}))) == {"page:401"}
-    assert set(ids(engine.search(SearchRequest(query="Văn Miếu", kinds=["monument"])))) == {"monument:1"}
-    assert set(ids(engine.search(SearchRequest(query="Temple Literature")))) == {"monument:1"}
-    items = engine.search(SearchRequest(query="Chu Văn An", kinds=["item"]))
+    assert set(ids(engine.search(SearchRequest(access_levels=("public",), query="Văn Miếu", kinds=["monument"])))) == {"monument:1"}
+    assert set(ids(engine.search(SearchRequest(access_levels=("public",), query="Temple Literature")))) == {"monument:1"}
+    items = engine.search(SearchRequest(access_levels=("public",), query="Chu Văn An", kinds=["item"]))
     assert ids(items) == ["item:1"]
 
 
@@ -243,22 +243,22 @@ def test_highlights_for_every_occurrence(engine):
 
 
 def test_search_within_one_item(engine):
-    result = engine.search_within(1, "Quoc Tu Giam")
+    result = engine.search_within(1, "Quoc Tu Giam", access_levels=("public",))
     assert [h.page_number for h in result.hits] == [1, 3]
     assert all(h.item_id == "1" and h.kind == "page" for h in result.hits)
     for h in result.hits:
         assert {TEXTS[h.id][s:e] for s, e in h.highlights} == {"Quốc", "Tử", "Giám"}
-    assert engine.search_within(1, "Xe điện").hits == []
-    assert engine.search_within("no-such-item", "Văn").total == 0
+    assert engine.search_within(1, "Xe điện", access_levels=("public",)).hits == []
+    assert engine.search_within("no-such-item", "Văn", access_levels=("public",)).total == 0
 
 
 def test_suggestions(engine):
-    assert engine.suggest("quoc t")[0].text == "Quốc Tử Giám"
-    assert engine.suggest("Văn M")[0].text in ("Văn Miếu", "Văn Miếu – Quốc Tử Giám")
-    assert {s.text for s in engine.suggest("van mi")} >= {"Văn Miếu", "Văn Miếu – Quốc Tử Giám"}
-    assert engine.suggest("Temple")[0].text == "Temple of Literature"
-    assert engine.suggest("zzz") == []
-    assert engine.suggest("") == [] and engine.suggest("  --  ") == []
+    assert engine.suggest("quoc t", access_levels=("public",))[0].text == "Quốc Tử Giám"
+    assert engine.suggest("Văn M", access_levels=("public",))[0].text in ("Văn Miếu", "Văn Miếu – Quốc Tử Giám")
+    assert {s.text for s in engine.suggest("van mi", access_levels=("public",))} >= {"Văn Miếu", "Văn Miếu – Quốc Tử Giám"}
+    assert engine.suggest("Temple", access_levels=("public",))[0].text == "Temple of Literature"
+    assert engine.suggest("zzz", access_levels=("public",)) == []
+    assert engine.suggest("", access_levels=("public",)) == [] and engine.suggest("  --  ", access_levels=("public",)) == []
 
 
 # ------------------------------------------------------------ bad input
@@ -333,7 +333,7 @@ def test_bad_filters(engine):
     with pytest.raises(QueryError):
         pages(engine, "Văn", year_from="long ago")
     with pytest.raises(QueryError):
-        engine.search(SearchRequest(query="Văn", kinds=["scroll"]))
+        engine.search(SearchRequest(access_levels=("public",), query="Văn", kinds=["scroll"]))
     with pytest.raises(QueryError):
         pages(engine, "Văn", facets=("colour",))
     r = pages(engine, "", year_from=1940, year_to=1930)
@@ -372,7 +372,7 @@ def test_paging_and_cursor(engine):
 
 # ------------------------------------------------------------ writing
 def page(n: int, text: str, item: int = 9, **meta) -> PageDoc:
-    return PageDoc(page_id=n, item_id=item, page_number=n, text=text, title="Thử", **meta)
+    return PageDoc(access="public", page_id=n, item_id=item, page_number=n, text=text, title="Thử", **meta)
 
 
 def test_index_update_delete(empty_engine):
@@ -392,7 +392,7 @@ def test_index_update_delete(empty_engine):
 def test_bulk_and_delete_item(empty_engine):
     e = empty_engine
     n = e.index(page(i, f"Trang số {i} nói về chùa Một Cột.", item=1 + i % 2) for i in range(1, 301))
-    e.index([ItemDoc(item_id=1, title="Chùa Một Cột"), ItemDoc(item_id=2, title="Chùa Trấn Quốc")])
+    e.index([ItemDoc(access="public", item_id=1, title="Chùa Một Cột"), ItemDoc(access="public", item_id=2, title="Chùa Trấn Quốc")])
     e.refresh()
     assert n == 300 and e.count() == 302 and e.count("page") == 300 and e.count("item") == 2
     assert pages(e, "chua Mot Cot").total == 300
@@ -417,7 +417,7 @@ def test_rebuild_swaps_in_one_step(empty_engine):
 
 def test_bad_documents_are_refused(empty_engine):
     with pytest.raises(ValueError):
-        empty_engine.index([PageDoc(page_id=1, item_id=1, page_number=0, text="x")])
+        empty_engine.index([PageDoc(access="public", page_id=1, item_id=1, page_number=0, text="x")])
     with pytest.raises(ValueError):
         empty_engine.index([{"no": "id"}])
     with pytest.raises(ValueError):
@@ -439,7 +439,7 @@ def test_text_is_nfc_normalised(empty_engine):
 def test_paging_beyond_ten_thousand_hits(empty_engine):
     e = empty_engine
     total = 10_030
-    e.index(PageDoc(page_id=i, item_id=1, page_number=i, text=f"trang {i}", date=str(1000 + i // 10))
+    e.index(PageDoc(access="public", page_id=i, item_id=1, page_number=i, text=f"trang {i}", date=str(1000 + i // 10))
             for i in range(1, total + 1))
     e.refresh()
     r = pages(e, "trang", sort="date", per_page=20, page=501)  # hits 10,001–10,020
@@ -463,7 +463,7 @@ def test_a_cluster_that_is_down_is_unavailable_not_broken():
     with pytest.raises(SearchUnavailable):
         e.index([page(1, "x")])
     with pytest.raises(SearchUnavailable):
-        e.search(SearchRequest(query="x"))
+        e.search(SearchRequest(access_levels=("public",), query="x"))
     assert e.health().ok is False
 
 

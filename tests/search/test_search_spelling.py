@@ -200,11 +200,11 @@ BOOK = dict(item_id=7, type="book", collections=("Chính tả",), languages=("vi
 
 
 def spelling_docs():
-    docs = [PageDoc(page_id=doc_id.split(":")[1], page_number=n, text=text, title="Chính tả", **BOOK)
+    docs = [PageDoc(access="public", page_id=doc_id.split(":")[1], page_number=n, text=text, title="Chính tả", **BOOK)
             for n, (doc_id, text) in enumerate(PAGES.items(), 1)]
-    docs += [ItemDoc(item_id=71, title="Hoà Bình xưa", subjects=("Hồ Thuỷ Tạ",)),
-             ItemDoc(item_id=72, title="Hòa Bình xưa", subjects=("Hồ Thủy Tạ",)),
-             ItemDoc(item_id=73, title="Hòa-Bình xưa")]
+    docs += [ItemDoc(access="public", item_id=71, title="Hoà Bình xưa", subjects=("Hồ Thuỷ Tạ",)),
+             ItemDoc(access="public", item_id=72, title="Hòa Bình xưa", subjects=("Hồ Thủy Tạ",)),
+             ItemDoc(access="public", item_id=73, title="Hòa-Bình xưa")]
     return docs
 
 
@@ -219,7 +219,7 @@ def engine(request, tmp_path_factory):
 
 
 def search(engine, query, **kw):
-    return engine.search(SearchRequest(query=query, kinds=["page"], per_page=50, **kw))
+    return engine.search(SearchRequest(access_levels=("public",), query=query, kinds=["page"], per_page=50, **kw))
 
 
 def scores(result):
@@ -281,16 +281,16 @@ def test_highlights_and_snippets_show_the_text_as_written(engine, query, page, e
 
 
 def test_search_within_an_item_gives_offsets_in_the_text_as_written(engine):
-    result = engine.search_within(7, "thủy")
+    result = engine.search_within(7, "thủy", access_levels=("public",))
     assert [h.page_number for h in result.hits] == [1, 2, 3]
     assert [[TEXTS[h.id][s:e] for s, e in h.highlights] for h in result.hits] == [["thuỷ"], ["thủy"], ["thuy"]]
 
 
 def test_suggestions_treat_the_spellings_as_one(engine):
-    got = engine.suggest("hoà b")
+    got = engine.suggest("hoà b", access_levels=("public",))
     assert [(s.text, s.count) for s in got] == [("Hòa Bình xưa", 3)]
-    assert [(s.text, s.count) for s in engine.suggest("hồ thuỷ")] == [("Hồ Thủy Tạ", 2)]
-    assert [s.text for s in engine.suggest("hoa binh")] == ["Hòa Bình xưa"]
+    assert [(s.text, s.count) for s in engine.suggest("hồ thuỷ", access_levels=("public",))] == [("Hồ Thủy Tạ", 2)]
+    assert [s.text for s in engine.suggest("hoa binh", access_levels=("public",))] == ["Hòa Bình xưa"]
 
 
 # ------------------------------------------------------------------ the cluster agrees with Python
@@ -332,8 +332,8 @@ def test_the_cluster_analyzers_give_the_python_keys(both):
 @pytest.mark.parametrize("query", AGREEMENT_QUERIES)
 def test_both_engines_agree_on_spellings(both, query):
     tantivy, cluster = both
-    a = tantivy.search(SearchRequest(query=query, kinds=["page"], per_page=50))
-    b = cluster.search(SearchRequest(query=query, kinds=["page"], per_page=50))
+    a = tantivy.search(SearchRequest(access_levels=("public",), query=query, kinds=["page"], per_page=50))
+    b = cluster.search(SearchRequest(access_levels=("public",), query=query, kinds=["page"], per_page=50))
     assert a.total == b.total > 0
     assert {h.id: h.highlights for h in a.hits} == {h.id: h.highlights for h in b.hits}
     assert {h.id: [sn.text for sn in h.snippets] for h in a.hits} == {h.id: [sn.text for sn in h.snippets]
@@ -351,6 +351,6 @@ def test_an_index_built_before_the_canonical_spelling_must_be_rebuilt(tmp_path):
     (folder / VERSION_FILE).write_text(json.dumps({"schema": 1, "engine": "tantivy"}))
     engine = open_engine(folder)
     with pytest.raises(IndexIncompatible, match="reindex"):
-        engine.search(SearchRequest(query="hòa"))
+        engine.search(SearchRequest(access_levels=("public",), query="hòa"))
     engine.rebuild(spelling_docs())
     assert {h.id for h in search(engine, "hòa").hits} == {"page:701", "page:702", "page:703"}

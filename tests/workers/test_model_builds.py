@@ -32,7 +32,7 @@ def test_build_task_publishes_a_model(tmp_path, start_worker):
     assert all(p.store.resolve(done.output_relpath).joinpath(lv["file"]).is_file() for lv in report["levels"])
     # the worker indexed the monument after the build
     wait_until(lambda: p.indexer.engine.search(
-        __import__("search").SearchRequest(query="Khue Van Cac", kinds=["monument"])).total == 1,
+        __import__("search").SearchRequest(access_levels=("public",), query="Khue Van Cac", kinds=["monument"])).total == 1,
         timeout_s=30, what="monument indexed")
     p.close()
 

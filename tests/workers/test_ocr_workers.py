@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from digitize.quality import cer
 from digitize.synthetic import find_vietnamese_font, render_page
+from library.access import Actor
 from library.container import build_platform
 from library.ingest import Upload
 from library.models import Derivative, Item, Page, PageStatus, StoredFile, Word
@@ -99,7 +100,7 @@ def test_multi_page_multi_item_ingest_read_by_real_workers(tmp_path, database_ur
 
     # the workers indexed what they read, after the commit: searchable without diacritics, boxed
     wait_until(lambda: p.indexer.pending() == (0, 0), timeout_s=60, what="index caught up")
-    found = p.search.search("Quoc Tu Giam")
+    found = p.search.search("Quoc Tu Giam", actor=Actor.system("tests"))
     assert [(h.item_id, h.sequence) for h in found.hits] == [(ids[0], 2)]
     assert found.hits[0].spans and all(sp.boxes for sp in found.hits[0].spans)
 

@@ -1,0 +1,132 @@
+"""Access on the routes: load the item a URL names (by its id or one of its pages') and ask
+``platform.access`` with the request's actor (:func:`web.viewer.current_actor`); lists keep the items
+that :func:`library.access.visible_condition` lets through. No rule lives here, only the asking.
+
+An item refused with 404 answers exactly as a missing one (the same :class:`NotFound` message), so
+a hidden item cannot be told from an id never used; 403 and 410 carry their reason
+(:class:`library.access.Refused`, turned into a page or JSON by :mod:`web.errors`).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from library.access import Decision, Refused, load_item
+from library.errors import NotFound
+from library.models import AccessLevel, Collection, Item
+from web.viewer import current_actor
+
+
+def _platform():
+    return current_app.extensions["heritage"]
+
+
+MAX_ID = 2**31 - 1  # the catalogue's integer keys; a larger number names nothing
+
+
+def _load(*, item_id: int | None = None, page_id: int | None = None) -> Item | None:
+    if not 0 < int(item_id if item_id is not None else page_id) <= MAX_ID:
+        return None
+    with _platform().sessions() as s:
+        return load_item(s, item_id=item_id, page_id=page_id)
+
+
+def _require(item: Item | None, missing: str, *, content: bool) -> Decision:
+    access = _platform().access
+    decision = access.decide(current_actor(), item)
+    allowed = decision.content if content else decision.record
+    if allowed:
+        return decision
+    if decision.status == 404:
+        raise NotFound(missing)
+    raise Refused(decision)
+
+
+def item_content(item_id: int, *, missing: str | None = None) -> tuple[Item, Decision]:
+    """The item (with its collection) when the actor may read its images and text; NotFound, 403 or 410
+    otherwise."""
+    item = _load(item_id=item_id)
+    return item, _require(item, missing or f"no item {item_id}", content=True)
+
+
+def item_record(item_id: int, *, missing: str | None = None) -> tuple[Item, Decision]:
+    """The item when the actor may see its catalogue record (``restricted_metadata = shown`` shows the
+    record of an item whose content is refused: ``decision.content`` says which)."""
+    item = _load(item_id=item_id)
+    return item, _require(item, missing or f"no item {item_id}", content=False)
+
+
+def page_content(page_id: int, *, missing: str | None = None) -> tuple[Item, Decision]:
+    """The item of page ``page_id`` when the actor may read its content (before any image work)."""
+    item = _load(page_id=page_id)
+    return item, _require(item, missing or f"no page {page_id}", content=True)
+
+
+def visible_item_ids(item_ids: Iterable[int]) -> set[int]:
+    """Those of ``item_ids`` the actor may see."""
+    ids = sorted({int(i) for i in item_ids})
+    if not ids:
+        return set()
+    p = _platform()
+    with p.sessions() as s:
+        q = select(Item.id).where(p.access.visible(current_actor()))
+        if len(ids) <= 500:  # a long list is intersected here, not sent as bound parameters
+            q = q.where(Item.id.in_(ids))
+        return set(s.scalars(q)) & set(ids)
+
+
+def visible_items():
+    """The SQL condition on :class:`Item` for the current actor."""
+    return _platform().access.visible(current_actor())
+
+
+def visible_collections():
+    """The SQL condition on :class:`Collection` for the current actor."""
+    return _platform().access.visible_collections(current_actor())
+
+
+def collection_shown(collection: Collection) -> bool:
+    """May the actor see this collection (its name, description and list)?"""
+    if current_actor().is_staff:
+        return True
+    return collection.access_level in _platform().access.levels(current_actor())
+
+
+def keep_private(resp, item: Item, decision: Decision):
+    """A response about an item that is not public for everyone is never kept by shared caches."""
+    if decision.level != AccessLevel.public or item.withdrawn_at is not None:
+        resp.cache_control.public = False
+        resp.cache_control.private = True
+    return resp
+
+
+def personal() -> bool:
+    """Does the answer depend on who asks beyond an anonymous reader outside the reading room (then
+    shared caches must not keep it)?"""
+    actor = current_actor()
+    return actor.is_staff or actor.in_reading_room
+
+
+def collection_sizes() -> dict[int, int]:
+    """How many items of each collection the actor may see."""
+    p = _platform()
+    with p.sessions() as s:
+        return dict(s.execute(select(Item.collection_id, func.count()).where(Item.collection_id.is_not(None),
+                                                                             visible_items())
+                              .group_by(Item.collection_id)).all())
+
+
+def collection_items(collection_id: int, *, limit: int = 100, offset: int = 0) -> list[Item]:
+    """The items of a collection the actor may see, in catalogue order."""
+    with _platform().sessions() as s:
+        return list(s.scalars(select(Item).where(Item.collection_id == collection_id, visible_items())
+                              .order_by(Item.id).limit(limit).offset(offset)))
+
+
+def recent_items(limit: int) -> list[Item]:
+    """The newest items the actor may see."""
+    with _platform().sessions() as s:
+        return list(s.scalars(select(Item).where(visible_items()).order_by(Item.id.desc()).limit(limit)))
