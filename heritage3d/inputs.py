@@ -13,13 +13,13 @@ import numpy as np
 from heritage3d.errors import CorruptGeometryError, CorruptImageError, InputError
 from heritage3d.mesh import Mesh, validate
 
-# The one list of the file types a build accepts: the catalogue's upload checks against these, so
-# nothing is accepted at upload that the engine refuses later. PLY is either (faces make it a mesh).
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
-CLOUD_SUFFIXES = {".xyz", ".las", ".laz"}
-MESH_SUFFIXES = {".obj", ".glb", ".gltf", ".stl", ".off"}  # OBJ by our reader, the others by trimesh
-EITHER_SUFFIXES = {".ply"}
-OBJ_COMPANION_SUFFIXES = {".mtl", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+from heritage3d.formats import (  # noqa: F401  (the one list of accepted types)
+    CLOUD_SUFFIXES,
+    EITHER_SUFFIXES,
+    MESH_SUFFIXES,
+    OBJ_COMPANION_SUFFIXES,
+    PHOTO_SUFFIXES,
+)
 MAX_ELEMENTS = 200_000_000
 MAX_CLOUD_POINTS = 50_000_000  # LAS/LAZ: more would not fit the memory a build may use
 MAX_LAZ_RATIO = 200  # LAZ: declared point bytes per compressed byte beyond which the header lies

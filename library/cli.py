@@ -191,11 +191,19 @@ def cancel(item_id):
                + (f"; {res.still_running} page(s) being read will finish" if res.still_running else ""))
 
 
-@main.command(help="Requeue pages stuck in 'running' after a worker died, and send unsent tasks.")
+def _sweeper():
+    from library.access import Actor
+
+    return Actor.system("sweeper")
+
+
+@main.command(help="Requeue pages stuck in 'running' after a worker died, send unsent tasks, and lift the "
+                   "embargoes whose day has come.")
 @handle_errors
 def sweep():
     p = _platform()
     report = p.reader.sweep()
+    report["embargoes_lifted"] = p.access_admin.lift_embargoes(_sweeper())
     flushed = p.indexer.flush()
     report.update(indexed_pages=flushed.pages, indexed_items=flushed.items)
     if flushed.error:
@@ -302,12 +310,14 @@ def ocr(files, languages, psm, zones, binarize, stages_off, osd, page_index, out
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def search(query, types, collections, languages, year_from, year_to, sort, page, per_page, fuzzy, as_json):
+    from library.access import Actor
     from library.searching import marked
 
     p = _platform()
     filters = {k: list(v) for k, v in (("type", types), ("collection", collections), ("language", languages)) if v}
-    res = p.search.search(" ".join(query), filters=filters, year_from=year_from, year_to=year_to, sort=sort,
-                          page=page, per_page=per_page, fuzzy=fuzzy)
+    # the command line is run by the machine's operator: it sees every level, as staff do
+    res = p.search.search(" ".join(query), actor=Actor.system("cli"), filters=filters, year_from=year_from,
+                          year_to=year_to, sort=sort, page=page, per_page=per_page, fuzzy=fuzzy)
     if as_json:
         click.echo(json.dumps(res.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -455,6 +465,134 @@ def user_add(username, role, display_name, password):
     click.echo(f"created {u.role.value} {u.username}")
 
 
+# ------------------------------------------------------------------ access
+def _cli_actor():
+    from library.access import Actor
+
+    return Actor.system("cli")  # the machine's operator
+
+
+@main.group("item", help="One item after ingest: its access, withdrawal and restoring.")
+def item_group():
+    pass
+
+
+@item_group.command("access", help="Set who may see the item: public, reading-room or staff; with "
+                                   "--embargo-until YYYY-MM-DD --then LEVEL the level changes on that day.")
+@click.argument("item_id", type=int)
+@click.argument("level")
+@click.option("--embargo-until", "embargo_until", metavar="YYYY-MM-DD")
+@click.option("--then", "then", metavar="LEVEL", help="the level from the embargo day on")
+@click.option("--do-not-ocr/--ocr", "do_not_ocr", default=None, help="sensitive: never read by OCR")
+@click.option("--do-not-index/--index", "do_not_index", default=None, help="sensitive: kept out of search")
+@handle_errors
+def item_access(item_id, level, embargo_until, then, do_not_ocr, do_not_index):
+    change = _platform().access_admin.set_item_access(_cli_actor(), item_id, level, embargo_until=embargo_until,
+                                                      then=then, do_not_ocr=do_not_ocr, do_not_index=do_not_index)
+    click.echo(f"item {item_id}: {change.describe()}")
+
+
+@item_group.command("withdraw", help="Withdraw the item: readers get 410 with the reason; staff still see it.")
+@click.argument("item_id", type=int)
+@click.option("--reason", required=True, help="why (shown to readers)")
+@handle_errors
+def item_withdraw(item_id, reason):
+    _platform().access_admin.withdraw(_cli_actor(), item_id, reason)
+    click.echo(f"item {item_id}: withdrawn ({' '.join(reason.split())})")
+
+
+@item_group.command("restore", help="Put a withdrawn item back.")
+@click.argument("item_id", type=int)
+@handle_errors
+def item_restore(item_id):
+    _platform().access_admin.restore(_cli_actor(), item_id)
+    click.echo(f"item {item_id}: restored")
+
+
+_EDIT_OPTIONS = (("title", "title"), ("creator", "creator"), ("date", "date"), ("publisher", "publisher"),
+                 ("lang", "languages"), ("type", "item_type"), ("subject", "subject"), ("identifier", "identifier"),
+                 ("rights", "rights"), ("serial-title", "serial_title"), ("issue-date", "issue_date"),
+                 ("issue-number", "issue_number"), ("description", "description"))
+
+
+def _edit_options(fn):
+    for flag, field in reversed(_EDIT_OPTIONS):
+        fn = click.option(f"--{flag}", field, default=None, help=f"new {field.replace('_', ' ')} ('' clears it)")(fn)
+    return fn
+
+
+@item_group.command("edit", help="Edit the item's record (Dublin Core, serial, issue, language, rights); every "
+                                 "previous value is kept in its history and search follows at once.")
+@click.argument("item_id", type=int)
+@_edit_options
+@click.option("--expect-revision", type=int, default=None,
+              help="refuse the edit if the record changed since this metadata revision")
+@handle_errors
+def item_edit(item_id, expect_revision, **fields):
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if not changes:
+        raise click.UsageError("name at least one field to change, e.g. --title '…'")
+    before = len(_platform().items.history(item_id))
+    item = _platform().items.edit(_cli_actor(), item_id, changes, expected_revision=expect_revision)
+    history = _platform().items.history(item_id)
+    if len(history) == before:
+        click.echo(f"item {item_id}: nothing changed")
+        return
+    for field, (old, new) in sorted(history[-1].changes.items()):
+        click.echo(f"item {item_id}: {field}: {old!r} → {new!r}")
+    click.echo(f"item {item_id}: metadata revision {item.metadata_revision}")
+
+
+@item_group.command("history", help="What was changed on the item after ingest, by whom, with the previous values.")
+@click.argument("item_id", type=int)
+@handle_errors
+def item_history(item_id):
+    for c in _platform().items.history(item_id):
+        fields = "; ".join(f"{k}: {old!r} → {new!r}" for k, (old, new) in sorted(c.changes.items()))
+        click.echo(f"{c.changed_at:%Y-%m-%d %H:%M} r{c.metadata_revision} {c.kind} by {c.actor}: {fields}")
+
+
+@main.command(help="Read an item's pages (or a whole collection) again with other OCR settings, kept with the "
+                   "item. Pages with manual corrections keep them: the new reading waits for the corrector.")
+@click.argument("item_id", type=int, required=False)
+@click.option("--collection", "collection_id", type=int, help="every item of this collection (its id)")
+@click.option("--page", "pages", type=int, multiple=True, help="page number (repeat for several); all by default")
+@click.option("--lang", "languages", help="tesseract languages, e.g. vie, vie+fra")
+@click.option("--psm", type=click.IntRange(1, 13), help="page segmentation mode")
+@click.option("--skip", "stages_off", multiple=True, help="an OCR stage to leave out (see 'heritage ocr --help')")
+@click.option("--binarize/--no-binarize", default=None)
+@click.option("--wait", is_flag=True, help="wait for the workers, with a progress bar")
+@handle_errors
+def reread(item_id, collection_id, pages, languages, psm, stages_off, binarize, wait):
+    p = _platform()
+    queued = p.items.reread(_cli_actor(), item_id=item_id, collection_id=collection_id, pages=list(pages) or None,
+                            languages=languages, psm=psm, stages_off=list(stages_off) or None, binarize=binarize)
+    click.echo(f"queued {len(queued)} page(s) to read again")
+    if wait and queued:
+        with p.sessions() as s:
+            from sqlalchemy import select
+
+            from library.models import Page
+
+            items = sorted(set(s.scalars(select(Page.item_id).where(Page.id.in_(queued)))))
+        _wait_for_items(p, items)
+
+
+@main.group("collection", help="Collections: their access level.")
+def collection_group():
+    pass
+
+
+@collection_group.command("access", help="Set a collection's level (public, reading-room, staff): each of its "
+                                         "items is at least this restricted. COLLECTION is its id, slug or name.")
+@click.argument("collection")
+@click.argument("level")
+@handle_errors
+def collection_access(collection, level):
+    change = _platform().access_admin.set_collection_access(_cli_actor(), collection, level)
+    click.echo(f"collection {collection}: {change.describe()} ({len(change.item_ids)} item(s) re-indexed)")
+
+
 # ------------------------------------------------------------- demo, serve
 @main.command(help="Create the demo collection: Vietnamese pages rendered and degraded like real scans.")
 @click.option("--wait", is_flag=True, help="wait for the workers to read the pages")
@@ -530,6 +668,7 @@ def serve(host, port, with_demo, with_workers, sweep_every, web_processes):
                 last_sweep = time.monotonic()
                 try:
                     p.reader.sweep()
+                    p.access_admin.lift_embargoes(_sweeper())
                     p.indexer.flush()  # changes kept while the search engine was down
                 except Exception as exc:  # the sweeper must never take the platform down
                     click.echo(f"sweep failed: {exc}", err=True)

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from library import db
 from library.access import Access, Clock, system_clock
+from library.access_admin import AccessAdmin
 from library.catalogue import Catalogue
 from library.corrections import CorrectionService
 from library.exports import ExportService
 from library.feedback import FeedbackService
 from library.guides import GuideService
 from library.indexing import Indexer
+from library.item_edits import ItemEditor
 from library.jobs import JobBoard
 from library.ingest import IngestService
 from library.monuments import MonumentService
@@ -25,6 +27,7 @@ from library.queue import TaskQueue
 from library.searching import SearchService
 from library.settings import Settings
 from library.store import FileStore
+from library.unit_of_work import UnitOfWork
 from library.users import UserService
 
 
@@ -48,6 +51,9 @@ class Platform:
     jobs: JobBoard
     exports: ExportService
     access: Access
+    access_admin: AccessAdmin
+    work: UnitOfWork  # every change: commit, then search, then tasks, then what follows
+    items: ItemEditor
 
     def close(self) -> None:
         self.indexer.close()
@@ -65,9 +71,11 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     sessions = db.make_session_factory(engine)
     store = FileStore(settings.store_dir)
     queue = queue or TaskQueue(settings)
-    indexer = Indexer(sessions, lambda: open_search_engine(settings))
-    search = SearchService(sessions, indexer)
-    corrections = CorrectionService(sessions, low_confidence=settings.low_confidence)
+    access = Access.from_settings(settings, clock)
+    indexer = Indexer(sessions, lambda: open_search_engine(settings), access=access)
+    search = SearchService(sessions, indexer, access=access)
+    work = UnitOfWork(sessions, indexer, queue)
+    corrections = CorrectionService(sessions, low_confidence=settings.low_confidence, work=work)
     return Platform(
         settings=settings,
         engine=engine,
@@ -86,7 +94,10 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         feedback=FeedbackService(sessions, corrections),
         jobs=JobBoard(settings, sessions),
         exports=ExportService(settings, sessions, store),
-        access=Access.from_settings(settings, clock),
+        access=access,
+        access_admin=AccessAdmin(sessions, access, work),
+        work=work,
+        items=ItemEditor(settings, sessions, work),
     )
 
 

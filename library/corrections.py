@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +30,9 @@ from library.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Page, 
                             Transcription, User, Word)
 from library.ocr_jobs import POSTCORRECTION_SOURCE, replace_layout
 from library.settings import Settings
+
+if TYPE_CHECKING:
+    from library.unit_of_work import UnitOfWork
 
 CORRECTION_ROLES = {Role.librarian, Role.admin}
 MAX_LINE_CHARS = 2_000
@@ -146,9 +149,33 @@ MACHINE_AUTHORS = {"ocr": "machine", POSTCORRECTION_SOURCE: "post-correction"}
 
 
 class CorrectionService:
-    def __init__(self, sessions: sessionmaker[Session], *, low_confidence: float = Settings.low_confidence):
+    def __init__(self, sessions: sessionmaker[Session], *, low_confidence: float = Settings.low_confidence,
+                 work: "UnitOfWork | None" = None):
         self.sessions = sessions
         self.low_confidence = low_confidence  # HERITAGE_LOW_CONFIDENCE: below it a word is doubtful
+        # corrections commit through the unit of work, so search finds the corrected text at once
+        # (without it, e.g. in a bare service, the indexer's next flush sends them)
+        self.work = work
+
+    def _change(self, actor: User | None):
+        """The transaction of one correction: the unit of work (commit, then search) when there is one."""
+        import contextlib
+
+        from library.access import Actor
+
+        if self.work is None:
+            @contextlib.contextmanager
+            def plain():
+                with self.sessions.begin() as s:
+                    yield s
+            return plain()
+
+        @contextlib.contextmanager
+        def unit():
+            with self.work(Actor.for_user(actor) if actor is not None else Actor.system("corrections")) as work:
+                yield work.session
+                work.index()
+        return unit()
 
     def lines(self, page_id: int) -> tuple[int, list[EditableLine]]:
         """The page's revision (send it back with a correction) and its lines as they read now."""
@@ -208,7 +235,7 @@ class CorrectionService:
             raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
         clean = {int(n): _check_line(n, t) for n, t in changes.items()}
         sure = {int(n) for n in confirmed} - set(clean)
-        with self.sessions.begin() as s:
+        with self._change(actor) as s:
             page = self._page(s, page_id, lock=True)
             if page.revision != revision:
                 raise Conflict("someone changed this page while you were editing it; reload it and correct again")
@@ -242,7 +269,7 @@ class CorrectionService:
         """Use the waiting machine reading instead of the manual correction (which stays in the history)."""
         if actor is not None and actor.role not in CORRECTION_ROLES:
             raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
-        with self.sessions.begin() as s:
+        with self._change(actor) as s:
             page = self._page(s, page_id, lock=True)
             if page.pending_ocr_version is None:
                 raise Conflict("no new machine reading is waiting for this page")

@@ -141,6 +141,8 @@ class Item(Base):
     package_sha256: Mapped[str | None] = mapped_column(ForeignKey("stored_files.sha256"))  # the zip as uploaded
     status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus, "item_status"), default=ItemStatus.processing)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped on every change to index
+    # bumped by every metadata edit: an edit names the one it started from (a concurrent edit is refused)
+    metadata_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     index_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     # access (library.access decides; nothing else reads these to allow or refuse)
@@ -293,6 +295,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # carried by every portal session; signing out raises it, which ends the sessions opened before
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -383,6 +387,23 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     model: Mapped[MonumentModel] = relationship(back_populates="versions")
+
+
+class ItemChange(Base):
+    """One edit of an item's record after ingest, with the previous values (``changes``: JSON
+    ``{field: [before, after]}``); ``kind`` says what was done (metadata, reread, …)."""
+
+    __tablename__ = "item_changes"
+    __table_args__ = (Index("ix_item_changes_item_id", "item_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    metadata_revision: Mapped[int] = mapped_column(Integer)  # the item's metadata revision after this change
+    kind: Mapped[str] = mapped_column(String(20))
+    changes: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))  # library.access.Actor.label: user:…, system:cli …
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Transcription(Base):

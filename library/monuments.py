@@ -40,7 +40,7 @@ from library.models import (
     as_utc,
     utcnow,
 )
-from heritage3d import inputs as inputs3d
+from heritage3d import formats as inputs3d
 from library import leases
 from library.queue import TaskQueue
 from library.settings import Settings

@@ -1,0 +1,72 @@
+"""One place for the side effects of a change: commit first, then update the search index, then send
+tasks, then record what was done — in that order, for every service (web, CLI, API and workers alike).
+
+A change that is committed is never lost: if the search engine is down, the rows stay marked
+``index_pending`` and the sweeper sends them later; if the broker is down, queued pages are sent again
+by the sweeper (``resend_queued_after_s``). Nothing is indexed or sent for a change that did not commit.
+
+    with platform.work(actor) as work:
+        item = work.session.get(Item, item_id)
+        item.title = "…"; item.index_pending = True
+        work.send(OCR_PAGE, page_id)
+    # committed, then indexed (search finds the new title now), then the task sent
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from library.access import Actor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Work:
+    """What one change collects while its transaction is open."""
+
+    actor: Actor
+    session: Session
+    tasks: list[tuple[str, tuple]] = field(default_factory=list)
+    after: list[Callable[[], Any]] = field(default_factory=list)
+    reindex: bool = False
+
+    def send(self, task: str, *args) -> None:
+        """Send ``task`` once the change has committed."""
+        self.tasks.append((task, args))
+
+    def then(self, action: Callable[[], Any]) -> None:
+        """Run ``action`` after the commit, the index update and the tasks (e.g. an audit record)."""
+        self.after.append(action)
+
+    def index(self) -> None:
+        """The change marked rows ``index_pending``: send them to search right after the commit."""
+        self.reindex = True
+
+
+class UnitOfWork:
+    def __init__(self, sessions: sessionmaker[Session], indexer, queue):
+        self.sessions, self.indexer, self.queue = sessions, indexer, queue
+
+    @contextlib.contextmanager
+    def __call__(self, actor: Actor) -> Iterator[Work]:
+        if not isinstance(actor, Actor):
+            raise TypeError("a change needs an explicit library.access.Actor (Actor.system(...) for the machine)")
+        with self.sessions.begin() as session:
+            work = Work(actor=actor, session=session)
+            yield work
+        # committed: now the side effects, each one unable to undo the change
+        if work.reindex:
+            report = self.indexer.flush()
+            if report.error:
+                log.warning("change by %s committed; search will follow when it is back (%s)", actor.label,
+                            report.error)
+        for task, args in work.tasks:
+            self.queue.send(task, *args)
+        for action in work.after:
+            action()
