@@ -152,16 +152,17 @@ def effective_level(item: Item, collection: Collection | None = None, *, today: 
 def visible_condition(actor: Actor, today: date) -> ColumnElement[bool]:
     """The SQL condition on :class:`Item` (and its collection) that :func:`decide` grants content for:
     lists (browse, the API, IIIF collections, monuments' items) filter with it, so the rule above is
-    the only one. Staff see every item; others never see withdrawn ones."""
+    the only one. Staff see every item; others never see withdrawn ones. Deleted items are in no list,
+    not even an admin's (an admin still opens one by its id: :func:`decide`)."""
     if actor.is_staff:
-        return true()
+        return Item.deleted_at.is_(None)
     levels = sorted(levels_seen_by(actor), key=RANK.__getitem__)
     embargo_over = and_(Item.embargo_until.is_not(None), Item.embargo_then.is_not(None), Item.embargo_until <= today)
     own = or_(and_(embargo_over, Item.embargo_then.in_(levels)),
               and_(not_(embargo_over), Item.access_level.in_(levels)))
     collection = or_(Item.collection_id.is_(None),
                      Item.collection_id.in_(select(Collection.id).where(Collection.access_level.in_(levels))))
-    return and_(Item.withdrawn_at.is_(None), own, collection)
+    return and_(Item.deleted_at.is_(None), Item.withdrawn_at.is_(None), own, collection)
 
 
 def collection_visible_condition(actor: Actor) -> ColumnElement[bool]:
@@ -207,6 +208,8 @@ def decide(actor: Actor, item: Item | None, *, collection: Collection | None = N
     if item is None:
         return Decision(False, False, 404, "no such item", AccessLevel.public)
     level = effective_level(item, collection, today=today)
+    if item.deleted_at is not None and not may(actor, "delete_item"):  # deleted: gone, but for admins
+        return Decision(False, False, 404, "no such item", level)
     if actor.is_staff:
         return Decision(True, True, 200, "staff", level)
     if item.withdrawn_at is not None:

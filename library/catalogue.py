@@ -47,6 +47,8 @@ class Catalogue:
             q = select(Item.id, Item.title, Item.status, Item.status_reason).order_by(Item.id)
             if item_ids:
                 q = q.where(Item.id.in_(item_ids))
+            else:  # the list of all items leaves deleted ones out (asked by id, they still answer)
+                q = q.where(Item.deleted_at.is_(None))
             items = s.execute(q).all()
             counts = s.execute(select(Page.item_id, Page.status, func.count()).group_by(Page.item_id, Page.status)).all()
         per: dict[int, dict[str, int]] = {}

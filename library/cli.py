@@ -213,21 +213,32 @@ def sweep():
 
 # ------------------------------------------------------------------ fixity
 @main.command(help="Verify the checksum of every stored original and derivative.")
+@click.option("--purge-expired", is_flag=True,
+              help="first remove what deleted items kept once HERITAGE_DELETED_RETENTION_DAYS have passed")
 @handle_errors
-def fixity():
+def fixity(purge_expired):
     from library.fixity import check_fixity
 
     p = _platform()
+    if purge_expired:
+        from library.fixity import purge_expired as purge
+
+        purged = purge(p.sessions, p.store, retention_days=p.settings.deleted_retention_days,
+                       now=p.access.clock())
+        click.echo(f"purged {len(purged.items)} deleted item(s): {len(purged.originals)} original(s) removed"
+                   + (f", {len(purged.shared)} kept (used by other items)" if purged.shared else ""))
     bar = tqdm(desc="fixity", unit="file")
 
     def progress(done, total):
         bar.total = total
         bar.update(done - bar.n)
 
-    report = check_fixity(p.sessions, p.store, progress=progress)
+    report = check_fixity(p.sessions, p.store, progress=progress, retention_days=p.settings.deleted_retention_days)
     bar.close()
     for problem in report.problems:
         click.echo(str(problem))
+    for kept in report.retained:
+        click.echo(str(kept))
     click.echo(f"checked {report.checked} file(s): "
                + ("all match their checksums" if report.ok else f"{len(report.problems)} problem(s)"))
     sys.exit(0 if report.ok else 8)
@@ -552,6 +563,89 @@ def item_history(item_id):
         click.echo(f"{c.changed_at:%Y-%m-%d %H:%M} r{c.metadata_revision} {c.kind} by {c.actor}: {fields}")
 
 
+# ------------------------------------------------------------- page operations
+def _page_order(text: str) -> list:
+    from library.errors import InputRejected
+
+    parts = [x for x in text.replace(",", " ").split() if x]
+    if not parts or not all(x.isdigit() for x in parts):
+        raise InputRejected("order", f"{text!r} is not a list of page numbers such as 3,1,2")
+    return [int(x) for x in parts]
+
+
+@item_group.command("pages", help="Put the item's pages in a new order: --order 3,1,2 names every page once.")
+@click.argument("item_id", type=int)
+@click.option("--order", required=True, help="every page number once, in the new order: 3,1,2")
+@handle_errors
+def item_pages(item_id, order):
+    p = _platform()
+    p.pages.reorder(_cli_actor(), item_id, _page_order(order))
+    click.echo(f"item {item_id}: pages now in the order {order} (renumbered 1–{len(_page_order(order))})")
+
+
+@item_group.command("rotate", help="Turn a page clockwise (90, 180 or 270 degrees) and read it again; the "
+                                   "original scan is never altered.")
+@click.argument("item_id", type=int)
+@click.option("--page", "page", type=int, required=True, help="page number")
+@click.option("--degrees", type=int, required=True, help="90, 180 or 270, clockwise")
+@handle_errors
+def item_rotate(item_id, page, degrees):
+    _platform().pages.rotate(_cli_actor(), item_id, page, degrees)
+    click.echo(f"item {item_id}: page {page} turned {degrees}° clockwise; queued to be read again")
+
+
+@item_group.command("replace", help="Replace a page's scan by FILE (checked as at ingest); the former original "
+                                    "stays in the store and in the history.")
+@click.argument("item_id", type=int)
+@click.option("--page", "page", type=int, required=True, help="page number")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@handle_errors
+def item_replace(item_id, page, file):
+    from library.ingest import Upload
+
+    _platform().pages.replace(_cli_actor(), item_id, page, Upload(file, file.name))
+    click.echo(f"item {item_id}: page {page} now reads {file.name}; queued to be read")
+
+
+@item_group.command("remove-page", help="Take a page out of the item (its text leaves search; its original "
+                                        "stays in the store).")
+@click.argument("item_id", type=int)
+@click.option("--page", "page", type=int, required=True, help="page number")
+@handle_errors
+def item_remove_page(item_id, page):
+    _platform().pages.remove(_cli_actor(), item_id, page)
+    click.echo(f"item {item_id}: page {page} removed; later pages moved up one")
+
+
+@item_group.command("add-pages", help="Add the pages of FILES (images, PDFs, folders, zips; checked as at "
+                                      "ingest) at the end, or from position --at N; they are then read.")
+@click.argument("item_id", type=int)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--at", "at", type=int, default=None, help="the first new page's number (default: at the end)")
+@handle_errors
+def item_add_pages(item_id, files, at):
+    from library.ingest import Upload
+
+    ids = _platform().pages.add(_cli_actor(), item_id, [Upload(f, f.name) for f in files], at=at)
+    click.echo(f"item {item_id}: {len(ids)} page(s) added" + (f" from page {at}" if at else " at the end")
+               + "; queued to be read")
+
+
+@item_group.command("delete", help="Delete the item: it leaves the catalogue, search and IIIF; its originals stay "
+                                   "in the store until HERITAGE_DELETED_RETENTION_DAYS have passed "
+                                   "('heritage fixity --purge-expired').")
+@click.argument("item_id", type=int)
+@click.option("--reason", default=None, help="why (kept in the item's history)")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@handle_errors
+def item_delete(item_id, reason, yes):
+    if not yes:
+        click.confirm(f"delete item {item_id}?", abort=True)
+    p = _platform()
+    p.pages.delete_item(_cli_actor(), item_id, reason)
+    click.echo(f"item {item_id}: deleted; its originals are kept {p.settings.deleted_retention_days} days")
+
+
 @main.command(help="Read an item's pages (or a whole collection) again with other OCR settings, kept with the "
                    "item. Pages with manual corrections keep them: the new reading waits for the corrector.")
 @click.argument("item_id", type=int, required=False)
@@ -578,7 +672,7 @@ def reread(item_id, collection_id, pages, languages, psm, stages_off, binarize, 
         _wait_for_items(p, items)
 
 
-@main.group("collection", help="Collections: their access level.")
+@main.group("collection", help="Collections: create, rename, describe, order, move items, list; their access level.")
 def collection_group():
     pass
 
@@ -591,6 +685,72 @@ def collection_group():
 def collection_access(collection, level):
     change = _platform().access_admin.set_collection_access(_cli_actor(), collection, level)
     click.echo(f"collection {collection}: {change.describe()} ({len(change.item_ids)} item(s) re-indexed)")
+
+
+@collection_group.command("create", help="Create a collection (its slug is made from the name).")
+@click.argument("name")
+@click.option("--description", default=None, help="what readers see on the collection's page")
+@click.option("--parent", default=None, help="put it inside this collection (id, slug or name)")
+@handle_errors
+def collection_create(name, description, parent):
+    coll = _platform().collections.create(_cli_actor(), name, description, parent=parent)
+    click.echo(f"collection {coll.id}: {coll.name} ({coll.slug})")
+
+
+@collection_group.command("rename", help="Rename COLLECTION (id, slug or name); search follows at once.")
+@click.argument("collection")
+@click.argument("new_name")
+@handle_errors
+def collection_rename(collection, new_name):
+    coll = _platform().collections.rename(_cli_actor(), collection, new_name)
+    click.echo(f"collection {coll.id}: {coll.name} ({coll.slug})")
+
+
+@collection_group.command("describe", help="Set COLLECTION's description (\"\" clears it).")
+@click.argument("collection")
+@click.argument("text")
+@handle_errors
+def collection_describe(collection, text):
+    coll = _platform().collections.describe(_cli_actor(), collection, text)
+    click.echo(f"collection {coll.id}: {'described' if coll.description else 'description cleared'}")
+
+
+@collection_group.command("move", help="Move ITEMs (ids) into a collection (--to), or out of any (--out).")
+@click.argument("items", nargs=-1, required=True)
+@click.option("--to", "to", default=None, help="the collection (id, slug or name)")
+@click.option("--out", "out", is_flag=True, help="take the items out of any collection")
+@handle_errors
+def collection_move(items, to, out):
+    from library.errors import InputRejected
+
+    if (to is None) == (not out):
+        raise InputRejected("to", "say where: --to COLLECTION, or --out to take the items out of any collection")
+    moved = _platform().collections.move(_cli_actor(), items, None if out else to)
+    click.echo(f"moved {len(moved)} item(s)" + (f": {' '.join(map(str, moved))}" if moved else ""))
+
+
+@collection_group.command("order", help="Set the order of COLLECTION's items: every item id, first to last.")
+@click.argument("collection")
+@click.argument("items", nargs=-1, required=True)
+@handle_errors
+def collection_order(collection, items):
+    ids = _platform().collections.order(_cli_actor(), collection, items)
+    click.echo(f"collection {collection}: {len(ids)} item(s) in order {' '.join(map(str, ids))}")
+
+
+@collection_group.command("list", help="Every collection: id, slug, items, access level, name.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def collection_list(as_json):
+    rows = _platform().collections.collections()
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no collections yet")
+    for r in rows:
+        inside = f" (in {r.parent_id})" if r.parent_id else ""
+        click.echo(f"{r.id}\t{r.slug}\t{r.items} item(s)\t{r.access_level}\t{r.name}{inside}")
 
 
 # ------------------------------------------------------------- demo, serve

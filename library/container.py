@@ -13,6 +13,7 @@ from library import db
 from library.access import Access, Clock, system_clock
 from library.access_admin import AccessAdmin
 from library.catalogue import Catalogue
+from library.collections import CollectionService
 from library.corrections import CorrectionService
 from library.exports import ExportService
 from library.feedback import FeedbackService
@@ -23,6 +24,7 @@ from library.jobs import JobBoard
 from library.ingest import IngestService
 from library.monuments import MonumentService
 from library.ocr_jobs import PageReader
+from library.page_ops import PageOperations
 from library.queue import TaskQueue
 from library.searching import SearchService
 from library.settings import Settings
@@ -54,6 +56,8 @@ class Platform:
     access_admin: AccessAdmin
     work: UnitOfWork  # every change: commit, then search, then tasks, then what follows
     items: ItemEditor
+    pages: PageOperations  # reorder, turn, replace, remove and add pages; delete items
+    collections: CollectionService  # create, rename, describe, order, move; collection pages and serials
 
     def close(self) -> None:
         self.indexer.close()
@@ -76,14 +80,16 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     search = SearchService(sessions, indexer, access=access)
     work = UnitOfWork(sessions, indexer, queue)
     corrections = CorrectionService(sessions, low_confidence=settings.low_confidence, work=work)
+    ingest = IngestService(settings, sessions, store, queue)
+    reader = PageReader(settings, sessions, store, queue)
     return Platform(
         settings=settings,
         engine=engine,
         sessions=sessions,
         store=store,
         queue=queue,
-        ingest=IngestService(settings, sessions, store, queue),
-        reader=PageReader(settings, sessions, store, queue),
+        ingest=ingest,
+        reader=reader,
         catalogue=Catalogue(sessions, store),
         users=UserService(sessions),
         indexer=indexer,
@@ -98,6 +104,8 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         access_admin=AccessAdmin(sessions, access, work),
         work=work,
         items=ItemEditor(settings, sessions, work),
+        pages=PageOperations(settings, sessions, store, work, reader, ingest, access),
+        collections=CollectionService(sessions, work, access),
     )
 
 

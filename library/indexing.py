@@ -65,8 +65,8 @@ def item_doc(item: Item, pages: list[Page], level: str):
 
 
 def kept_out_of_index(item: Item) -> bool:
-    """Withdrawn items and items flagged ``do_not_index`` have no document in the index."""
-    return item.withdrawn_at is not None or bool(item.do_not_index)
+    """Withdrawn, deleted and ``do_not_index`` items have no document in the index."""
+    return item.withdrawn_at is not None or item.deleted_at is not None or bool(item.do_not_index)
 
 
 def monument_doc(m: Monument):
@@ -251,7 +251,7 @@ class Indexer:
 
     def document_count(self) -> int:
         with self.sessions() as s:
-            indexed = (Item.withdrawn_at.is_(None), Item.do_not_index.is_(False))
+            indexed = (Item.withdrawn_at.is_(None), Item.deleted_at.is_(None), Item.do_not_index.is_(False))
             pages = s.scalar(select(func.count()).select_from(Page).join(Item, Page.item_id == Item.id)
                              .where(Page.status == PageStatus.done, *indexed))
             items = s.scalar(select(func.count()).select_from(Item).where(*indexed))

@@ -117,8 +117,10 @@ class IngestService:
         dry_run: bool = False,
         ocr_options: dict | None = None,
         progress: Callable[[str], None] | None = None,
+        do_not_ocr: bool = False,
     ) -> IngestReport:
-        """Make one item of ``uploads`` (their pages in the order given)."""
+        """Make one item of ``uploads`` (their pages in the order given). ``do_not_ocr``: sensitive
+        material, never read: its pages get their images at once and nothing is queued."""
         self._authorise(actor)
         report = IngestReport(dry_run=dry_run)
         source = ", ".join(u.name or u.path.name for u in uploads) or "(nothing)"
@@ -136,7 +138,7 @@ class IngestService:
         except InputRejected as exc:
             outcome.problems.append(exc)
             options = {}
-        self._ingest_one(outcome, uploads, meta, options, actor, dry_run, progress)
+        self._ingest_one(outcome, uploads, meta, options, actor, dry_run, progress, do_not_ocr=do_not_ocr)
         return report
 
     def ingest_sheet(
@@ -178,7 +180,7 @@ class IngestService:
         return report
 
     # ------------------------------------------------------------- the recipe
-    def _ingest_one(self, outcome, uploads, meta, options, actor, dry_run, progress) -> None:
+    def _ingest_one(self, outcome, uploads, meta, options, actor, dry_run, progress, *, do_not_ocr=False) -> None:
         staging = self.settings.work_dir / "staging" / uuid.uuid4().hex
         staging.mkdir(parents=True, exist_ok=True)
         try:
@@ -220,10 +222,14 @@ class IngestService:
                 progress(f"storing {outcome.source}")
             for f in files + packages:
                 self.store.put_original(f.path, f.sha256)
-            item_id, page_ids = self._create_rows(meta, files, packages, zones, options, actor)
+            item_id, page_ids = self._create_rows(meta, files, packages, zones, options, actor,
+                                                  do_not_ocr=do_not_ocr)
             outcome.item_id = item_id
             outcome.status = "created"
-            self.enqueue_pages(page_ids)
+            if do_not_ocr:
+                self._images_only(item_id, page_ids)
+            else:
+                self.enqueue_pages(page_ids)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -269,8 +275,9 @@ class IngestService:
         wanted = [(f.sha256, p.page_index) for f in files for p in f.pages]
         first_sha, first_index = wanted[0]
         candidates = session.scalars(
-            select(Page.item_id).where(
-                Page.source_sha256 == first_sha, Page.source_page_index == first_index, Page.sequence == 1
+            select(Page.item_id).join(Item, Item.id == Page.item_id).where(
+                Page.source_sha256 == first_sha, Page.source_page_index == first_index, Page.sequence == 1,
+                Item.deleted_at.is_(None),  # a deleted item may be uploaded again
             )
         ).all()
         for item_id in candidates:
@@ -281,7 +288,8 @@ class IngestService:
                 return item_id
         return None
 
-    def _create_rows(self, meta, files, packages, zones, options, actor) -> tuple[int, list[int]]:
+    def _create_rows(self, meta, files, packages, zones, options, actor, *, do_not_ocr=False
+                     ) -> tuple[int, list[int]]:
         for attempt in range(3):
             try:
                 with self.sessions.begin() as session:
@@ -298,6 +306,7 @@ class IngestService:
                     item.ocr_options = json.dumps(options, sort_keys=True) if options else None
                     item.created_by = actor.id if actor else None
                     item.package_sha256 = packages[0].sha256 if packages else None
+                    item.do_not_ocr = bool(do_not_ocr)
                     seq = 0
                     for f in files:
                         for p in f.pages:
@@ -321,11 +330,22 @@ class IngestService:
         if not name:
             return None
         slug = slugify(name)
-        found = session.scalars(select(Collection).where(Collection.slug == slug)).first()
+        # by its name first: staff may have renamed it, or made a second one whose slug took a suffix
+        found = (session.scalars(select(Collection).where(Collection.name == name).order_by(Collection.id)).first()
+                 or session.scalars(select(Collection).where(Collection.slug == slug)).first())
         if found is None:
             found = Collection(slug=slug, name=name)
             session.add(found)
         return found
+
+    def _images_only(self, item_id: int, page_ids: list[int]) -> None:
+        """An item marked "do not OCR": its pages' images made here, no task queued."""
+        from library.ocr_jobs import PageReader
+
+        reader = PageReader(self.settings, self.sessions, self.store, self.queue)
+        for pid in page_ids:
+            reader.make_images(pid)
+        reader.finish_item(item_id)
 
     def enqueue_pages(self, page_ids: Iterable[int]) -> int:
         """Send one OCR task per page; mark each as sent. Pages whose task could not be

@@ -107,6 +107,8 @@ class Collection(Base):
     # every item of the collection is at least this restricted (an item may be narrower, never wider)
     access_level: Mapped[AccessLevel] = mapped_column(_enum_by_value(AccessLevel, "access_level"), default=AccessLevel.public,
                                                       server_default="public")
+    # a collection may sit inside another (never inside itself or one of its own: library.collections)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     items: Mapped[list["Item"]] = relationship(back_populates="collection")
@@ -119,6 +121,7 @@ class Item(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
+    position: Mapped[int | None] = mapped_column(Integer)  # 1-based order in its collection (None: after, by id)
     title: Mapped[str] = mapped_column(String(2000))
     creator: Mapped[str | None] = mapped_column(String(2000))
     date_text: Mapped[str | None] = mapped_column(String(200))  # as catalogued: "1858", "1930s", "khoảng 1930"
@@ -154,6 +157,11 @@ class Item(Base):
     do_not_index: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # public page answers 410
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    # deleted by an admin: hidden everywhere (library.access), its originals kept in the store until
+    # HERITAGE_DELETED_RETENTION_DAYS have passed; purged_at: its pages and unshared originals are gone
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    deleted_reason: Mapped[str | None] = mapped_column(Text)
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -198,6 +206,9 @@ class Page(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     text_hint: Mapped[str | None] = mapped_column(Text)  # PDF text layer, never trusted
     zones: Mapped[str | None] = mapped_column(Text)  # JSON list of [x, y, w, h]
+    # clockwise quarter turn (0, 90, 180, 270) applied to the original before it is read; the original
+    # itself is never altered (zones stay in the original's pixels)
+    rotation_deg: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     status: Mapped[PageStatus] = mapped_column(_enum(PageStatus, "page_status"), default=PageStatus.queued, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)

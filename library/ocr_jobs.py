@@ -83,6 +83,10 @@ class PageReader:
         claim = self.claim(page_id)
         if isinstance(claim, Outcome):
             return claim
+        if self._do_not_ocr(page_id):  # sensitive: its images are made, its text is never read
+            outcome = self._images_only(claim)
+            self._maybe_finish_item(page_id)
+            return outcome
         stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(claim, stop), daemon=True)
         beat.start()
@@ -151,6 +155,71 @@ class PageReader:
             except Exception as exc:  # a missed beat is not fatal; the next one may get through
                 log.warning("heartbeat for page %s failed: %s", claim.page_id, exc)
 
+    # ------------------------------------------------- items marked "do not OCR"
+    def make_images(self, page_id: int) -> Outcome:
+        """Make a page's normalised image and thumbnail without reading its text (the pages of an item
+        marked ``do_not_ocr``; ingest calls it instead of queueing them). Sends no task."""
+        claim = self.claim(page_id)
+        return claim if isinstance(claim, Outcome) else self._images_only(claim)
+
+    def _do_not_ocr(self, page_id: int) -> bool:
+        with self.sessions() as s:
+            return bool(s.scalar(select(Item.do_not_ocr).join(Page, Page.item_id == Item.id).where(Page.id == page_id)))
+
+    def _images_only(self, claim: Claim) -> Outcome:
+        """The page done as images only (IIIF and thumbnails show it; no text, nothing to search). A
+        manual correction already on the page is kept."""
+        import digitize
+        from digitize import errors as derr
+
+        with self.sessions() as s:
+            page = s.get(Page, claim.page_id)
+            item_id, seq, source = page.item_id, page.sequence, self.store.original_path(page.source_sha256)
+            page_index, rotation, source_name = page.source_page_index, page.rotation_deg or 0, page.source_name
+        work_dir = self.settings.work_dir / "images" / f"page-{claim.page_id}-{claim.token[:8]}"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            try:
+                image = self._page_image(source, page_index, rotation)
+            except derr.DigitizeError as exc:
+                self.fail(claim, f"{source_name}: {getattr(exc, 'problem', exc)}")
+                return Outcome.failed
+            normalised = work_dir / "normalised.png"
+            image.save(normalised)
+            width, height = image.size
+            thumb = work_dir / "thumbnail.jpg"
+            digitize.make_thumbnail(normalised).convert("RGB").save(thumb, "JPEG", quality=85)
+            rel = lambda kind: self.store.page_derivative_relpath(item_id, seq, kind)  # noqa: E731
+            written = [("normalised", self.store.write_file(rel("normalised"), normalised)),
+                       ("thumbnail", self.store.write_file(rel("thumbnail"), thumb))]
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+        with self.sessions.begin() as s:
+            page = s.get(Page, claim.page_id, with_for_update=True)
+            if page is None or (page.lease_token != claim.token and page.status == PageStatus.done):
+                return Outcome.already_done
+            s.execute(delete(Derivative).where(Derivative.page_id == page.id))
+            s.add_all(Derivative(page_id=page.id, kind=kind, relpath=w.relpath, sha256=w.sha256,
+                                 size_bytes=w.size_bytes) for kind, w in written)
+            page.status, page.lease_token, page.finished_at = PageStatus.done, None, utcnow()
+            page.status_reason = IMAGES_ONLY_REASON
+            page.width, page.height = width, height
+            page.ocr_engine, page.ocr_seconds, page.needs_review = None, None, False
+            if not page.corrected:
+                replace_layout(s, page.id, {"words": [], "lines": [], "blocks": []})
+                page.text, page.mean_confidence, page.low_confidence_words = None, None, 0
+            page.revision = (page.revision or 0) + 1
+            page.index_pending = True
+        return Outcome.done
+
+    def _page_image(self, source: Path, page_index: int, rotation_deg: int):
+        """One page of an original, decoded upright (EXIF) and turned clockwise by ``rotation_deg``."""
+        from digitize.images import load_page_image
+
+        image = load_page_image(source, page_index=page_index, pdf_dpi=self.settings.limits.pdf_dpi,
+                                max_pixels=self.settings.limits.max_image_pixels)
+        return turned(image, rotation_deg)
+
     # ------------------------------------------------------------ the stages
     def _run_ocr(self, page_id: int, work_dir: Path, progress):
         import digitize  # the engine is imported only where pages are read
@@ -165,8 +234,19 @@ class PageReader:
             page_index = page.source_page_index
             languages = item.languages or self.settings.default_languages
             source_name = page.source_name
+            rotation = page.rotation_deg or 0
         if not source.is_file():
             raise OcrFailed(f"the original file of page {page_id} is missing from the store; run 'heritage fixity'")
+        subject = source
+        if rotation:  # staff turned the page: the engine reads the turned image (the original is untouched)
+            from digitize.pipeline import rotate_zone_quarters
+
+            try:
+                subject = self._page_image(source, page_index, rotation)
+            except derr.DigitizeError as exc:
+                raise OcrFailed(f"{source_name}: {getattr(exc, 'problem', exc)}") from exc
+            w0, h0 = (subject.height, subject.width) if rotation in (90, 270) else subject.size
+            zones = tuple(rotate_zone_quarters(z, rotation, w0, h0) for z in zones)
         try:
             opts = digitize.OcrOptions(languages=languages, zones=zones, timeout_s=self.settings.ocr_timeout_s,
                                        **options)
@@ -176,7 +256,7 @@ class PageReader:
         started = time.monotonic()
         try:
             reading = digitize.read_page(
-                source, options=opts, work_dir=work_dir, page_index=page_index,
+                subject, options=opts, work_dir=work_dir, page_index=page_index,
                 pdf_dpi=self.settings.limits.pdf_dpi, max_pixels=self.settings.limits.max_image_pixels,
                 progress=progress,
             )
@@ -373,6 +453,26 @@ class CancelResult:
     item_id: int
     cancelled: list[int]  # page ids taken out of the queue
     still_running: int  # pages being read now; they finish
+
+
+IMAGES_ONLY_REASON = "images only: the item is marked 'do not OCR'"
+
+# PIL's transposes for a clockwise turn (its ROTATE_90 turns counter-clockwise)
+_CLOCKWISE = {90: "ROTATE_270", 180: "ROTATE_180", 270: "ROTATE_90"}
+
+
+def turned(image, rotation_deg: int):
+    """``image`` turned clockwise by 0, 90, 180 or 270 degrees (its info, e.g. dpi, kept)."""
+    from PIL import Image
+
+    turn = int(rotation_deg) % 360
+    if turn == 0:
+        return image
+    if turn not in _CLOCKWISE:
+        raise ValueError(f"a page turns by quarter turns only (90, 180, 270), not {rotation_deg}")
+    out = image.transpose(getattr(Image.Transpose, _CLOCKWISE[turn]))
+    out.info = dict(image.info)
+    return out
 
 
 def layout_of(reading) -> dict:

@@ -71,6 +71,9 @@ class Settings:
     # what an anonymous request sees of an item it may not read: "hidden" (404, as if it did not exist)
     # or "shown" (its catalogue record with a notice; its images, text and downloads answer 403)
     restricted_metadata: str = "hidden"
+    # a deleted item's originals stay in the store (and in fixity) this many days after the deletion;
+    # then 'heritage fixity --purge-expired' removes those no other item uses
+    deleted_retention_days: int = 365
     limits: Limits = field(default_factory=Limits)
 
     # ------------------------------------------------------------------ paths

@@ -1,16 +1,21 @@
 """Browsing for readers and tourists: the home page (a search box, the monuments with
 their 3D models, the collections, what was added lately) and the collections with
-their items page by page, each with the image of its first page."""
+their items page by page (sorted by title or date), each with the image of its first page;
+for librarians, the forms that create, rename, describe and order collections and move items."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, get_flashed_messages, redirect, render_template, request
 from sqlalchemy import func, select
 
-from library.errors import NotFound
+from library.access import may
+from library.collections import SORTS
+from library.errors import InputRejected, NotFound
 from library.models import ItemStatus, Page, PageStatus
-from web import guard
+from web import collection_words, guard
 from web.i18n import add, current_lang, words
+from web.staff import login_required
+from web.viewer import current_actor
 
 bp = Blueprint("browse", __name__)
 PER_PAGE = 24
@@ -28,6 +33,9 @@ add(
         "all_collections": "All collections", "no_items_here": "This collection has no items yet.",
         "being_read": "being digitised"},
 )
+add(vi=collection_words.VI, en=collection_words.EN)
+SORT_WORDS = {"order": "sort_order", "title": "sort_title", "-title": "sort_title_desc", "date": "sort_date",
+              "-date": "sort_date_desc"}
 
 
 def _platform():
@@ -73,15 +81,27 @@ def home():
 
 @bp.get("/collections")
 def collections():
+    return _collections_page()
+
+
+def _collections_page(*, error: InputRejected | None = None, form: dict | None = None, status: int = 200):
     p = _platform()
     sizes = guard.collection_sizes()
     return render_template("collections.html", t=words(), lang=current_lang(),
                            collections=[c for c in p.catalogue.collections() if guard.collection_shown(c)],
-                           sizes=sizes)
+                           sizes=sizes, editor=may(current_actor(), "edit_collection"), error=error,
+                           form=form or {}, messages=get_flashed_messages()), status
 
 
 @bp.get("/collections/<int:collection_id>")
 def collection(collection_id: int):
+    return _collection_page(collection_id)
+
+
+def _collection_page(collection_id: int, *, error: InputRejected | None = None, form: dict | None = None,
+                     status: int = 200):
+    """The collection's page: its description, its items the actor may see (sorted by ``?sort=``, page
+    by page) and, for staff who may edit collections, the forms (``error``: a refused form, shown)."""
     p = _platform()
     try:
         coll = p.catalogue.collection(collection_id)
@@ -89,9 +109,74 @@ def collection(collection_id: int):
         abort(404)
     if not guard.collection_shown(coll):
         abort(404)
+    actor = current_actor()
+    sort = request.args.get("sort", "order")
+    sort = sort if sort in SORTS else "order"
+    total = p.collections.count(actor, collection_id)
+    pages = max(1, -(-total // PER_PAGE))
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    total = guard.collection_sizes().get(collection_id, 0)
-    items = guard.collection_items(collection_id, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    page = int(page) if page.isdigit() and 0 < int(page) <= pages else 1
+    items = p.collections.items(actor, collection_id, sort=sort, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    others = [c for c in p.catalogue.collections() if guard.collection_shown(c)]
+    children = [c for c in others if c.parent_id == coll.id]
+    parent = next((c for c in others if c.id == coll.parent_id), None)
+    editor = may(actor, "edit_collection")
     return render_template("collection.html", t=words(), lang=current_lang(), c=coll, items=items, page=page,
-                           total=total, per_page=PER_PAGE, covers=first_pages([i.id for i in items]))
+                           pages=pages, total=total, per_page=PER_PAGE, sort=sort, sorts=SORT_WORDS,
+                           covers=first_pages([i.id for i in items]), children=children, parent=parent,
+                           editor=editor, targets=others if editor else [], error=error, form=form or {},
+                           messages=get_flashed_messages()), status
+
+
+# ------------------------------------------------------------------ staff: collections run by librarians
+def _change(collection_id: int | None, action, done: str):
+    """Run one change with the request's actor: on success back to the page with ``done`` said; a refused
+    input shows the page again (422) naming the field, nothing changed; no permission is 403."""
+    try:
+        result = action(current_actor())
+    except InputRejected as exc:
+        if collection_id is None:
+            return _collections_page(error=exc, form=request.form.to_dict(), status=422)
+        return _collection_page(collection_id, error=exc, form=request.form.to_dict(), status=422)
+    flash(done.format(n=len(result) if isinstance(result, list) else 0, name=getattr(result, "name", "")))
+    target = getattr(result, "id", None) if collection_id is None else collection_id
+    return redirect(f"/collections/{target}?lang={current_lang()}", code=303)
+
+
+@bp.post("/collections")
+@login_required()
+def create_collection():
+    f = request.form
+    return _change(None, lambda actor: _platform().collections.create(
+        actor, f.get("name", ""), f.get("description") or None, parent=f.get("parent") or None),
+        words()["coll_created"])
+
+
+@bp.post("/collections/<int:collection_id>/rename")
+@login_required()
+def rename_collection(collection_id: int):
+    return _change(collection_id, lambda actor: _platform().collections.rename(
+        actor, collection_id, request.form.get("name", "")), words()["coll_saved"])
+
+
+@bp.post("/collections/<int:collection_id>/describe")
+@login_required()
+def describe_collection(collection_id: int):
+    return _change(collection_id, lambda actor: _platform().collections.describe(
+        actor, collection_id, request.form.get("description", "")), words()["coll_saved"])
+
+
+@bp.post("/collections/<int:collection_id>/place")
+@login_required()
+def place_item(collection_id: int):
+    f = request.form
+    return _change(collection_id, lambda actor: _platform().collections.place(
+        actor, collection_id, f.get("item", ""), f.get("position", "")), words()["coll_saved"])
+
+
+@bp.post("/collections/<int:collection_id>/move")
+@login_required()
+def move_items(collection_id: int):
+    f = request.form
+    return _change(collection_id, lambda actor: _platform().collections.move(
+        actor, f.get("items", "").replace(",", " ").split(), f.get("to") or None), words()["coll_moved"])
