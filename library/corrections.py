@@ -284,6 +284,19 @@ class CorrectionService:
             page.index_pending = True
             return t.version
 
+    def reject_machine_reading(self, page_id: int, *, actor: User | None = None) -> int:
+        """Keep the manual correction: the waiting machine reading is no longer waiting (it stays in the
+        history as a version); the page's text, words and revision are unchanged. Returns its version."""
+        if actor is not None and actor.role not in CORRECTION_ROLES:
+            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
+        with self._change(actor) as s:
+            page = self._page(s, page_id, lock=True)
+            if page.pending_ocr_version is None:
+                raise Conflict("no new machine reading is waiting for this page")
+            version = page.pending_ocr_version
+            page.pending_ocr_version, page.status_reason = None, None
+            return version
+
     def history(self, page_id: int) -> list[Version]:
         with self.sessions() as s:
             page = self._page(s, page_id)

@@ -15,6 +15,8 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from web import feedback  # readers' reports, comments, ratings; the staff's queue
     from web import curator  # monuments, 3D builds, points of interest and tours
     from web import exports  # whole items as searchable PDF, text, ALTO
+    from web import serials  # newspapers and magazines by title, year and a calendar of issues
+    from web import item_edit  # staff: edit, read again, access and withdrawal of an item
 
     app = Flask(__name__)
     app.url_map.converters["int"] = security.CatalogueId  # before any route: ids past 2⁶³−1 are 404, not 500
@@ -41,8 +43,10 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.register_blueprint(feedback.bp)
     app.register_blueprint(feedback.api_bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(serials.bp)
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(iiif.bp)
+    app.register_blueprint(item_edit.bp)
     if settings.proxy_hops > 0:  # the client's address and scheme as the proxy saw them
         from werkzeug.middleware.proxy_fix import ProxyFix
 

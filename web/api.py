@@ -279,3 +279,140 @@ def cancel_build(version_id: int):
     """Cancel a queued build at once, or stop a running one at its next stage (curators, admins)."""
     user = _staff(BUILD_JOB_ROLES, "manage 3D builds")
     return jsonify(_build_json(_platform().monuments.cancel(version_id, actor=user)))
+
+
+# ------------------------------------------------------------------ items after ingest
+def _actor(user: User):
+    """The library actor of an API request: its HTTP Basic user and the client's address."""
+    return _platform().access.actor(user, request.remote_addr)
+
+
+def _json_object() -> dict:
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        raise InputRejected("request", "the body must be a JSON object (Content-Type: application/json)")
+    return body
+
+
+def _whole(body: dict, key: str) -> int | None:
+    value = body.get(key)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InputRejected(key, f"must be a whole number, not {str(value)[:30]!r}")
+    return value
+
+
+def _item_access_json(item_id: int, user: User) -> dict:
+    p = _platform()
+    item = p.items.item(item_id)
+    return dict(item_id=item_id, access=_access_json(item, p.access.decide(_actor(user), item)))
+
+
+@bp.patch("/items/<int:item_id>")
+def edit_item(item_id: int):
+    """Change some fields of the record (librarians, administrators); ``expected_revision`` is the
+    ``metadata_revision`` the change starts from: 409 if someone edited the item since."""
+    from web.item_edit import field_of, record_json
+
+    user = require_user()
+    body = _json_object()
+    expected = _whole(body, "expected_revision")
+    if expected is None:
+        raise InputRejected("expected_revision", "send the metadata_revision you started from "
+                                                 f"(GET /api/v1/items/{item_id}/history gives it)")
+    fields = {k: v for k, v in body.items() if k != "expected_revision"}
+    if not fields:
+        raise InputRejected("request", "give at least one field to change")
+    for key, value in fields.items():
+        if isinstance(value, bool) or (value is not None and not isinstance(value, (str, int))):
+            raise InputRejected(key, "must be text (or null to clear it)")
+    try:
+        item = _platform().items.edit(_actor(user), item_id, fields, expected_revision=expected)
+    except InputRejected as exc:
+        return jsonify(error="InputRejected", message=str(exc), source=exc.source, problem=exc.problem,
+                       field=field_of(exc)), 422
+    return jsonify(record_json(item))
+
+
+@bp.get("/items/<int:item_id>/history")
+def item_history(item_id: int):
+    """The item's record now (with its ``metadata_revision``) and every change to it, oldest first
+    (any staff account)."""
+    from web.item_edit import change_json, record_json
+
+    _staff()
+    p = _platform()
+    item = p.items.item(item_id)
+    return jsonify(record=record_json(item), changes=[change_json(c) for c in p.items.history(item_id)])
+
+
+@bp.post("/items/<int:item_id>/reread")
+def reread_item(item_id: int):
+    """Read the item's pages (all, or ``pages``: their numbers) again with other ``languages`` and OCR
+    settings (librarians, administrators); corrected pages keep their correction until it is refused."""
+    from library.item_edits import REREAD_OPTIONS
+
+    user = require_user()
+    body = _json_object()
+    unknown = sorted(set(body) - {"languages", "pages", *REREAD_OPTIONS})
+    if unknown:
+        raise InputRejected(unknown[0], f"unknown setting; settings: languages, pages, {', '.join(REREAD_OPTIONS)}")
+    pages = body.get("pages")
+    if pages is not None and (not isinstance(pages, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in pages)):
+        raise InputRejected("pages", "must be a list of page numbers, e.g. [1, 3]")
+    languages = body.get("languages")
+    if languages is not None and not isinstance(languages, str):
+        raise InputRejected("languages", "must be text, e.g. \"vie+fra\"")
+    options = {k: body[k] for k in REREAD_OPTIONS if k in body}
+    queued = _platform().items.reread(_actor(user), item_id=item_id, pages=pages or None, languages=languages,
+                                      **options)
+    return jsonify(item_id=item_id, queued=queued), 202
+
+
+@bp.post("/items/<int:item_id>/access")
+def set_item_access(item_id: int):
+    """The item's ``level``, an embargo (``embargo_until`` a day, ``then`` the level after it) and its
+    ``do_not_ocr`` / ``do_not_index`` flags (librarians, administrators)."""
+    user = require_user()
+    body = _json_object()
+    for flag in ("do_not_ocr", "do_not_index"):
+        if body.get(flag) is not None and not isinstance(body[flag], bool):
+            raise InputRejected(flag, "must be true or false")
+    if not isinstance(body.get("level"), str):
+        raise InputRejected("level", "give the level: public, reading-room or staff")
+    _platform().access_admin.set_item_access(
+        _actor(user), item_id, body["level"], embargo_until=body.get("embargo_until"), then=body.get("then"),
+        do_not_ocr=body.get("do_not_ocr"), do_not_index=body.get("do_not_index"))
+    return jsonify(_item_access_json(item_id, user))
+
+
+@bp.post("/items/<int:item_id>/withdraw")
+def withdraw_item(item_id: int):
+    """Withdraw the item with a ``reason`` readers see (they get 410); staff still see it."""
+    user = require_user()
+    reason = _json_object().get("reason")
+    if not isinstance(reason, str):
+        raise InputRejected("reason", "say why the item is withdrawn (readers see the reason)")
+    _platform().access_admin.withdraw(_actor(user), item_id, reason)
+    return jsonify(_item_access_json(item_id, user))
+
+
+@bp.post("/items/<int:item_id>/restore")
+def restore_item(item_id: int):
+    user = require_user()
+    _platform().access_admin.restore(_actor(user), item_id)
+    return jsonify(_item_access_json(item_id, user))
+
+
+@bp.post("/pages/<int:page_id>/machine-reading")
+def machine_reading(page_id: int):
+    """``{"use": true}``: the waiting machine reading replaces the manual correction; ``false``: the
+    correction stays (librarians, administrators). Both stay in the page's history."""
+    user = require_user()
+    use = _json_object().get("use")
+    if not isinstance(use, bool):
+        raise InputRejected("use", "must be true (use the new reading) or false (keep the correction)")
+    corrections = _platform().corrections
+    version = (corrections.accept_machine_reading if use else corrections.reject_machine_reading)(page_id,
+                                                                                                  actor=user)
+    return jsonify(page_id=page_id, used=use, version=version)

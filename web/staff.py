@@ -418,9 +418,11 @@ def correct(page_id: int):
         return render_template("correct.html", t=t, lang=current_lang(), page=page, review=None, history=[],
                                error=str(exc), threshold=_percent(p.corrections.low_confidence)), 409
     history = p.corrections.history(page_id)
+    waiting = next((v for v in history if v.pending), None)  # a new machine reading to use or refuse
+    pending = p.corrections.text_of(page_id, waiting.version) if waiting else None
     code = 409 if error else 200
     return render_template("correct.html", t=t, lang=current_lang(), page=page, review=review, history=history,
-                           error=error, threshold=_percent(review.threshold)), code
+                           error=error, threshold=_percent(review.threshold), pending=pending), code
 
 
 def _percent(value: float) -> str:
