@@ -27,9 +27,20 @@ JPEG 2000) ≤ 1.5 GB.
 
 Pages: the two 300-dpi UNLV pages (eng), BnL blocks 1 and 2 (fra) and three
 300-dpi Vietnamese pages rendered by ``digitize.synthetic`` (vie; two with
-the "scan" preset, skewed 1.5° so the pipeline rotates them, one clean).
+the "scan" preset, skewed 1.5° so the pipeline rotates them, one clean);
+``--vietnamese`` keeps the Vietnamese pages only (post-correction runs on
+them, so they are the dearest for the pipeline).
 
-    .venv/bin/python bench/ocr_throughput.py [--quick] [--repeat N] [--no-memory]
+``--hard dev|test`` reads the hard Vietnamese set (``bench.hardpages``)
+instead, one group per kind of page, and prints per kind the CPU of the
+pipeline against raw+tsv, its CPU by stage, its CER and share of valid
+syllables (a check that saving CPU cost no quality) and what it decided per
+page (enlargement kept, enhancements kept). ``--json PATH`` writes the
+per-page figures for a before/after comparison.
+
+    .venv/bin/python bench/ocr_throughput.py [--quick] [--repeat N] [--no-memory] [--vietnamese]
+    .venv/bin/python bench/ocr_throughput.py --hard dev [--hard-dir DIR] [--kinds a,b] [--pages-per-kind N]
+        [--repeat 1] [--one-worker] [--json PATH]
 """
 
 from __future__ import annotations
@@ -62,6 +73,24 @@ class Page:
     name: str
     path: Path
     languages: str
+    kind: str = ""  # the group it is reported in (hard set: its kind)
+    truth: str | None = None  # the page's text, when known (hard set)
+
+
+def hard_pages(work: Path, split: str, pages_per_kind: int, kinds: str, hard_dir: Path | None) -> list[Page]:
+    """The hard Vietnamese set of ``split``: read from ``hard_dir`` when its
+    ``manifest.json`` holds that split, else generated into ``work``."""
+    from bench.hardpages import KINDS, generate, read_manifest
+
+    wanted = tuple(k.strip() for k in kinds.split(",") if k.strip()) or KINDS
+    found = []
+    if hard_dir is not None and (hard_dir / "manifest.json").exists():
+        found = [p for p in read_manifest(hard_dir / "manifest.json") if p.split == split]
+    if not found:
+        found = generate((hard_dir or work / f"hard-{split}"), split=split, pages_per_kind=pages_per_kind,
+                         kinds=wanted)
+    return [Page(f"{p.kind}-{p.index:02d}", Path(p.image_path), p.languages, p.kind, p.text)
+            for p in found if p.kind in wanted and p.index < pages_per_kind]
 
 
 def build_pages(work: Path, quick: bool) -> list[Page]:
@@ -85,6 +114,10 @@ def build_pages(work: Path, quick: bool) -> list[Page]:
     if quick:
         pages = [pages[0], pages[2]] + pages[4:5]
     return pages
+
+
+def kind_of(page: Page) -> str:
+    return page.kind or page.name.split("-")[0]
 
 
 # ------------------------------------------------------------------ worker side
@@ -145,6 +178,7 @@ def work_on(task: tuple[str, Page, str]) -> dict:
     self_before, children_before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     stages: dict[str, float] = {}
+    reading = None
     if mode in ("raw", "raw+tsv"):
         out = Path(work_dir) / f"{mode}-{page.name}-{os.getpid()}"
         env = dict(os.environ, OMP_THREAD_LIMIT="1")
@@ -165,6 +199,10 @@ def work_on(task: tuple[str, Page, str]) -> dict:
         "child_maxrss_mb": max(tesseract_peaks_mb(Path(os.environ.get("TESSERACT_RSS_LOG", "/nonexistent"))),
                                default=float("nan")),
         "stages": stages,
+        "text": reading.text if reading is not None else None,
+        "scale": reading.scale if reading is not None else None,
+        "enhancements": list(reading.enhancements) if reading is not None else None,
+        "corrected": reading is not None and reading.raw_text is not None,
     }
 
 
@@ -231,6 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="times each page is read (default 3)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory readings (the broadsheet "
                         "takes about a minute)")
+    parser.add_argument("--vietnamese", action="store_true", help="the Vietnamese pages only")
+    parser.add_argument("--hard", choices=("dev", "test"), help="read the hard Vietnamese set of this split "
+                        "instead (per kind: CPU ratio, stages, CER); implies --no-memory")
+    parser.add_argument("--hard-dir", type=Path, help="where the hard pages are (or are written): a folder "
+                        "from 'python -m bench.hardpages'")
+    parser.add_argument("--kinds", default="", help="comma-separated hard-set kinds (default: all)")
+    parser.add_argument("--pages-per-kind", type=int, default=3)
+    parser.add_argument("--one-worker", action="store_true", help="skip the two-worker batches")
+    parser.add_argument("--json", type=Path, help="write the per-page figures here")
     args = parser.parse_args(argv)
     if not SHARED.is_dir() or shutil.which("tesseract") is None:
         print("needs ../shared/data and tesseract", file=sys.stderr)
@@ -238,15 +285,25 @@ def main(argv: list[str] | None = None) -> int:
     repeat = 1 if args.quick else args.repeat
     work = Path(tempfile.mkdtemp(prefix="ocr-throughput-"))
     try:
-        pages = build_pages(work, args.quick)
+        if args.hard:
+            pages = hard_pages(work, args.hard, args.pages_per_kind, args.kinds, args.hard_dir)
+        else:
+            pages = build_pages(work, args.quick)
+        if args.vietnamese:
+            pages = [p for p in pages if "vie" in p.languages.split("+")]
         print(f"{len(pages)} pages × {repeat}: {', '.join(p.name for p in pages)}")
         batches = {}
-        for workers in (1, 2):
-            for mode in ("raw", "raw+tsv", "pipeline") if workers == 1 else ("raw+tsv", "pipeline"):
+        for workers in (1,) if args.one_worker or args.hard else (1, 2):
+            modes = ("raw+tsv", "pipeline") if workers == 2 or args.hard else ("raw", "raw+tsv", "pipeline")
+            for mode in modes:
                 batches[(mode, workers)] = run_batch(mode, pages, workers, repeat, work)
                 print(f"  {mode} × {workers} worker(s) done", file=sys.stderr, flush=True)
         report(batches, pages)
-        if not args.no_memory:
+        report_kinds(batches, pages)
+        if args.json:
+            args.json.write_text(json.dumps({f"{mode} x{workers}": b for (mode, workers), b in batches.items()},
+                                            ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        if not args.no_memory and not args.hard and not args.vietnamese:
             report_memory(pages)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -263,20 +320,24 @@ def report(batches: dict, pages: list[Page]) -> None:
               f"{b['cpu_per_page']:6.3f}s {b['cpu_per_page'] / base:9.2f}x "
               f"{b['child_maxrss_mb']:6.0f}MB {b['self_maxrss_mb']:8.0f}MB")
     print()
-    for mode in ("raw+tsv", "pipeline"):
+    for mode in ("raw+tsv", "pipeline") if ("pipeline", 2) in batches else ():
         one, two = batches[(mode, 1)], batches[(mode, 2)]
         print(f"{mode}: two workers {two['pages_per_min'] / one['pages_per_min']:.2f}x one worker "
               f"(target ≥ {TWO_WORKERS_TARGET}x on two free cores)")
     one = batches[("pipeline", 1)]
     ratio = one["cpu_per_page"] / batches[("raw+tsv", 1)]["cpu_per_page"]
     verdict = "met" if ratio <= CPU_TARGET else "NOT met"
-    print(f"pipeline CPU per page, one worker: {ratio:.2f}x raw+tsv, "
-          f"{one['cpu_per_page'] / batches[('raw', 1)]['cpu_per_page']:.2f}x raw (target ≤ {CPU_TARGET}x raw+tsv: {verdict})")
+    versus_raw = (f", {one['cpu_per_page'] / batches[('raw', 1)]['cpu_per_page']:.2f}x raw"
+                  if ("raw", 1) in batches else "")
+    print(f"pipeline CPU per page, one worker: {ratio:.2f}x raw+tsv{versus_raw} "
+          f"(target ≤ {CPU_TARGET}x raw+tsv: {verdict})")
     print()
     print("CPU per page by page, one worker:")
     print(f"  {'page':14} {'raw':>7} {'raw+tsv':>7} {'pipeline':>8}  vs raw+tsv")
 
     def mean_cpu(mode: str, name: str) -> float:
+        if (mode, 1) not in batches:
+            return float("nan")
         runs = [r for r in batches[(mode, 1)]["per_page"] if r["page"] == name]
         return sum(cpu_of(mode, r) for r in runs) / len(runs)
 
@@ -291,6 +352,57 @@ def report(batches: dict, pages: list[Page]) -> None:
                            for k, v in stages.items() if k != "total" and v >= 0.0005))
     print(f"  total {stages.get('total', 0.0) * 1000:.0f} ms; outside the stages (imports aside): "
           f"{(one['cpu_per_page'] - stages.get('total', 0.0)) * 1000:.0f} ms")
+
+
+def report_kinds(batches: dict, pages: list[Page]) -> None:
+    """Per kind of page (one worker): CPU of raw+tsv and of the pipeline, their
+    ratio, the pipeline's CPU by stage (the stages that cost anything), and
+    when the truth is known its CER and share of valid Vietnamese syllables;
+    then what the pipeline decided on each page."""
+    from digitize.quality import comparable_text, comparable_words, edit_distance
+    from digitize.vietnamese import is_vietnamese_word
+
+    tsv_runs, pipe_runs = batches[("raw+tsv", 1)]["per_page"], batches[("pipeline", 1)]["per_page"]
+    by_name = {p.name: p for p in pages}
+    kinds: dict[str, list[Page]] = {}
+    for page in pages:
+        kinds.setdefault(kind_of(page), []).append(page)
+    print()
+    print("per kind, one worker (CPU per page; ratio = pipeline / raw+tsv):")
+    print(f"  {'kind':12} {'pages':>5} {'raw+tsv':>8} {'pipeline':>8} {'ratio':>6} {'CER':>7} {'syllables':>9}"
+          "  stages (ms per page)")
+    all_tsv = all_pipe = 0.0
+    for kind, members in kinds.items():
+        names = {p.name for p in members}
+        tsv = [cpu_of("raw+tsv", r) for r in tsv_runs if r["page"] in names]
+        pipe = [r for r in pipe_runs if r["page"] in names]
+        tsv_cpu, pipe_cpu = sum(tsv) / len(tsv), sum(cpu_of("pipeline", r) for r in pipe) / len(pipe)
+        all_tsv, all_pipe = all_tsv + sum(tsv), all_pipe + sum(cpu_of("pipeline", r) for r in pipe)
+        stages: dict[str, float] = {}
+        for r in pipe:
+            for name, seconds in r["stages"].items():
+                stages[name] = stages.get(name, 0.0) + seconds / len(pipe)
+        cer = syllables = "-"
+        truths = [(by_name[r["page"]].truth, r["text"]) for r in pipe if by_name[r["page"]].truth]
+        if truths:
+            edits = sum(edit_distance(text, truth) for truth, text in truths)
+            cer = f"{100 * edits / sum(len(comparable_text(t)) for t, _ in truths):6.2f}%"
+            words = [w for _, text in truths for w in comparable_words(text)]
+            syllables = f"{100 * sum(map(is_vietnamese_word, words)) / max(1, len(words)):8.1f}%"
+        costly = ", ".join(f"{k} {1000 * v:.0f}" for k, v in sorted(stages.items(), key=lambda kv: -kv[1])
+                           if k != "total" and v >= 0.005)
+        print(f"  {kind:12} {len(members):5d} {tsv_cpu:7.2f}s {pipe_cpu:7.2f}s {pipe_cpu / tsv_cpu:5.2f}x "
+              f"{cer:>7} {syllables:>9}  {costly}")
+    print(f"  {'all':12} {len(pages):5d} {'':8} {'':8} {all_pipe / all_tsv:5.2f}x  (CPU summed over the pages)")
+    print()
+    print("what the pipeline kept, per page (scale; enhancements; post-corrected):")
+    seen = set()
+    for r in pipe_runs:
+        if r["page"] in seen:
+            continue
+        seen.add(r["page"])
+        print(f"  {r['page']:14} scale {r['scale']:.2f}; {'; '.join(r['enhancements']) or 'as scanned'}"
+              f"{'; corrected' if r['corrected'] else ''}")
 
 
 def report_memory(pages: list[Page]) -> None:

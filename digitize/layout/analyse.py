@@ -18,7 +18,7 @@ from PIL import Image
 
 from digitize import preprocess
 from digitize.layout import order as ordering
-from digitize.layout.blocks import Block, body_type, name_blocks, stack_lines
+from digitize.layout.blocks import Block, body_type, join_column_runs, name_blocks, stack_lines
 from digitize.layout.ink import (
     BORDER,
     CHAR,
@@ -49,12 +49,15 @@ from digitize.layout.regions import (
 from digitize.layout.whitespace import gutters
 
 MAX_SKEW_DEG = 2.0  # skew measured within this; the pipeline straightens pages skewed more than 1°
-PAD_CHARS = 0.35  # read regions are padded by this many character heights
+PAD_CHARS = 0.35  # read regions are padded by this many character heights (the body's or their own)
+LINE_MODE_CHARS = 2.5  # a one-line block at most this many char heights high is read as a line (psm 7)
 MIN_COLUMN_LINES = 3  # a column needs at least this many lines of body text to count
 MIN_STACKED_SHARE = 0.9  # below this share of body lines in real blocks, the layout is not trusted
 STRADDLE_REACH = 1.0  # a caption straddles columns whose text comes this many of its heights near
 STACK_GAP_LINES = 1.0  # headlines this close (in lines of the lower one) are read as one stack ...
 STACK_SLACK_LINES = 0.5  # ... the narrower within the wider give or take this
+SECTION_RULE_SHARE = 0.6  # a horizontal rule this share of the text's width long ends a section
+RULE_JOIN_SHARE = 0.03  # pieces of a rule this share of the text's width apart are one rule
 
 
 def analyse_layout(
@@ -98,8 +101,9 @@ def analyse_layout(
     blocks = stack_lines(lines, rules_h, Coverage(walls))
     body = body_type(lines, page.char_px)
     name_blocks(blocks, pictures, body, page.shape[0])
+    blocks = join_column_runs(blocks, lines, rules_h, Coverage(walls), body)
     starts = body_columns(blocks, body.char_px)
-    sequence = read_sequence(blocks, page.shape[0])
+    sequence = read_sequence(blocks, page.shape[0], rules_h)
     return assemble(page, image.size, blocks, sequence, starts, pictures, np.concatenate([rules_h, rules_v]), body.char_px)
 
 
@@ -152,11 +156,15 @@ def body_columns(blocks: list[Block], char_px: float) -> np.ndarray:
     return np.array(sorted(starts))
 
 
-def read_sequence(blocks: list[Block], page_height_px: int) -> list[int]:
+def read_sequence(blocks: list[Block], page_height_px: int, rules_h: np.ndarray | None = None) -> list[int]:
     """Block indices in reading order: running heads; then the text,
     headlines and captions by Breuel's rules (a stack of headlines, as a
-    headline with its deck, ordered as one); then captions that straddle
-    columns (they would cut a column's text in two); then folios."""
+    headline with its deck, ordered as one), section by section where
+    horizontal rules run across most of the text (``rules_h``, working
+    boxes: a headline narrower than the columns under the rule would let
+    the first column run on into the next section); then captions that
+    straddle columns (they would cut a column's text in two); then
+    folios."""
     def group(kind: str) -> list[int]:
         return [i for i, b in enumerate(blocks) if b.kind == kind]
 
@@ -169,7 +177,15 @@ def read_sequence(blocks: list[Block], page_height_px: int) -> list[int]:
     unit_boxes = np.array([_union([blocks[i].box for i in unit]) for unit in units], dtype=np.int64).reshape(-1, 4)
     for k in range(len(units) - len(stacks), len(units)):
         unit_boxes[k] = _over_columns(unit_boxes[k], texts)
-    flow = [i for k in ordering.reading_order(unit_boxes) for i in sorted(units[k], key=lambda i: blocks[i].box[1])]
+    band = np.zeros(len(units), int)
+    if rules_h is not None and len(texts):
+        width = texts[:, 2].max() - texts[:, 0].min()
+        band = ordering.sections(unit_boxes, rules_h, SECTION_RULE_SHARE * width, RULE_JOIN_SHARE * width)
+    flow = []
+    for b in np.unique(band):
+        members = np.flatnonzero(band == b)
+        for k in ordering.reading_order(unit_boxes[members]):
+            flow.extend(sorted(units[members[k]], key=lambda i: blocks[i].box[1]))
     return _ordered(blocks, heads) + flow + _ordered(blocks, aside) + _ordered(blocks, feet)
 
 
@@ -241,12 +257,12 @@ def assemble(
 ) -> PageLayout:
     """Regions in pixels of the page, the reading ones first, and the verdict."""
     width, height = size
-    pad = PAD_CHARS * body_px * page.factor
     regions: list[Region] = []
     for rank, index in enumerate(sequence):
         block = blocks[index]
         column = ordering.column_of(block.box, starts) if block.kind != FURNITURE else None
-        psm = PSM_LINE if len(block.lines) == 1 else PSM_BLOCK
+        psm = reading_mode(block, body_px)
+        pad = PAD_CHARS * max(body_px, block.char_px) * page.factor  # big type wants a wider margin
         x0, y0, x1, y1 = _page_box(page, block.box)
         regions.append(_region(block.kind, x0 - pad, y0 - pad, x1 + pad, y1 + pad, width, height, rank, column, psm))
     for box in pictures:
@@ -268,6 +284,15 @@ def assemble(
     else:
         reasons.append("read by regions")
     return PageLayout(tuple(regions), columns, multi, tuple(reasons))
+
+
+def reading_mode(block: Block, body_px: float) -> int:
+    """The tesseract page segmentation mode to read a block with: one line
+    (7), unless that "line" is as tall as two (the lines of a headline run
+    together: psm 7 would read neither); else one block (6)."""
+    if len(block.lines) == 1 and block.height <= LINE_MODE_CHARS * max(block.char_px, body_px):
+        return PSM_LINE
+    return PSM_BLOCK
 
 
 def stacked_share(blocks: list[Block]) -> float:

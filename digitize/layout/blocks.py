@@ -41,6 +41,10 @@ OVERLAP_SHARE = 0.5  # a block this much inside another is one with it
 WALL_MARGIN_CHARS = 0.5  # walls touching a block's edge within this margin do not count
 WALL_CORE_CHARS = 1.5  # a rule this far inside a block's edges, down half its height, is a wall
 WALL_PIXELS_CHARS2 = 1.0  # a block may take in this many char_px² of picture or column rule, no more
+RUN_GAP_CHARS = 2.0  # blocks of body text this close one under the other (in body char heights) ...
+RUN_OVERLAP = 0.8  # ... overlapping sideways by this share of the narrower ...
+RUN_EDGE_CHARS = 3.0  # ... with a left or right edge within this many body char heights (or the
+# narrower within the wider give or take this) are one run
 
 
 @dataclass(eq=False)
@@ -284,6 +288,68 @@ def name_blocks(blocks: list[Block], picture_boxes: np.ndarray, body: BodyType, 
     for i in feet:
         if all(other.box[3] <= blocks[i].box[1] + tolerance for k, other in enumerate(blocks) if k not in feet):
             blocks[i].kind = FURNITURE
+
+
+def join_column_runs(blocks: list[Block], lines: Lines, rule_boxes: np.ndarray, walls: Coverage,
+                     body: BodyType) -> list[Block]:
+    """Blocks of body text stacked one right under the other in a column
+    (a line of bold words named a headline, a line whose type measured a
+    little small, the paragraphs either side of a lost short line) made one
+    block, when no rule lies between them and the union takes in no wall
+    and no other block. Read apart, each would be a small rectangle cut
+    through its neighbours' ascenders and descenders, and tesseract reads
+    such slivers poorly or not at all. Headlines in bigger type, captions
+    and running heads stay apart."""
+    def body_like(block: Block) -> bool:
+        if block.kind == TEXT:
+            return True
+        return block.kind == HEADLINE and block.char_px < HEADLINE_SIZE * body.char_px and \
+            len(block.lines) <= HEAVY_HEADLINE_LINES
+
+    blocks = list(blocks)
+    char = body.char_px
+    merged = True
+    while merged:
+        merged = False
+        order = sorted(range(len(blocks)), key=lambda k: blocks[k].box[1])
+        for a in order:
+            upper = blocks[a]
+            if not body_like(upper):
+                continue
+            for b in order:
+                lower = blocks[b]
+                if b == a or not body_like(lower):
+                    continue
+                gap = lower.box[1] - upper.box[3]
+                if not -0.5 * char <= gap <= RUN_GAP_CHARS * char:
+                    continue
+                overlap = min(upper.box[2], lower.box[2]) - max(upper.box[0], lower.box[0])
+                if overlap < RUN_OVERLAP * min(upper.width, lower.width):
+                    continue
+                edge = RUN_EDGE_CHARS * char
+                aligned = min(abs(upper.box[0] - lower.box[0]), abs(upper.box[2] - lower.box[2])) <= edge
+                narrow, wide = (upper, lower) if upper.width <= lower.width else (lower, upper)
+                inside = narrow.box[0] >= wide.box[0] - edge and narrow.box[2] <= wide.box[2] + edge
+                if not (aligned or inside):
+                    continue
+                if _rule_between(rule_boxes, upper.box, lower.box):
+                    continue
+                union = _union_box(upper.box, lower.box)
+                if _walled(walls, union, char):
+                    continue
+                others = np.array([o.box for k, o in enumerate(blocks) if k not in (a, b)], dtype=np.int64)
+                others = others.reshape(-1, 4)
+                if _takes_in(union, others):
+                    continue
+                joined = _joined(upper, lower, lines)
+                joined.kind = TEXT
+                blocks[a] = joined
+                del blocks[b]
+                merged = True
+                break
+            if merged:
+                break
+    return blocks
 
 
 def _is_caption(block: Block, picture_boxes: np.ndarray, body_px: float) -> bool:

@@ -48,6 +48,14 @@ BORDER_DEPTH = 0.1  # ... and at most this share of the page deep is the scanner
 BORDER_MAX_SHARE = 0.2  # dark rows and columns this far in from an edge are cleared first
 PICTURE_CLOSE_CHARS = 2.0  # a picture's pieces this close make one area
 PICTURE_MARGIN_CHARS = 0.5
+RULE_PIECE_CHARS = 2.5  # a stroke this many char_px high ...
+RULE_PIECE_WIDTH_PX = 2  # ... and at most this wide (working pixels) is a piece of a faint column rule
+RULE_REACH_CHARS = 15.0  # a column rule is drawn on this many char_px past its ends through clear paper
+RULE_MIN_CHARS = 5.0  # ... when it is at least this long
+FLANK_CHARS = 6.0  # ... and text stands within this many char_px on both sides of it ...
+FLANK_GAP_CHARS = 2.5  # ... on rows this close, at most (the space between two lines)
+FLANK_SIZE_CHARS = 1.6  # ... text of body size: letters no taller than this many char_px
+PICTURE_PIECE_CHARS = 2.5  # a component this many char_px high touching a picture is a piece of it
 
 # component classes
 SPECK, CHAR, RULE_H, RULE_V, PICTURE, FRAME, BORDER = range(7)
@@ -168,9 +176,15 @@ def page_ink(image: Image.Image, factor: int, skew_deg: float = 0.0) -> PageInk:
     rest = ink & ~rules
     count, labels, stats = label(rest)
     char_px = char_height_px(stats)
-    classes = classify_components(labels, stats, char_px, gray.shape)
+    classes = classify_components(labels, stats, char_px, gray.shape, rules)
+    pieces = rule_pieces(stats, classes, char_px)
+    if pieces.any():
+        classes[pieces] = SPECK
+        piece_mask = pieces[labels]
+        rules = rules | piece_mask
+        rules_v_mask = rules_v_mask | piece_mask
     page = PageInk(factor, gray, ink, labels, stats, classes, char_px, rules, rules_v_mask, rules_h, rules_v, frame, blank)
-    return _without_picture_strokes(page)
+    return extend_column_rules(_with_picture_pieces(_without_picture_strokes(page)))
 
 
 def _without_picture_strokes(page: PageInk) -> PageInk:
@@ -195,10 +209,101 @@ def _without_picture_strokes(page: PageInk) -> PageInk:
     return page
 
 
+def extend_column_rules(page: PageInk) -> PageInk:
+    """Column rules drawn on past their ends (up to ``RULE_REACH_CHARS``)
+    while the paper under them stays clear of letters and of horizontal
+    rules and body text stands on both sides of it (within
+    ``FLANK_CHARS`` sideways and ``FLANK_GAP_CHARS`` up or down):
+    a faint rule that faded out a line or two before the end of its
+    columns leaves those lines free to run on into the next column across a
+    gutter narrower than a word space."""
+    vertical = page.column_rules
+    if not vertical.any():
+        return page
+    count, labels, stats = label(vertical)
+    hairline = (page.classes == CHAR) & (page.stats[:, 2] <= RULE_PIECE_WIDTH_PX + 1)  # bits of the rule itself
+    hairline[0] = False
+    hairs = hairline[page.labels]
+    blocked = (page.mask(CHAR, PICTURE, FRAME, BORDER, RULE_H) & ~hairs) | (page.rules & ~vertical)
+    reach = int(RULE_REACH_CHARS * page.char_px)
+    body = (page.classes == CHAR) & (page.stats[:, 3] <= FLANK_SIZE_CHARS * page.char_px)
+    body[0] = False
+    text = body[page.labels]  # body type only: a headline beside the rule's end is no column
+    slack = int(FLANK_GAP_CHARS * page.char_px) | 1
+    height = vertical.shape[0]
+    added = np.zeros_like(vertical)
+    margin = int(page.char_px)
+    pictures = page.boxes(PICTURE) + np.array([-margin, -margin, margin, margin])
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if h < RULE_MIN_CHARS * page.char_px:
+            continue
+        if box_overlap_share(np.array([[x, y, x + w, y + h]]), pictures)[0] >= 0.5:
+            continue  # a straight stroke of a picture or its frame, not a column rule
+        strip = blocked[:, x : x + w].any(axis=1)
+        side = int(FLANK_CHARS * page.char_px)
+        flanked = text[:, max(0, x - side) : x].any(axis=1) & text[:, x + w : x + w + side].any(axis=1)
+        flanked = cv2.dilate(flanked.astype(np.uint8)[:, None], rect(1, slack)).ravel().astype(bool)
+        top = y
+        while top > 0 and y - top < reach and not strip[top - 1] and flanked[top - 1]:
+            top -= 1
+        bottom = y + h
+        while bottom < height and bottom - (y + h) < reach and not strip[bottom] and flanked[bottom]:
+            bottom += 1
+        column = labels[y : y + h, x : x + w] == i
+        profile = column.any(axis=0)
+        added[top:y, x : x + w] |= profile
+        added[y + h : bottom, x : x + w] |= profile
+    if added.any():
+        pieces = np.unique(page.labels[added & hairs])
+        if len(pieces):
+            page.classes[pieces[pieces > 0]] = SPECK
+            page._class_map = None
+            added |= np.isin(page.labels, pieces[pieces > 0])
+        page.column_rules = vertical | added
+        page.rules = page.rules | added
+    return page
+
+
+def rule_pieces(stats: np.ndarray, classes: np.ndarray, char_px: float) -> np.ndarray:
+    """``(n,) bool``: hairline strokes far taller than any letter of body
+    text, the inked stretches of a faint column rule that binarised
+    broken (too short for rules, taken for letters they would close the
+    narrow gutter beside them)."""
+    w, h = stats[:, 2], stats[:, 3]
+    found = (classes == CHAR) & (w <= RULE_PIECE_WIDTH_PX) & (h >= RULE_PIECE_CHARS * char_px)
+    found[0] = False
+    return found
+
+
+def _with_picture_pieces(page: PageInk) -> PageInk:
+    """Components too low to be pictures by themselves but far taller than
+    body text (``PICTURE_PIECE_CHARS``) that touch a picture's area are
+    pieces of it (a dark corner of a half-tone cut off by its lighter
+    part): taken for letters, they would join the headline beside them."""
+    if not (page.classes == PICTURE).any():
+        return page
+    area = picture_area(page)
+    h = page.stats[:, 3]
+    candidates = np.flatnonzero((page.classes == CHAR) & (h >= PICTURE_PIECE_CHARS * page.char_px))
+    changed = False
+    for i in candidates[candidates > 0]:
+        x, y, w, hh = (int(v) for v in page.stats[i, :4])
+        if (area[y : y + hh, x : x + w] & (page.labels[y : y + hh, x : x + w] == i)).any():
+            page.classes[i] = PICTURE
+            changed = True
+    if changed:
+        page._class_map = None
+    return page
+
+
 def classify_components(
-    labels: np.ndarray, stats: np.ndarray, char_px: float, shape: tuple[int, int]
+    labels: np.ndarray, stats: np.ndarray, char_px: float, shape: tuple[int, int],
+    rules: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(n,) int8`` class of each component (see the module constants)."""
+    """``(n,) int8`` class of each component (see the module constants);
+    ``rules`` ``(h, w) bool`` (optional): a big component is a letter only
+    with neighbours on its side of every rule."""
     height, width = shape
     x, y, w, h, area = (stats[:, i].astype(np.int64) for i in range(5))
     fill = area / np.maximum(1, w * h)
@@ -220,7 +325,7 @@ def classify_components(
             classes[i] = BORDER
         elif fill[i] < PICTURE_MIN_FILL:
             classes[i] = FRAME if _is_frame(labels, stats, i) else PICTURE
-        elif not _is_big_letter(i, x, y, w, h, fill, char_px, classes):
+        elif not _is_big_letter(i, x, y, w, h, fill, char_px, classes, rules):
             classes[i] = PICTURE
     return classes
 
@@ -281,9 +386,11 @@ def _is_frame(labels: np.ndarray, stats: np.ndarray, i: int) -> bool:
     return (mine.sum() - inner) >= FRAME_EDGE_SHARE * mine.sum()
 
 
-def _is_big_letter(i, x, y, w, h, fill, char_px, classes) -> bool:
+def _is_big_letter(i, x, y, w, h, fill, char_px, classes, rules: np.ndarray | None = None) -> bool:
     """A big component with at least two neighbours of like height on its
-    row (a headline or masthead letter) rather than a picture."""
+    row (a headline or masthead letter) rather than a picture. Neighbours
+    across a rule do not count (a dark corner of a photograph beside the
+    headline of the next column is no letter of it)."""
     if fill[i] >= LETTER_MAX_FILL:
         return False
     if w[i] >= HUGE_CHARS * char_px and h[i] >= HUGE_CHARS * char_px:
@@ -295,7 +402,23 @@ def _is_big_letter(i, x, y, w, h, fill, char_px, classes) -> bool:
     near = like & (gap <= 1.2 * h[i]) & (classes == CHAR)
     near[i] = False
     near[0] = False
+    if rules is not None and rules.any():
+        for j in np.flatnonzero(near):
+            mine, theirs = (x[i], y[i], x[i] + w[i], y[i] + h[i]), (x[j], y[j], x[j] + w[j], y[j] + h[j])
+            if _rule_between_sideways(rules, mine, theirs):
+                near[j] = False
     return int(near.sum()) >= 2
+
+
+def _rule_between_sideways(rules: np.ndarray, a, b) -> bool:
+    """Does a rule cross the gap between boxes ``a`` and ``b`` (side by
+    side) on their common rows?"""
+    left, right = (a, b) if a[0] <= b[0] else (b, a)
+    x0, x1 = int(left[2]), int(right[0])
+    y0, y1 = int(max(a[1], b[1])), int(min(a[3], b[3]))
+    if x1 <= x0 or y1 <= y0:
+        return False
+    return bool(rules[y0:y1, x0:x1].any(axis=1).mean() >= 0.5)
 
 
 def box_overlap_share(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 from digitize.layout.ink import CHAR, Coverage, PageInk
 from digitize.layout.rules import label, rect
 
+GUTTER_GAP_SHARE = 0.8  # a line is cut at a separator only where this share of the lines it crosses have a gap
 SMEAR_CHARS = 3.0  # gaps up to this many char_px join characters into one line piece
 ROW_OVERLAP = 0.6  # pieces share a row when they overlap by this share of the lower one
 PIECE_SIZE_RATIO = 1.5  # pieces of one line have character heights within this ratio
@@ -29,7 +30,11 @@ MARK_HEIGHT_SHARE = 0.6  # components lower than this share of char_px are marks
 TALL_LINE_RATIO = 1.6  # a line this many times the usual height for its type is two run together
 LONE_BLOT_ASPECT = 2.0  # a lone component narrower than this many times its height is no line
 SEPARATOR_ROWS_SHARE = 0.5  # a separator between two pieces must cross half their common rows
+CUT_ROWS_SHARE = 0.25  # a separator over this share of a line's rows, through a gap in it, cuts it
 JOIN_CHUNK = 256  # pieces compared at a time (memory: chunk × pieces)
+BRIDGE_SIZE_RATIO = 1.5  # pieces of a broken line, and the line bridging them, have type within this ratio
+BRIDGE_REACH_LINES = 1.0  # a bridging line lies within this many line heights above or below ...
+BRIDGE_OVERHANG_CHARS = 1.0  # ... and reaches this many char_px past the gap on either side
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,118 @@ def find_lines(page: PageInk, text: np.ndarray, separators: np.ndarray, pictures
     group = _join_pieces(pieces.boxes, pieces.char_px, separators)
     lines = _merge_groups(pieces, group)
     lines = lines.take(~_is_debris(lines, page.char_px, pictures))
-    return split_tall_lines(lines, text)
+    lines = cut_at_separators(split_tall_lines(lines, text), text, page.column_rules)
+    return join_broken_lines(lines, separators)
+
+
+def cut_at_separators(lines: Lines, text: np.ndarray, separators: np.ndarray) -> Lines:
+    """Lines cut where a separator ``(h, w) bool`` (the vertical rules
+    between columns) crosses them through a gap in their letters: the smear
+    of the last lines of two columns can run round the end of a column rule
+    a little shorter than the text, and a line of one column must not go on
+    into the next."""
+    boxes, keep_index = [], []
+    changed = False
+    # a separator is a gutter's rule only if (nearly) every line it crosses has a gap there: a faint
+    # stroke through a one-column block meets a word space in a line now and then, not in all of them
+    width = separators.shape[1]
+    crossed, gapped = np.zeros(width, int), np.zeros(width, int)
+    seen = []
+    for box in lines.boxes:
+        x0, y0, x1, y1 = (int(v) for v in box)
+        if x1 - x0 > 2 and y1 > y0:
+            crossing = separators[y0:y1, x0:x1].mean(axis=0) >= CUT_ROWS_SHARE
+            empty = ~(text[y0:y1, x0:x1].astype(bool) & ~separators[y0:y1, x0:x1]).any(axis=0)
+            crossed[x0:x1] += crossing
+            gapped[x0:x1] += crossing & empty
+            seen.append((crossing, empty))
+        else:
+            seen.append(None)
+    gutter = gapped >= np.ceil(GUTTER_GAP_SHARE * crossed)
+    for i, box in enumerate(lines.boxes):
+        x0, y0, x1, y1 = (int(v) for v in box)
+        parts = [[x0, y0, x1, y1]]
+        if seen[i] is not None:
+            crossing, empty = seen[i]
+            cuts = np.flatnonzero(crossing & empty & gutter[x0:x1])
+            cuts = cuts[(cuts > 0) & (cuts < x1 - x0 - 1)]
+            if len(cuts):
+                parts, start = [], x0
+                for c in cuts:
+                    if text[y0:y1, start:x0 + c].any():
+                        parts.append(_tight(text, [start, y0, x0 + c, y1]))
+                    start = x0 + c + 1
+                if text[y0:y1, start:x1].any():
+                    parts.append(_tight(text, [start, y0, x1, y1]))
+                changed |= len(parts) > 1
+        boxes.extend(parts)
+        keep_index.extend([i] * len(parts))
+    if not changed:
+        return lines
+    index = np.array(keep_index)
+    widths = np.array([b[2] - b[0] for b in boxes], float)
+    share = widths / np.maximum(1.0, np.bincount(index, weights=widths)[index])
+    chars = np.maximum(1, np.round(lines.chars[index] * share)).astype(int)
+    cut = Lines(np.array(boxes, dtype=np.int64).reshape(-1, 4), lines.char_px[index], lines.weight_px[index], chars)
+    order = np.lexsort((cut.boxes[:, 0], cut.boxes[:, 1]))
+    return cut.take(order)
+
+
+def join_broken_lines(lines: Lines, separators: np.ndarray) -> Lines:
+    """Pieces of one line parted by a gap wider than a word space (worn or
+    faded words the binarisation lost) joined again, when the line above or
+    below, in type of the same size, runs on across the gap with ink on
+    both sides of it and no separator stands in the gap or between the
+    lines: that gap is inside a column, not a gutter. Left alone, the
+    pieces would each start a block of their own and the faded words
+    between them would never be read."""
+    n = len(lines)
+    if n < 3:
+        return lines
+    integral = cv2.integral(separators.view(np.uint8))
+
+    def blocked(x0: int, y0: int, x1: int, y1: int) -> bool:
+        if x1 <= x0 or y1 <= y0:
+            return False
+        return bool(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0] > 0)
+
+    boxes, size = lines.boxes, lines.char_px
+    x0, y0, x1, y1 = boxes.T
+    h = y1 - y0
+    parent = np.arange(n)
+    order = np.argsort(y0, kind="stable")
+    starts = y0[order]
+    reach = 3 * int(h.max()) + 1
+    for i in range(n):
+        lo, hi = np.searchsorted(starts, [y0[i] - reach, y1[i] + reach])
+        near = order[lo:hi]
+        overlap = np.minimum(y1[i], y1[near]) - np.maximum(y0[i], y0[near])
+        ratio = np.maximum(size[i], size[near]) / np.maximum(1e-6, np.minimum(size[i], size[near]))
+        right = near[(overlap >= ROW_OVERLAP * np.minimum(h[i], h[near])) & (x0[near] > x1[i])
+                     & (ratio <= BRIDGE_SIZE_RATIO)]
+        if len(right) == 0:
+            continue
+        j = int(right[np.argmin(x0[right])])  # the next piece on the row
+        top, bottom = int(max(y0[i], y0[j])), int(min(y1[i], y1[j]))
+        if blocked(int(x1[i]), top, int(x0[j]), bottom):
+            continue
+        over = BRIDGE_OVERHANG_CHARS * max(size[i], size[j])
+        k = near[(near != i) & (near != j)]
+        row_h = max(h[i], h[j])
+        above = (y1[k] <= top + 1) & (y1[k] >= min(y0[i], y0[j]) - BRIDGE_REACH_LINES * row_h - 1)
+        below = (y0[k] >= bottom - 1) & (y0[k] <= max(y1[i], y1[j]) + BRIDGE_REACH_LINES * row_h + 1)
+        alike = np.maximum(size[k], size[i]) <= BRIDGE_SIZE_RATIO * np.minimum(size[k], size[i])
+        spans = (x0[k] <= x1[i] - over) & (x1[k] >= x0[j] + over)
+        for b in k[(above | below) & alike & spans]:
+            gap_top, gap_bottom = (int(y1[b]), top) if y1[b] <= top + 1 else (bottom, int(y0[b]))
+            if not blocked(int(x1[i]), gap_top, int(x0[j]), gap_bottom):
+                ri, rj = _find(parent, i), _find(parent, j)
+                parent[max(ri, rj)] = min(ri, rj)
+                break
+    group = np.array([_find(parent, i) for i in range(n)])
+    if len(np.unique(group)) == n:
+        return lines
+    return _merge_groups(lines, group)
 
 
 def split_tall_lines(lines: Lines, text: np.ndarray) -> Lines:

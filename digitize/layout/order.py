@@ -90,6 +90,31 @@ def reading_order(boxes: np.ndarray) -> list[int]:
     return order
 
 
+def sections(boxes: np.ndarray, rules: np.ndarray, min_width_px: float, join_px: float = 0.0) -> np.ndarray:
+    """``(n,) int``: the band of the page each box lies in (by its middle),
+    the bands cut by horizontal ``rules`` (boxes ``x0, y0, x1, y1``) at least
+    ``min_width_px`` long: a rule across the page closes a section, and the
+    columns above it are read before anything below it. Pieces of a rule
+    (a faint rule binarised broken) on one row, at most ``join_px`` apart
+    and with middles within that of each other, count as one."""
+    if len(boxes) == 0 or len(rules) == 0:
+        return np.zeros(len(boxes), int)
+    rows: list[list[float]] = []  # x0, x1, middle
+    for x0, y0, x1, y1 in sorted(rules.tolist()):
+        middle = (y0 + y1) / 2.0
+        for row in rows:
+            if abs(row[2] - middle) <= join_px and x0 - row[1] <= join_px:
+                row[1] = max(row[1], x1)
+                break
+        else:
+            rows.append([float(x0), float(x1), middle])
+    joined = np.array([[r[0], r[2], r[1], r[2]] for r in rows])
+    wide = joined[(joined[:, 2] - joined[:, 0]) >= min_width_px]
+    cuts = np.sort((wide[:, 1] + wide[:, 3]) / 2.0)
+    middles = (boxes[:, 1] + boxes[:, 3]) / 2.0
+    return np.searchsorted(cuts, middles).astype(int)
+
+
 def columns_by_rows(boxes: np.ndarray, step_px: int) -> tuple[int, np.ndarray]:
     """The columns of body text, counted across the page: on each row (every
     ``step_px``), the blocks crossing it are ranked left to right; the page
