@@ -53,10 +53,13 @@ SLOW_4G = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 // 
 
 def build_monument(settings, source: str, tmp: Path) -> tuple[str, int, int]:
     from library.container import build_platform
+    from library.access import Actor
     from library.monuments import BuildSource
 
+    bench = Actor.system("bench")
     p = build_platform(settings)
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
+                                    actor=bench)
     if source == "fountain":
         uploads = [BuildSource(f, f.name) for f in sorted(FOUNTAIN.glob("*.jpg"))]
     else:
@@ -64,7 +67,7 @@ def build_monument(settings, source: str, tmp: Path) -> tuple[str, int, int]:
 
         mesh = write_scene("khue-van-cac", tmp / "khue-van-cac.ply")
         uploads = [BuildSource(mesh, mesh.name)]
-    v = p.monuments.submit_build(m.id, uploads, title="Khuê Văn Các")
+    v = p.monuments.submit_build(m.id, uploads, title="Khuê Văn Các", actor=bench)
     t0 = time.perf_counter()
     status = p.monuments.build(v.id)
     print(f"model built from {source} in {time.perf_counter() - t0:.1f} s: {status.value}")

@@ -48,6 +48,7 @@ def main() -> None:
     from tqdm import tqdm
 
     from digitize.synthetic import render_document
+    from library.access import Actor
     from library.container import build_platform
     from library.ingest import Upload
     from library.settings import Settings
@@ -64,7 +65,8 @@ def main() -> None:
         for n, page in enumerate(pages, 1):
             sources.append(folder / f"p{n:03d}.png")
             page.image.save(sources[-1], dpi=page.image.info.get("dpi", (300, 300)))
-        item_id = p.ingest.ingest_item([Upload(folder, "luc-van-tien")], {"title": "Lục Vân Tiên"}).items[0].item_id
+        item_id = p.ingest.ingest_item([Upload(folder, "luc-van-tien")], {"title": "Lục Vân Tiên"},
+                                       actor=Actor.system("bench")).items[0].item_id
         for row in tqdm(p.catalogue.page_statuses(item_id), desc="OCR", unit="page"):
             p.reader.read(row.page_id)
         p.reader.finish_item(item_id)

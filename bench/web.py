@@ -68,6 +68,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from digitize.synthetic import render_document
+    from library.access import Actor
     from library.container import build_platform
     from library.demo import TEXTS_DIR, read_demo_text
     from library.ingest import Upload
@@ -82,7 +83,8 @@ def main() -> None:
         folder.mkdir()
         for n, page in enumerate(render_document(body, pages=args.pages, degradation="scan"), 1):
             page.image.save(folder / f"p{n}.png", dpi=(300, 300))
-        item_id = p.ingest.ingest_item([Upload(folder, "van-mieu")], {"title": "Văn Miếu"}).items[0].item_id
+        item_id = p.ingest.ingest_item([Upload(folder, "van-mieu")], {"title": "Văn Miếu"},
+                                       actor=Actor.system("bench")).items[0].item_id
         pages = p.catalogue.page_statuses(item_id)
         for row in pages:
             p.reader.read(row.page_id)

@@ -40,6 +40,7 @@ def main() -> None:
     from tqdm import tqdm
 
     from digitize.synthetic import render_document
+    from library.access import Actor
     from library.container import build_platform
     from library.ingest import Upload
     from library.settings import Settings
@@ -54,7 +55,8 @@ def main() -> None:
         folder.mkdir()
         for n, page in enumerate(pages, 1):
             page.image.save(folder / f"p{n}.png", dpi=page.image.info.get("dpi", (300, 300)))
-        item_id = p.ingest.ingest_item([Upload(folder, "luc-van-tien")], {"title": "Lục Vân Tiên"}).items[0].item_id
+        item_id = p.ingest.ingest_item([Upload(folder, "luc-van-tien")], {"title": "Lục Vân Tiên"},
+                                       actor=Actor.system("bench")).items[0].item_id
         for row in tqdm(p.catalogue.page_statuses(item_id), desc="OCR", unit="page"):
             p.reader.read(row.page_id)
         p.reader.finish_item(item_id)

@@ -495,18 +495,11 @@ def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, .
 
 def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:
     """One tesseract reading in process, TSV only (the assemble stage writes
-    hOCR and ALTO from it). Word alternatives only when ``want_choices``,
-    which a Vietnamese page awaiting a second reading sets (hard pages, whose
-    lines mostly hold doubtful words); other pages are read without them and
-    post-correction asks for them afterwards where it needs them
-    (:func:`fetch_choices`)."""
+    hOCR and ALTO from it; word alternatives only when ``want_choices``)."""
     if context.look is not None and context.look.blank:
         return tesseract.OcrOutput(tsv=tesseract.merge_tsv([], image.width, image.height))
     options = context.options
-    if wants_postcorrection(options) and (context.unscaled is not None or context.unenhanced is not None):
-        # a page whose preprocessing is in doubt is a hard one: most of its lines turn out to hold
-        # doubtful words, and asking now (about a tenth more) is cheaper than reading them again later
-        context.want_choices = True
+    context.want_choices = context.want_choices or wants_postcorrection(options)
     return tesseract.recognise(
         image,
         languages=options.languages,
@@ -533,21 +526,11 @@ def parse(output: tesseract.OcrOutput, context: PageContext) -> ParsedText:
 
 def rebuild(rows: list[TsvWord], context: PageContext) -> ParsedText:
     """Page text, words, lines and blocks from word rows (OCR-image pixels),
-    boxes moved into the normalised frame (through ``to_source`` for a
-    rectified page, then the scale); ``context.rows`` becomes ``rows`` (still
-    OCR-image pixels: what later readings of the same image need)."""
+    boxes moved into the normalised frame; ``context.rows`` becomes ``rows``."""
     normalised = context.normalised_image
     assert normalised is not None
     context.rows = list(rows)
-    if context.to_source is not None:  # a rectified page: boxes back onto the page as it was
-        from digitize.enhance import source_box
-
-        rows = []
-        for row in context.rows:
-            x0, y0, x1, y1 = source_box((row.left, row.top, row.left + row.width, row.top + row.height),
-                                        context.to_source)
-            rows.append(replace(row, left=x0, top=y0, width=max(0, x1 - x0), height=max(0, y1 - y0)))
-    return build_text(rows, scale=context.scale, frame_w=normalised.width, frame_h=normalised.height)
+    return build_text(context.rows, scale=context.scale, frame_w=normalised.width, frame_h=normalised.height)
 
 
 _READING_STATE = ("scale", "zones", "ocr_image", "look", "regions", "tsv", "choices", "rows", "to_source",
@@ -556,19 +539,18 @@ _READING_STATE = ("scale", "zones", "ocr_image", "look", "regions", "tsv", "choi
 
 def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:
     """When the rescale stage was unsure that enlarging helps (see
-    :data:`SURE_UPSCALE`), read the page at its own size too
-    (:func:`second_reading`) and keep the version with more confidently read
-    characters."""
+    :data:`SURE_UPSCALE`), read the page at its own size too and keep the
+    reading with more confidently read characters."""
     if context.unscaled is None or (context.look is not None and context.look.blank):
         return parsed
     image, zones = context.unscaled
     context.unscaled = None
 
-    def unscaled() -> Image.Image:
+    def read_unscaled() -> ParsedText:
         context.scale, context.zones = 1.0, zones
-        return layout(enhance(image, context), context)
+        return parse(recognise(layout(enhance(image, context), context), context), context)
 
-    return second_reading(parsed, context, unscaled,
+    return second_reading(parsed, context, read_unscaled,
                           lambda first, second: confident_characters(second) > confident_characters(first))
 
 
@@ -577,12 +559,12 @@ def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
     rectifying a photographed page change the whole page (show-through is all
     or nothing: everything lighter than the ink goes; a border found where
     text runs to the edge takes letters with it): when the enhance stage did
-    any of them, read the page without them too
-    (:func:`second_reading`) and keep the enhanced version only when it has
-    clearly more surely read characters (:data:`ENHANCEMENT_GAIN`; a shadowed
-    page read as it is loses the shaded lines; a photograph flattened into a
-    pale mottle cuts the lines beside it; faint print taken for show-through
-    is lost)."""
+    any of them, read the page without them too and
+    keep the enhanced reading only when it has clearly more surely read
+    characters (:data:`ENHANCEMENT_GAIN`; a shadowed page read
+    as it is loses the shaded lines; a photograph flattened into a pale
+    mottle cuts the lines beside it; faint print taken for show-through is
+    lost)."""
     if context.unenhanced is None or (context.look is not None and context.look.blank):
         return parsed
     from digitize import enhance as enhancement
@@ -591,7 +573,7 @@ def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
     context.unenhanced = None
     enhanced_reasons = context.enhancements
 
-    def plainer() -> Image.Image:
+    def read_plainer() -> ParsedText:
         enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
         context.to_source = enhanced.to_source
         page = enhanced.image
@@ -599,22 +581,20 @@ def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
             page = clean_borders(page, context)
         context.enhancements = enhanced_reasons + (
             "read again without flattening, whitening or rectifying: that reading was surer and is kept",)
-        return layout(page, context)
+        return parse(recognise(layout(page, context), context), context)
 
     return second_reading(
-        parsed, context, plainer,
+        parsed, context, read_plainer,
         lambda first, second: surely_read_characters(first) < ENHANCEMENT_GAIN * surely_read_characters(second))
 
 
-def second_reading(parsed: ParsedText, context: PageContext, version: Callable[[], Image.Image],
+def second_reading(parsed: ParsedText, context: PageContext, read: Callable[[], ParsedText],
                    better: Callable[[list[TsvWord], list[TsvWord]], bool]) -> ParsedText:
-    """Read another version of the page: ``version()`` sets the context up
-    for it (scale, zones, regions, ``to_source``...) and returns the image
-    tesseract reads. Keep that reading when ``better(first_rows,
-    second_rows)``; else put the context back as the first reading left it
-    (the pending comparisons included)."""
-    first = {name: getattr(context, name) for name in _READING_STATE + ("unenhanced",)}
-    candidate = parse(recognise(version(), context), context)
+    """Read the page another way (``read`` changes the context as it needs);
+    keep that reading when ``better(first_rows, second_rows)``, else put the
+    context back as the first reading left it."""
+    first = {name: getattr(context, name) for name in _READING_STATE}
+    candidate = read()
     if better(first["rows"], context.rows):
         return candidate
     for name, value in first.items():
@@ -750,118 +730,18 @@ def postcorrect(parsed: ParsedText, context: PageContext) -> ParsedText:
         return parsed
     from digitize import postcorrect as corrector
 
-    if context.choices is not None:  # the reading came with them (``want_choices``)
-        choices = context.choices
-        alternatives = [choices[row.index] if 0 <= row.index < len(choices) else None for row in context.rows]
-    else:
-        doubtful = [corrector.wants_alternatives(corrector.WordReading(row.text, row.conf)) for row in context.rows]
-        alternatives = [None] * len(context.rows)
-        if any(doubtful):
-            alternatives = context.run("postcorrect_choices", fetch_choices, doubtful)
-    words = [corrector.WordReading(row.text, row.conf, found) for row, found in zip(context.rows, alternatives)]
+    choices = context.choices or ()
+    words = [
+        corrector.WordReading(row.text, row.conf,
+                              choices[row.index] if 0 <= row.index < len(choices) else None)
+        for row in context.rows
+    ]
     corrected = corrector.correct_words(words)
     if not any(c.changed for c in corrected):
         return parsed
     context.raw_text = parsed.text
     rows = [replace(row, text=c.text) if c.changed else row for row, c in zip(context.rows, corrected)]
     return rebuild(rows, context)
-
-
-CHOICE_LINE_PSM = 7  # a line holding a doubtful word is read again as one line of text
-# the box of such a line is padded by this share of its height (marks above, descenders below);
-# more lets the neighbouring lines' marks in and changes what tesseract reads
-CHOICE_LINE_PAD = 0.15
-# when more of the page's lines than this hold doubtful words, the page is read again whole
-# (the same reading, word for word, with alternatives) rather than line by line
-CHOICE_LINES_MAX_SHARE = 0.3
-
-
-def fetch_choices(doubtful: list[bool], context: PageContext) -> list[tesseract.WordChoices | None]:
-    """Tesseract's symbol alternatives for the rows of ``context.rows``
-    (``doubtful[i]``: row ``i`` needs them), spent where they are needed: the
-    lines holding doubtful words are read again (:func:`line_choices`), or
-    the whole page when they are most of it (:func:`page_choices`). One
-    entry per row, None where there are none."""
-    lines: set[tuple[int, int, int]] = set()
-    wanted: set[tuple[int, int, int]] = set()
-    for row, doubt in zip(context.rows, doubtful):
-        key = (row.block_num, row.par_num, row.line_num)
-        lines.add(key)
-        if doubt:
-            wanted.add(key)
-    if len(wanted) > CHOICE_LINES_MAX_SHARE * len(lines):
-        return page_choices(context)
-    return line_choices(doubtful, context)
-
-
-def page_choices(context: PageContext) -> list[tesseract.WordChoices | None]:
-    """The page read again exactly as it was (same image, regions and psm),
-    with alternatives: tesseract reads the same words, so each row takes
-    those of the row with its index (and its text)."""
-    options = context.options
-    output = tesseract.recognise(context.ocr_image, languages=options.languages, psm=options.effective_psm,
-                                 timeout_s=options.timeout_s, dpi=_ocr_dpi(context), regions=context.regions,
-                                 choices=True)
-    texts = {row.index: row.text for row in tsv_words(output.tsv)}
-    choices = output.choices or ()
-    return [choices[row.index] if row.index < len(choices) and texts.get(row.index) == row.text else None
-            for row in context.rows]
-
-
-def line_choices(doubtful: list[bool], context: PageContext) -> list[tesseract.WordChoices | None]:
-    """Tesseract's symbol alternatives for the words of ``context.rows`` on
-    the lines that hold a doubtful word (``doubtful[i]`` for row ``i``):
-    those lines alone are read again from the OCR image, each as one line
-    (:data:`CHOICE_LINE_PSM`, its box padded by :data:`CHOICE_LINE_PAD`),
-    with alternatives; a word gets those of the word read again in the same
-    place with the same text. One entry per row, None where there are none."""
-    rows = context.rows
-    lines: dict[tuple[int, int, int], list[int]] = {}
-    for i, row in enumerate(rows):
-        lines.setdefault((row.block_num, row.par_num, row.line_num), []).append(i)
-    image = context.ocr_image
-    regions, members = [], []
-    for line in lines.values():
-        if not any(doubtful[i] for i in line):
-            continue
-        x0, y0 = min(rows[i].left for i in line), min(rows[i].top for i in line)
-        x1 = max(rows[i].left + rows[i].width for i in line)
-        y1 = max(rows[i].top + rows[i].height for i in line)
-        pad = max(2, round(CHOICE_LINE_PAD * (y1 - y0)))
-        x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
-        x1, y1 = min(image.width, x1 + pad), min(image.height, y1 + pad)
-        if x1 > x0 and y1 > y0:
-            regions.append(Region(x0, y0, x1 - x0, y1 - y0, CHOICE_LINE_PSM))
-            members.append(line)
-    found: list[tesseract.WordChoices | None] = [None] * len(rows)
-    if not regions:
-        return found
-    options = context.options
-    output = tesseract.recognise(image, languages=options.languages, psm=CHOICE_LINE_PSM,
-                                 timeout_s=options.timeout_s, dpi=_ocr_dpi(context), regions=tuple(regions),
-                                 choices=True)
-    again = tsv_words(output.tsv)
-    for region, line in zip(regions, members):
-        candidates = [w for w in again if region.x <= w.left + w.width / 2 < region.x + region.w
-                      and region.y <= w.top + w.height / 2 < region.y + region.h]
-        for i in line:
-            row = rows[i]
-            match = max(candidates, key=lambda w: _overlap(row, w), default=None)
-            if match is not None and match.text == row.text and _overlap(row, match) > 0.5:
-                choice = output.choices[match.index] if output.choices and match.index < len(output.choices) else None
-                found[i] = choice
-                candidates.remove(match)
-    return found
-
-
-def _overlap(a: TsvWord, b: TsvWord) -> float:
-    """Intersection over union of two word boxes (0-1)."""
-    x0, y0 = max(a.left, b.left), max(a.top, b.top)
-    x1 = min(a.left + a.width, b.left + b.width)
-    y1 = min(a.top + a.height, b.top + b.height)
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    union = a.width * a.height + b.width * b.height - inter
-    return inter / union if union > 0 else 0.0
 
 
 def assemble(parsed: ParsedText, context: PageContext) -> PageReading:

@@ -70,7 +70,6 @@ __all__ = [
     "build_lexicon",
     "write_lexicon",
     "correct_words",
-    "wants_alternatives",
     "word_choices_from_iterator",
     "page_words_with_choices",
     "rebuild_lexicon",
@@ -538,33 +537,6 @@ def _context_key(word: str, *, last: bool) -> str | None:
         return None
     parts = [p for p in core.split("-") if p]
     return syllable_key(parts[-1] if last else parts[0])
-
-
-def wants_alternatives(
-    word: WordReading,
-    *,
-    model: SyllableModel | None = None,
-    settings: CorrectionSettings = DEFAULT_SETTINGS,
-) -> bool:
-    """Whether tesseract's alternatives for ``word`` (read without them) are
-    worth asking for: True for a word :func:`correct_words` would look at
-    closely, one that is not a known syllable or was read with confidence
-    below ``settings.marks_below``; False for numbers, punctuation, foreign
-    words, lone letters and the known words read surely, which it keeps
-    whatever tesseract's alternatives (unless one of them is close and the
-    model prefers it by ``margin``: the rare change given up to save reading
-    every line of a page twice)."""
-    text = unicodedata.normalize("NFC", word.text)
-    kind = token_kind(text)
-    if kind in ("number", "punctuation", "foreign"):
-        return False
-    _lead, core, _trail = split_token(text)
-    if len(core) <= 1:
-        return False  # a lone letter is never changed
-    keys = _keys(core) if kind == "vietnamese" else None
-    model = model or load_syllable_model()
-    known = keys is not None and all(model.known(k) for k in keys)
-    return not known or word.confidence < min(settings.marks_below, settings.confident)
 
 
 def correct_words(

@@ -32,8 +32,7 @@ word_num left top width height conf text``); in process, on request, each
 word's symbols with their alternatives (:data:`WordChoices`).
 
 :data:`PROGRAM` and :data:`IN_PROCESS` are the seams tests turn to see what
-happens when the program or the library is absent; :data:`READING_HOOK` is
-the one through which they (and benchmarks) see each reading asked for.
+happens when the program or the library is absent.
 """
 
 from __future__ import annotations
@@ -50,7 +49,7 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from PIL import Image
 
@@ -74,9 +73,6 @@ TESSDATA_DIRS = (
 AUTOMATIC_PSMS = frozenset({0, 1, 2, 3})
 OSD_PSM = 0
 TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
-
-# called as READING_HOOK(request) before each recognise(); None: nothing is called
-READING_HOOK: Callable[["ReadingRequest"], None] | None = None
 
 _LANGUAGE_NAME = re.compile(r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)?$")
 
@@ -111,26 +107,6 @@ class Region:
     psm: int = 6
     kind: str = "text"
     article: int | None = None  # the newspaper article the layout grouped it into
-
-
-@dataclass(frozen=True)
-class ReadingRequest:
-    """What one :func:`recognise` call asked of tesseract, as
-    :data:`READING_HOOK` sees it: the image size ``(width, height)`` in
-    pixels, the regions (``()`` = the whole page), the psm, and whether the
-    symbol alternatives were wanted."""
-
-    size: tuple[int, int]
-    regions: tuple[Region, ...]
-    psm: int
-    choices: bool
-
-    @property
-    def pixels(self) -> int:
-        """Pixels read: the regions' areas, or the whole image."""
-        if not self.regions:
-            return self.size[0] * self.size[1]
-        return sum(r.w * r.h for r in self.regions)
 
 
 @dataclass(frozen=True)
@@ -641,9 +617,6 @@ def recognise(
     Raises LanguageMissing, TesseractMissing, OcrTimeout, OcrFailed.
     """
     check_languages(languages)
-    if READING_HOOK is not None:
-        size = image.size if isinstance(image, Image.Image) else (0, 0)
-        READING_HOOK(ReadingRequest(size, tuple(regions), int(psm), bool(choices)))
     if in_process():
         return _recognise_in_process(image, languages=languages, psm=psm, timeout_s=timeout_s, dpi=dpi,
                                      regions=regions, choices=choices, config=config)

@@ -306,6 +306,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "withdraw": frozenset({"librarian", "admin"}),
     "delete_item": frozenset({"admin"}),
     "edit_collection": frozenset({"librarian", "admin"}),
+    # ingest, OCR work, monuments and their 3D builds and guides (the message names the action)
+    "upload_scans": frozenset({"librarian", "admin"}),
+    "retry_ocr_work": frozenset({"librarian", "admin"}),
+    "cancel_ocr_work": frozenset({"librarian", "admin"}),
+    "manage_monuments": frozenset({"curator", "admin"}),
+    "manage_3d_builds": frozenset({"curator", "admin"}),
+    "edit_monument_guides": frozenset({"curator", "admin"}),
+    # corrections, readers' feedback and accounts
+    "correct_text": frozenset({"librarian", "admin"}),
+    "moderate_feedback_on_items": frozenset({"librarian", "admin"}),
+    "moderate_feedback_on_monuments": frozenset({"curator", "admin"}),
+    "manage_accounts": frozenset({"admin"}),
 }
 
 

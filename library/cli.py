@@ -93,12 +93,13 @@ def ingest(paths, title, creator, date_, publisher, languages, item_type, subjec
     reports = []
     for path in tqdm(paths, desc="ingest", unit="item", disable=len(paths) < 2 or as_json):
         if path.suffix.lower() == ".csv" and path.is_file():
-            reports.append(p.ingest.ingest_sheet(path, dry_run=dry_run, ocr_options=options))
+            reports.append(p.ingest.ingest_sheet(path, actor=_cli_actor(), dry_run=dry_run, ocr_options=options))
         else:
             m = dict(meta)
             if len(paths) > 1:
                 m.pop("title", None)  # one title cannot name several items
-            reports.append(p.ingest.ingest_item([Upload(path, path.name)], m, dry_run=dry_run, ocr_options=options))
+            reports.append(p.ingest.ingest_item([Upload(path, path.name)], m, actor=_cli_actor(), dry_run=dry_run,
+                                                ocr_options=options))
     problems = [pr for r in reports for pr in r.all_problems]
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
@@ -178,7 +179,7 @@ def status(item_id, as_json):
 @click.option("--page", "page_ids", type=int, multiple=True)
 @handle_errors
 def retry(item_id, page_ids):
-    ids = _platform().reader.retry(item_id=item_id, page_ids=list(page_ids) or None)
+    ids = _platform().reader.retry(actor=_cli_actor(), item_id=item_id, page_ids=list(page_ids) or None)
     click.echo(f"requeued {len(ids)} page(s)" + (f": {', '.join(map(str, ids))}" if ids else ""))
 
 
@@ -186,7 +187,7 @@ def retry(item_id, page_ids):
 @click.argument("item_id", type=int)
 @handle_errors
 def cancel(item_id):
-    res = _platform().reader.cancel(item_id)
+    res = _platform().reader.cancel(item_id, actor=_cli_actor())
     click.echo(f"cancelled {len(res.cancelled)} queued page(s) of item {item_id}"
                + (f"; {res.still_running} page(s) being read will finish" if res.still_running else ""))
 
@@ -472,7 +473,7 @@ def user():
 @click.password_option(envvar="HERITAGE_NEW_PASSWORD")
 @handle_errors
 def user_add(username, role, display_name, password):
-    u = _platform().users.create(username, password, role, display_name)
+    u = _platform().users.create(_cli_actor(), username, password, role, display_name)  # the machine's operator
     click.echo(f"created {u.role.value} {u.username}")
 
 

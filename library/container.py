@@ -80,8 +80,8 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     search = SearchService(sessions, indexer, access=access)
     work = UnitOfWork(sessions, indexer, queue)
     corrections = CorrectionService(sessions, low_confidence=settings.low_confidence, work=work)
-    ingest = IngestService(settings, sessions, store, queue)
-    reader = PageReader(settings, sessions, store, queue)
+    ingest = IngestService(settings, sessions, store, queue, work)
+    reader = PageReader(settings, sessions, store, queue, work)
     return Platform(
         settings=settings,
         engine=engine,
@@ -94,9 +94,9 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         users=UserService(sessions),
         indexer=indexer,
         search=search,
-        monuments=MonumentService(settings, sessions, store, queue),
+        monuments=MonumentService(settings, sessions, store, queue, work),
         corrections=corrections,
-        guides=GuideService(sessions, search),
+        guides=GuideService(sessions, search, work),
         feedback=FeedbackService(sessions, corrections),
         jobs=JobBoard(settings, sessions),
         exports=ExportService(settings, sessions, store),

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from library.access import Actor, require_permission
 from library.confidence import SURE, is_doubtful, layout_doubtful
-from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
+from library.errors import Conflict, InputRejected, NotFound
 from library.filenames import describe_char, first_unsafe_char
-from library.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Page, PageStatus, Role, TextRegion,
+from library.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Page, PageStatus, TextRegion,
                             Transcription, User, Word)
 from library.ocr_jobs import POSTCORRECTION_SOURCE, replace_layout
 from library.settings import Settings
@@ -34,7 +35,6 @@ from library.settings import Settings
 if TYPE_CHECKING:
     from library.unit_of_work import UnitOfWork
 
-CORRECTION_ROLES = {Role.librarian, Role.admin}
 MAX_LINE_CHARS = 2_000
 
 
@@ -157,11 +157,10 @@ class CorrectionService:
         # (without it, e.g. in a bare service, the indexer's next flush sends them)
         self.work = work
 
-    def _change(self, actor: User | None):
-        """The transaction of one correction: the unit of work (commit, then search) when there is one."""
+    def _change(self, actor: Actor):
+        """The transaction of one correction by ``actor``: the unit of work (commit, then search) when
+        there is one."""
         import contextlib
-
-        from library.access import Actor
 
         if self.work is None:
             @contextlib.contextmanager
@@ -172,7 +171,7 @@ class CorrectionService:
 
         @contextlib.contextmanager
         def unit():
-            with self.work(Actor.for_user(actor) if actor is not None else Actor.system("corrections")) as work:
+            with self.work(actor) as work:
                 yield work.session
                 work.index()
         return unit()
@@ -225,14 +224,14 @@ class CorrectionService:
                                 r.mean_confidence, r.corrected, reports.get(r.id, 0)) for r in rows]
         return CorrectionQueue(entries, total, self.low_confidence)
 
-    def correct(self, page_id: int, changes: dict[int, str], *, revision: int, actor: User | None = None,
+    def correct(self, actor: Actor, page_id: int, changes: dict[int, str], *, revision: int,
                 note: str | None = None, confirmed: Iterable[int] = ()) -> int:
         """Replace the text of some lines (``{line number: new text}``); returns the new version number.
         ``revision`` is the one the editor started from: if the page changed since, nothing is saved.
         ``confirmed`` lines were checked and read right as they are: their words become sure
-        (they leave the count of doubtful words) without a new version of the text."""
-        if actor is not None and actor.role not in CORRECTION_ROLES:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
+        (they leave the count of doubtful words) without a new version of the text. Only an actor who
+        may ``correct_text`` (:data:`library.access.PERMISSIONS`)."""
+        require_permission(actor, "correct_text")
         clean = {int(n): _check_line(n, t) for n, t in changes.items()}
         sure = {int(n) for n in confirmed} - set(clean)
         with self._change(actor) as s:
@@ -257,7 +256,7 @@ class CorrectionService:
             page.low_confidence_words = layout_doubtful(layout, self.low_confidence)
             version = self._latest_version(s, page_id) + 1
             s.add(Transcription(page_id=page_id, version=version, source="manual", text=text, note=note,
-                                created_by=actor.id if actor else None))
+                                created_by=actor.user.id if actor.user is not None else None))
             page.text = text
             page.corrected = True
             page.needs_review = False
@@ -265,10 +264,9 @@ class CorrectionService:
             page.index_pending = True
             return version
 
-    def accept_machine_reading(self, page_id: int, *, actor: User | None = None) -> int:
+    def accept_machine_reading(self, actor: Actor, page_id: int) -> int:
         """Use the waiting machine reading instead of the manual correction (which stays in the history)."""
-        if actor is not None and actor.role not in CORRECTION_ROLES:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
+        require_permission(actor, "correct_text")
         with self._change(actor) as s:
             page = self._page(s, page_id, lock=True)
             if page.pending_ocr_version is None:
@@ -284,11 +282,10 @@ class CorrectionService:
             page.index_pending = True
             return t.version
 
-    def reject_machine_reading(self, page_id: int, *, actor: User | None = None) -> int:
+    def reject_machine_reading(self, actor: Actor, page_id: int) -> int:
         """Keep the manual correction: the waiting machine reading is no longer waiting (it stays in the
         history as a version); the page's text, words and revision are unchanged. Returns its version."""
-        if actor is not None and actor.role not in CORRECTION_ROLES:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
+        require_permission(actor, "correct_text")
         with self._change(actor) as s:
             page = self._page(s, page_id, lock=True)
             if page.pending_ocr_version is None:

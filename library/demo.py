@@ -10,11 +10,13 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from library.access import Actor
 from library.ingest import Upload
 from library.models import Item
 
 TEXTS_DIR = Path(__file__).parent / "demo_texts"
 COLLECTION = "Bộ sưu tập mẫu – Di sản Hà Nội"
+DEMO_ACTOR = Actor.system("demo")  # the demo data is made by the machine, not by a user
 # each text gets a different kind of scan, so the demo shows what preprocessing does
 PRESET_BY_TYPE = {"book": "scan", "magazine": "clean", "newspaper": "low_dpi"}
 MAX_PAGES_PER_TEXT = 3
@@ -71,7 +73,8 @@ def load_demo(platform, folder: Path, *, progress: Callable[[], None] | None = N
         if item_type == "newspaper":
             metadata["serial_title"] = header.get("title", "")
             metadata["issue_date"] = header.get("date", "")
-        report = platform.ingest.ingest_item([Upload(page_dir, page_dir.name)], {k: v for k, v in metadata.items() if v})
+        report = platform.ingest.ingest_item([Upload(page_dir, page_dir.name)], {k: v for k, v in metadata.items() if v},
+                                             actor=DEMO_ACTOR)
         for outcome in report.items:
             if outcome.status == "created":
                 created.append(outcome.item_id)
@@ -157,15 +160,16 @@ def load_demo_monuments(platform, folder: Path) -> list[int]:
         if spec["name_vi"] in existing:
             continue
         fields = {k: v for k, v in spec.items() if k not in ("scene", "model_title", "points", "tour")}
-        monument = platform.monuments.create_monument(**fields)
+        monument = platform.monuments.create_monument(**fields, actor=DEMO_ACTOR)
         mesh = write_scene(spec["scene"], folder / f"{spec['scene']}.ply")
         version = platform.monuments.submit_build(monument.id, [BuildSource(mesh, mesh.name)],
-                                                  title=spec["model_title"], licence=DEMO_MODEL_LICENCE)
+                                                  title=spec["model_title"], licence=DEMO_MODEL_LICENCE,
+                                                  actor=DEMO_ACTOR)
         builds.append(version.id)
-        points = [platform.guides.add_point(version.model_id, **point) for point in spec["points"]]
+        points = [platform.guides.add_point(version.model_id, **point, actor=DEMO_ACTOR) for point in spec["points"]]
         tour = platform.guides.add_tour(version.model_id, title_vi=spec["tour"]["title_vi"],
-                                        title_en=spec["tour"]["title_en"])
+                                        title_en=spec["tour"]["title_en"], actor=DEMO_ACTOR)
         for n, (orbit, caption_vi, caption_en) in enumerate(spec["tour"]["stops"]):
             platform.guides.add_stop(tour.id, orbit=orbit, poi_id=points[min(n, len(points) - 1)].id,
-                                     caption_vi=caption_vi, caption_en=caption_en)
+                                     caption_vi=caption_vi, caption_en=caption_en, actor=DEMO_ACTOR)
     return builds

@@ -26,8 +26,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from library.corrections import CORRECTION_ROLES, MAX_LINE_CHARS, CorrectionService, EditableLine, ReviewLine
-from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
+from library.access import PERMISSIONS, Actor, may, require_permission
+from library.corrections import MAX_LINE_CHARS, CorrectionService, EditableLine, ReviewLine
+from library.errors import Conflict, InputRejected, NotFound
 from library.filenames import describe_char, first_unsafe_char
 from library.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Monument, Page, PageStatus, Role,
                             TextRegion, User, Word, as_utc, utcnow)
@@ -41,9 +42,9 @@ CONTEXT_CHARS = 40  # of the page text on each side of a reported word, for staf
 LANGUAGES = ("vi", "en")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
-ITEM_MODERATORS = {Role.librarian, Role.admin}
-MONUMENT_MODERATORS = {Role.curator, Role.admin}
-MODERATORS = ITEM_MODERATORS | MONUMENT_MODERATORS
+# who moderates what is decided by library.access.PERMISSIONS alone; per target kind, the action asked
+MODERATE = {"item": "moderate_feedback_on_items", "monument": "moderate_feedback_on_monuments"}
+MODERATORS = {Role(r) for action in MODERATE.values() for r in PERMISSIONS[action]}  # roles the portal lets in
 
 # what each kind may carry besides name, e-mail and language
 FIELDS_OF = {
@@ -197,8 +198,11 @@ class FeedbackService:
         self.corrections = corrections
 
     # ------------------------------------------------------------ readers
-    def submit(self, sub: Submission) -> int:
-        """Store a reader's feedback, held for moderation; returns its id."""
+    def submit(self, actor: Actor, sub: Submission) -> int:
+        """Store a reader's feedback, held for moderation; returns its id. ``actor`` is who sends it
+        (``Actor.anonymous(address)`` for a reader: anyone may send feedback)."""
+        if not isinstance(actor, Actor):
+            raise TypeError("feedback needs an explicit library.access.Actor (Actor.anonymous(address) for a reader)")
         try:
             kind = FeedbackKind(sub.kind)
         except ValueError:
@@ -315,7 +319,7 @@ class FeedbackService:
         return RatingSummary(n, mean, distribution)
 
     # -------------------------------------------------------------- staff
-    def queue(self, actor: User, *, kind: str | None = None, status: str | None = None, target: str | None = None,
+    def queue(self, actor: Actor, *, kind: str | None = None, status: str | None = None, target: str | None = None,
               item_id: int | None = None, monument_id: int | None = None, limit: int = 50,
               offset: int = 0) -> QueuePage:
         """The feedback the actor may moderate, newest first, filtered by kind, status and target
@@ -328,8 +332,7 @@ class FeedbackService:
         if monument_id is not None:
             target = "monument"
         if target and target not in allowed:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) does not moderate feedback on "
-                                   f"{target}s")
+            require_permission(actor, MODERATE[target])
         conditions = []
         if kind:
             conditions.append(Feedback.kind == _enum_value(FeedbackKind, "kind", kind))
@@ -349,7 +352,7 @@ class FeedbackService:
                 _scope(t, allowed), Feedback.status == FeedbackStatus.pending)) or 0 for t in sorted(allowed)}
             return QueuePage([_queued(*row) for row in rows], total, pending)
 
-    def get(self, feedback_id: int, *, actor: User) -> QueueEntry:
+    def get(self, actor: Actor, feedback_id: int) -> QueueEntry:
         with self.sessions() as s:
             row = s.execute(_queue_select().where(Feedback.id == feedback_id)).first()
             if row is None:
@@ -357,25 +360,28 @@ class FeedbackService:
             _authorise(actor, row[0])
             return _queued(*row)
 
-    def answer(self, feedback_id: int, text: str | None, *, actor: User, publish: bool = False) -> None:
+    def answer(self, actor: Actor, feedback_id: int, text: str | None, *, publish: bool = False) -> None:
         """Write (or rewrite, or with an empty text remove) staff's answer; ``publish`` makes both public."""
+        _targets_of(actor)  # refuse an actor without a moderation permission before reading the text
         answer = _text("answer", text, MAX_ANSWER_CHARS, multiline=True)
         with self.sessions.begin() as s:
             fb = self._load(s, feedback_id, actor)
             if answer != fb.answer:
                 fb.answer = answer
-                fb.answered_by, fb.answered_at = (actor.id, utcnow()) if answer is not None else (None, None)
+                fb.answered_by, fb.answered_at = (_user_id(actor), utcnow()) if answer is not None else (None, None)
             if publish:
                 _moderate(fb, FeedbackStatus.published, actor)
 
-    def set_status(self, feedback_id: int, status: str, *, actor: User) -> None:
+    def set_status(self, actor: Actor, feedback_id: int, status: str) -> None:
         """Publish, hide or put back into the queue."""
+        _targets_of(actor)
         new = _enum_value(FeedbackStatus, "status", status)
         with self.sessions.begin() as s:
             _moderate(self._load(s, feedback_id, actor), new, actor)
 
-    def set_status_many(self, feedback_ids: list[int], status: str, *, actor: User) -> int:
+    def set_status_many(self, actor: Actor, feedback_ids: list[int], status: str) -> int:
         """The same status for many at once (e.g. publishing a page of ratings); all or none."""
+        _targets_of(actor)
         new = _enum_value(FeedbackStatus, "status", status)
         ids = sorted(set(feedback_ids))
         if not ids:
@@ -393,9 +399,9 @@ class FeedbackService:
                 _moderate(fb, new, actor)
             return len(rows)
 
-    def correction_proposal(self, feedback_id: int, *, actor: User) -> CorrectionProposal:
+    def correction_proposal(self, actor: Actor, feedback_id: int) -> CorrectionProposal:
         """The page's lines as they read now and the line the report points at, as the report would have it."""
-        entry = self.get(feedback_id, actor=actor)
+        entry = self.get(actor, feedback_id)
         if entry.kind != FeedbackKind.text_error.value or entry.page_id is None:
             raise Conflict(f"feedback {feedback_id} is not a report on a page's text")
         review = self.corrections.review(entry.page_id)
@@ -446,12 +452,12 @@ class FeedbackService:
                                      _after(text, w.char_end), w.x, w.y, w.w, w.h, lx, ly, lw, lh, moved)
         return out
 
-    def accept_correction(self, feedback_id: int, *, line_number: int | str, line_text: str, revision: int,
-                          actor: User, note: str | None = None) -> int:
+    def accept_correction(self, actor: Actor, feedback_id: int, *, line_number: int | str, line_text: str,
+                          revision: int, note: str | None = None) -> int:
         """Make a new transcription version of the report's page with one line as staff settled it;
-        returns the version number. ``revision`` is the page's, as the staff member saw it."""
-        if actor.role not in CORRECTION_ROLES:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not correct text")
+        returns the version number. ``revision`` is the page's, as the staff member saw it. The version is
+        made by :meth:`CorrectionService.correct` (through the unit of work: search follows at once)."""
+        require_permission(actor, "correct_text")
         with self.sessions() as s:
             fb = self._load(s, feedback_id, actor)
             if fb.kind != FeedbackKind.text_error or fb.page_id is None:
@@ -469,7 +475,7 @@ class FeedbackService:
             raise FeedbackRejected("line_text", "required", "write the line as it should read")
         if " ".join(text.split()) == lines[n - 1].text:
             raise FeedbackRejected("line_text", "unchanged", f"line {n} reads so already", line=n)
-        version = self.corrections.correct(page_id, {n - 1: text}, revision=int(revision), actor=actor,
+        version = self.corrections.correct(actor, page_id, {n - 1: text}, revision=int(revision),
                                            note=note or f"feedback #{feedback_id}")
         with self.sessions.begin() as s:
             fb = s.get(Feedback, feedback_id, with_for_update=True)
@@ -477,7 +483,7 @@ class FeedbackService:
         return version
 
     @staticmethod
-    def _load(s: Session, feedback_id: int, actor: User) -> Feedback:
+    def _load(s: Session, feedback_id: int, actor: Actor) -> Feedback:
         fb = s.get(Feedback, feedback_id)
         if fb is None:
             raise NotFound(f"no feedback {feedback_id}")
@@ -533,14 +539,13 @@ def _target(item_id: int | None, monument_id: int | None):
     return Feedback.item_id == item_id if item_id is not None else Feedback.monument_id == monument_id
 
 
-def _targets_of(actor: User) -> set[str]:
-    allowed = set()
-    if actor.role in ITEM_MODERATORS:
-        allowed.add("item")
-    if actor.role in MONUMENT_MODERATORS:
-        allowed.add("monument")
+def _targets_of(actor: Actor) -> set[str]:
+    """The target kinds (``item``, ``monument``) whose feedback ``actor`` moderates; refused when none."""
+    if not isinstance(actor, Actor):
+        raise TypeError("moderating feedback needs an explicit library.access.Actor")
+    allowed = {target for target, action in MODERATE.items() if may(actor, action)}
     if not allowed:
-        raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) does not moderate feedback")
+        require_permission(actor, MODERATE["item"])  # raises, naming the user
     return allowed
 
 
@@ -551,17 +556,19 @@ def _scope(target: str | None, allowed: set[str]):
     return Feedback.item_id.is_not(None) if targets == {"item"} else Feedback.monument_id.is_not(None)
 
 
-def _authorise(actor: User, fb: Feedback) -> None:
-    roles = ITEM_MODERATORS if fb.item_id is not None else MONUMENT_MODERATORS
-    if actor.role not in roles:
-        what = "items" if fb.item_id is not None else "monuments"
-        raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) does not moderate feedback on {what}")
+def _authorise(actor: Actor, fb: Feedback) -> None:
+    require_permission(actor, MODERATE["item" if fb.item_id is not None else "monument"])
 
 
-def _moderate(fb: Feedback, status: FeedbackStatus, actor: User) -> None:
+def _user_id(actor: Actor) -> int | None:
+    """The account recorded as having done it (``None`` for the system: the command line, a worker)."""
+    return actor.user.id if actor.user is not None else None
+
+
+def _moderate(fb: Feedback, status: FeedbackStatus, actor: Actor) -> None:
     if fb.status != status:
         fb.status = status
-        fb.moderated_by, fb.moderated_at = actor.id, utcnow()
+        fb.moderated_by, fb.moderated_at = _user_id(actor), utcnow()
 
 
 def _replace_near(line: str, old: str, new: str, near: int | None) -> str:

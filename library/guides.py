@@ -23,8 +23,8 @@ from typing import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from library.access import Actor
-from library.errors import InputRejected, NotFound, PermissionDenied, SearchOffline
+from library.access import Actor, require_permission
+from library.errors import InputRejected, NotFound, SearchOffline
 from library.models import (
     Item,
     Monument,
@@ -32,13 +32,12 @@ from library.models import (
     MonumentModel,
     Page,
     PointOfInterest,
-    Role,
     Tour,
     TourStop,
-    User,
 )
+from library.unit_of_work import UnitOfWork
 
-CURATOR_ROLES = {Role.curator, Role.admin}
+GUIDE_ACTION = "edit_monument_guides"  # library.access.PERMISSIONS: curators and admins (and the system)
 MAX_COORDINATE_M = 10_000.0  # a point farther than 10 km from the model's origin is a typing error
 MAX_RADIUS_M = 10_000.0
 FIELD_OF_VIEW_DEG = (10.0, 90.0)
@@ -92,9 +91,10 @@ class RelatedItems:
 
 # ------------------------------------------------------------------ service
 class GuideService:
-    def __init__(self, sessions: sessionmaker[Session], search):
+    def __init__(self, sessions: sessionmaker[Session], search, work: UnitOfWork):
         self.sessions = sessions
         self.search = search  # library.searching.SearchService
+        self.work = work  # every change: an explicit actor, committed through the unit of work
 
     # ------------------------------------------------------------ look-ups
     def model(self, model_id: int) -> MonumentModel:
@@ -146,10 +146,11 @@ class GuideService:
 
     def add_point(self, model_id: int, *, position: Iterable, normal: Iterable = (0.0, 1.0, 0.0), label_vi: str,
                   label_en: str | None = None, text_vi: str | None = None, text_en: str | None = None,
-                  sequence: int | None = None, actor: User | None = None) -> PointOfInterest:
-        _authorise(actor)
+                  sequence: int | None = None, actor: Actor) -> PointOfInterest:
+        require_permission(actor, GUIDE_ACTION)
         values = _point_values(position, normal, label_vi, label_en, text_vi, text_en)
-        with self.sessions.begin() as s:
+        with self.work(actor) as work:
+            s = work.session
             self._model(s, model_id)
             if sequence is None:
                 sequence = (s.scalar(select(func.max(PointOfInterest.sequence))
@@ -162,10 +163,11 @@ class GuideService:
     def update_point(self, point_id: int, *, position: Iterable, normal: Iterable = (0.0, 1.0, 0.0),
                      label_vi: str, label_en: str | None = None, text_vi: str | None = None,
                      text_en: str | None = None, sequence: int | None = None,
-                     actor: User | None = None) -> PointOfInterest:
-        _authorise(actor)
+                     actor: Actor) -> PointOfInterest:
+        require_permission(actor, GUIDE_ACTION)
         values = _point_values(position, normal, label_vi, label_en, text_vi, text_en)
-        with self.sessions.begin() as s:
+        with self.work(actor) as work:
+            s = work.session
             poi = self._point(s, point_id)
             for key, value in values.items():
                 setattr(poi, key, value)
@@ -173,10 +175,11 @@ class GuideService:
                 poi.sequence = _order(sequence)
             return poi
 
-    def remove_point(self, point_id: int, *, actor: User | None = None) -> None:
+    def remove_point(self, point_id: int, *, actor: Actor) -> None:
         """The point goes; the tour stops that showed it keep their camera and caption."""
-        _authorise(actor)
-        with self.sessions.begin() as s:
+        require_permission(actor, GUIDE_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             poi = self._point(s, point_id)
             for stop in s.scalars(select(TourStop).where(TourStop.poi_id == point_id)):
                 stop.poi_id = None
@@ -198,10 +201,11 @@ class GuideService:
             return tour
 
     def add_tour(self, model_id: int, *, title_vi: str, title_en: str | None = None,
-                 actor: User | None = None) -> Tour:
-        _authorise(actor)
+                 actor: Actor) -> Tour:
+        require_permission(actor, GUIDE_ACTION)
         values = _tour_values(title_vi, title_en)
-        with self.sessions.begin() as s:
+        with self.work(actor) as work:
+            s = work.session
             self._model(s, model_id)
             tour = Tour(model_id=model_id, created_by=_id(actor), **values)
             s.add(tour)
@@ -210,10 +214,11 @@ class GuideService:
         return self.tour(tour_id)
 
     def update_tour(self, tour_id: int, *, title_vi: str, title_en: str | None = None,
-                    actor: User | None = None) -> Tour:
-        _authorise(actor)
+                    actor: Actor) -> Tour:
+        require_permission(actor, GUIDE_ACTION)
         values = _tour_values(title_vi, title_en)
-        with self.sessions.begin() as s:
+        with self.work(actor) as work:
+            s = work.session
             tour = s.get(Tour, tour_id)
             if tour is None:
                 raise NotFound(f"no tour {tour_id}")
@@ -221,9 +226,10 @@ class GuideService:
                 setattr(tour, key, value)
         return self.tour(tour_id)
 
-    def remove_tour(self, tour_id: int, *, actor: User | None = None) -> None:
-        _authorise(actor)
-        with self.sessions.begin() as s:
+    def remove_tour(self, tour_id: int, *, actor: Actor) -> None:
+        require_permission(actor, GUIDE_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             tour = s.get(Tour, tour_id)
             if tour is None:
                 raise NotFound(f"no tour {tour_id}")
@@ -231,11 +237,12 @@ class GuideService:
 
     def add_stop(self, tour_id: int, *, orbit: Iterable, target: Iterable | None = None, poi_id: int | None = None,
                  field_of_view_deg: float = 30.0, caption_vi: str | None = None, caption_en: str | None = None,
-                 dwell_s: float = 6.0, sequence: int | None = None, actor: User | None = None) -> TourStop:
+                 dwell_s: float = 6.0, sequence: int | None = None, actor: Actor) -> TourStop:
         """A stop looking at ``target`` (by default the point of interest's position) from ``orbit``
         (theta°, phi°, radius m)."""
-        _authorise(actor)
-        with self.sessions.begin() as s:
+        require_permission(actor, GUIDE_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             tour = s.get(Tour, tour_id)
             if tour is None:
                 raise NotFound(f"no tour {tour_id}")
@@ -250,9 +257,10 @@ class GuideService:
     def update_stop(self, stop_id: int, *, orbit: Iterable, target: Iterable | None = None,
                     poi_id: int | None = None, field_of_view_deg: float = 30.0, caption_vi: str | None = None,
                     caption_en: str | None = None, dwell_s: float = 6.0, sequence: int | None = None,
-                    actor: User | None = None) -> TourStop:
-        _authorise(actor)
-        with self.sessions.begin() as s:
+                    actor: Actor) -> TourStop:
+        require_permission(actor, GUIDE_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             stop = s.get(TourStop, stop_id)
             if stop is None:
                 raise NotFound(f"no tour stop {stop_id}")
@@ -264,18 +272,20 @@ class GuideService:
                 stop.sequence = _order(sequence)
             return stop
 
-    def remove_stop(self, stop_id: int, *, actor: User | None = None) -> None:
-        _authorise(actor)
-        with self.sessions.begin() as s:
+    def remove_stop(self, stop_id: int, *, actor: Actor) -> None:
+        require_permission(actor, GUIDE_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             stop = s.get(TourStop, stop_id)
             if stop is None:
                 raise NotFound(f"no tour stop {stop_id}")
             s.delete(stop)
 
-    def move_stop(self, stop_id: int, step: int, *, actor: User | None = None) -> Tour:
+    def move_stop(self, stop_id: int, step: int, *, actor: Actor) -> Tour:
         """Move a stop ``step`` places earlier (negative) or later (positive); the stops are renumbered 1, 2, …"""
-        _authorise(actor)
-        with self.sessions.begin() as s:
+        require_permission(actor, GUIDE_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             stop = s.get(TourStop, stop_id)
             if stop is None:
                 raise NotFound(f"no tour stop {stop_id}")
@@ -305,12 +315,13 @@ class GuideService:
 
     # ------------------------------------------------------------------ items
     def link_item(self, monument_id: int, item_id: int, *, page_sequence: int | None = None,
-                  note: str | None = None, actor: User | None = None) -> MonumentItem:
+                  note: str | None = None, actor: Actor) -> MonumentItem:
         """Say that an item (and, optionally, which of its pages) speaks of the monument. Linking the
         same item again replaces the page and the note."""
-        _authorise(actor)
+        require_permission(actor, GUIDE_ACTION)
         note = _text(note, "note", NOTE_CHARS, multiline=True)
-        with self.sessions.begin() as s:
+        with self.work(actor) as work:
+            s = work.session
             if s.get(Monument, monument_id) is None:
                 raise NotFound(f"no monument {monument_id}")
             try:
@@ -335,9 +346,10 @@ class GuideService:
             s.flush()
             return link
 
-    def unlink_item(self, link_id: int, *, actor: User | None = None) -> None:
-        _authorise(actor)
-        with self.sessions.begin() as s:
+    def unlink_item(self, link_id: int, *, actor: Actor) -> None:
+        require_permission(actor, GUIDE_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             link = s.get(MonumentItem, link_id)
             if link is None:
                 raise NotFound(f"no link {link_id}")
@@ -421,13 +433,9 @@ def name_query(names: Iterable[str | None]) -> str:
 
 
 # ---------------------------------------------------------------- validation
-def _authorise(actor: User | None) -> None:
-    if actor is not None and actor.role not in CURATOR_ROLES:
-        raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not edit monument guides")
-
-
-def _id(actor: User | None) -> int | None:
-    return actor.id if actor is not None else None
+def _id(actor: Actor) -> int | None:
+    """The user to record as the author (none for the system)."""
+    return actor.user.id if actor.user is not None else None
 
 
 def _number(value, field_name: str, low: float, high: float) -> float:

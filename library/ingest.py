@@ -24,21 +24,23 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from library import metadata as md
 from library import sources
-from library.errors import InputRejected, PermissionDenied
-from library.models import Collection, Item, ItemStatus, ItemType, Page, PageStatus, Role, StoredFile, User, utcnow
+from library.access import Actor, require_permission
+from library.errors import InputRejected
+from library.models import Collection, Item, ItemStatus, ItemType, Page, PageStatus, StoredFile, utcnow
 from library.queue import OCR_PAGE, TaskQueue
 from library.settings import Settings
 from library.store import FileStore
+from library.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-INGEST_ROLES = {Role.librarian, Role.admin}
+INGEST_ACTION = "upload_scans"  # library.access.PERMISSIONS: librarians and admins (and the system)
 OCR_OPTION_KEYS = {"psm", "detect_orientation", "deskew", "binarize", "clean_borders", "target_dpi", "stages_off"}
 
 
@@ -101,11 +103,13 @@ class IngestReport:
 
 
 class IngestService:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue):
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue,
+                 work: UnitOfWork):
         self.settings = settings
         self.sessions = sessions
         self.store = store
         self.queue = queue
+        self.work = work  # commit, then tasks: an item's OCR tasks are sent only once its rows are committed
 
     # ------------------------------------------------------------------ API
     def ingest_item(
@@ -113,15 +117,16 @@ class IngestService:
         uploads: list[Upload],
         raw_metadata: dict[str, str] | None = None,
         *,
-        actor: User | None = None,
+        actor: Actor,
         dry_run: bool = False,
         ocr_options: dict | None = None,
         progress: Callable[[str], None] | None = None,
         do_not_ocr: bool = False,
     ) -> IngestReport:
-        """Make one item of ``uploads`` (their pages in the order given). ``do_not_ocr``: sensitive
-        material, never read: its pages get their images at once and nothing is queued."""
-        self._authorise(actor)
+        """Make one item of ``uploads`` (their pages in the order given) for ``actor`` (required: a
+        librarian, an admin or the system). ``do_not_ocr``: sensitive material, never read: its pages
+        get their images at once and nothing is queued."""
+        require_permission(actor, INGEST_ACTION)
         report = IngestReport(dry_run=dry_run)
         source = ", ".join(u.name or u.path.name for u in uploads) or "(nothing)"
         raw = dict(raw_metadata or {})
@@ -145,13 +150,13 @@ class IngestService:
         self,
         sheet_path: Path,
         *,
-        actor: User | None = None,
+        actor: Actor,
         dry_run: bool = False,
         ocr_options: dict | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> IngestReport:
         """Batch ingest: one item per row of a CSV metadata sheet; files are relative to the sheet."""
-        self._authorise(actor)
+        require_permission(actor, INGEST_ACTION)
         report = IngestReport(dry_run=dry_run)
         sheet = md.read_metadata_sheet(Path(sheet_path), limits=self.settings.limits)
         report.problems.extend(sheet.problems)
@@ -228,8 +233,6 @@ class IngestService:
             outcome.status = "created"
             if do_not_ocr:
                 self._images_only(item_id, page_ids)
-            else:
-                self.enqueue_pages(page_ids)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -288,23 +291,27 @@ class IngestService:
                 return item_id
         return None
 
-    def _create_rows(self, meta, files, packages, zones, options, actor, *, do_not_ocr=False
+    def _create_rows(self, meta, files, packages, zones, options, actor: Actor, *, do_not_ocr=False
                      ) -> tuple[int, list[int]]:
+        """The item's rows committed through the unit of work; its pages' OCR tasks (unless
+        ``do_not_ocr``) are sent after the commit, then marked as sent."""
+        user_id = actor.user.id if actor.user is not None else None
         for attempt in range(3):
             try:
-                with self.sessions.begin() as session:
+                with self.work(actor) as work:
+                    session = work.session
                     for f in files + packages:
                         if session.get(StoredFile, f.sha256) is None:
                             session.add(StoredFile(
                                 sha256=f.sha256, size_bytes=f.size_bytes, media_type=f.media_type,
                                 original_name=f.original_name, page_count=len(f.pages),
-                                uploaded_by=actor.id if actor else None,
+                                uploaded_by=user_id,
                             ))
                     session.flush()
                     item = _item_from_metadata(meta)
                     item.collection = self._collection(session, meta.collection)
                     item.ocr_options = json.dumps(options, sort_keys=True) if options else None
-                    item.created_by = actor.id if actor else None
+                    item.created_by = user_id
                     item.package_sha256 = packages[0].sha256 if packages else None
                     item.do_not_ocr = bool(do_not_ocr)
                     seq = 0
@@ -319,7 +326,10 @@ class IngestService:
                             ))
                     session.add(item)
                     session.flush()
-                    return item.id, [p.id for p in item.pages]
+                    item_id, page_ids = item.id, [p.id for p in item.pages]
+                    if not do_not_ocr:
+                        self._send_pages(work, page_ids)
+                return item_id, page_ids
             except IntegrityError:
                 # two uploads of the same new file at once: the other one stored the row first
                 if attempt == 2:
@@ -342,30 +352,32 @@ class IngestService:
         """An item marked "do not OCR": its pages' images made here, no task queued."""
         from library.ocr_jobs import PageReader
 
-        reader = PageReader(self.settings, self.sessions, self.store, self.queue)
+        reader = PageReader(self.settings, self.sessions, self.store, self.queue, self.work)
         for pid in page_ids:
             reader.make_images(pid)
         reader.finish_item(item_id)
 
-    def enqueue_pages(self, page_ids: Iterable[int]) -> int:
-        """Send one OCR task per page; mark each as sent. Pages whose task could not be
-        sent keep ``queued_at`` empty and are sent again by the sweeper."""
-        sent = []
-        for pid in page_ids:
-            if self.queue.send(OCR_PAGE, pid):
-                sent.append(pid)
-        if sent:
-            with self.sessions.begin() as session:
-                for pid in sent:
-                    page = session.get(Page, pid)
-                    if page is not None and page.status == PageStatus.queued:
-                        page.queued_at = utcnow()
-        return len(sent)
+    def enqueue_pages(self, page_ids: Iterable[int], *, actor: Actor) -> int:
+        """Send one OCR task per queued page (after the unit of work commits) and mark each as sent;
+        the number of pages sent. A task the broker did not take is sent again by the sweeper."""
+        require_permission(actor, INGEST_ACTION)
+        with self.work(actor) as work:
+            ids = list(work.session.scalars(select(Page.id).where(Page.id.in_(list(page_ids)),
+                                                                  Page.status == PageStatus.queued)))
+            self._send_pages(work, ids)
+        return len(ids)
 
-    def _authorise(self, actor: User | None) -> None:
-        # actor None = a trusted local caller (the command line run by the operator)
-        if actor is not None and actor.role not in INGEST_ROLES:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not upload scans")
+    def _send_pages(self, work, page_ids: list[int]) -> None:
+        """One OCR task per page, sent once ``work`` has committed; then the pages are marked as sent."""
+        for pid in page_ids:
+            work.send(OCR_PAGE, pid)
+        if page_ids:
+            work.then(lambda: self._mark_sent(work.accepted_ids(OCR_PAGE)))
+
+    def _mark_sent(self, page_ids: list[int]) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(Page).where(Page.id.in_(page_ids), Page.status == PageStatus.queued)
+                            .values(queued_at=utcnow()))
 
 
 # ---------------------------------------------------------------- helpers

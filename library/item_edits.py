@@ -216,8 +216,9 @@ class ItemEditor:
                     queued.append(p.id)
                 if chosen:
                     item.status, item.status_reason, item.finished_at = ItemStatus.processing, None, None
-        if queued:
+        sent = work.accepted_ids(OCR_PAGE)  # a task the broker did not take is sent again by the sweeper
+        if sent:
             with self.sessions.begin() as s:
-                s.execute(update(Page).where(Page.id.in_(queued), Page.status == PageStatus.queued)
+                s.execute(update(Page).where(Page.id.in_(sent), Page.status == PageStatus.queued)
                           .values(queued_at=utcnow()))
         return queued

@@ -25,7 +25,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from library import sources
-from library.errors import Conflict, HeritageError, InputRejected, NotFound, PermissionDenied
+from library.access import Actor, require_permission
+from library.errors import Conflict, HeritageError, InputRejected, NotFound
 from library.filenames import name_problem
 from library.ingest import slugify
 from library.models import (
@@ -34,9 +35,7 @@ from library.models import (
     ModelVersion,
     Monument,
     MonumentModel,
-    Role,
     StoredFile,
-    User,
     as_utc,
     utcnow,
 )
@@ -45,11 +44,13 @@ from library import leases
 from library.queue import TaskQueue
 from library.settings import Settings
 from library.store import FileStore, sha256_of
+from library.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 BUILD_MODEL = "workers.build_model"
-CURATOR_ROLES = {Role.curator, Role.admin}
+# who may: library.access.PERMISSIONS (curators, admins and the system)
+MONUMENT_ACTION, BUILD_ACTION = "manage_monuments", "manage_3d_builds"
 # the file types a build accepts are heritage3d's (one list, so the upload never accepts what the engine refuses)
 POINT_CLOUD_SUFFIXES = frozenset(inputs3d.CLOUD_SUFFIXES | inputs3d.EITHER_SUFFIXES)
 MESH_SUFFIXES = frozenset(inputs3d.MESH_SUFFIXES)
@@ -79,42 +80,49 @@ class PublishedModel:
 
 
 class MonumentService:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue):
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue,
+                 work: UnitOfWork):
         self.settings = settings
         self.sessions = sessions
         self.store = store
         self.queue = queue
+        self.work = work  # every change: an explicit actor; commit, then search, then the build task
 
     # ------------------------------------------------------------ monuments
     def create_monument(self, *, name_vi: str, name_en: str | None = None, description_vi: str | None = None,
                         description_en: str | None = None, address: str | None = None, lat: float | None = None,
                         lon: float | None = None, period: str | None = None, year_start: int | None = None,
                         year_end: int | None = None, heritage_rank: str = "none",
-                        actor: User | None = None) -> Monument:
-        self._authorise(actor)
+                        actor: Actor) -> Monument:
+        """A new monument, found by search as soon as it is committed."""
+        require_permission(actor, MONUMENT_ACTION)
         values = _monument_values(name_vi=name_vi, name_en=name_en, description_vi=description_vi,
                                   description_en=description_en, address=address, lat=lat, lon=lon, period=period,
                                   year_start=year_start, year_end=year_end, heritage_rank=heritage_rank)
-        with self.sessions.begin() as s:
+        with self.work(actor) as work:
+            s = work.session
             slug = slugify(values["name_vi"])
             if s.scalar(select(func.count()).select_from(Monument).where(Monument.slug == slug)):
                 raise Conflict(f"a monument named {values['name_vi']!r} exists already")
             m = Monument(slug=slug, index_pending=True, **values)
             s.add(m)
             s.flush()
-            return m
+            work.index()
+        return m
 
     def update_monument(self, monument_id: int, *, name_vi: str, name_en: str | None = None,
                         description_vi: str | None = None, description_en: str | None = None,
                         address: str | None = None, lat: float | None = None, lon: float | None = None,
                         period: str | None = None, year_start: int | None = None, year_end: int | None = None,
-                        heritage_rank: str = "none", actor: User | None = None) -> Monument:
-        """Every field replaced by the values given (the slug stays, so links to the page keep working)."""
-        self._authorise(actor)
+                        heritage_rank: str = "none", actor: Actor) -> Monument:
+        """Every field replaced by the values given (the slug stays, so links to the page keep working);
+        search follows once the change is committed."""
+        require_permission(actor, MONUMENT_ACTION)
         values = _monument_values(name_vi=name_vi, name_en=name_en, description_vi=description_vi,
                                   description_en=description_en, address=address, lat=lat, lon=lon, period=period,
                                   year_start=year_start, year_end=year_end, heritage_rank=heritage_rank)
-        with self.sessions.begin() as s:
+        with self.work(actor) as work:
+            s = work.session
             m = s.get(Monument, monument_id)
             if m is None:
                 raise NotFound(f"no monument {monument_id}")
@@ -122,7 +130,8 @@ class MonumentService:
                 setattr(m, key, value)
             m.revision += 1
             m.index_pending = True
-            return m
+            work.index()
+        return m
 
     def monument(self, monument_id: int) -> Monument:
         with self.sessions() as s:
@@ -188,23 +197,26 @@ class MonumentService:
     # -------------------------------------------------------------- builds
     def submit_build(self, monument_id: int, uploads: list[BuildSource], *, title: str | None = None,
                      model_id: int | None = None, settings: dict | None = None, licence: str | None = None,
-                     actor: User | None = None) -> ModelVersion:
-        """Store the sources, create the model (or a new version of it) and enqueue its build."""
-        self._authorise(actor)
+                     actor: Actor) -> ModelVersion:
+        """Store the sources, create the model (or a new version of it) and enqueue its build (the task
+        is sent once the version is committed)."""
+        require_permission(actor, BUILD_ACTION)
+        user_id = actor.user.id if actor.user is not None else None
         staging = self.settings.work_dir / "staging" / uuid.uuid4().hex
         staging.mkdir(parents=True)
         try:
             kind, files = self._check_sources(uploads, staging)
             for path, name, sha in files:
                 self.store.put_original(path, sha)
-            with self.sessions.begin() as s:
+            with self.work(actor) as work:
+                s = work.session
                 monument = s.get(Monument, monument_id)
                 if monument is None:
                     raise NotFound(f"no monument {monument_id}")
                 for path, name, sha in files:
                     if s.get(StoredFile, sha) is None:
                         s.add(StoredFile(sha256=sha, size_bytes=path.stat().st_size, media_type=_media_type(name),
-                                         original_name=name, page_count=0, uploaded_by=actor.id if actor else None))
+                                         original_name=name, page_count=0, uploaded_by=user_id))
                 if model_id is None:
                     model = MonumentModel(monument=monument, title=title or monument.name_vi, licence=licence)
                     s.add(model)
@@ -219,13 +231,13 @@ class MonumentService:
                                        sources=json.dumps([{"sha256": sha, "name": name} for _, name, sha in files],
                                                           ensure_ascii=False),
                                        settings=json.dumps(settings or {}, sort_keys=True),
-                                       created_by=actor.id if actor else None, status=BuildStatus.queued)
+                                       created_by=user_id, status=BuildStatus.queued)
                 s.add(version)
                 s.flush()
                 version_id = version.id
+                self._send(work, version_id)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        self._send(version_id)
         return self.version(version_id)
 
     def _check_sources(self, uploads: list[BuildSource], staging: Path) -> tuple[str, list[tuple[Path, str, str]]]:
@@ -293,10 +305,11 @@ class MonumentService:
                 raise NotFound(f"no model version {version_id}")
             return v
 
-    def cancel(self, version_id: int, *, actor: User | None = None) -> ModelVersion:
+    def cancel(self, version_id: int, *, actor: Actor) -> ModelVersion:
         """A queued build is cancelled at once; a running one stops at its next stage boundary."""
-        self._authorise(actor)
-        with self.sessions.begin() as s:
+        require_permission(actor, BUILD_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             v = s.get(ModelVersion, version_id)
             if v is None:
                 raise NotFound(f"no model version {version_id}")
@@ -308,9 +321,11 @@ class MonumentService:
                 raise Conflict(f"build {version_id} is {v.status.value}; only queued or running builds can be cancelled")
         return self.version(version_id)
 
-    def retry(self, version_id: int, *, actor: User | None = None) -> ModelVersion:
-        self._authorise(actor)
-        with self.sessions.begin() as s:
+    def retry(self, version_id: int, *, actor: Actor) -> ModelVersion:
+        """A failed or cancelled build queued again (its task sent once that is committed)."""
+        require_permission(actor, BUILD_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             v = s.get(ModelVersion, version_id)
             if v is None:
                 raise NotFound(f"no model version {version_id}")
@@ -318,17 +333,17 @@ class MonumentService:
                 raise Conflict(f"build {version_id} is {v.status.value}; only failed or cancelled builds are retried")
             v.status, v.status_reason, v.cancel_requested = BuildStatus.queued, "retry requested", False
             v.stage, v.progress, v.queued_at = None, 0.0, None
-        self._send(version_id)
+            self._send(work, version_id)
         return self.version(version_id)
 
-    def _send(self, version_id: int) -> None:
-        if self.queue.send(BUILD_MODEL, version_id):
-            with self.sessions.begin() as s:
-                s.execute(update(ModelVersion).where(ModelVersion.id == version_id).values(queued_at=utcnow()))
+    def _send(self, work, version_id: int) -> None:
+        """The build task, sent once ``work`` has committed; then the version is marked as sent."""
+        work.send(BUILD_MODEL, version_id)
+        work.then(lambda: version_id in work.accepted_ids(BUILD_MODEL) and self._mark_sent(version_id))
 
-    def _authorise(self, actor: User | None) -> None:
-        if actor is not None and actor.role not in CURATOR_ROLES:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not manage monuments or 3D builds")
+    def _mark_sent(self, version_id: int) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(ModelVersion).where(ModelVersion.id == version_id).values(queued_at=utcnow()))
 
     # ------------------------------------------------------- the build task
     def build(self, version_id: int) -> BuildStatus:

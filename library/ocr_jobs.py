@@ -28,8 +28,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from library import leases
+from library.access import Actor, require_permission
 from library.confidence import layout_doubtful
-from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout, PermissionDenied
+from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout
 from library.models import (
     Derivative,
     Transcription,
@@ -37,9 +38,7 @@ from library.models import (
     ItemStatus,
     Page,
     PageStatus,
-    Role,
     TextRegion,
-    User,
     Word,
     as_utc,
     utcnow,
@@ -47,10 +46,12 @@ from library.models import (
 from library.queue import FINISH_ITEM, OCR_PAGE, TaskQueue
 from library.settings import Settings
 from library.store import FileStore
+from library.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-JOB_ROLES = {Role.librarian, Role.admin}  # who may retry or cancel OCR work
+# who may retry or cancel OCR work: library.access.PERMISSIONS (librarians, admins and the system)
+RETRY_ACTION, CANCEL_ACTION = "retry_ocr_work", "cancel_ocr_work"
 
 
 class Outcome(str, enum.Enum):
@@ -70,11 +71,17 @@ class Claim:
 
 
 class PageReader:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue):
+    """Staff's changes (:meth:`retry`, :meth:`cancel`) take an explicit :class:`~library.access.Actor` and
+    commit through the unit of work; the worker's own steps (:meth:`read`, :meth:`claim`, :meth:`sweep`)
+    are the system's and record no one."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, queue: TaskQueue,
+                 work: UnitOfWork):
         self.settings = settings
         self.sessions = sessions
         self.store = store
         self.queue = queue
+        self.work = work
 
     # -------------------------------------------------------------- the task
     def read(self, page_id: int, *, progress: Callable[[str], None] | None = None) -> Outcome:
@@ -399,9 +406,12 @@ class PageReader:
             self.finish_item(item_id)
         return {"requeued": len(stuck), "sent": sent, "finished_items": len(unfinished)}
 
-    def retry(self, *, item_id: int | None = None, page_ids: list[int] | None = None) -> list[int]:
-        """Put failed and cancelled pages (of one item, or the given pages, or all) back in the queue."""
-        with self.sessions.begin() as s:
+    def retry(self, *, actor: Actor, item_id: int | None = None, page_ids: list[int] | None = None) -> list[int]:
+        """Put failed and cancelled pages (of one item, or the given pages, or all) back in the queue:
+        committed first, then their tasks sent, then the pages marked as sent."""
+        require_permission(actor, RETRY_ACTION)
+        with self.work(actor) as work:
+            s = work.session
             q = select(Page.id).where(Page.status.in_([PageStatus.failed, PageStatus.cancelled]))
             if item_id is not None:
                 if s.get(Item, item_id) is None:
@@ -416,24 +426,25 @@ class PageReader:
                 item_ids = s.scalars(select(Page.item_id).where(Page.id.in_(ids)).distinct()).all()
                 s.execute(update(Item).where(Item.id.in_(item_ids)).values(
                     status=ItemStatus.processing, status_reason=None))
-        sent = []
-        for pid in ids:
-            if self.queue.send(OCR_PAGE, pid):
-                sent.append(pid)
-        if sent:
-            with self.sessions.begin() as s:
-                s.execute(update(Page).where(Page.id.in_(sent), Page.status == PageStatus.queued)
-                          .values(queued_at=utcnow()))
+                for pid in ids:
+                    work.send(OCR_PAGE, pid)
+                work.then(lambda: self._mark_sent(work.accepted_ids(OCR_PAGE)))
         return list(ids)
 
-    def cancel(self, item_id: int, *, actor: User | None = None) -> CancelResult:
+    def _mark_sent(self, page_ids: list[int]) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(Page).where(Page.id.in_(page_ids), Page.status == PageStatus.queued)
+                      .values(queued_at=utcnow()))
+
+    def cancel(self, item_id: int, *, actor: Actor) -> CancelResult:
         """Take an item's queued pages out of the queue: they become ``cancelled`` and workers skip
         them (a task already sent finds the page cancelled when it tries to claim it). Pages being
-        read finish; :meth:`retry` puts cancelled pages back in the queue."""
-        if actor is not None and actor.role not in JOB_ROLES:
-            raise PermissionDenied(f"user {actor.username!r} ({actor.role.value}) may not cancel OCR work")
-        who = f" by {actor.username}" if actor is not None else ""
-        with self.sessions.begin() as s:
+        read finish; :meth:`retry` puts cancelled pages back in the queue. A user is named in the
+        pages' reason ("cancelled by …")."""
+        require_permission(actor, CANCEL_ACTION)
+        who = f" by {actor.user.username}" if actor.user is not None else ""
+        with self.work(actor) as work:
+            s = work.session
             if s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
             ids = s.scalars(select(Page.id).where(Page.item_id == item_id, Page.status == PageStatus.queued)).all()

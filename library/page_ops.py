@@ -104,7 +104,7 @@ class PageOperations:
             self._requeue(work, item, target, f"read again: turned {degrees}° clockwise")
             work.index()
             page_id = target.id
-        self._mark_sent([page_id])
+        self._mark_sent(work.accepted_ids(OCR_PAGE))
         return page_id
 
     # ------------------------------------------------------------ replace
@@ -137,7 +137,7 @@ class PageOperations:
                 self._requeue(work, item, target, "read again: its scan was replaced")
                 work.index()
                 page_id = target.id
-        self._mark_sent([page_id])
+        self._mark_sent(work.accepted_ids(OCR_PAGE))
         return page_id
 
     # ------------------------------------------------------------ remove
@@ -195,7 +195,7 @@ class PageOperations:
                 self._move_files(item_id, moves)
                 work.index()
                 ids = [p.id for p in new]
-        self._mark_sent(ids)
+        self._mark_sent(work.accepted_ids(OCR_PAGE))
         return ids
 
     # ------------------------------------------------------------ delete

@@ -35,6 +35,12 @@ class Work:
     tasks: list[tuple[str, tuple]] = field(default_factory=list)
     after: list[Callable[[], Any]] = field(default_factory=list)
     reindex: bool = False
+    accepted: list[tuple[str, tuple]] = field(default_factory=list)  # the tasks the broker took
+
+    def accepted_ids(self, task: str) -> list:
+        """The first arguments (page or build ids) of the ``task``s the broker took, once sent: only
+        those are marked as sent; the sweeper sends the others again on its next pass."""
+        return [args[0] for name, args in self.accepted if name == task and args]
 
     def send(self, task: str, *args) -> None:
         """Send ``task`` once the change has committed."""
@@ -67,6 +73,7 @@ class UnitOfWork:
                 log.warning("change by %s committed; search will follow when it is back (%s)", actor.label,
                             report.error)
         for task, args in work.tasks:
-            self.queue.send(task, *args)
+            if self.queue.send(task, *args):
+                work.accepted.append((task, args))
         for action in work.after:
             action()

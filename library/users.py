@@ -1,5 +1,9 @@
 """Users and roles. Passwords are stored only as salted hashes (werkzeug's scrypt); a new password
-must be long enough and hard to guess (zxcvbn, which knows the common passwords and patterns)."""
+must be long enough and hard to guess (zxcvbn, which knows the common passwords and patterns).
+
+Every change to an account is made by an explicit :class:`library.access.Actor` that may
+``manage_accounts`` (:data:`library.access.PERMISSIONS`): an administrator in the portal, or the
+system — ``Actor.system("cli")`` for the machine's operator, who creates the first administrator."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
+from library.access import Actor, require_permission
+from library.errors import Conflict, InputRejected, NotFound
 from library.models import Role, User
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -39,7 +44,14 @@ class UserService:
     def __init__(self, sessions: sessionmaker[Session]):
         self.sessions = sessions
 
-    def create(self, username: str, password: str, role: str | Role, display_name: str | None = None) -> User:
+    def create(self, actor: Actor, username: str, password: str, role: str | Role,
+               display_name: str | None = None) -> User:
+        """A new account, made by ``actor`` (an administrator, or the system: the first administrator is
+        made by ``Actor.system("cli")``, test fixtures by ``Actor.system("tests")``)."""
+        require_permission(actor, "manage_accounts")
+        display_name = (display_name or "").strip() or None
+        if display_name is not None and len(display_name) > 200:
+            raise InputRejected("display_name", "must have at most 200 characters")
         username = normalised_username(username)
         if not USERNAME.match(username):
             raise InputRejected("username", f"{username!r}: use 2–64 letters a–z, digits, '.', '_' or '-'")
@@ -85,17 +97,8 @@ class UserService:
                 raise NotFound(f"no user {user_id}")
             return user
 
-    def add(self, username: str, password: str, role: str | Role, display_name: str | None = None, *,
-            actor: User) -> User:
-        """An administrator creates an account (the command line uses :meth:`create`)."""
-        _require_admin(actor)
-        display_name = (display_name or "").strip() or None
-        if display_name is not None and len(display_name) > 200:
-            raise InputRejected("display_name", "must have at most 200 characters")
-        return self.create(username, password, role, display_name)
-
-    def set_role(self, user_id: int, role: str | Role, *, actor: User) -> User:
-        _require_admin(actor)
+    def set_role(self, actor: Actor, user_id: int, role: str | Role) -> User:
+        require_permission(actor, "manage_accounts")
         try:
             role = Role(role)
         except ValueError:
@@ -107,9 +110,9 @@ class UserService:
             user.role = role
             return user
 
-    def set_active(self, user_id: int, active: bool, *, actor: User) -> User:
+    def set_active(self, actor: Actor, user_id: int, active: bool) -> User:
         """Deactivate (the account can no longer sign in; its sessions end) or reactivate an account."""
-        _require_admin(actor)
+        require_permission(actor, "manage_accounts")
         with self.sessions.begin() as s:
             user = self._locked(s, user_id)
             if not active and user.active and user.role == Role.admin:
@@ -120,7 +123,9 @@ class UserService:
     def end_sessions(self, user_id: int) -> int:
         """End every portal session of the account (sign-out): its session generation goes up by one.
 
-        Returns the new generation. An unknown account is not an error (a session may outlive it)."""
+        Returns the new generation. An unknown account is not an error (a session may outlive it).
+        No actor: this is the account's own sign-out, proven by its session (see ``web.staff.logout``);
+        nothing in the catalogue changes."""
         with self.sessions.begin() as s:
             user = s.get(User, user_id, with_for_update=True)
             if user is None:
@@ -128,9 +133,9 @@ class UserService:
             user.session_generation = (user.session_generation or 0) + 1
             return user.session_generation
 
-    def reset_password(self, user_id: int, password: str, *, actor: User) -> User:
+    def reset_password(self, actor: Actor, user_id: int, password: str) -> User:
         """Set a new password; the account's open sessions end (see the portal's session stamp)."""
-        _require_admin(actor)
+        require_permission(actor, "manage_accounts")
         with self.sessions.begin() as s:
             user = self._locked(s, user_id)
             _check_password(password, user.username, user.display_name)
@@ -150,12 +155,6 @@ class UserService:
         if not [a for a in admins if a != leaving.id]:
             raise LastAdmin(f"{leaving.username!r} is the last active administrator: make another account "
                             "administrator first")
-
-
-def _require_admin(actor: User | None) -> None:
-    if actor is None or actor.role != Role.admin or not actor.active:
-        who = f"user {actor.username!r} ({actor.role.value})" if actor is not None else "nobody signed in"
-        raise PermissionDenied(f"{who} may not manage accounts: only an administrator may")
 
 
 class WeakPassword(InputRejected):

@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 
+from library.access import Actor
 from tests.conftest import free_port, wait_for_port, wait_until
 from tests.e2e.browser import serving
 
@@ -109,7 +110,7 @@ def test_two_web_processes_share_the_port_and_the_sign_in_limit(tmp_path):
 
     settings = make_settings(tmp_path / "data")
     p = build_platform(settings)
-    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
     p.close()
     with serving(settings, tmp_path, "--no-workers", "--web-processes", "2", with_process=True) as (base, port, proc):
         children = [int(x) for x in subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,

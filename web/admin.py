@@ -13,6 +13,7 @@ from library.users import LastAdmin, WeakPassword
 from web import i18n
 from web.i18n import current_lang, words
 from web.staff import _platform, login_required, session_stamp, signed_in_user
+from web.viewer import current_actor
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 
@@ -147,8 +148,8 @@ def create():
     f = request.form
     username, role = f.get("username", "")[:200], f.get("role", "")
     try:
-        user = _platform().users.add(username, f.get("password", ""), role, f.get("display_name"),
-                                     actor=signed_in_user())
+        user = _platform().users.create(current_actor(), username, f.get("password", ""), role,
+                                        f.get("display_name"))
     except (InputRejected, Conflict) as exc:
         value = role if getattr(exc, "source", None) == "role" else username.strip().lower()
         return _refused(exc, value)
@@ -169,7 +170,7 @@ def change_role(user_id: int):
     t = words()
     role = request.form.get("role", "")
     try:
-        user = _platform().users.set_role(user_id, role, actor=signed_in_user())
+        user = _platform().users.set_role(current_actor(), user_id, role)
     except InputRejected as exc:
         return _refused(exc, role[:40])
     except (LastAdmin, NotFound) as exc:
@@ -181,7 +182,7 @@ def change_role(user_id: int):
 def _set_active(user_id: int, active: bool):
     t = words()
     try:
-        user = _platform().users.set_active(user_id, active, actor=signed_in_user())
+        user = _platform().users.set_active(current_actor(), user_id, active)
     except (LastAdmin, NotFound) as exc:
         return _refused(exc, _target_name(user_id) if isinstance(exc, LastAdmin) else str(user_id))
     flash(t["admin_reactivated" if active else "admin_deactivated"].format(u=user.username))
@@ -206,7 +207,7 @@ def reset_password(user_id: int):
     t = words()
     me = signed_in_user()
     try:
-        user = _platform().users.reset_password(user_id, request.form.get("password", ""), actor=me)
+        user = _platform().users.reset_password(current_actor(), user_id, request.form.get("password", ""))
     except (InputRejected, NotFound) as exc:
         return _refused(exc, str(user_id))
     if user.id == me.id:

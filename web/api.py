@@ -67,7 +67,7 @@ def create_item():
             target = upload_dir / f"{n:04d}"
             f.save(target)
             uploads.append(Upload(target, f.filename or f"upload-{n + 1}"))
-        report = p.ingest.ingest_item(uploads, meta, actor=user, dry_run=dry_run, ocr_options=options)
+        report = p.ingest.ingest_item(uploads, meta, actor=_actor(user), dry_run=dry_run, ocr_options=options)
     finally:
         shutil.rmtree(upload_dir, ignore_errors=True)
     body = report.as_dict()
@@ -249,8 +249,8 @@ def build_job(version_id: int):
 @bp.post("/items/<int:item_id>/retry")
 def retry_item(item_id: int):
     """Put the item's failed and cancelled pages back in the queue (librarians, admins)."""
-    _staff(ITEM_JOB_ROLES, "retry OCR work")
-    ids = _platform().reader.retry(item_id=item_id)
+    user = _staff(ITEM_JOB_ROLES, "retry OCR work")
+    ids = _platform().reader.retry(actor=_actor(user), item_id=item_id)
     return jsonify(item_id=item_id, requeued=ids)
 
 
@@ -258,7 +258,7 @@ def retry_item(item_id: int):
 def cancel_item(item_id: int):
     """Take the item's queued pages out of the queue; pages being read finish (librarians, admins)."""
     user = _staff(ITEM_JOB_ROLES, "cancel OCR work")
-    res = _platform().reader.cancel(item_id, actor=user)
+    res = _platform().reader.cancel(item_id, actor=_actor(user))
     return jsonify(item_id=item_id, cancelled=res.cancelled, still_running=res.still_running)
 
 
@@ -271,14 +271,14 @@ def _build_json(v) -> dict:
 def retry_build(version_id: int):
     """Queue a failed or cancelled build again (curators, admins); 409 for any other build."""
     user = _staff(BUILD_JOB_ROLES, "manage 3D builds")
-    return jsonify(_build_json(_platform().monuments.retry(version_id, actor=user)))
+    return jsonify(_build_json(_platform().monuments.retry(version_id, actor=_actor(user))))
 
 
 @bp.post("/builds/<int:version_id>/cancel")
 def cancel_build(version_id: int):
     """Cancel a queued build at once, or stop a running one at its next stage (curators, admins)."""
     user = _staff(BUILD_JOB_ROLES, "manage 3D builds")
-    return jsonify(_build_json(_platform().monuments.cancel(version_id, actor=user)))
+    return jsonify(_build_json(_platform().monuments.cancel(version_id, actor=_actor(user))))
 
 
 # ------------------------------------------------------------------ items after ingest
@@ -413,6 +413,6 @@ def machine_reading(page_id: int):
     if not isinstance(use, bool):
         raise InputRejected("use", "must be true (use the new reading) or false (keep the correction)")
     corrections = _platform().corrections
-    version = (corrections.accept_machine_reading if use else corrections.reject_machine_reading)(page_id,
-                                                                                                  actor=user)
+    version = (corrections.accept_machine_reading if use else corrections.reject_machine_reading)(_actor(user),
+                                                                                                  page_id)
     return jsonify(page_id=page_id, used=use, version=version)

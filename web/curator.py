@@ -23,6 +23,7 @@ from web import i18n
 from web.i18n import current_lang, words
 from web.monuments import in_lang, num
 from web.staff import login_required, signed_in_user
+from web.viewer import current_actor
 
 bp = Blueprint("curator", __name__, url_prefix="/staff/monuments")
 
@@ -243,7 +244,7 @@ def new():
     if request.method == "POST":
         form = _monument_form()
         try:
-            m = _platform().monuments.create_monument(**_monument_values(form), actor=signed_in_user())
+            m = _platform().monuments.create_monument(**_monument_values(form), actor=current_actor())
             flash(words()["cur_created"].format(name=m.name_vi))
             return redirect(url_for("curator.monument", monument_id=m.id))
         except InputRejected as exc:
@@ -264,7 +265,7 @@ def monument(monument_id: int):
     if request.method == "POST":
         form = _monument_form()
         try:
-            p.monuments.update_monument(monument_id, **_monument_values(form), actor=signed_in_user())
+            p.monuments.update_monument(monument_id, **_monument_values(form), actor=current_actor())
             flash(words()["cur_saved"])
             return redirect(url_for("curator.monument", monument_id=monument_id))
         except InputRejected as exc:
@@ -310,7 +311,7 @@ def submit_build(monument_id: int):
             raise InputRejected("files", "choose at least one source file")
         version = p.monuments.submit_build(monument_id, uploads, title=_text("title"), model_id=model_id,
                                            licence=_text("licence"), settings=settings or None,
-                                           actor=signed_in_user())
+                                           actor=current_actor())
     except NotFound:
         abort(404)
     except InputRejected as exc:
@@ -332,7 +333,7 @@ def link_item(monument_id: int):
         if item_id is None:
             raise FieldRejected("item", "required", "an item number is required")
         _platform().guides.link_item(monument_id, item_id, page_sequence=_number("page", integer=True),
-                                     note=_text("note"), actor=signed_in_user())
+                                     note=_text("note"), actor=current_actor())
     except InputRejected as exc:
         return _monument_page(m, link_error=explain(exc), code=422)
     flash(words()["cur_linked"].format(n=item_id))
@@ -346,7 +347,7 @@ def unlink_item(monument_id: int, link_id: int):
     try:
         if not 0 < link_id <= MAX_ID or g.link(link_id).monument_id != monument_id:
             abort(404)
-        g.unlink_item(link_id, actor=signed_in_user())
+        g.unlink_item(link_id, actor=current_actor())
     except NotFound:
         abort(404)
     flash(words()["cur_unlinked"])
@@ -375,7 +376,7 @@ def model(monument_id: int, model_id: int):
     _check(monument_id, model_id=model_id)
     if request.method == "POST":
         try:
-            _platform().guides.add_point(model_id, **_point_args(), actor=signed_in_user())
+            _platform().guides.add_point(model_id, **_point_args(), actor=current_actor())
         except InputRejected as exc:
             return _model_page(monument_id, model_id, error=explain(exc), form=request.form, code=422)
         flash(words()["cur_saved"])
@@ -390,7 +391,7 @@ def update_point(monument_id: int, point_id: int):
     g = _platform().guides
     model_id = g.point(point_id).model_id
     try:
-        g.update_point(point_id, **_point_args(), actor=signed_in_user())
+        g.update_point(point_id, **_point_args(), actor=current_actor())
     except InputRejected as exc:
         return _model_page(monument_id, model_id, error=explain(exc), code=422)
     flash(words()["cur_saved"])
@@ -403,7 +404,7 @@ def delete_point(monument_id: int, point_id: int):
     _check(monument_id, point_id=point_id)
     g = _platform().guides
     model_id = g.point(point_id).model_id
-    g.remove_point(point_id, actor=signed_in_user())
+    g.remove_point(point_id, actor=current_actor())
     flash(words()["cur_removed"])
     return redirect(url_for("curator.model", monument_id=monument_id, model_id=model_id) + "#points")
 
@@ -415,7 +416,7 @@ def new_tour(monument_id: int, model_id: int):
     _check(monument_id, model_id=model_id)
     try:
         tour = _platform().guides.add_tour(model_id, title_vi=_text("title_vi"), title_en=_text("title_en"),
-                                           actor=signed_in_user())
+                                           actor=current_actor())
     except InputRejected as exc:
         return _model_page(monument_id, model_id, error=explain(exc), code=422)
     return redirect(url_for("curator.tour", monument_id=monument_id, tour_id=tour.id))
@@ -446,7 +447,7 @@ def tour(monument_id: int, tour_id: int):
     if request.method == "POST":
         try:
             _platform().guides.update_tour(tour_id, title_vi=_text("title_vi"), title_en=_text("title_en"),
-                                           actor=signed_in_user())
+                                           actor=current_actor())
         except InputRejected as exc:
             return _tour_page(monument_id, tour_id, error=explain(exc), code=422)
         flash(words()["cur_saved"])
@@ -460,7 +461,7 @@ def delete_tour(monument_id: int, tour_id: int):
     _check(monument_id, tour_id=tour_id)
     g = _platform().guides
     model_id = g.tour(tour_id).model_id
-    g.remove_tour(tour_id, actor=signed_in_user())
+    g.remove_tour(tour_id, actor=current_actor())
     flash(words()["cur_removed"])
     return redirect(url_for("curator.model", monument_id=monument_id, model_id=model_id) + "#tours")
 
@@ -470,7 +471,7 @@ def delete_tour(monument_id: int, tour_id: int):
 def new_stop(monument_id: int, tour_id: int):
     _check(monument_id, tour_id=tour_id)
     try:
-        _platform().guides.add_stop(tour_id, **_stop_args(), actor=signed_in_user())
+        _platform().guides.add_stop(tour_id, **_stop_args(), actor=current_actor())
     except InputRejected as exc:
         return _tour_page(monument_id, tour_id, error=explain(exc), form=request.form, code=422)
     flash(words()["cur_saved"])
@@ -484,7 +485,7 @@ def update_stop(monument_id: int, stop_id: int):
     g = _platform().guides
     tour_id = g.stop(stop_id).tour_id
     try:
-        g.update_stop(stop_id, **_stop_args(), actor=signed_in_user())
+        g.update_stop(stop_id, **_stop_args(), actor=current_actor())
     except InputRejected as exc:
         return _tour_page(monument_id, tour_id, error=explain(exc), code=422)
     flash(words()["cur_saved"])
@@ -496,7 +497,7 @@ def update_stop(monument_id: int, stop_id: int):
 def move_stop(monument_id: int, stop_id: int):
     _check(monument_id, stop_id=stop_id)
     step = -1 if request.form.get("step") == "up" else 1
-    tour = _platform().guides.move_stop(stop_id, step, actor=signed_in_user())
+    tour = _platform().guides.move_stop(stop_id, step, actor=current_actor())
     return redirect(url_for("curator.tour", monument_id=monument_id, tour_id=tour.id) + f"#stop-{stop_id}")
 
 
@@ -506,6 +507,6 @@ def delete_stop(monument_id: int, stop_id: int):
     _check(monument_id, stop_id=stop_id)
     g = _platform().guides
     tour_id = g.stop(stop_id).tour_id
-    g.remove_stop(stop_id, actor=signed_in_user())
+    g.remove_stop(stop_id, actor=current_actor())
     flash(words()["cur_removed"])
     return redirect(url_for("curator.tour", monument_id=monument_id, tour_id=tour_id) + "#stops")

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 
+from library.access import may
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from library.feedback import MODERATORS, FeedbackRejected, Submission
 from library.models import Role
@@ -21,7 +22,8 @@ from web import guard
 from web.auth import require_user
 from web.i18n import add, current_lang, words
 from web.security import RateLimiter
-from web.staff import login_required, signed_in_user
+from web.staff import login_required
+from web.viewer import current_actor
 
 bp = Blueprint("feedback", __name__)
 api_bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1/feedback")
@@ -215,7 +217,7 @@ def _submit(target: dict, back: str, *, title: str, report_item: int | None = No
         _count_one()
         return _refused(kind, values, t["fb_honeypot"], 422, back=back, title=title, report_item=report_item)
     try:
-        _service().submit(Submission(kind=kind, language=current_lang(), **target,
+        _service().submit(current_actor(), Submission(kind=kind, language=current_lang(), **target,
                                      **{k: (v if v != "" else None) for k, v in values.items()}))
     except InputRejected as exc:
         return _refused(kind, values, message_for(exc, t), 422, back=back, title=title, report_item=report_item)
@@ -274,13 +276,13 @@ def queue():
 
 def _render_queue(drafts: dict[int, str], error: str | None, code: int):
     t = words()
-    user = signed_in_user()
+    actor = current_actor()
     here = request.full_path if request.endpoint == "feedback.queue" else _queue_url()
     offset = max(0, _int(request.args.get("offset")) or 0)
     view = dict(t=t, lang=current_lang(), error=error, drafts=drafts, args=request.args, here=here,
-                can_correct=user.role in (Role.librarian, Role.admin), prev_link=None, next_link=None)
+                can_correct=may(actor, "correct_text"), prev_link=None, next_link=None)
     try:
-        page = _service().queue(user, limit=PER_PAGE, offset=offset, **_queue_args())
+        page = _service().queue(actor, limit=PER_PAGE, offset=offset, **_queue_args())
     except InputRejected as exc:
         return render_template("feedback_queue.html", page=None, targets=[], **{**view, "error": message_for(exc, t)}), 422
     except PermissionDenied:
@@ -325,7 +327,7 @@ def answer(feedback_id: int):
     publish = request.form.get("publish") == "1"
 
     def run():
-        _service().answer(feedback_id, text, actor=signed_in_user(), publish=publish)
+        _service().answer(current_actor(), feedback_id, text, publish=publish)
         return True, None
 
     done, error = _staff_action(run)
@@ -341,7 +343,7 @@ def set_status(feedback_id: int):
     status = request.form.get("status", "")
 
     def run():
-        _service().set_status(feedback_id, status, actor=signed_in_user())
+        _service().set_status(current_actor(), feedback_id, status)
         return True, None
 
     done, error = _staff_action(run)
@@ -358,7 +360,7 @@ def set_status_many():
     status = request.form.get("status", "")
 
     def run():
-        return _service().set_status_many(ids, status, actor=signed_in_user()), None
+        return _service().set_status_many(current_actor(), ids, status), None
 
     n, error = _staff_action(run)
     if error:
@@ -372,13 +374,13 @@ def set_status_many():
 def accept(feedback_id: int):
     """Put a reported correction into the page's text, as a new version, after checking the line."""
     t = words()
-    svc, user = _service(), signed_in_user()
+    svc, actor = _service(), current_actor()
     error, values, code = None, {}, 200
     if request.method == "POST":
         values = {k: request.form.get(k, "") for k in ("line", "line_text", "note", "revision")}
         try:
-            version = svc.accept_correction(feedback_id, line_number=values["line"], line_text=values["line_text"],
-                                            revision=_int(values["revision"]) or 0, actor=user,
+            version = svc.accept_correction(actor, feedback_id, line_number=values["line"],
+                                            line_text=values["line_text"], revision=_int(values["revision"]) or 0,
                                             note=values["note"] or None)
             flash(t["fb_saved_version"].format(v=version), "feedback")
             return _back_to_queue()
@@ -391,7 +393,7 @@ def accept(feedback_id: int):
         except InputRejected as exc:
             error, code = message_for(exc, t), 422
     try:
-        proposal = svc.correction_proposal(feedback_id, actor=user)
+        proposal = svc.correction_proposal(actor, feedback_id)
     except PermissionDenied:
         abort(403, t["not_allowed"])
     except NotFound:
@@ -421,7 +423,7 @@ def api_submit():
         raise InputRejected(unknown[0], f"unknown field; use {', '.join(sorted(known))}")
     if isinstance(data.get("item_id"), int) and not isinstance(data.get("item_id"), bool):
         guard.item_content(data["item_id"])  # feedback only on an item the sender may read
-    fid = _service().submit(Submission(**{"language": "vi", **data}))
+    fid = _service().submit(current_actor(), Submission(**{"language": "vi", **data}))
     _count_one()
     return jsonify(id=fid, status="pending"), 201
 
@@ -430,9 +432,9 @@ def api_submit():
 def api_queue():
     """Staff (HTTP Basic): the feedback they moderate, filtered by ``kind``, ``status``, ``target``, ``item``,
     ``monument``; ``limit`` and ``offset`` page through it."""
-    user = require_user()
+    require_user()  # 401 without credentials
     limit = min(_int(request.args.get("limit")) or 50, 200)
-    page = _service().queue(user, limit=limit, offset=_int(request.args.get("offset")) or 0, **_queue_args_api())
+    page = _service().queue(current_actor(), limit=limit, offset=_int(request.args.get("offset")) or 0, **_queue_args_api())
     return jsonify(total=page.total, pending=page.pending, items=[e.as_dict() for e in page.entries])
 
 

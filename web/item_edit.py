@@ -287,9 +287,9 @@ def machine_reading(page_id: int):
         abort(400, "use=1 (the new reading) or use=0 (keep the correction)")
     try:
         if use == "1":
-            flash(t["mr_used"].format(v=corrections.accept_machine_reading(page_id, actor=signed_in_user())))
+            flash(t["mr_used"].format(v=corrections.accept_machine_reading(current_actor(), page_id)))
         else:
-            flash(t["mr_kept"].format(v=corrections.reject_machine_reading(page_id, actor=signed_in_user())))
+            flash(t["mr_kept"].format(v=corrections.reject_machine_reading(current_actor(), page_id)))
     except NotFound:
         abort(404)
     except Conflict as exc:

@@ -260,7 +260,9 @@ def _back():
 def retry(item_id: int):
     t = words()
     try:
-        ids = _platform().reader.retry(item_id=item_id)
+        from web.viewer import current_actor
+
+        ids = _platform().reader.retry(actor=current_actor(), item_id=item_id)
     except NotFound:
         return _dashboard(404, t["no_item"].format(n=item_id))
     flash(t["requeued"].format(n=len(ids)) if ids else t["nothing_to_retry"])
@@ -273,7 +275,9 @@ def cancel(item_id: int):
     """Take the item's queued pages out of the queue; pages being read finish."""
     t = words()
     try:
-        res = _platform().reader.cancel(item_id, actor=signed_in_user())
+        from web.viewer import current_actor
+
+        res = _platform().reader.cancel(item_id, actor=current_actor())
     except NotFound:
         return _dashboard(404, t["no_item"].format(n=item_id))
     if not res.cancelled:
@@ -299,10 +303,12 @@ def build_cancel(version_id: int):
 
 
 def _build_action(version_id: int, action: str):
+    from web.viewer import current_actor
+
     t = words()
     service = _platform().monuments
     try:
-        v = getattr(service, action)(version_id, actor=signed_in_user())
+        v = getattr(service, action)(version_id, actor=current_actor())
     except NotFound:
         return _dashboard(404, t["no_build"].format(n=version_id))
     except Conflict:
@@ -326,6 +332,8 @@ def upload():
     t = words()
     if request.method == "GET":
         return render_template("upload.html", t=t, lang=current_lang(), report=None, form={})
+    from web.viewer import current_actor
+
     p = _platform()
     files = [f for f in request.files.getlist("files") if f and f.filename]
     sheet = request.files.get("sheet")
@@ -342,7 +350,7 @@ def upload():
                 target = folder / f"{n:04d}"
                 f.save(target)  # our name on disk; the user's name is only a label
                 uploads.append(Upload(target, f.filename))
-            report = p.ingest.ingest_item(uploads, {k: v for k, v in form.items() if v}, actor=signed_in_user(),
+            report = p.ingest.ingest_item(uploads, {k: v for k, v in form.items() if v}, actor=current_actor(),
                                           dry_run=dry_run)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -370,7 +378,9 @@ def _ingest_sheet(p, sheet, files, folder, dry_run: bool):
     if report.problems:
         return report
     sheet.save(folder / "sheet.csv")
-    return p.ingest.ingest_sheet(folder / "sheet.csv", actor=signed_in_user(), dry_run=dry_run)
+    from web.viewer import current_actor
+
+    return p.ingest.ingest_sheet(folder / "sheet.csv", actor=current_actor(), dry_run=dry_run)
 
 
 CORRECT_ROLES = {Role.librarian, Role.admin}
@@ -403,7 +413,9 @@ def correct(page_id: int):
         try:
             sent_revision = int(request.form.get("revision", "-1"))
             if changes or confirmed:
-                version = p.corrections.correct(page_id, changes, revision=sent_revision, actor=signed_in_user(),
+                from web.viewer import current_actor
+
+                version = p.corrections.correct(current_actor(), page_id, changes, revision=sent_revision,
                                                 note=request.form.get("note") or None, confirmed=confirmed)
                 if changes:
                     flash(t["saved"].format(v=version))

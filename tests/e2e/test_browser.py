@@ -13,12 +13,15 @@ import time
 import pytest
 from PIL import ImageStat
 
+from library.access import Actor
 from library.container import build_platform
 from library.monuments import BuildSource
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.library.test_monuments import point_cloud
 from tests.workers.test_ocr_workers import small_pages
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -29,16 +32,16 @@ def portal(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("portal")
     settings = make_settings(tmp / "data")
     p = build_platform(settings)
-    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
-    p.users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
+    p.users.create(Actor.system("tests"), "luu.tru", "mat-khau-luu-tru", "archivist")
     m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
-                                    description_vi="Gác Khuê Văn dựng năm 1805.")
-    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các")
+                                    description_vi="Gác Khuê Văn dựng năm 1805.", actor=SYSTEM)
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các", actor=SYSTEM)
     p.monuments.build(v.id)
     # the same sphere packed by gltfpack (meshopt) instead of Draco: the portal serves both decoders
-    m2 = p.monuments.create_monument(name_vi="Chùa Một Cột", name_en="One Pillar Pagoda")
+    m2 = p.monuments.create_monument(name_vi="Chùa Một Cột", name_en="One Pillar Pagoda", actor=SYSTEM)
     v2 = p.monuments.submit_build(m2.id, [BuildSource(point_cloud(tmp / "chua.xyz"), "chua.xyz")],
-                                  title="Chùa Một Cột", settings={"compression": "meshopt"})
+                                  title="Chùa Một Cột", settings={"compression": "meshopt"}, actor=SYSTEM)
     assert p.monuments.build(v2.id).value == "done", p.monuments.version(v2.id).status_reason
     p.close()
     with serving(settings, tmp) as url:

@@ -33,7 +33,7 @@ def test_collection_and_calendar_fit_a_phone(tmp_path):
         issues[day] = add_item(p, f"Ngày nay số {day} – tuần báo văn chương, xã hội, phê bình",
                                collection_id=coll.id, item_type=ItemType.newspaper, serial_title="Ngày nay",
                                issue_date=dt.date(1936, 3, day), issue_number=str(day), year_start=1936)
-    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
     p.close()
     with serving(settings, tmp_path) as url:
         d = browser(tmp_path, 390, 844)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from library.access import Actor
 from library.container import build_platform
 from library.ingest import Upload
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.workers.test_ocr_workers import small_pages
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -22,10 +25,10 @@ def portal(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("feedback")
     settings = make_settings(tmp / "data")
     p = build_platform(settings)
-    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
     img = tmp / "trang.png"
     small_pages(1)[0].image.save(img, dpi=(300, 300))
-    item_id = p.ingest.ingest_item([Upload(img, "trang.png")], {"title": "Văn Miếu chí"}).items[0].item_id
+    item_id = p.ingest.ingest_item([Upload(img, "trang.png")], {"title": "Văn Miếu chí"}, actor=SYSTEM).items[0].item_id
     page_id = p.catalogue.page_statuses(item_id)[0].page_id
     assert p.reader.read(page_id).value == "done"  # read before the server starts: the test is about feedback
     p.close()

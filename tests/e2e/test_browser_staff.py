@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 from PIL import ImageStat
 
+from library.access import Actor
 from library.container import build_platform
 from library.ingest import Upload
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.library.test_jobs import small_scans
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -29,8 +32,8 @@ def portal(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("staff")
     settings = make_settings(tmp / "data")
     p = build_platform(settings)
-    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
-    report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp, 2)], {"title": TITLE})
+    p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
+    report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp, 2)], {"title": TITLE}, actor=SYSTEM)
     read_id = report.items[0].item_id
     for row in p.catalogue.page_statuses(read_id):
         assert p.reader.read(row.page_id).value == "done"
@@ -77,7 +80,7 @@ def test_the_dashboard_updates_itself_and_a_librarian_cancels_the_rest(portal):
         d.execute_script("window.notReloaded = true;")
         # a batch of 30 pages arrives (from the command line, say) while the dashboard is open
         report = p.ingest.ingest_item([Upload(f, f.name) for f in full_pages(portal["tmp"], 30)],
-                                      {"title": "Tạp chí Nam Phong & Hữu Thanh"})
+                                      {"title": "Tạp chí Nam Phong & Hữu Thanh"}, actor=SYSTEM)
         assert report.ok, report.as_dict()
         item_id = report.items[0].item_id
         row = f"#item-{item_id}"

@@ -12,11 +12,14 @@ import time
 import numpy as np
 import pytest
 
+from library.access import Actor
 from library.container import build_platform
 from library.monuments import BuildSource
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.library.test_monuments import point_cloud
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -33,16 +36,16 @@ def site(tmp_path_factory):
     settings = make_settings(tmp / "data")  # no map tile server: the default
     p = build_platform(settings)
     m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
-                                    lat=21.0286, lon=105.8356)
-    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các")
+                                    lat=21.0286, lon=105.8356, actor=SYSTEM)
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp / "gac.xyz"), "gac.xyz")], title="Khuê Văn Các", actor=SYSTEM)
     p.monuments.build(v.id)
     model_id = p.monuments.published(m.id)[0].model_id
     top = p.guides.add_point(model_id, position=(0, 1, 0), normal=(0, 1, 0), label_vi="Đỉnh gác", label_en="Top",
-                            text_vi="Mái gác hai tầng.", text_en="The two-tier roof.")
-    tour = p.guides.add_tour(model_id, title_vi="Quanh gác", title_en="Around the pavilion")
+                            text_vi="Mái gác hai tầng.", text_en="The two-tier roof.", actor=SYSTEM)
+    tour = p.guides.add_tour(model_id, title_vi="Quanh gác", title_en="Around the pavilion", actor=SYSTEM)
     for n, (orbit, target, fov, caption) in enumerate(STOPS):
         p.guides.add_stop(tour.id, poi_id=top.id if n == 0 else None, orbit=orbit, target=target,
-                          field_of_view_deg=fov, caption_vi=caption, dwell_s=1.5)
+                          field_of_view_deg=fov, caption_vi=caption, dwell_s=1.5, actor=SYSTEM)
     p.close()
     with serving(settings, tmp) as url:
         d = browser(tmp, 390, 844)

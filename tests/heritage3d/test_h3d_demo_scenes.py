@@ -10,6 +10,9 @@ from PIL import Image
 
 from heritage3d import BuildOptions, build_model
 from heritage3d.demo_scenes import BRICK, TILE, WOOD, write_scene
+from library.access import Actor
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 def _near(pixels: np.ndarray, rgb, tol: float = 40.0) -> np.ndarray:
@@ -37,9 +40,9 @@ def test_a_ply_mesh_is_catalogued_as_a_mesh_and_a_broken_one_refused(platform, t
     from library.monuments import BuildSource
 
     mesh = write_scene("chua-mot-cot", tmp_path / "chua.ply")
-    m = platform.monuments.create_monument(name_vi="Chùa Một Cột")
-    assert platform.monuments.submit_build(m.id, [BuildSource(mesh, mesh.name)]).input_kind == "mesh"
+    m = platform.monuments.create_monument(name_vi="Chùa Một Cột", actor=SYSTEM)
+    assert platform.monuments.submit_build(m.id, [BuildSource(mesh, mesh.name)], actor=SYSTEM).input_kind == "mesh"
     broken = tmp_path / "hong.ply"
     broken.write_bytes(b"not a ply at all")
     with pytest.raises(InputRejected, match="not a PLY"):
-        platform.monuments.submit_build(m.id, [BuildSource(broken, broken.name)])
+        platform.monuments.submit_build(m.id, [BuildSource(broken, broken.name)], actor=SYSTEM)

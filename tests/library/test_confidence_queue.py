@@ -13,11 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from library import db
+from library.access import Actor
 from library.confidence import recount_doubtful_words
 from library.corrections import CorrectionService, queue_select
 from library.errors import NotFound
 from library.feedback import Submission
 from library.models import (Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription, Word)
+
+SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
+READER = Actor.anonymous("192.0.2.7")  # readers send feedback without an account
 
 # a page of two lines; each word with the confidence tesseract gave it
 TWO_LINES = [[("Văn", 95.0), ("Miếu", 41.0), ("được", 88.0), ("xây", 97.0), ("dựng", 30.0), ("năm", 90.0),
@@ -106,7 +110,7 @@ def test_the_queue_lists_read_pages_most_doubtful_first_a_page_at_a_time(platfor
     b, b1 = read_page(platform, [line_of(5)], title="Nam Phong")
     _, b2 = read_page(platform, [line_of(3)], item_id=b, sequence=2)
     _, queued = read_page(platform, [line_of(9)], item_id=b, sequence=3, status=PageStatus.queued)
-    platform.feedback.submit(Submission(kind="text_error", item_id=a, page=1, quoted="chữ0", suggestion="chữ"))
+    platform.feedback.submit(READER, Submission(kind="text_error", item_id=a, page=1, quoted="chữ0", suggestion="chữ"))
 
     q = platform.corrections.queue(limit=10)
     assert q.total == 4 and q.threshold == 60.0
@@ -148,16 +152,16 @@ def test_corrections_and_confirmations_take_words_out_of_the_count(platform):
     _, page_id = read_page(platform)
     c = platform.corrections
     revision = c.review(page_id).revision
-    version = c.correct(page_id, {0: "Văn Miếu được xây dựng năm 1070"}, revision=revision)
+    version = c.correct(SYSTEM, page_id, {0: "Văn Miếu được xây dựng năm 1070"}, revision=revision)
     assert version == 1  # the same text: no new version, the words stay doubtful
     assert doubtful_count(platform, page_id) == 4
-    version = c.correct(page_id, {0: "Văn Miếu được xây dựng năm 1076"}, revision=revision)
+    version = c.correct(SYSTEM, page_id, {0: "Văn Miếu được xây dựng năm 1076"}, revision=revision)
     assert version == 2 and doubtful_count(platform, page_id) == 1  # the corrected line's words are sure now
     review = c.review(page_id)
     assert review.lines[0].doubtful == 0 and [w.text for w in review.lines[1].words if w.doubtful] == ["vua"]
 
     # a line read right is confirmed: its words are sure, the text and its versions stay as they are
-    version = c.correct(page_id, {}, revision=review.revision, confirmed=[1])
+    version = c.correct(SYSTEM, page_id, {}, revision=review.revision, confirmed=[1])
     page = platform.catalogue.page(page_id)
     assert version == 2 and doubtful_count(platform, page_id) == 0 and page.revision == review.revision + 1
     assert page.text.splitlines()[1] == "dưới triều vua Lý Thánh Tông."
@@ -174,14 +178,14 @@ def test_accepting_a_waiting_machine_reading_recounts_from_its_words(platform):
 
     _, page_id = read_page(platform)
     c = platform.corrections
-    c.correct(page_id, {0: "Văn Miếu được xây dựng năm 1076"}, revision=c.review(page_id).revision)
+    c.correct(SYSTEM, page_id, {0: "Văn Miếu được xây dựng năm 1076"}, revision=c.review(page_id).revision)
     assert doubtful_count(platform, page_id) == 1
     layout = {"words": [["Văn", 0, 3, 90, 90, 90, 50, 12.0, 0, 0, 0], ["Miếu", 4, 8, 200, 90, 120, 50, 35.0, 0, 0, 0]],
               "lines": [[0, 0, 0, 90, 90, 400, 50, 0, 8]], "blocks": [[0, 90, 90, 400, 50, 0, 8]]}
     with platform.sessions.begin() as s:
         s.add(Transcription(page_id=page_id, version=3, source="ocr", text="Văn Miếu", layout=json.dumps(layout)))
         s.get(Page, page_id).pending_ocr_version = 3
-    assert c.accept_machine_reading(page_id) == 3
+    assert c.accept_machine_reading(SYSTEM, page_id) == 3
     assert doubtful_count(platform, page_id) == 2
     assert [w.confidence for w in platform.catalogue.words(page_id)] == [12.0, 35.0]  # as read
 

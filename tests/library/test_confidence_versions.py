@@ -13,7 +13,10 @@ from PIL import Image
 from sqlalchemy import select
 
 from digitize.reading import TextBlock, TextLine, Word
+from library.access import Actor
 from library.models import Item, ItemType, Page, PageStatus, StoredFile, Transcription
+
+SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
 
 RAW = "Văn Mieu được xây dụng năm 1070"
 CORRECTED = "Văn Miếu được xây dựng năm 1070"
@@ -90,7 +93,7 @@ def test_over_a_manual_correction_both_versions_wait_with_the_words_as_read(plat
     page_id = queued_page(platform)
     store(platform, page_id, reading_of(CORRECTED, RAW, tmp_path))
     c = platform.corrections
-    c.correct(page_id, {0: "Văn Miếu – Quốc Tử Giám"}, revision=c.review(page_id).revision)
+    c.correct(SYSTEM, page_id, {0: "Văn Miếu – Quốc Tử Giám"}, revision=c.review(page_id).revision)
     with platform.sessions.begin() as s:  # read again
         s.get(Page, page_id).status = PageStatus.queued
     store(platform, page_id, reading_of(CORRECTED, RAW, tmp_path))
@@ -100,7 +103,7 @@ def test_over_a_manual_correction_both_versions_wait_with_the_words_as_read(plat
     assert page.text == "Văn Miếu – Quốc Tử Giám" and page.pending_ocr_version == 5  # the correction stands
     assert page.low_confidence_words == 0
     assert [row[7] for row in json.loads(v[4].layout)["words"]] == CONFIDENCES and v[3].layout is None
-    assert c.accept_machine_reading(page_id) == 5
+    assert c.accept_machine_reading(SYSTEM, page_id) == 5
     page = platform.catalogue.page(page_id)
     assert page.text == CORRECTED and page.low_confidence_words == 2
     assert [w.confidence for w in platform.catalogue.words(page_id)] == CONFIDENCES

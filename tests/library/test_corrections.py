@@ -12,6 +12,8 @@ from library.ingest import Upload
 from library.models import Page, PageStatus, Word
 from tests.workers.test_ocr_workers import small_pages
 
+SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
+
 pytestmark = pytest.mark.slow
 
 
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.slow
 def read_page_id(platform, tmp_path):
     img = tmp_path / "p.png"
     small_pages(1)[0].image.save(img, dpi=(300, 300))
-    item_id = platform.ingest.ingest_item([Upload(img, "p.png")], {"title": "Sửa lỗi"}).items[0].item_id
+    item_id = platform.ingest.ingest_item([Upload(img, "p.png")], {"title": "Sửa lỗi"}, actor=SYSTEM).items[0].item_id
     page_id = platform.catalogue.page_statuses(item_id)[0].page_id
     assert platform.reader.read(page_id).value == "done"
     platform.indexer.flush()
@@ -36,8 +38,8 @@ def test_a_line_is_corrected_and_everything_follows(platform, read_page_id):
     revision, lines = c.lines(read_page_id)
     assert lines[0].text.startswith("Văn Miếu") and len(lines) == 2
     first_line_box = (lines[0].x, lines[0].y, lines[0].w, lines[0].h)
-    version = c.correct(read_page_id, {0: "Văn Miếu – Quốc Tử Giám được dựng năm 1070"}, revision=revision,
-                        note="thêm tên Quốc Tử Giám")
+    version = c.correct(SYSTEM, read_page_id, {0: "Văn Miếu – Quốc Tử Giám được dựng năm 1070"},
+                        revision=revision, note="thêm tên Quốc Tử Giám")
     page = platform.catalogue.page(read_page_id)
     assert page.text.splitlines()[0] == "Văn Miếu – Quốc Tử Giám được dựng năm 1070"
     assert page.text.splitlines()[1] == lines[1].text  # the other line is untouched
@@ -56,17 +58,17 @@ def test_a_line_is_corrected_and_everything_follows(platform, read_page_id):
     assert hit.page_id == read_page_id and all(sp.boxes for sp in hit.spans)
 
     with pytest.raises(Conflict, match="someone changed"):
-        c.correct(read_page_id, {0: "x"}, revision=revision)  # the old revision
+        c.correct(SYSTEM, read_page_id, {0: "x"}, revision=revision)  # the old revision
     with pytest.raises(InputRejected, match="line 1.*line break"):
-        c.correct(read_page_id, {0: "a\nb"}, revision=page.revision)
+        c.correct(SYSTEM, read_page_id, {0: "a\nb"}, revision=page.revision)
     with pytest.raises(InputRejected, match="no line 9"):
-        c.correct(read_page_id, {8: "x"}, revision=page.revision)
+        c.correct(SYSTEM, read_page_id, {8: "x"}, revision=page.revision)
 
 
 def test_a_new_machine_reading_waits_for_staff(platform, read_page_id):
     c = platform.corrections
     revision, _ = c.lines(read_page_id)
-    c.correct(read_page_id, {1: "dưới triều vua Lý Thánh Tông (1054–1072)."}, revision=revision)
+    c.correct(SYSTEM, read_page_id, {1: "dưới triều vua Lý Thánh Tông (1054–1072)."}, revision=revision)
     with platform.sessions.begin() as s:  # a re-OCR is asked for
         s.execute(update(Page).where(Page.id == read_page_id).values(status=PageStatus.queued))
     assert platform.reader.read(read_page_id).value == "done"
@@ -74,17 +76,17 @@ def test_a_new_machine_reading_waits_for_staff(platform, read_page_id):
     assert "(1054–1072)" in page.text  # the correction stands
     assert page.pending_ocr_version == 3 and "waiting" in page.status_reason
     assert [v.pending for v in c.history(read_page_id)] == [False, False, True]
-    assert c.accept_machine_reading(read_page_id) == 3
+    assert c.accept_machine_reading(SYSTEM, read_page_id) == 3
     page = platform.catalogue.page(read_page_id)
     assert "(1054–1072)" not in page.text and not page.corrected and page.pending_ocr_version is None
     assert all(page.text[w.char_start:w.char_end] == w.text for w in words_of(platform, read_page_id))
     with pytest.raises(Conflict):
-        c.accept_machine_reading(read_page_id)
+        c.accept_machine_reading(SYSTEM, read_page_id)
 
 
 def test_only_librarians_and_admins_correct(platform, read_page_id):
-    archivist = platform.users.create("luu.tru", "mat-khau-dai-lam", "archivist")
+    archivist = platform.users.create(Actor.system("tests"), "luu.tru", "mat-khau-dai-lam", "archivist")
     revision, _ = platform.corrections.lines(read_page_id)
     with pytest.raises(PermissionDenied):
-        platform.corrections.correct(read_page_id, {0: "x"}, revision=revision, actor=archivist)
+        platform.corrections.correct(Actor.for_user(archivist), read_page_id, {0: "x"}, revision=revision)
     assert platform.catalogue.page(read_page_id).corrected is False

@@ -17,6 +17,7 @@ from defusedxml import ElementTree
 
 from sqlalchemy import select
 
+from library.access import Actor
 from library.errors import NotFound, StoreCorrupted
 from library.exports import ItemNotReady
 from library.ingest import Upload
@@ -24,6 +25,8 @@ from library.models import Page, Word
 from tests.digitize.test_pdf import pdf_text, pdf_words
 from tests.library.test_cli import heritage
 from tests.workers.test_ocr_workers import small_pages
+
+SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +37,7 @@ def ingest(platform, tmp_path: Path, n: int, title: str = "Văn Miếu – Quố
     tif = tmp_path / "sach.tif"
     pages = small_pages(n)
     pages[0].image.save(tif, save_all=True, append_images=[p.image for p in pages[1:]], dpi=(300, 300))
-    report = platform.ingest.ingest_item([Upload(tif, "sách.tif")], {"title": title, "creator": "Ngô Sĩ Liên"})
+    report = platform.ingest.ingest_item([Upload(tif, "sách.tif")], {"title": title, "creator": "Ngô Sĩ Liên"}, actor=SYSTEM)
     return report.items[0].item_id
 
 
@@ -84,7 +87,7 @@ def test_a_correction_shows_up_in_the_next_export(platform, read_item):
     first = {kind: platform.exports.export(read_item, kind) for kind in ("pdf", "txt", "alto")}
     page, _ = pages_of(platform, read_item)[1]
     revision, lines = platform.corrections.lines(page.id)
-    platform.corrections.correct(page.id, {0: "Quốc Tử Giám là trường đại học đầu tiên ở Việt Nam"},
+    platform.corrections.correct(SYSTEM, page.id, {0: "Quốc Tử Giám là trường đại học đầu tiên ở Việt Nam"},
                                  revision=revision)
 
     pdf = platform.exports.export(read_item, "pdf")

@@ -16,7 +16,10 @@ from library.feedback import FeedbackRejected, Submission
 from library.models import (Feedback, Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription,
                             Word)
 
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
 LINES = ["Văn Miếu được xây dựng năm 1070", "dưới triều vua Lý Thánh Tông."]
+READER = Actor.anonymous("192.0.2.7")  # readers send feedback without an account
 
 
 def read_item(platform, title="Đại Việt sử ký", lines=LINES) -> tuple[int, int]:
@@ -49,16 +52,16 @@ def read_item(platform, title="Đại Việt sử ký", lines=LINES) -> tuple[in
 
 @pytest.fixture
 def staff(platform):
-    u = platform.users
-    return {"librarian": u.create("thu.thu", "mat-khau-dai-lam", "librarian"),
-            "curator": u.create("bao.tang", "mat-khau-dai-lam", "curator"),
-            "admin": u.create("quan.tri", "mat-khau-dai-lam", "admin"),
-            "archivist": u.create("luu.tru", "mat-khau-dai-lam", "archivist")}
+    """Each role's actor (the accounts made by the fixtures, acting as the system)."""
+    u, system = platform.users, Actor.system("tests")
+    return {role: Actor.for_user(u.create(system, name, "mat-khau-dai-lam", role))
+            for role, name in (("librarian", "thu.thu"), ("curator", "bao.tang"), ("admin", "quan.tri"),
+                               ("archivist", "luu.tru"))}
 
 
 @pytest.fixture
 def monument_id(platform):
-    return platform.monuments.create_monument(name_vi="Chùa Một Cột", name_en="One Pillar Pagoda").id
+    return platform.monuments.create_monument(name_vi="Chùa Một Cột", name_en="One Pillar Pagoda", actor=SYSTEM).id
 
 
 def count_feedback(platform) -> int:
@@ -69,7 +72,7 @@ def count_feedback(platform) -> int:
 def test_a_report_is_held_until_staff_answer_and_publish_it(platform, staff):
     item_id, page_id = read_item(platform)
     fb = platform.feedback
-    fid = fb.submit(Submission(kind="text_error", item_id=item_id, page="1", line="1", quoted="xây dựng",
+    fid = fb.submit(READER, Submission(kind="text_error", item_id=item_id, page="1", line="1", quoted="xây dựng",
                                suggestion="dựng", body="Sách gốc in là “dựng”.", name="Nguyễn Văn An",
                                email="an@example.vn"))
     assert fb.board(item_id=item_id).entries == []  # held for moderation
@@ -79,20 +82,20 @@ def test_a_report_is_held_until_staff_answer_and_publish_it(platform, staff):
     assert (e.kind, e.page, e.line, e.quoted, e.suggestion, e.email, e.item_title, e.page_id) == (
         "text_error", 1, 1, "xây dựng", "dựng", "an@example.vn", "Đại Việt sử ký", page_id)
 
-    fb.answer(fid, "Cảm ơn bạn, thư viện đã sửa.", actor=staff["librarian"])
+    fb.answer(staff["librarian"], fid, "Cảm ơn bạn, thư viện đã sửa.")
     assert fb.board(item_id=item_id).entries == []  # answered but not yet published
-    fb.answer(fid, "Cảm ơn bạn, thư viện đã sửa.", actor=staff["librarian"], publish=True)
+    fb.answer(staff["librarian"], fid, "Cảm ơn bạn, thư viện đã sửa.", publish=True)
     board = fb.board(item_id=item_id)
     assert board.total == 1
     public = board.entries[0]
     assert (public.author, public.answer, public.page, public.quoted) == (
         "Nguyễn Văn An", "Cảm ơn bạn, thư viện đã sửa.", 1, "xây dựng")
     assert "an@example.vn" not in repr(public.as_dict())  # never public
-    staff_view = fb.get(fid, actor=staff["admin"])
+    staff_view = fb.get(staff["admin"], fid)
     assert staff_view.answered_by == "thu.thu" and staff_view.moderated_by == "thu.thu"
     assert staff_view.status == "published" and staff_view.answered_at is not None
 
-    fb.set_status(fid, "hidden", actor=staff["admin"])
+    fb.set_status(staff["admin"], fid, "hidden")
     assert fb.board(item_id=item_id).entries == []
     assert fb.queue(staff["librarian"], status="hidden").total == 1
 
@@ -101,7 +104,7 @@ def test_what_is_sent_is_kept_as_sent_in_nfc_or_refused_with_a_reason(platform, 
     item_id, _ = read_item(platform)
     fb = platform.feedback
     nfd = unicodedata.normalize("NFD", "Chùa  Một Cột\r\nđẹp lắm!  ")
-    fid = fb.submit(Submission(kind="comment", monument_id=monument_id, body=nfd, name=" Lê Thị Bình "))
+    fid = fb.submit(READER, Submission(kind="comment", monument_id=monument_id, body=nfd, name=" Lê Thị Bình "))
     with platform.sessions() as s:
         row = s.get(Feedback, fid)
         assert row.body == "Chùa  Một Cột\r\nđẹp lắm!  " and unicodedata.is_normalized("NFC", row.body)
@@ -113,7 +116,7 @@ def test_what_is_sent_is_kept_as_sent_in_nfc_or_refused_with_a_reason(platform, 
         if "monument_id" not in values:
             values.setdefault("item_id", item_id)
         with pytest.raises(FeedbackRejected) as caught:
-            fb.submit(Submission(**values))
+            fb.submit(READER, Submission(**values))
         assert (caught.value.reason, caught.value.field) == (reason, field), caught.value
         assert count_feedback(platform) == before  # nothing stored
         return caught.value
@@ -143,34 +146,35 @@ def test_what_is_sent_is_kept_as_sent_in_nfc_or_refused_with_a_reason(platform, 
     refused("nothing_to_report", "suggestion", kind="text_error", page=1, quoted="Văn Miếu")
     refused("bad_language", "language", body="x", language="fr")
     with pytest.raises(NotFound):
-        fb.submit(Submission(kind="comment", item_id=99_999, body="x"))
+        fb.submit(READER, Submission(kind="comment", item_id=99_999, body="x"))
     # the quoted words are found whatever their case; NFD input matches the NFC page
-    fb.submit(Submission(kind="text_error", item_id=item_id, page=1, quoted=unicodedata.normalize("NFD", "VĂN MIẾU"),
-                         suggestion="Văn Miếu", language="en"))
+    fb.submit(READER, Submission(kind="text_error", item_id=item_id, page=1,
+                                 quoted=unicodedata.normalize("NFD", "VĂN MIẾU"), suggestion="Văn Miếu", language="en"))
 
 
 def test_ratings_are_summed_up_once_published(platform, staff, monument_id):
     fb = platform.feedback
-    ids = [fb.submit(Submission(kind="rating", monument_id=monument_id, rating=stars))
+    ids = [fb.submit(READER, Submission(kind="rating", monument_id=monument_id, rating=stars))
            for stars in (5, 5, 4, 2, "5")]
-    with_comment = fb.submit(Submission(kind="rating", monument_id=monument_id, rating=1, body="Quá đông người."))
+    with_comment = fb.submit(READER, Submission(kind="rating", monument_id=monument_id, rating=1,
+                                                body="Quá đông người."))
     empty = fb.rating_summary(monument_id=monument_id)
     assert (empty.count, empty.mean) == (0, None)
-    assert fb.set_status_many(ids + [with_comment], "published", actor=staff["curator"]) == 6
+    assert fb.set_status_many(staff["curator"], ids + [with_comment], "published") == 6
     summary = fb.rating_summary(monument_id=monument_id)
     assert summary.count == 6 and summary.mean == pytest.approx(22 / 6, abs=0.01)
     assert summary.distribution == {1: 1, 2: 1, 3: 0, 4: 1, 5: 3}
     board = fb.board(monument_id=monument_id)
     assert [e.body for e in board.entries] == ["Quá đông người."]  # ratings without words only count
-    fb.set_status(ids[0], "hidden", actor=staff["admin"])
+    fb.set_status(staff["admin"], ids[0], "hidden")
     assert fb.rating_summary(monument_id=monument_id).count == 5
 
 
 def test_each_role_moderates_only_its_own_feedback(platform, staff, monument_id):
     item_id, _ = read_item(platform)
     fb = platform.feedback
-    on_item = fb.submit(Submission(kind="comment", item_id=item_id, body="Sách quý."))
-    on_monument = fb.submit(Submission(kind="comment", monument_id=monument_id, body="Đẹp."))
+    on_item = fb.submit(READER, Submission(kind="comment", item_id=item_id, body="Sách quý."))
+    on_monument = fb.submit(READER, Submission(kind="comment", monument_id=monument_id, body="Đẹp."))
     assert [e.id for e in fb.queue(staff["librarian"]).entries] == [on_item]
     assert [e.id for e in fb.queue(staff["curator"]).entries] == [on_monument]
     assert {e.id for e in fb.queue(staff["admin"]).entries} == {on_item, on_monument}
@@ -181,31 +185,31 @@ def test_each_role_moderates_only_its_own_feedback(platform, staff, monument_id)
         fb.queue(staff["librarian"], target="monument")
     for actor, fid in (("librarian", on_monument), ("curator", on_item), ("archivist", on_item)):
         with pytest.raises(PermissionDenied):
-            fb.answer(fid, "x", actor=staff[actor], publish=True)
+            fb.answer(staff[actor], fid, "x", publish=True)
         with pytest.raises(PermissionDenied):
-            fb.set_status(fid, "published", actor=staff[actor])
+            fb.set_status(staff[actor], fid, "published")
         with pytest.raises(PermissionDenied):
-            fb.get(fid, actor=staff[actor])
+            fb.get(staff[actor], fid)
     with pytest.raises(PermissionDenied):  # all or none
-        fb.set_status_many([on_item, on_monument], "published", actor=staff["librarian"])
+        fb.set_status_many(staff["librarian"], [on_item, on_monument], "published")
     assert fb.queue(staff["admin"], status="published").total == 0
     with pytest.raises(NotFound):
-        fb.set_status_many([on_item, 12345], "published", actor=staff["admin"])
+        fb.set_status_many(staff["admin"], [on_item, 12345], "published")
     with pytest.raises(FeedbackRejected):
-        fb.set_status(on_item, "deleted", actor=staff["admin"])
+        fb.set_status(staff["admin"], on_item, "deleted")
     with pytest.raises(FeedbackRejected, match="at most 4000"):
-        fb.answer(on_item, "x" * 4001, actor=staff["admin"])
+        fb.answer(staff["admin"], on_item, "x" * 4001)
 
 
 def test_the_queue_filters_by_kind_status_and_target(platform, staff, monument_id):
     item_id, _ = read_item(platform)
     other_id, _ = read_item(platform, title="Sách khác")
     fb = platform.feedback
-    a = fb.submit(Submission(kind="comment", item_id=item_id, body="một"))
-    b = fb.submit(Submission(kind="rating", item_id=item_id, rating=4))
-    c = fb.submit(Submission(kind="text_error", item_id=other_id, page=1, suggestion="x"))
-    d = fb.submit(Submission(kind="rating", monument_id=monument_id, rating=3))
-    fb.set_status(b, "published", actor=staff["admin"])
+    a = fb.submit(READER, Submission(kind="comment", item_id=item_id, body="một"))
+    b = fb.submit(READER, Submission(kind="rating", item_id=item_id, rating=4))
+    c = fb.submit(READER, Submission(kind="text_error", item_id=other_id, page=1, suggestion="x"))
+    d = fb.submit(READER, Submission(kind="rating", monument_id=monument_id, rating=3))
+    fb.set_status(staff["admin"], b, "published")
     admin = staff["admin"]
 
     def ids(**filters):
@@ -230,43 +234,43 @@ def test_the_queue_filters_by_kind_status_and_target(platform, staff, monument_i
 def test_a_suggested_correction_becomes_a_version_of_the_page(platform, staff):
     item_id, page_id = read_item(platform)
     fb = platform.feedback
-    fid = fb.submit(Submission(kind="text_error", item_id=item_id, page=1, quoted="1070", suggestion="1076",
+    fid = fb.submit(READER, Submission(kind="text_error", item_id=item_id, page=1, quoted="1070", suggestion="1076",
                                name="Trần Hùng"))
-    proposal = fb.correction_proposal(fid, actor=staff["librarian"])
+    proposal = fb.correction_proposal(staff["librarian"], fid)
     assert proposal.line_number == 1  # found by the quoted words
     assert proposal.proposed == "Văn Miếu được xây dựng năm 1076"
     assert [ln.text for ln in proposal.lines] == LINES
     for who in ("curator", "archivist"):
         with pytest.raises(PermissionDenied):
-            fb.accept_correction(fid, line_number=1, line_text=proposal.proposed, revision=proposal.revision,
-                                 actor=staff[who])
+            fb.accept_correction(staff[who], fid, line_number=1, line_text=proposal.proposed,
+                                 revision=proposal.revision)
     with pytest.raises(FeedbackRejected) as unchanged:
-        fb.accept_correction(fid, line_number=1, line_text=LINES[0], revision=proposal.revision,
-                             actor=staff["librarian"])
+        fb.accept_correction(staff["librarian"], fid, line_number=1, line_text=LINES[0], revision=proposal.revision)
     assert unchanged.value.reason == "unchanged"
     with pytest.raises(FeedbackRejected):
-        fb.accept_correction(fid, line_number=7, line_text="x", revision=proposal.revision, actor=staff["librarian"])
+        fb.accept_correction(staff["librarian"], fid, line_number=7, line_text="x", revision=proposal.revision)
 
-    version = fb.accept_correction(fid, line_number=1, line_text="Văn Miếu được xây dựng năm 1070 (1076?)",
-                                   revision=proposal.revision, actor=staff["librarian"], note="góp ý số 1")
+    version = fb.accept_correction(staff["librarian"], fid, line_number=1,
+                                   line_text="Văn Miếu được xây dựng năm 1070 (1076?)", revision=proposal.revision,
+                                   note="góp ý số 1")
     assert version == 2
     page = platform.catalogue.page(page_id)
     assert page.text.splitlines() == ["Văn Miếu được xây dựng năm 1070 (1076?)", LINES[1]] and page.corrected
     history = platform.corrections.history(page_id)
     assert [(v.version, v.source, v.note) for v in history] == [(1, "ocr", None), (2, "manual", "góp ý số 1")]
-    assert fb.get(fid, actor=staff["admin"]).applied_version == 2
+    assert fb.get(staff["admin"], fid).applied_version == 2
     with pytest.raises(Conflict, match="already in version 2"):
-        fb.accept_correction(fid, line_number=1, line_text="y", revision=page.revision, actor=staff["admin"])
+        fb.accept_correction(staff["admin"], fid, line_number=1, line_text="y", revision=page.revision)
 
-    other = fb.submit(Submission(kind="text_error", item_id=item_id, page=1, line=2, suggestion="Lý Thái Tông"))
+    other = fb.submit(READER, Submission(kind="text_error", item_id=item_id, page=1, line=2, suggestion="Lý Thái Tông"))
     with pytest.raises(Conflict, match="someone changed"):  # the page changed since this revision
-        fb.accept_correction(other, line_number=2, line_text="dưới triều Lý Thái Tông.", revision=proposal.revision,
-                             actor=staff["admin"])
-    fresh = fb.correction_proposal(other, actor=staff["admin"])
+        fb.accept_correction(staff["admin"], other, line_number=2, line_text="dưới triều Lý Thái Tông.",
+                             revision=proposal.revision)
+    fresh = fb.correction_proposal(staff["admin"], other)
     assert fresh.line_number == 2 and fresh.proposed == LINES[1]  # no quoted words: the line as it reads
-    comment = fb.submit(Submission(kind="comment", item_id=item_id, body="x"))
+    comment = fb.submit(READER, Submission(kind="comment", item_id=item_id, body="x"))
     with pytest.raises(Conflict):
-        fb.correction_proposal(comment, actor=staff["admin"])
+        fb.correction_proposal(staff["admin"], comment)
 
     # search follows the correction at once (the correction's unit of work sent it after its commit)
     assert platform.indexer.flush().pages == 0

@@ -12,9 +12,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from library.access import Actor
 from library.errors import PermissionDenied
 from library.ingest import Upload
 from library.models import Collection, Item, ItemType, Page, StoredFile
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 def page_image(path: Path, text_seed: int = 0, size=(800, 400)) -> Path:
@@ -43,7 +46,7 @@ def test_folder_of_pages_becomes_one_item_in_natural_order(platform, tmp_path):
     report = platform.ingest.ingest_item(
         [Upload(folder, "scans")],
         {"title": "Hà Nội  xưa", "creator": "Nguyễn Văn A", "date": "1930s", "type": "báo",
-         "language": "vi", "collection": "Báo chí Hà Nội"},
+         "language": "vi", "collection": "Báo chí Hà Nội"}, actor=SYSTEM,
     )
     assert report.ok, report.as_dict()
     item_id = report.items[0].item_id
@@ -59,14 +62,14 @@ def test_folder_of_pages_becomes_one_item_in_natural_order(platform, tmp_path):
 
 def test_identical_upload_is_recognised_and_nothing_is_stored_twice(platform, tmp_path):
     img = page_image(tmp_path / "a.png")
-    first = platform.ingest.ingest_item([Upload(img, "a.png")], {"title": "A"})
-    again = platform.ingest.ingest_item([Upload(img, "copy-of-a.png")], {"title": "A again"})
+    first = platform.ingest.ingest_item([Upload(img, "a.png")], {"title": "A"}, actor=SYSTEM)
+    again = platform.ingest.ingest_item([Upload(img, "copy-of-a.png")], {"title": "A again"}, actor=SYSTEM)
     assert first.items[0].status == "created"
     assert again.items[0].status == "duplicate" and again.items[0].duplicate_of == first.items[0].item_id
     assert count(platform, Item) == 1 and count(platform, StoredFile) == 1
     # the same file inside a new item: the item is new, the original is recognised and stored once
     other = page_image(tmp_path / "b.png", 5)
-    mixed = platform.ingest.ingest_item([Upload(img, "a.png"), Upload(other, "b.png")], {"title": "A and B"})
+    mixed = platform.ingest.ingest_item([Upload(img, "a.png"), Upload(other, "b.png")], {"title": "A and B"}, actor=SYSTEM)
     assert mixed.items[0].status == "created" and mixed.items[0].recognised_files == ["a.png"]
     assert count(platform, StoredFile) == 2 and len(store_files(platform)) == 2
 
@@ -75,9 +78,9 @@ def test_dry_run_reports_everything_and_stores_nothing(platform, tmp_path):
     good = page_image(tmp_path / "good.png")
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"<html><script>alert(1)</script></html>")
-    ok = platform.ingest.ingest_item([Upload(good, "good.png")], {"title": "Good"}, dry_run=True)
+    ok = platform.ingest.ingest_item([Upload(good, "good.png")], {"title": "Good"}, dry_run=True, actor=SYSTEM)
     assert ok.ok and ok.items[0].status == "valid" and ok.items[0].pages == 1
-    rejected = platform.ingest.ingest_item([Upload(bad, "bad.jpg")], {"title": "=HYPERLINK(1)"}, dry_run=True)
+    rejected = platform.ingest.ingest_item([Upload(bad, "bad.jpg")], {"title": "=HYPERLINK(1)"}, dry_run=True, actor=SYSTEM)
     problems = " | ".join(str(p) for p in rejected.all_problems)
     assert "bad.jpg" in problems and "title" in problems
     assert count(platform, Item) == 0 and count(platform, StoredFile) == 0 and store_files(platform) == []
@@ -89,7 +92,7 @@ def test_pdf_pages_keep_their_text_layer_as_a_hint(platform, tmp_path):
         pdf.new_page(300, 400)
     path = tmp_path / "doc.pdf"
     pdf.save(str(path))
-    report = platform.ingest.ingest_item([Upload(path, "doc.pdf")], {"title": "PDF"})
+    report = platform.ingest.ingest_item([Upload(path, "doc.pdf")], {"title": "PDF"}, actor=SYSTEM)
     assert report.ok, report.as_dict()
     with platform.sessions() as s:
         pages = s.scalars(select(Page).order_by(Page.sequence)).all()
@@ -104,7 +107,7 @@ def test_zip_is_kept_as_uploaded_and_hostile_entries_harm_nothing(platform, tmp_
         z.writestr("trang/p1.png", page_image(tmp_path / "x1.png", 1).read_bytes())
     good = tmp_path / "good.zip"
     good.write_bytes(buf.getvalue())
-    report = platform.ingest.ingest_item([Upload(good, "good.zip")], {"title": "Zip"})
+    report = platform.ingest.ingest_item([Upload(good, "good.zip")], {"title": "Zip"}, actor=SYSTEM)
     assert report.ok, report.as_dict()
     with platform.sessions() as s:
         item = s.get(Item, report.items[0].item_id)
@@ -117,7 +120,7 @@ def test_zip_is_kept_as_uploaded_and_hostile_entries_harm_nothing(platform, tmp_
         z.writestr("../../escaped.png", page_image(tmp_path / "e.png").read_bytes())
         z.writestr("/abs.png", page_image(tmp_path / "f.png", 3).read_bytes())
     before = count(platform, Item)
-    bad = platform.ingest.ingest_item([Upload(evil, "evil.zip")], {"title": "Evil"})
+    bad = platform.ingest.ingest_item([Upload(evil, "evil.zip")], {"title": "Evil"}, actor=SYSTEM)
     assert not bad.ok and bad.items[0].status == "rejected"
     text = " | ".join(map(str, bad.all_problems))
     assert "escaped.png" in text and "abs.png" in text
@@ -138,7 +141,7 @@ def test_metadata_sheet_batch_goes_on_past_a_bad_row(platform, tmp_path):
         "two.png,Sách hai,,khoảng 1930,sách\n",
         encoding="utf-8",
     )
-    report = platform.ingest.ingest_sheet(sheet)
+    report = platform.ingest.ingest_sheet(sheet, actor=SYSTEM)
     statuses = [(o.source, o.status) for o in report.items]
     assert statuses == [("sheet.csv, row 2", "created"), ("sheet.csv, row 3", "rejected"),
                         ("sheet.csv, row 5", "created")]
@@ -150,19 +153,36 @@ def test_metadata_sheet_batch_goes_on_past_a_bad_row(platform, tmp_path):
 
 
 def test_only_librarians_and_admins_may_upload(platform, tmp_path):
-    archivist = platform.users.create("an.archivist", "correct horse battery", "archivist")
-    with pytest.raises(PermissionDenied, match="may not upload"):
-        platform.ingest.ingest_item([Upload(page_image(tmp_path / "a.png"), "a.png")], {"title": "x"}, actor=archivist)
+    archivist = platform.users.create(Actor.system("tests"), "an.archivist", "correct horse battery", "archivist")
+    upload = [Upload(page_image(tmp_path / "a.png"), "a.png")]
+    with pytest.raises(PermissionDenied, match=r"'an.archivist' \(archivist\) may not upload scans"):
+        platform.ingest.ingest_item(upload, {"title": "x"}, actor=Actor.for_user(archivist))
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("file,title\na.png,Sách\n", encoding="utf-8")
+    with pytest.raises(PermissionDenied, match="'an.archivist'"):
+        platform.ingest.ingest_sheet(sheet, actor=Actor.for_user(archivist))
+    # no actor, None, or a bare user is refused: nobody is trusted by default
+    for bad in ({}, {"actor": None}, {"actor": archivist}):
+        with pytest.raises(TypeError):
+            platform.ingest.ingest_item(upload, {"title": "x"}, **bad)
+        with pytest.raises(TypeError):
+            platform.ingest.ingest_sheet(sheet, **bad)
+    with pytest.raises(TypeError):
+        platform.ingest.enqueue_pages([1], actor=None)
     assert count(platform, Item) == 0
-    librarian = platform.users.create("a.librarian", "correct horse battery", "librarian")
-    report = platform.ingest.ingest_item([Upload(tmp_path / "a.png", "a.png")], {"title": "x"}, actor=librarian)
+    librarian = platform.users.create(Actor.system("tests"), "a.librarian", "correct horse battery", "librarian")
+    report = platform.ingest.ingest_item(upload, {"title": "x"}, actor=Actor.for_user(librarian))
     assert report.items[0].status == "created"
+    with platform.sessions() as s:  # the item records who made it; its page's task was sent after the commit
+        item = s.get(Item, report.items[0].item_id)
+        assert item.created_by == librarian.id
+        assert [p.queued_at is not None for p in item.pages] == [True]
 
 
 def test_collections_are_shared_by_name(platform, tmp_path):
     for n in range(2):
         platform.ingest.ingest_item([Upload(page_image(tmp_path / f"{n}.png", n), f"{n}.png")],
-                                    {"title": f"T{n}", "collection": "Văn Miếu – Quốc Tử Giám"})
+                                    {"title": f"T{n}", "collection": "Văn Miếu – Quốc Tử Giám"}, actor=SYSTEM)
     assert count(platform, Collection) == 1
     assert platform.catalogue.collections()[0].slug == "van-mieu-quoc-tu-giam"
 
@@ -173,21 +193,21 @@ def test_zone_files_beside_scans_become_zone_hints(platform, tmp_path, shared_da
 
     unlv = shared_data / "ocr" / "unlv-magazine"
     # a single file with its .uzn beside it (as on the command line)
-    single = platform.ingest.ingest_item([Upload(unlv / "8087_054.3B.tif", "8087_054.3B.tif")], {"title": "Zoned"})
+    single = platform.ingest.ingest_item([Upload(unlv / "8087_054.3B.tif", "8087_054.3B.tif")], {"title": "Zoned"}, actor=SYSTEM)
     assert single.ok, single.as_dict()
     # a folder holding a page and its zone file, and a stray zone file
     folder = tmp_path / "mag"
     folder.mkdir()
     shutil.copy(unlv / "8071_093.3B.tif", folder / "p1.tif")
     shutil.copy(unlv / "8071_093.3B.uzn", folder / "p1.uzn")
-    in_folder = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Zoned folder"})
+    in_folder = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Zoned folder"}, actor=SYSTEM)
     assert in_folder.ok, in_folder.as_dict()
     (folder / "p9.uzn").write_text("1 1 10 10 Text\n")
-    orphan = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Orphan zones"}, dry_run=True)
+    orphan = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Orphan zones"}, dry_run=True, actor=SYSTEM)
     assert any("mag/p9.uzn" in str(p) and "without a page image" in str(p) for p in orphan.all_problems)
     (folder / "p9.uzn").unlink()
     (folder / "p1.uzn").write_text("10 10 99999 20 Text\n")
-    outside = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Bad zones"}, dry_run=True)
+    outside = platform.ingest.ingest_item([Upload(folder, "mag")], {"title": "Bad zones"}, dry_run=True, actor=SYSTEM)
     assert any("lies outside" in str(p) for p in outside.all_problems)
 
     with platform.sessions() as s:
@@ -203,7 +223,7 @@ def test_zone_hints_drive_the_ocr_of_an_ingested_page(platform, shared_data):
 
     unlv = shared_data / "ocr" / "unlv-magazine"
     report = platform.ingest.ingest_item([Upload(unlv / "8087_054.3B.tif", "8087_054.3B.tif")],
-                                         {"title": "UNLV", "language": "eng"})
+                                         {"title": "UNLV", "language": "eng"}, actor=SYSTEM)
     page_id = platform.catalogue.page_statuses(report.items[0].item_id)[0].page_id
     assert platform.reader.read(page_id).value == "done"  # the use case the worker task calls
     page = platform.catalogue.page(page_id)
@@ -217,13 +237,13 @@ def test_ocr_stages_to_skip_are_kept_with_the_item_and_checked(platform, tmp_pat
 
     scan = page_image(tmp_path / "trang.png")
     report = platform.ingest.ingest_item([Upload(scan, "trang.png")], {"title": "Bỏ qua"},
-                                         ocr_options={"stages_off": "layout, postcorrect", "binarize": "auto"})
+                                         ocr_options={"stages_off": "layout, postcorrect", "binarize": "auto"}, actor=SYSTEM)
     assert report.ok, report.as_dict()
     with platform.sessions() as s:
         stored = json.loads(s.get(Item, report.items[0].item_id).ocr_options)
     assert stored == {"stages_off": ["layout", "postcorrect"], "binarize": None}
     bad = platform.ingest.ingest_item([Upload(page_image(tmp_path / "khac.png", 3), "khac.png")], {"title": "Sai"},
-                                      ocr_options={"stages_off": ["binarize"]})
+                                      ocr_options={"stages_off": ["binarize"]}, actor=SYSTEM)
     assert not bad.ok
     assert "binarize" in str(bad.all_problems[0]) and "binarise" in str(bad.all_problems[0])
 
@@ -238,7 +258,7 @@ def test_a_language_without_an_installed_model_is_refused_at_ingest_naming_the_i
     assert "jpn" not in tesseract.available_languages()
     img = page_image(tmp_path / "a.png")
     report = platform.ingest.ingest_item([Upload(img, "a.png")], {"title": "Sách Nhật", "language": "vie+jpn"},
-                                         dry_run=dry_run)
+                                         dry_run=dry_run, actor=SYSTEM)
     assert not report.ok and report.items[0].status == "rejected"
     problem = " | ".join(str(p) for p in report.all_problems)
     assert "jpn" in problem and "installed: " in problem and "vie" in problem.split("installed: ")[1]

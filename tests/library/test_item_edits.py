@@ -11,12 +11,14 @@ from library.ingest import Upload
 from library.models import Item, ItemStatus, PageStatus
 from tests.library.test_jobs import small_scans
 
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
 CLI = Actor.system("cli")
 
 
 def _read_item(platform, tmp_path, count=1, **meta):
     report = platform.ingest.ingest_item([Upload(p, p.name) for p in small_scans(tmp_path, count)],
-                                         {"title": "Hà Nội xưa", "date": "1930", **meta})
+                                         {"title": "Hà Nội xưa", "date": "1930", **meta}, actor=SYSTEM)
     item_id = report.items[0].item_id
     for row in platform.catalogue.page_statuses(item_id):
         platform.reader.read(row.page_id)
@@ -31,7 +33,7 @@ def _titles(platform, query):
 
 def test_an_edit_keeps_the_previous_values_and_search_follows_at_once(platform, tmp_path):
     item_id = _read_item(platform, tmp_path)
-    librarian = platform.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    librarian = platform.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
     actor = Actor.for_user(librarian)
     before = platform.catalogue.item(item_id).metadata_revision
     item = platform.items.edit(actor, item_id, {"title": "Đông Dương tạp chí", "date": "1913", "nhà xuất bản": "IDEO"},
@@ -77,7 +79,7 @@ def test_the_later_of_two_concurrent_edits_is_refused_never_lost(platform, tmp_p
 
 def test_only_librarians_and_admins_edit(platform, tmp_path):
     item_id = _read_item(platform, tmp_path)
-    archivist = platform.users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    archivist = platform.users.create(Actor.system("tests"), "luu.tru", "mat-khau-luu-tru", "archivist")
     with pytest.raises(PermissionDenied, match="luu.tru"):
         platform.items.edit(Actor.for_user(archivist), item_id, {"title": "Không được"})
     with pytest.raises(PermissionDenied):
@@ -88,7 +90,7 @@ def test_only_librarians_and_admins_edit(platform, tmp_path):
 
 
 def test_a_reread_with_another_language_turns_a_failed_item_into_a_read_one(platform, tmp_path):
-    report = platform.ingest.ingest_item([Upload(p, p.name) for p in small_scans(tmp_path, 2)], {"title": "Sai"})
+    report = platform.ingest.ingest_item([Upload(p, p.name) for p in small_scans(tmp_path, 2)], {"title": "Sai"}, actor=SYSTEM)
     item_id = report.items[0].item_id
     with platform.sessions.begin() as s:  # read with a model that is not there (as a wrong setting would)
         s.get(Item, item_id).languages = "xyz"
@@ -116,7 +118,7 @@ def test_a_reread_never_overwrites_a_manual_correction_without_consent(platform,
     item_id = _read_item(platform, tmp_path, count=2)
     first, second = [r.page_id for r in platform.catalogue.page_statuses(item_id)]
     lines = platform.corrections.lines(first)
-    platform.corrections.correct(first, {0: "Dòng đã sửa tay"}, revision=lines[0])
+    platform.corrections.correct(Actor.system("tests"), first, {0: "Dòng đã sửa tay"}, revision=lines[0])
     queued = platform.items.reread(CLI, item_id=item_id, pages=[1])
     assert queued == [first]
     assert platform.catalogue.page(second).status == PageStatus.done  # page 2 was not asked for
@@ -133,7 +135,7 @@ def test_a_correction_is_found_by_search_at_once_with_no_worker_running(platform
     (page_id,) = [r.page_id for r in platform.catalogue.page_statuses(item_id)]
     revision, lines = platform.corrections.lines(page_id)
     assert platform.search.search("Khuêvăncác", actor=CLI).total == 0
-    platform.corrections.correct(page_id, {0: "Khuêvăncác sửa tay"}, revision=revision)
+    platform.corrections.correct(Actor.system("tests"), page_id, {0: "Khuêvăncác sửa tay"}, revision=revision)
     found = platform.search.search("Khuêvăncác", actor=CLI)  # asked right away: no wait, no worker
     assert found.total == 1 and found.hits[0].page_id == page_id
 
@@ -156,3 +158,26 @@ def test_the_command_line_edits_shows_history_and_rereads(platform, settings, tm
     queued = heritage(settings, "reread", item_id, "--page", "1", "--psm", "4", check=True).stdout
     assert "queued 1 page(s)" in queued
     assert '"psm": 4' in platform.catalogue.item(item_id).ocr_options
+
+
+def test_a_task_the_broker_does_not_take_is_not_marked_sent_so_the_sweeper_sends_it(tmp_path):
+    """The broker is down (a Redis URL where nothing listens): the change commits, the task fails to
+    go, and the page stays unmarked — the sweeper's next pass sends it, not one an hour later."""
+    from library.container import build_platform
+    from library.models import Page
+    from tests.conftest import free_port, make_settings
+
+    settings = make_settings(tmp_path / "data", broker_url=f"redis://127.0.0.1:{free_port()}/0")
+    platform = build_platform(settings)
+    try:
+        report = platform.ingest.ingest_item([Upload(p, p.name) for p in small_scans(tmp_path, 1)],
+                                             {"title": "Hà Nội xưa"}, actor=CLI)
+        (row,) = platform.catalogue.page_statuses(report.items[0].item_id)
+        with platform.sessions() as s:
+            page = s.get(Page, row.page_id)
+            assert page.status == PageStatus.queued and page.queued_at is None  # committed, not sent
+        assert platform.items.reread(CLI, item_id=report.items[0].item_id) == [row.page_id]
+        with platform.sessions() as s:
+            assert s.get(Page, row.page_id).queued_at is None
+    finally:
+        platform.close()

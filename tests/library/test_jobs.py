@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.errors import NotFound, PermissionDenied
 from library.ingest import Upload
 from library.models import (
@@ -28,6 +29,8 @@ from library.models import (
 )
 from library.ocr_jobs import Outcome
 from tests.conftest import wait_until
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 def add_item(platform, title, statuses, *, queued_at=None, timings=None):
@@ -127,7 +130,7 @@ def add_build(platform, monument_id, *, status, kind="point_cloud", stage=None, 
 
 
 def test_builds_show_their_stages_and_the_time_left(platform):
-    m = platform.monuments.create_monument(name_vi="Khuê Văn Các")
+    m = platform.monuments.create_monument(name_vi="Khuê Văn Các", actor=SYSTEM)
     now = utcnow()
     queued = add_build(platform, m.id, status=BuildStatus.queued)
     board = platform.jobs.board()
@@ -176,19 +179,37 @@ def small_scans(tmp_path, count):
     return paths
 
 
+def test_retry_and_cancel_need_an_actor_allowed_to(platform, tmp_path):
+    report = platform.ingest.ingest_item([Upload(p, p.name) for p in small_scans(tmp_path, 1)], {"title": "Ai"},
+                                         actor=SYSTEM)
+    item_id = report.items[0].item_id
+    curator = platform.users.create(SYSTEM, "bao.tang", "mat-khau-bao-tang", "curator")
+    calls = {"retry": lambda **kw: platform.reader.retry(item_id=item_id, **kw),
+             "cancel": lambda **kw: platform.reader.cancel(item_id, **kw)}
+    for name, call in calls.items():
+        for bad in ({}, {"actor": None}, {"actor": curator}):  # no actor, None, a bare user: never trusted
+            with pytest.raises(TypeError):
+                call(**bad)
+        with pytest.raises(PermissionDenied, match=rf"'bao.tang' \(curator\) may not {name} ocr work"):
+            call(actor=Actor.for_user(curator))
+    assert [r.status for r in platform.catalogue.page_statuses(item_id)] == ["queued"]  # nothing changed
+    assert platform.reader.cancel(item_id, actor=SYSTEM).cancelled  # the system may
+    assert platform.reader.retry(item_id=item_id, actor=SYSTEM)
+
+
 def test_cancel_takes_queued_pages_out_and_retry_puts_them_back(platform, tmp_path):
-    report = platform.ingest.ingest_item([Upload(p, p.name) for p in small_scans(tmp_path, 3)], {"title": "Huỷ"})
+    report = platform.ingest.ingest_item([Upload(p, p.name) for p in small_scans(tmp_path, 3)], {"title": "Huỷ"}, actor=SYSTEM)
     item_id = report.items[0].item_id
     pages = [r.page_id for r in platform.catalogue.page_statuses(item_id)]
-    librarian = platform.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
-    archivist = platform.users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    librarian = platform.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
+    archivist = platform.users.create(Actor.system("tests"), "luu.tru", "mat-khau-luu-tru", "archivist")
     with pytest.raises(PermissionDenied):
-        platform.reader.cancel(item_id, actor=archivist)
+        platform.reader.cancel(item_id, actor=Actor.for_user(archivist))
     with pytest.raises(NotFound):
-        platform.reader.cancel(999_999, actor=librarian)
+        platform.reader.cancel(999_999, actor=Actor.for_user(librarian))
 
     claim = platform.reader.claim(pages[0])  # a worker is reading page 1
-    res = platform.reader.cancel(item_id, actor=librarian)
+    res = platform.reader.cancel(item_id, actor=Actor.for_user(librarian))
     assert sorted(res.cancelled) == pages[1:] and res.still_running == 1
     statuses = {r.page_id: (r.status, r.reason) for r in platform.catalogue.page_statuses(item_id)}
     assert statuses[pages[0]] == ("running", None)
@@ -206,13 +227,13 @@ def test_cancel_takes_queued_pages_out_and_retry_puts_them_back(platform, tmp_pa
     platform.reader.finish_item(item_id)  # ...and the finishing task it sent runs
     item = platform.catalogue.item(item_id)
     assert item.status == ItemStatus.failed  # a failure outranks the cancellation
-    assert platform.reader.cancel(item_id, actor=librarian).cancelled == []  # nothing queued any more
+    assert platform.reader.cancel(item_id, actor=Actor.for_user(librarian)).cancelled == []  # nothing queued any more
 
-    assert sorted(platform.reader.retry(item_id=item_id)) == pages  # failed and cancelled go back
+    assert sorted(platform.reader.retry(item_id=item_id, actor=SYSTEM)) == pages  # failed and cancelled go back
     assert {r.status for r in platform.catalogue.page_statuses(item_id)} == {"queued"}
     assert platform.catalogue.item(item_id).status == ItemStatus.processing
 
-    res = platform.reader.cancel(item_id)  # the operator at the command line
+    res = platform.reader.cancel(item_id, actor=SYSTEM)  # the operator at the command line
     assert sorted(res.cancelled) == pages and res.still_running == 0
     item = platform.catalogue.item(item_id)
     assert item.status == ItemStatus.cancelled  # nothing left running: finished at once
@@ -227,16 +248,16 @@ def test_a_real_worker_skips_cancelled_pages_and_reads_them_after_retry(settings
 
     p = build_platform(settings)
     try:
-        report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp_path, 3)], {"title": "Bỏ qua"})
+        report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp_path, 3)], {"title": "Bỏ qua"}, actor=SYSTEM)
         item_id = report.items[0].item_id
-        assert len(p.reader.cancel(item_id).cancelled) == 3  # before any worker runs: all three are queued
+        assert len(p.reader.cancel(item_id, actor=SYSTEM).cancelled) == 3  # before any worker runs: all three are queued
         start_worker(settings)
         time.sleep(3.0)  # the worker receives the three tasks and must skip them
         rows = p.catalogue.page_statuses(item_id)
         assert [r.status for r in rows] == ["cancelled"] * 3 and all(r.attempts == 0 for r in rows)
         assert p.catalogue.item(item_id).status == ItemStatus.cancelled
 
-        assert len(p.reader.retry(item_id=item_id)) == 3
+        assert len(p.reader.retry(item_id=item_id, actor=SYSTEM)) == 3
         wait_until(lambda: p.catalogue.item(item_id).status == ItemStatus.done, timeout_s=180, what="item read")
         rows = p.catalogue.page_statuses(item_id)
         assert [r.status for r in rows] == ["done"] * 3 and all(r.attempts == 1 for r in rows)
@@ -255,7 +276,7 @@ def test_the_command_line_cancels_and_retries(settings, tmp_path):
     p = build_platform(settings)
     try:
         item_id = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp_path, 2)],
-                                       {"title": "Dòng lệnh"}).items[0].item_id
+                                       {"title": "Dòng lệnh"}, actor=SYSTEM).items[0].item_id
     finally:
         p.close()
     r = heritage(settings, "cancel", item_id)

@@ -7,16 +7,19 @@ import threading
 
 import trimesh
 
+from library.access import Actor
 from library import leases
 from library.models import BuildStatus, ModelVersion
 from library.monuments import BuildSource
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 def _queued_build(platform, tmp_path):
     path = tmp_path / "bia.stl"
     trimesh.creation.box(extents=(2.0, 0.3, 1.2)).export(path)
-    m = platform.monuments.create_monument(name_vi="Bia tiến sĩ")
-    return platform.monuments.submit_build(m.id, [BuildSource(path, path.name)], title="Bia").id
+    m = platform.monuments.create_monument(name_vi="Bia tiến sĩ", actor=SYSTEM)
+    return platform.monuments.submit_build(m.id, [BuildSource(path, path.name)], title="Bia", actor=SYSTEM).id
 
 
 def test_two_claimants_that_both_read_the_build_as_free_cannot_both_take_it(platform, tmp_path):

@@ -21,11 +21,13 @@ from library.store import sha256_of
 from tests.library.test_cli import heritage
 from tests.library.test_jobs import small_scans
 
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
 CLI = Actor.system("cli")
 
 
 def _ingest(platform, paths, **kw):
-    report = platform.ingest.ingest_item([Upload(p, p.name) for p in paths], {"title": "Hà Nội xưa"}, **kw)
+    report = platform.ingest.ingest_item([Upload(p, p.name) for p in paths], {"title": "Hà Nội xưa"}, **kw, actor=SYSTEM)
     assert report.ok, report.as_dict()
     return report.items[0].item_id
 
@@ -251,8 +253,8 @@ def test_delete_is_for_admins_keeps_originals_for_fixity_and_purges_after_retent
     other_id = _ingest(platform, [scans[1], scans[2]])  # shares trang-2.png with the deleted item
     _read_all(platform, item_id)
     _read_all(platform, other_id)
-    librarian = Actor.for_user(platform.users.create("thu.thu", "mat-khau-thu-thu", "librarian"))
-    admin = Actor.for_user(platform.users.create("quan.tri", "mat-khau-quan-tri", "admin"))
+    librarian = Actor.for_user(platform.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian"))
+    admin = Actor.for_user(platform.users.create(Actor.system("tests"), "quan.tri", "mat-khau-quan-tri", "admin"))
     with pytest.raises(PermissionDenied, match="thu.thu"):
         platform.pages.delete_item(librarian, item_id, "trùng lặp")
     assert _page_hits(platform, "Văn Miếu").total == 1

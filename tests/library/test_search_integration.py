@@ -20,6 +20,8 @@ from library.ingest import Upload
 from library.models import Word
 from tests.conftest import REPO, free_port, make_settings, settings_env
 
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
 pytestmark = pytest.mark.slow
 
 
@@ -50,7 +52,7 @@ def read_item(platform, tmp_path):
         page.image.save(paths[-1], dpi=(300, 300))
     report = platform.ingest.ingest_item([Upload(p, p.name) for p in paths],
                                          {"title": "Hà Nội xưa", "date": "1930s", "type": "book",
-                                          "collection": "Sách cổ"})
+                                          "collection": "Sách cổ"}, actor=SYSTEM)
     item_id = report.items[0].item_id
     for row in platform.catalogue.page_statuses(item_id):
         assert platform.reader.read(row.page_id).value == "done"
@@ -114,7 +116,7 @@ def test_changes_wait_while_the_engine_is_down_and_none_are_lost(tmp_path, datab
     img = tmp_path / "p.png"
     render_page(PAGES[0], font_path=find_vietnamese_font(), dpi=300, page_width_in=6.0, page_height_in=2.2,
                 margin_in=0.3, font_size_pt=14).image.save(img, dpi=(300, 300))
-    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Offline"}).items[0].item_id
+    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Offline"}, actor=SYSTEM).items[0].item_id
     page_id = p.catalogue.page_statuses(item_id)[0].page_id
     assert p.reader.read(page_id).value == "done"  # OCR succeeds with search down
     p.reader.finish_item(item_id)
@@ -164,7 +166,7 @@ def test_spellings_are_one_word_and_boxed_as_written(platform, tmp_path):
     img = tmp_path / "chinh-ta.png"
     render_page(SPELLING_LINES, font_path=find_vietnamese_font(), dpi=300, page_width_in=6.0, page_height_in=1.6,
                 margin_in=0.3, font_size_pt=14).image.save(img, dpi=(300, 300))
-    item_id = platform.ingest.ingest_item([Upload(img, img.name)], {"title": "Chính tả"}).items[0].item_id
+    item_id = platform.ingest.ingest_item([Upload(img, img.name)], {"title": "Chính tả"}, actor=SYSTEM).items[0].item_id
     page_id = platform.catalogue.page_statuses(item_id)[0].page_id
     assert platform.reader.read(page_id).value == "done"
     platform.reader.finish_item(item_id)

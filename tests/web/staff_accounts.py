@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from library.access import Actor
 
 from tests.web.test_portal import sign_in
 from web import create_app
@@ -16,7 +17,7 @@ def staffed_app(settings):
     app = create_app({"TESTING": True}, settings=settings)
     users = app.extensions["heritage"].users
     for role, (name, password) in ACCOUNTS.items():
-        users.create(name, password, role)
+        users.create(Actor.system("tests"), name, password, role)
     yield app
     app.extensions["heritage"].close()
 

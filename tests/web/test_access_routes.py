@@ -62,7 +62,7 @@ def build_world(data_dir, tmp_path, keys=tuple(ITEMS), restricted_metadata="hidd
     clock = MovableClock(dt.datetime.now(dt.timezone.utc))
     p.access.clock = clock  # the platform's settable clock: embargoes follow it
     for role, (name, password) in ACCOUNTS.items():
-        p.users.create(name, password, role)
+        p.users.create(Actor.system("tests"), name, password, role)
     scans = small_scans(tmp_path, len(ITEMS))
     items = {}
     for key, scan in zip(ITEMS, scans):
@@ -70,7 +70,7 @@ def build_world(data_dir, tmp_path, keys=tuple(ITEMS), restricted_metadata="hidd
             continue
         title, _words, collection = ITEMS[key]
         report = p.ingest.ingest_item([Upload(scan, scan.name)], {"title": title, "collection": collection,
-                                                                  "language": "vie"})
+                                                                  "language": "vie"}, actor=SYSTEM)
         assert report.ok, report.as_dict()
         item_id = report.items[0].item_id
         page_id = p.catalogue.page_statuses(item_id)[0].page_id
@@ -98,9 +98,9 @@ def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("access-world")
     app, clock, items = build_world(base / "data", base)
     p = app.extensions["heritage"]
-    m = p.monuments.create_monument(name_vi="Quốc Tử Giám", name_en="Imperial Academy")
+    m = p.monuments.create_monument(name_vi="Quốc Tử Giám", name_en="Imperial Academy", actor=SYSTEM)
     for key in ("public", "staff", "withdrawn", "in-staff-collection"):
-        p.guides.link_item(m.id, items[key][0], page_sequence=1, note=f"ghi chú {key}")
+        p.guides.link_item(m.id, items[key][0], page_sequence=1, note=f"ghi chú {key}", actor=SYSTEM)
     yield {"app": app, "clock": clock, "items": items, "monument": m}
     p.close()
 

@@ -10,6 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.errors import PermissionDenied
 from library.models import Role, User
 from library.users import LastAdmin
@@ -115,19 +116,20 @@ def test_the_last_active_admin_can_be_neither_demoted_nor_deactivated(app):
     users = app.extensions["heritage"].users
     me_user = users.get("quan.tri")
     assert me_user.role == Role.admin and me_user.active
+    me_actor = Actor.for_user(me_user)
 
-    second = users.create("quan.tri.2", "mat-khau-quan-tri-2", "admin")
-    users.set_active(second.id, False, actor=me_user)  # an inactive admin does not count
+    second = users.create(Actor.system("tests"), "quan.tri.2", "mat-khau-quan-tri-2", "admin")
+    users.set_active(me_actor, second.id, False)  # an inactive admin does not count
     with pytest.raises(LastAdmin):
-        users.set_role(me_user.id, "curator", actor=me_user)
-    users.set_active(second.id, True, actor=me_user)
+        users.set_role(me_actor, me_user.id, "curator")
+    users.set_active(me_actor, second.id, True)
     r = admin_form(admin, f"/staff/admin/users/{me}/role", role="librarian")  # now someone else can manage accounts
     assert r.status_code == 302 and users.get("quan.tri").role == Role.librarian
     assert admin.get("/staff/admin/users").status_code == 403  # no longer an admin
     with pytest.raises(LastAdmin):
-        users.set_active(second.id, False, actor=users.get("quan.tri.2"))
-    with pytest.raises(PermissionDenied):
-        users.add("khach", "mat-khau-dai-lam", "admin", actor=users.get("thu.thu"))  # only admins manage accounts
+        users.set_active(Actor.for_user(users.get("quan.tri.2")), second.id, False)
+    with pytest.raises(PermissionDenied, match="thu.thu"):  # only admins manage accounts
+        users.create(Actor.for_user(users.get("thu.thu")), "khach", "mat-khau-dai-lam", "admin")
 
 
 ADMIN_ROUTES = [("get", "/staff/admin/users"), ("post", "/staff/admin/users"), ("post", "/staff/admin/users/1/role"),

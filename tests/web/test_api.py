@@ -6,6 +6,7 @@ import base64
 import io
 
 import pytest
+from library.access import Actor
 from PIL import Image
 
 from web import create_app
@@ -27,8 +28,8 @@ def png_bytes(seed: int = 0) -> bytes:
 def client(settings):
     app = create_app({"TESTING": True}, settings=settings)
     users = app.extensions["heritage"].users
-    users.create("thu.thu", "mat-khau-thu-thu", "librarian")
-    users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
+    users.create(Actor.system("tests"), "luu.tru", "mat-khau-luu-tru", "archivist")
     yield app.test_client()
     app.extensions["heritage"].close()
 

@@ -8,6 +8,7 @@ import io
 import pytest
 from PIL import Image
 
+from library.access import Actor
 from library.monuments import BuildSource
 from markupsafe import escape
 
@@ -15,6 +16,8 @@ from tests.web.test_iiif import TITLE, read_item  # noqa: F401  (a fixture: two 
 
 SHOWN_TITLE = str(escape(TITLE))  # '"Hà Nội" & 1 < 2' escaped in HTML
 from web import browse, create_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 @pytest.fixture
@@ -35,11 +38,11 @@ def test_home_shows_search_monuments_collections_and_recent_items(app, platform,
     item_id, pages = read_item
     platform.reader.finish_item(item_id)
     m = platform.monuments.create_monument(name_vi="Văn Miếu – Quốc Tử Giám", name_en="Temple of Literature",
-                                           period="nhà Lý, 1070", heritage_rank="special_national")
+                                           period="nhà Lý, 1070", heritage_rank="special_national", actor=SYSTEM)
     mesh = write_scene("khue-van-cac", tmp_path / "kvc.ply")
-    v = platform.monuments.submit_build(m.id, [BuildSource(mesh, mesh.name)], title="Khuê Văn Các")
+    v = platform.monuments.submit_build(m.id, [BuildSource(mesh, mesh.name)], title="Khuê Văn Các", actor=SYSTEM)
     assert platform.monuments.build(v.id).value == "done"
-    platform.monuments.create_monument(name_vi='Đền Quán Thánh "Trấn Vũ" & hồ Tây')  # no model yet
+    platform.monuments.create_monument(name_vi='Đền Quán Thánh "Trấn Vũ" & hồ Tây', actor=SYSTEM)  # no model yet
     client = app.test_client()
     html = client.get("/").get_data(as_text=True)
     assert 'action="/search"' in html and 'name="q"' in html
@@ -62,7 +65,7 @@ def test_collections_are_browsed_page_by_page_with_covers(app, platform, read_it
     page_image = platform.store.original_path(pages[0].source_sha256)
     report = second.ingest_item([Upload(page_image, "trang.png")],
                                 {"title": 'Báo "Trung Bắc" & phụ trương', "type": "newspaper", "language": "vie",
-                                 "collection": "Sách Hà Nội xưa", "serial_title": "Trung Bắc", "issue_date": "1936-05-01"})
+                                 "collection": "Sách Hà Nội xưa", "serial_title": "Trung Bắc", "issue_date": "1936-05-01"}, actor=SYSTEM)
     assert report.ok, report.as_dict()
     client = app.test_client()
     listing = client.get("/collections").get_data(as_text=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from library.access import Actor
 
 from tests.conftest import free_port, make_settings, wait_until
 from tests.e2e.browser import browser, need_chromium, shot
@@ -25,7 +26,7 @@ def served(tmp_path):
     need_chromium()
     app = create_app({"TESTING": True}, settings=make_settings(tmp_path / "data"))
     p = app.extensions["heritage"]
-    p.users.create("thu.thu", "mat-khau-thu-thu", "librarian")
+    p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
     _, page_id = read_page(p)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

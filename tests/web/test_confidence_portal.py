@@ -12,11 +12,15 @@ import re
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.feedback import Submission
 from library.models import Feedback, Page
 from tests.library.test_confidence_queue import TWO_LINES, line_of, read_page
 from tests.web.staff_accounts import ACCOUNTS, client_as, staffed_app
 from tests.web.test_portal import csrf_of
+
+SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
+READER = Actor.anonymous("192.0.2.7")  # readers send feedback without an account
 
 # "năm" twice on the first line; the second one is the doubtful one a reader points at
 REPEATED = [[("Dựng", 95.0), ("năm", 91.0), ("1070", 90.0), ("đến", 92.0), ("năm", 33.0), ("1076", 90.0)],
@@ -112,7 +116,7 @@ def test_staff_see_read_pages_most_doubtful_first_a_page_at_a_time(app, monkeypa
     _, a2 = read_page(p, [line_of(6)], item_id=a, sequence=2)
     b, b1 = read_page(p, [line_of(4)], title="Nam Phong")
     read_page(p, [line_of(0)], item_id=b, sequence=2)
-    p.feedback.submit(Submission(kind="text_error", item_id=a, page=1, quoted="chữ0", suggestion="chữ"))
+    p.feedback.submit(READER, Submission(kind="text_error", item_id=a, page=1, quoted="chữ0", suggestion="chữ"))
     monkeypatch.setattr(web.staff, "CORRECTIONS_PER_PAGE", 2)
     client = client_as(app, "librarian")
     html = client.get("/staff/corrections").get_data(as_text=True)
@@ -177,11 +181,11 @@ def test_a_report_opened_from_a_word_points_at_that_word_for_staff(app):
 
     # the page changes before staff get to it: the word is found again by its text near its place
     c = p.corrections
-    c.correct(page_id, {1: "dưới triều vua Lý Thái Tổ."}, revision=c.review(page_id).revision)
-    c.correct(page_id, {0: "Khởi dựng năm 1070 đến năm 1076"}, revision=c.review(page_id).revision)
+    c.correct(SYSTEM, page_id, {1: "dưới triều vua Lý Thái Tổ."}, revision=c.review(page_id).revision)
+    c.correct(SYSTEM, page_id, {0: "Khởi dựng năm 1070 đến năm 1076"}, revision=c.review(page_id).revision)
     entry = _entry(staff, fb.id)
     assert "Khởi dựng năm 1070 đến <mark>năm</mark> 1076" in entry and "tìm lại theo chữ" in entry
-    c.correct(page_id, {0: "Khởi dựng 1070–1076"}, revision=c.review(page_id).revision)
+    c.correct(SYSTEM, page_id, {0: "Khởi dựng 1070–1076"}, revision=c.review(page_id).revision)
     entry = _entry(staff, fb.id)
     assert "Chữ “năm” không còn trên trang." in entry and "<svg" not in entry
 
@@ -189,7 +193,7 @@ def test_a_report_opened_from_a_word_points_at_that_word_for_staff(app):
 def test_a_report_without_a_word_still_works_and_bad_words_are_refused(app):
     p = app.extensions["heritage"]
     item_id, page_id = read_page(p, REPEATED)
-    old = p.feedback.submit(Submission(kind="text_error", item_id=item_id, page=1, line=1, quoted="1076",
+    old = p.feedback.submit(READER, Submission(kind="text_error", item_id=item_id, page=1, line=1, quoted="1076",
                                        suggestion="1077"))
     staff = client_as(app, "librarian")
     assert 'class="fb-word"' not in _entry(staff, old)

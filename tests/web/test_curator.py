@@ -9,11 +9,14 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from library.access import Actor
 from library.models import BuildStatus, ModelVersion, PointOfInterest, TourStop
 from tests.library.test_monuments import point_cloud
 from tests.web.test_monument_pages import add_pages
 from tests.web.test_portal import csrf_of, sign_in
 from tests.web.staff_accounts import ACCOUNTS, staffed_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 CURATOR_ROUTES = [  # every route of the curator's blueprint
@@ -60,7 +63,7 @@ def test_every_curator_route_is_listed_here(app):
 @pytest.mark.parametrize("role", ["anonymous", "librarian", "archivist", "curator", "admin"])
 def test_every_curator_route_refuses_every_role_without_it(app, role):
     p = app.extensions["heritage"]
-    m = p.monuments.create_monument(name_vi="Văn Miếu")
+    m = p.monuments.create_monument(name_vi="Văn Miếu", actor=SYSTEM)
     client = app.test_client()
     if role != "anonymous":
         sign_in(client, *ACCOUNTS[role])
@@ -118,7 +121,7 @@ def test_a_curator_creates_and_edits_a_monument(app):
 def test_build_sources_are_sent_and_the_builds_stages_shown(app, tmp_path):
     client = curator(app, "admin")
     p = app.extensions["heritage"]
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", actor=SYSTEM)
     cloud = point_cloud(tmp_path / "gac.xyz")
     with open(cloud, "rb") as f:
         r = post(client, f"/staff/monuments/{m.id}/builds", {"files": (f, "gác khuê văn.xyz"), "title": "Gác",
@@ -156,9 +159,9 @@ def test_points_of_interest_through_the_forms(app, tmp_path):
 
     client = curator(app)
     p = app.extensions["heritage"]
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các")
-    other = p.monuments.create_monument(name_vi="Chùa Một Cột")
-    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")], title="Gác")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", actor=SYSTEM)
+    other = p.monuments.create_monument(name_vi="Chùa Một Cột", actor=SYSTEM)
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")], title="Gác", actor=SYSTEM)
     p.monuments.build(v.id)
     model_id = p.monuments.published(m.id)[0].model_id
     base = f"/staff/monuments/{m.id}/models/{model_id}"
@@ -206,13 +209,13 @@ def test_tours_through_the_forms(app):
 
     client = curator(app)
     p = app.extensions["heritage"]
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", actor=SYSTEM)
     with p.sessions.begin() as s:
         model = MonumentModel(monument_id=m.id, title="Gác")
         s.add(model)
         s.flush()
         model_id = model.id
-    poi = p.guides.add_point(model_id, position=(0, 1, 0), label_vi="Đỉnh gác")
+    poi = p.guides.add_point(model_id, position=(0, 1, 0), label_vi="Đỉnh gác", actor=SYSTEM)
     page = client.get(f"/staff/monuments/{m.id}/models/{model_id}").get_data(as_text=True)
     assert "Mô hình chưa có bản dựng xong" in page  # no viewer yet: coordinates are typed in
 
@@ -262,7 +265,7 @@ def test_tours_through_the_forms(app):
 def test_items_are_linked_to_a_monument(app):
     client = curator(app)
     p = app.extensions["heritage"]
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", actor=SYSTEM)
     item_id = add_pages(app, "Hà Nội xưa", ["Gác Khuê Văn.", "Giếng Thiên Quang."])
     url = f"/staff/monuments/{m.id}/items"
     r = post(client, url, {"item_id": str(item_id), "page": "2", "note": "Ảnh giếng & gác"})
@@ -276,7 +279,7 @@ def test_items_are_linked_to_a_monument(app):
         r = post(client, url, data)
         assert r.status_code == 422 and alert(r.get_data(as_text=True)) == message
     (link,) = p.guides.linked_items(m.id)
-    other = p.monuments.create_monument(name_vi="Chùa Một Cột")
+    other = p.monuments.create_monument(name_vi="Chùa Một Cột", actor=SYSTEM)
     assert post(client, f"/staff/monuments/{other.id}/items/{link.link_id}/delete").status_code == 404
     assert post(client, f"/staff/monuments/{m.id}/items/{link.link_id}/delete").status_code == 302
     assert p.guides.linked_items(m.id) == []
@@ -284,7 +287,7 @@ def test_items_are_linked_to_a_monument(app):
 
 def test_numbers_too_large_for_the_catalogue_are_not_found(app):
     client = curator(app)
-    m = app.extensions["heritage"].monuments.create_monument(name_vi="Khuê Văn Các")
+    m = app.extensions["heritage"].monuments.create_monument(name_vi="Khuê Văn Các", actor=SYSTEM)
     huge = 2**40
     assert client.get(f"/staff/monuments/{huge}").status_code == 404
     assert client.get(f"/staff/monuments/{m.id}/models/{huge}").status_code == 404

@@ -11,10 +11,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.models import BuildStatus, ItemStatus, ModelVersion, Page, PageStatus, utcnow
 from tests.library.test_jobs import add_build, add_item
 from tests.web.test_portal import csrf_of
 from tests.web.staff_accounts import ACCOUNTS, basic, client_as, staffed_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 
@@ -35,7 +38,7 @@ def work(app):
     with p.sessions.begin() as s:
         page = s.scalars(select(Page).where(Page.item_id == item_id, Page.sequence == 1)).one()
         page.status_reason = "<img src=x onerror=alert(1)>.png: the image data is damaged"
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion", actor=SYSTEM)
     queued = add_build(p, m.id, status=BuildStatus.queued)
     running = add_build(p, m.id, status=BuildStatus.running, stage="levels", progress=0.25,
                         started=utcnow() - timedelta(seconds=30))

@@ -13,11 +13,16 @@ import unicodedata
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.feedback import Submission
 from library.models import Feedback
 from tests.library.test_feedback import LINES, read_item
 from tests.web.test_portal import csrf_of, sign_in
 from web import create_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
+READER = Actor.anonymous("192.0.2.7")  # readers send feedback without an account
 
 PASSWORD = "mat-khau-dai-lam"
 ACCOUNTS = {"librarian": "thu.thu", "archivist": "luu.tru", "curator": "bao.tang", "admin": "quan.tri"}
@@ -27,7 +32,7 @@ SCRIPT = "<script>alert('x')</script>"
 def make_app(settings):
     app = create_app({"TESTING": True}, settings=settings)
     for role, name in ACCOUNTS.items():
-        app.extensions["heritage"].users.create(name, PASSWORD, role)
+        app.extensions["heritage"].users.create(Actor.system("tests"), name, PASSWORD, role)
     return app
 
 
@@ -154,7 +159,7 @@ def test_feedback_is_rate_limited_per_client_address(tmp_path, database_url):
 @pytest.mark.slow
 def test_ratings_and_comments_on_a_monument_and_their_summary(app):
     p = app.extensions["heritage"]
-    m = p.monuments.create_monument(name_vi="Chùa Một Cột", name_en="One Pillar Pagoda")
+    m = p.monuments.create_monument(name_vi="Chùa Một Cột", name_en="One Pillar Pagoda", actor=SYSTEM)
     reader = app.test_client()
     csrf = token(reader, f"/monuments/{m.slug}")
     for stars, body in (("5", ""), ("4", "Đẹp nhưng đông."), ("5", "")):
@@ -183,7 +188,7 @@ def test_ratings_and_comments_on_a_monument_and_their_summary(app):
 def test_a_librarian_puts_a_suggestion_into_the_text(app):
     p = app.extensions["heritage"]
     item_id, page_id = read_item(p)
-    fid = p.feedback.submit(Submission(kind="text_error", item_id=item_id, page=1, quoted="1070", suggestion="1076"))
+    fid = p.feedback.submit(READER, Submission(kind="text_error", item_id=item_id, page=1, quoted="1070", suggestion="1076"))
     librarian = staff_client(app, "librarian")
     html = librarian.get(f"/staff/feedback/{fid}/accept").get_data(as_text=True)
     assert 'name="line_text" size="60" maxlength="2000" required value="Văn Miếu được xây dựng năm 1076"' in html
@@ -204,7 +209,7 @@ def test_a_librarian_puts_a_suggestion_into_the_text(app):
     stale = librarian.post(f"/staff/feedback/{fid}/accept", data={
         "csrf_token": csrf_of(html), "revision": revision, "line": "1", "line_text": "khác"})
     assert stale.status_code == 409 and "already in version 2" in stale.get_data(as_text=True)
-    p.feedback.set_status(fid, "published", actor=p.users.get("thu.thu"))
+    p.feedback.set_status(Actor.for_user(p.users.get("thu.thu")), fid, "published")
     assert "Đã sửa trong văn bản (phiên bản 2)." in app.test_client().get(f"/items/{item_id}").get_data(as_text=True)
 
 
@@ -259,10 +264,10 @@ ROUTE_NAMES = ["queue", "queue-monuments", "answer-item", "answer-monument", "st
 def test_every_feedback_action_refuses_every_role_without_it(app, route):
     p = app.extensions["heritage"]
     item_id, _ = read_item(p)
-    m = p.monuments.create_monument(name_vi="Đền Ngọc Sơn")
-    ids = {"item": p.feedback.submit(Submission(kind="comment", item_id=item_id, body="a")),
-           "monument": p.feedback.submit(Submission(kind="comment", monument_id=m.id, body="b")),
-           "error": p.feedback.submit(Submission(kind="text_error", item_id=item_id, page=1, suggestion="c"))}
+    m = p.monuments.create_monument(name_vi="Đền Ngọc Sơn", actor=SYSTEM)
+    ids = {"item": p.feedback.submit(READER, Submission(kind="comment", item_id=item_id, body="a")),
+           "monument": p.feedback.submit(READER, Submission(kind="comment", monument_id=m.id, body="b")),
+           "error": p.feedback.submit(READER, Submission(kind="text_error", item_id=item_id, page=1, suggestion="c"))}
     method, path, data, allowed = _routes(ids)[route]
     anonymous = app.test_client()
     r = getattr(anonymous, method)(path, data={**data, "csrf_token": token(anonymous)})

@@ -16,10 +16,13 @@ import pytest
 from PIL import Image, ImageChops
 
 from library import iiif
+from library.access import Actor
 from library.iiif import ImageLimits, ImageRequestError, parse_request
 from library.ingest import Upload
 from web import create_app
 from web import iiif as web_iiif
+
+SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
 
 LINES = [
     ["Văn Miếu được xây dựng năm 1070", "dưới triều vua Lý Thánh Tông."],
@@ -108,7 +111,7 @@ def read_item(platform, tmp_path):
         [Upload(p, p.name) for p in paths],
         {"title": TITLE, "creator": "Ngô Sĩ Liên", "date": "1936", "type": "book", "language": "vie",
          "collection": "Sách Hà Nội xưa", "rights": "http://rightsstatements.org/vocab/NoC-NC/1.0/",
-         "description": "Sách về Văn Miếu."})
+         "description": "Sách về Văn Miếu."}, actor=SYSTEM)
     assert report.ok, report.as_dict()
     item_id = report.items[0].item_id
     pages = platform.catalogue.page_statuses(item_id)
@@ -264,7 +267,7 @@ def test_bad_requests_get_400_with_the_reason_and_traversal_reads_nothing(platfo
 
 def test_a_page_not_read_yet_is_404_not_ready(platform, client, tmp_path):
     Image.new("L", (300, 200), 255).save(tmp_path / "a.png", dpi=(300, 300))
-    report = platform.ingest.ingest_item([Upload(tmp_path / "a.png", "a.png")], {"title": "Chưa đọc"})
+    report = platform.ingest.ingest_item([Upload(tmp_path / "a.png", "a.png")], {"title": "Chưa đọc"}, actor=SYSTEM)
     item_id = report.items[0].item_id
     page_id = platform.catalogue.page_statuses(item_id)[0].page_id
     r = client.get(f"/iiif/image/p{page_id}/info.json")
@@ -337,7 +340,7 @@ def test_page_text_alto_and_hocr_follow_a_correction(platform, read_item, client
     revision, lines = platform.corrections.lines(pages[0].id)
     before = client.get(f"/iiif/{item_id}/canvas/p1/alto").get_data(as_text=True)
     assert 'CONTENT="Miếu"' in before and "Thăng" not in before
-    platform.corrections.correct(pages[0].id, {0: "Thăng Long ngàn năm văn hiến"}, revision=revision)
+    platform.corrections.correct(SYSTEM, pages[0].id, {0: "Thăng Long ngàn năm văn hiến"}, revision=revision)
     alto = client.get(f"/iiif/{item_id}/canvas/p1/alto").get_data(as_text=True)
     assert 'CONTENT="Thăng"' in alto and 'CONTENT="hiến"' in alto and "corrected by hand" in alto
     hocr = client.get(f"/iiif/{item_id}/canvas/p1/hocr").get_data(as_text=True)

@@ -13,6 +13,8 @@ from tests.library.test_feedback import read_item
 from tests.web.staff_accounts import ACCOUNTS, basic, staffed_app
 from tests.web.test_openapi import check
 
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
 CLI = Actor.system("cli")
 
 
@@ -84,7 +86,7 @@ def test_a_reread_through_the_api_queues_the_pages_with_the_new_language(app, sp
     from tests.library.test_jobs import small_scans
 
     p = app.extensions["heritage"]
-    report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp_path, 1)], {"title": "Sai"})
+    report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp_path, 1)], {"title": "Sai"}, actor=SYSTEM)
     item_id = report.items[0].item_id
     with p.sessions.begin() as s:
         s.get(Item, item_id).languages = "xyz"

@@ -17,6 +17,8 @@ from tests.library.test_feedback import read_item
 from tests.web.staff_accounts import ACCOUNTS, client_as, staffed_app
 from tests.web.test_portal import csrf_of
 
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
 CLI = Actor.system("cli")
 
 
@@ -166,7 +168,7 @@ def test_a_reread_from_the_portal_queues_the_pages_with_the_new_language(app, tm
     from tests.library.test_jobs import small_scans
 
     p = app.extensions["heritage"]
-    report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp_path, 2)], {"title": "Sai ngôn ngữ"})
+    report = p.ingest.ingest_item([Upload(f, f.name) for f in small_scans(tmp_path, 2)], {"title": "Sai ngôn ngữ"}, actor=SYSTEM)
     item_id = report.items[0].item_id
     with p.sessions.begin() as s:  # read with a model that is not there, as a wrong setting would
         s.get(Item, item_id).languages = "xyz"
@@ -236,7 +238,7 @@ def _waiting_machine_reading(p, tmp_path) -> int:
     item_id = _read_item(p, tmp_path)
     (page_id,) = [r.page_id for r in p.catalogue.page_statuses(item_id)]
     revision, _ = p.corrections.lines(page_id)
-    p.corrections.correct(page_id, {0: "Dòng đã sửa tay"}, revision=revision)
+    p.corrections.correct(Actor.system("tests"), page_id, {0: "Dòng đã sửa tay"}, revision=revision)
     p.items.reread(CLI, item_id=item_id)
     p.reader.read(page_id)
     assert p.catalogue.page(page_id).pending_ocr_version is not None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from library.access import Actor
 from library.monuments import BuildSource
 from tests.library.test_monuments import point_cloud
 from web import create_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +25,9 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
     p = app.extensions["heritage"]
     m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
                                     description_vi="Gác Khuê Văn dựng năm 1805.",
-                                    description_en="The pavilion was built in 1805.")
+                                    description_en="The pavilion was built in 1805.", actor=SYSTEM)
     v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")],
-                                 title="Khuê Văn Các (mô hình)", licence="CC BY 4.0")
+                                 title="Khuê Văn Các (mô hình)", licence="CC BY 4.0", actor=SYSTEM)
     p.monuments.build(v.id)
     client = app.test_client()
     assert "Khuê Văn Các" in client.get("/monuments").get_data(as_text=True)
@@ -55,8 +58,8 @@ def built(app, tmp_path):
     """Khuê Văn Các with its model built from a point cloud (a 1 m sphere), a point and a tour on it."""
     p = app.extensions["heritage"]
     m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion",
-                                    lat=21.0286, lon=105.8356, heritage_rank="special_national", period="nhà Nguyễn")
-    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")], title="Gác")
+                                    lat=21.0286, lon=105.8356, heritage_rank="special_national", period="nhà Nguyễn", actor=SYSTEM)
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")], title="Gác", actor=SYSTEM)
     p.monuments.build(v.id)
     model_id = p.monuments.published(m.id)[0].model_id
     return {"monument": m, "model_id": model_id, "version_id": v.id}
@@ -83,16 +86,16 @@ def test_points_of_interest_and_a_tour_on_the_page_in_either_language(app, built
     p = app.extensions["heritage"]
     g = p.guides
     window = g.add_point(built["model_id"], position=(0, 0.2, 1), normal=(0, 0, 1), label_vi="Cửa sổ tròn",
-                         label_en="Round window", text_vi="Tượng trưng cho sao Khuê.", text_en="The star Khuê.")
-    g.add_point(built["model_id"], position=(0, 1, 0), label_vi="Đỉnh gác")  # no English label
+                         label_en="Round window", text_vi="Tượng trưng cho sao Khuê.", text_en="The star Khuê.", actor=SYSTEM)
+    g.add_point(built["model_id"], position=(0, 1, 0), label_vi="Đỉnh gác", actor=SYSTEM)  # no English label
     with p.sessions.begin() as s:  # a label that never went through the service (an old import, say)
         s.add(PointOfInterest(model_id=built["model_id"], sequence=3, x=1, y=0, z=0, label_vi="<script>alert(1)</script>",
                               label_en='"><img src=x onerror=alert(2)>'))
-    tour = g.add_tour(built["model_id"], title_vi="Quanh gác", title_en="Around the pavilion")
+    tour = g.add_tour(built["model_id"], title_vi="Quanh gác", title_en="Around the pavilion", actor=SYSTEM)
     g.add_stop(tour.id, poi_id=window.id, orbit=(0, 80, 4), caption_vi="Mặt trước & cửa sổ", caption_en="The front",
-               dwell_s=3)
-    g.add_stop(tour.id, orbit=(90, 40, 3.5), target=(0, 0.5, 0), field_of_view_deg=40)
-    g.add_tour(built["model_id"], title_vi="Chưa có điểm dừng")  # an empty tour is not offered
+               dwell_s=3, actor=SYSTEM)
+    g.add_stop(tour.id, orbit=(90, 40, 3.5), target=(0, 0.5, 0), field_of_view_deg=40, actor=SYSTEM)
+    g.add_tour(built["model_id"], title_vi="Chưa có điểm dừng", actor=SYSTEM)  # an empty tour is not offered
 
     client = app.test_client()
     html = " ".join(client.get(f"/monuments/{built['monument'].slug}").get_data(as_text=True).split())
@@ -124,7 +127,7 @@ def test_the_items_that_speak_of_the_monument_are_on_its_page(app, built):
     linked = add_pages(app, "Hà Nội & <phố> cổ", ["Gác Khuê Văn."])
     add_pages(app, "Chùa Một Cột", ["Chùa dựng trên một cột đá."])
     assert p.indexer.flush().pages == 4
-    p.guides.link_item(m.id, linked, page_sequence=1, note="Ảnh gác năm 1930")
+    p.guides.link_item(m.id, linked, page_sequence=1, note="Ảnh gác năm 1930", actor=SYSTEM)
     html = app.test_client().get(f"/monuments/{m.slug}").get_data(as_text=True)
     related = html[html.index('id="related-items"'):]
     assert f'href="/items/{found}?lang=vi#page-2">Trung Bắc tân văn</a>' in related
@@ -143,9 +146,9 @@ def test_the_page_works_and_shows_the_curators_links_when_search_is_down(tmp_pat
     app = create_app({"TESTING": True}, settings=settings)
     try:
         p = app.extensions["heritage"]
-        m = p.monuments.create_monument(name_vi="Chùa Trấn Quốc")
+        m = p.monuments.create_monument(name_vi="Chùa Trấn Quốc", actor=SYSTEM)
         item_id = add_pages(app, "Chùa Hà Nội", ["Chùa Trấn Quốc bên Hồ Tây."])
-        p.guides.link_item(m.id, item_id)
+        p.guides.link_item(m.id, item_id, actor=SYSTEM)
         r = app.test_client().get(f"/monuments/{m.slug}")
         html = r.get_data(as_text=True)
         assert r.status_code == 200 and "Tìm kiếm đang tạm ngừng" in html
@@ -159,7 +162,7 @@ def test_the_page_works_and_shows_the_curators_links_when_search_is_down(tmp_pat
 
 def test_the_map_needs_no_tile_server(app, built):
     p = app.extensions["heritage"]
-    p.monuments.create_monument(name_vi="Đình <làng> Kim Liên")  # no coordinates: listed, not on the map
+    p.monuments.create_monument(name_vi="Đình <làng> Kim Liên", actor=SYSTEM)  # no coordinates: listed, not on the map
     r = app.test_client().get("/monuments")
     html = r.get_data(as_text=True)
     assert 'id="monument-map" class="monument-map no-tiles"' in html and 'data-tiles=""' in html
@@ -182,7 +185,7 @@ def test_a_tile_server_from_the_settings_is_allowed_and_credited(tmp_path):
                                  map_attribution="© Bản đồ <Hà Nội>")
         app = create_app({"TESTING": True}, settings=settings)
         try:
-            app.extensions["heritage"].monuments.create_monument(name_vi="Hồ Gươm", lat=21.0288, lon=105.8525)
+            app.extensions["heritage"].monuments.create_monument(name_vi="Hồ Gươm", lat=21.0288, lon=105.8525, actor=SYSTEM)
             r = app.test_client().get("/monuments")
             html = r.get_data(as_text=True)
             csp = r.headers["Content-Security-Policy"]
@@ -199,9 +202,9 @@ def test_a_tile_server_from_the_settings_is_allowed_and_credited(tmp_path):
 def test_monuments_as_json(app, built):
     p = app.extensions["heritage"]
     g = p.guides
-    point = g.add_point(built["model_id"], position=(0, 1, 0), label_vi="Đỉnh gác", label_en="Top")
-    tour = g.add_tour(built["model_id"], title_vi="Quanh gác")
-    g.add_stop(tour.id, poi_id=point.id, orbit=(30, 60, 4), caption_en="From above")
+    point = g.add_point(built["model_id"], position=(0, 1, 0), label_vi="Đỉnh gác", label_en="Top", actor=SYSTEM)
+    tour = g.add_tour(built["model_id"], title_vi="Quanh gác", actor=SYSTEM)
+    g.add_stop(tour.id, poi_id=point.id, orbit=(30, 60, 4), caption_en="From above", actor=SYSTEM)
     client = app.test_client()
     listing = client.get("/api/v1/monuments").json["monuments"]
     assert [(m["slug"], m["name_vi"], m["lat"], m["heritage_rank"]) for m in listing] == [

@@ -11,10 +11,13 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from library.access import Actor
 from library.models import BuildStatus, Collection, Item
 from tests.library.test_jobs import add_build
 from tests.web.test_iiif import read_item  # noqa: F401  (a fixture: two pages read by the real OCR)
 from tests.web.staff_accounts import basic, staffed_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -127,7 +130,7 @@ def test_real_answers_match_their_description(app, spec, platform, read_item):  
     check(spec, "get", "/search", client.get("/api/v1/search?q=x&page=abc"), code=422)
     check(spec, "get", "/suggest", client.get("/api/v1/suggest?q=van"))
 
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các")
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", actor=SYSTEM)
     queued = add_build(p, m.id, status=BuildStatus.queued)
     board = check(spec, "get", "/jobs", client.get("/api/v1/jobs", headers=basic("archivist")))
     assert board["items"][0]["item_id"] == item_id and board["rates"]["page_samples"] == 2

@@ -8,16 +8,19 @@ import re
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.models import Item, ItemType, Page, PageStatus
 from web import create_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 
 @pytest.fixture
 def app(settings):
     app = create_app({"TESTING": True}, settings=settings)
     users = app.extensions["heritage"].users
-    users.create("thu.thu", "mat-khau-thu-thu", "librarian")
-    users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
+    users.create(Actor.system("tests"), "luu.tru", "mat-khau-luu-tru", "archivist")
     yield app
     app.extensions["heritage"].close()
 
@@ -214,7 +217,7 @@ def test_correcting_a_page_in_the_portal(app, tmp_path):
     p = app.extensions["heritage"]
     img = tmp_path / "p.png"
     small_pages(1)[0].image.save(img, dpi=(300, 300))
-    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Sửa"}).items[0].item_id
+    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Sửa"}, actor=SYSTEM).items[0].item_id
     page_id = p.catalogue.page_statuses(item_id)[0].page_id
     p.reader.read(page_id)
     client = app.test_client()
@@ -283,7 +286,7 @@ ALLOWED = {  # who may use each route; everyone else is refused
 def test_every_staff_route_refuses_every_role_without_it(app, method, path):
     users = app.extensions["heritage"].users
     for role in ("curator", "admin"):
-        users.create(f"{role}.x", "mat-khau-dai-lam", role)
+        users.create(Actor.system("tests"), f"{role}.x", "mat-khau-dai-lam", role)
     anonymous = app.test_client()
     r = getattr(anonymous, method)(path, data={"csrf_token": csrf_of(anonymous.get("/staff/login").get_data(as_text=True))})
     assert r.status_code == 302 and "/staff/login" in r.headers["Location"]  # sign in first

@@ -15,12 +15,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.ingest import Upload
 from library.models import AccessLevel, Item, ItemStatus, Page, PageStatus
 from tests.conftest import make_settings
 from tests.library.test_jobs import small_scans
 from tests.web.staff_accounts import ACCOUNTS, basic, client_as
 from web import create_app
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.5"}
 INSIDE = {"REMOTE_ADDR": "10.1.2.3"}
@@ -37,7 +40,7 @@ SEES = {"anonymous": {"public"}, "reading-room": {"public", "reading-room"}, "st
 def make_read_item(p, scan, level: str, title: str, collection: str, word: str) -> int:
     """An item whose one page reads ``… chung … <word> …``, at ``level``, sent to search."""
     report = p.ingest.ingest_item([Upload(scan, scan.name)], {"title": title, "collection": collection,
-                                                              "language": "vie"})
+                                                              "language": "vie"}, actor=SYSTEM)
     assert report.ok, report.as_dict()
     item_id = report.items[0].item_id
     with p.sessions.begin() as s:
@@ -73,7 +76,7 @@ def world(tmp_path_factory):
     app = create_app({"TESTING": True}, settings=make_settings(base / "data", reading_room="10.0.0.0/8"))
     p = app.extensions["heritage"]
     for role, (name, password) in ACCOUNTS.items():
-        p.users.create(name, password, role)
+        p.users.create(Actor.system("tests"), name, password, role)
     scans = small_scans(base, len(ITEMS))
     ids = {key: make_read_item(p, scan, key, *ITEMS[key]) for key, scan in zip(ITEMS, scans)}
     report = p.indexer.flush()
@@ -171,7 +174,7 @@ def test_a_level_change_and_a_withdrawal_reach_search_at_once(tmp_path):
     p = app.extensions["heritage"]
     try:
         for role, (name, password) in ACCOUNTS.items():
-            p.users.create(name, password, role)
+            p.users.create(Actor.system("tests"), name, password, role)
         scans = small_scans(tmp_path, len(ITEMS))
         ids = {key: make_read_item(p, scan, key, *ITEMS[key]) for key, scan in zip(ITEMS, scans)}
         assert p.indexer.flush().items == 3

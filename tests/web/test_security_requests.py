@@ -10,6 +10,7 @@ import io
 import stat
 
 import pytest
+from library.access import Actor
 
 from tests.conftest import free_port, make_settings
 from web import create_app
@@ -25,7 +26,7 @@ def _app(data_dir, **overrides):
 @pytest.fixture
 def app(tmp_path):
     app = _app(tmp_path / "data")
-    app.extensions["heritage"].users.create("thu.thu", PASSWORD, "librarian")
+    app.extensions["heritage"].users.create(Actor.system("tests"), "thu.thu", PASSWORD, "librarian")
     yield app
     app.extensions["heritage"].close()
 

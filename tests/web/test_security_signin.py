@@ -11,6 +11,7 @@ import hashlib
 
 import pytest
 
+from library.access import Actor
 from library.errors import InputRejected
 from tests.conftest import make_settings
 from tests.web.test_portal import csrf_of, sign_in
@@ -27,8 +28,8 @@ def _app(data_dir):
 @pytest.fixture
 def app(tmp_path):
     app = _app(tmp_path / "data")
-    app.extensions["heritage"].users.create("thu.thu", PASSWORD, "librarian")
-    app.extensions["heritage"].users.create("luu.tru", "mat-khau-luu-tru", "archivist")
+    app.extensions["heritage"].users.create(Actor.system("tests"), "thu.thu", PASSWORD, "librarian")
+    app.extensions["heritage"].users.create(Actor.system("tests"), "luu.tru", "mat-khau-luu-tru", "archivist")
     yield app
     app.extensions["heritage"].close()
 
@@ -65,7 +66,7 @@ def test_the_count_is_shared_by_the_processes_of_one_machine(tmp_path):
     """Two apps on one data folder (as two web processes are) see one count."""
     first, second = _app(tmp_path / "data"), _app(tmp_path / "data")
     try:
-        first.extensions["heritage"].users.create("thu.thu", PASSWORD, "librarian")
+        first.extensions["heritage"].users.create(Actor.system("tests"), "thu.thu", PASSWORD, "librarian")
         for n in range(5):
             app = (first, second)[n % 2]
             assert sign_in(app.test_client(), "thu.thu", "wrong-password").status_code == 401
@@ -153,13 +154,13 @@ def test_an_unknown_name_costs_the_same_hashing_as_a_known_one(app, monkeypatch)
 def test_common_and_guessable_passwords_are_refused(app, password):
     users = app.extensions["heritage"].users
     with pytest.raises(InputRejected) as exc:
-        users.create("nguoi.moi", password, "librarian")
+        users.create(Actor.system("tests"), "nguoi.moi", password, "librarian")
     assert exc.value.source == "password"
     assert "quá phổ biến" in str(exc.value) and "too common" in str(exc.value)
 
 
 def test_the_admin_form_says_why_a_password_is_refused(app):
-    app.extensions["heritage"].users.create("quan.tri", "mat-khau-quan-tri", "admin")
+    app.extensions["heritage"].users.create(Actor.system("tests"), "quan.tri", "mat-khau-quan-tri", "admin")
     client = app.test_client()
     assert sign_in(client, "quan.tri", "mat-khau-quan-tri").status_code == 302
     token = csrf_of(client.get("/staff/admin/users").get_data(as_text=True))
@@ -192,7 +193,7 @@ def test_with_redis_the_count_lives_in_redis(tmp_path, redis_server):
     try:
         assert apps[0].config["RATELIMIT_STORAGE_URI"] == redis_server
         for app in apps:
-            app.extensions["heritage"].users.create("thu.thu", PASSWORD, "librarian")
+            app.extensions["heritage"].users.create(Actor.system("tests"), "thu.thu", PASSWORD, "librarian")
         for n in range(5):
             assert sign_in(apps[n % 2].test_client(), "Thu.Thu", "wrong-password").status_code == 401
         assert sign_in(apps[1].test_client(), "thu.thu", PASSWORD).status_code == 429

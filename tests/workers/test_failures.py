@@ -12,11 +12,14 @@ import sys
 import pytest
 from sqlalchemy import select
 
+from library.access import Actor
 from library.container import build_platform
 from library.ingest import Upload
 from library.models import Page
 from tests.conftest import REPO, make_settings, settings_env, wait_until
 from tests.workers.test_ocr_workers import small_pages
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -26,7 +29,7 @@ def test_transient_failures_are_retried_with_backoff_then_recorded(tmp_path, sha
     settings = make_settings(tmp_path / "data", ocr_timeout_s=0.05, retry_backoff_s=0.2, max_retries=3)
     p = build_platform(settings)
     scan = shared_data / "ocr" / "unlv-magazine" / "8071_093.3B.tif"
-    item_id = p.ingest.ingest_item([Upload(scan, scan.name)], {"title": "Too slow", "language": "eng"}).items[0].item_id
+    item_id = p.ingest.ingest_item([Upload(scan, scan.name)], {"title": "Too slow", "language": "eng"}, actor=SYSTEM).items[0].item_id
     start_worker(settings)
     wait_until(lambda: p.catalogue.item(item_id).status.value == "failed", timeout_s=120, what="item failed")
     page = p.catalogue.page_statuses(item_id)[0]
@@ -45,7 +48,7 @@ def test_an_original_broken_after_ingest_fails_its_page_only(tmp_path, start_wor
         paths.append(tmp_path / f"p{n + 1}.png")
         page.image.save(paths[-1], dpi=(300, 300))
     item_id = p.ingest.ingest_item([Upload(paths[0], "p1.png"), Upload(paths[1], "p2.png")],
-                                   {"title": "Half broken"}).items[0].item_id
+                                   {"title": "Half broken"}, actor=SYSTEM).items[0].item_id
     with p.sessions() as s:
         first = s.scalars(select(Page).where(Page.item_id == item_id, Page.sequence == 1)).one()
     stored = p.store.original_path(first.source_sha256)
@@ -71,7 +74,7 @@ def test_fixity_reports_missing_and_altered_derivatives(tmp_path, start_worker):
     p = build_platform(settings)
     img = tmp_path / "p.png"
     small_pages(1)[0].image.save(img, dpi=(300, 300))
-    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Fixity"}).items[0].item_id
+    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Fixity"}, actor=SYSTEM).items[0].item_id
     start_worker(settings)
     wait_until(lambda: p.catalogue.item(item_id).status.value == "done", timeout_s=120, what="item done")
     alto = p.store.resolve(p.store.page_derivative_relpath(item_id, 1, "alto"))

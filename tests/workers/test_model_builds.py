@@ -8,11 +8,14 @@ import sys
 
 import pytest
 
+from library.access import Actor
 from library.container import build_platform
 from library.models import BuildStatus
 from library.monuments import BuildSource
 from tests.conftest import REPO, make_settings, settings_env, wait_until
 from tests.library.test_monuments import point_cloud
+
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -20,8 +23,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 def test_build_task_publishes_a_model(tmp_path, start_worker):
     settings = make_settings(tmp_path / "data")
     p = build_platform(settings)
-    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion")
-    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")])
+    m = p.monuments.create_monument(name_vi="Khuê Văn Các", name_en="Constellation of Literature Pavilion", actor=SYSTEM)
+    v = p.monuments.submit_build(m.id, [BuildSource(point_cloud(tmp_path / "gac.xyz"), "gac.xyz")], actor=SYSTEM)
     start_worker(settings)
     wait_until(lambda: p.monuments.version(v.id).status not in (BuildStatus.queued, BuildStatus.running),
                timeout_s=180, what="build finished")

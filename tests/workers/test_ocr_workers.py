@@ -22,6 +22,8 @@ from library.ingest import Upload
 from library.models import Derivative, Item, Page, PageStatus, StoredFile, Word
 from tests.conftest import REPO, make_settings, settings_env, wait_until
 
+SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
+
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 LINES = [
@@ -62,8 +64,8 @@ def test_multi_page_multi_item_ingest_read_by_real_workers(tmp_path, database_ur
     pages[4].image.save(folder / "p10.png", dpi=(300, 300))
     pages[3].image.save(folder / "p2.png", dpi=(300, 300))
 
-    r1 = p.ingest.ingest_item([Upload(tiff, "sách.tif")], {"title": "Sách mẫu", "date": "khoảng 1930"})
-    r2 = p.ingest.ingest_item([Upload(folder, "bao")], {"title": "Báo mẫu", "type": "newspaper"})
+    r1 = p.ingest.ingest_item([Upload(tiff, "sách.tif")], {"title": "Sách mẫu", "date": "khoảng 1930"}, actor=SYSTEM)
+    r2 = p.ingest.ingest_item([Upload(folder, "bao")], {"title": "Báo mẫu", "type": "newspaper"}, actor=SYSTEM)
     assert r1.ok and r2.ok, (r1.as_dict(), r2.as_dict())
     ids = [r1.items[0].item_id, r2.items[0].item_id]
 
@@ -121,7 +123,7 @@ def test_worker_killed_mid_page_is_finished_by_retry_and_stored_once(tmp_path, s
                              broker_url=broker_url, stuck_after_s=4.0, heartbeat_s=1.0)
     p = build_platform(settings)
     scan = shared_data / "ocr" / "unlv-magazine" / "8087_054.3B.tif"
-    report = p.ingest.ingest_item([Upload(scan, scan.name)], {"title": "UNLV 8087", "language": "eng"})
+    report = p.ingest.ingest_item([Upload(scan, scan.name)], {"title": "UNLV 8087", "language": "eng"}, actor=SYSTEM)
     assert report.ok, report.as_dict()
     item_id = report.items[0].item_id
     with p.sessions() as s:
@@ -163,7 +165,7 @@ def test_failed_page_shows_its_reason_and_can_be_retried(tmp_path, start_worker)
     p = build_platform(settings)
     img = tmp_path / "page.png"
     small_pages(1)[0].image.save(img, dpi=(300, 300))
-    report = p.ingest.ingest_item([Upload(img, "page.png")], {"title": "Bad language", "language": "vie"})
+    report = p.ingest.ingest_item([Upload(img, "page.png")], {"title": "Bad language", "language": "vie"}, actor=SYSTEM)
     item_id = report.items[0].item_id
     # the language is valid for ingest but its model is removed from this item's options to provoke a failure
     with p.sessions.begin() as s:
@@ -190,7 +192,7 @@ def test_status_json_lists_every_page(tmp_path):
     p = build_platform(settings)
     img = tmp_path / "p.png"
     Image.new("L", (600, 300), 255).save(img, dpi=(300, 300))
-    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Trang trắng"}).items[0].item_id
+    item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Trang trắng"}, actor=SYSTEM).items[0].item_id
     out = subprocess.run([sys.executable, "-m", "library.cli", "status", str(item_id), "--json"],
                          env=settings_env(settings), capture_output=True, text=True, cwd=REPO, check=True).stdout
     rows = json.loads(out)
