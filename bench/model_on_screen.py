@@ -54,7 +54,7 @@ SLOW_4G = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 // 
 def build_monument(settings, source: str, tmp: Path) -> tuple[str, int, int]:
     from library.container import build_platform
     from library.access import Actor
-    from library.monuments import BuildSource
+    from library.monuments.service import BuildSource
 
     bench = Actor.system("bench")
     p = build_platform(settings)
@@ -142,7 +142,7 @@ def main() -> None:
         slug, version_id, size = build_monument(settings, args.source, tmp)
         port = free_port()
         env = dict(os.environ, HERITAGE_DATA_DIR=str(settings.data_dir))
-        proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--no-workers", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "console", "serve", "--no-workers", "--port", str(port)],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             wait_for_port(port, timeout_s=60)

@@ -4,7 +4,7 @@ tesseract's own PDF renderer as a baseline, and whether the text reads back.
 Pages of *Lục Vân Tiên* (``../shared/data/text/luc-van-tien.quocngu.txt``)
 are rendered and degraded like scans (``digitize.synthetic``, preset
 ``scan``), ingested into a throw-away catalogue and read by the real OCR use
-case; then the item's PDF is exported (``library.exports``, the same use case
+case; then the item's PDF is exported (``library.discovery.exports``, the same use case
 as the portal's download and ``heritage export``), cold and from the cache.
 
 Baseline, on the same page images: ``tesseract page vie pdf`` (OCR and its
@@ -50,7 +50,7 @@ def main() -> None:
     from digitize.synthetic import render_document
     from library.access import Actor
     from library.container import build_platform
-    from library.ingest import Upload
+    from library.ingest.service import Upload
     from library.settings import Settings
 
     text = (SHARED / "text" / "luc-van-tien.quocngu.txt").read_text(encoding="utf-8")

@@ -71,7 +71,7 @@ def main() -> None:
     from library.access import Actor
     from library.container import build_platform
     from library.demo import TEXTS_DIR, read_demo_text
-    from library.ingest import Upload
+    from library.ingest.service import Upload
     from library.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
@@ -99,7 +99,7 @@ def main() -> None:
 def serve_and_measure(settings, item_id: int, page_id: int, processes: int, args) -> None:
     port = free_port()
     env = dict(os.environ, HERITAGE_DATA_DIR=str(settings.data_dir), OMP_THREAD_LIMIT="1")
-    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "console", "serve", "--port", str(port),
                              "--web-processes", str(processes)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:

@@ -42,7 +42,7 @@ def main() -> None:
     from digitize.synthetic import render_document
     from library.access import Actor
     from library.container import build_platform
-    from library.ingest import Upload
+    from library.ingest.service import Upload
     from library.settings import Settings
     from search import SearchRequest, fold
 

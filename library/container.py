@@ -9,28 +9,28 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from library import db
+from library.catalogue import db
 from library.access import Access, Clock, system_clock
-from library.access_admin import AccessAdmin
-from library.catalogue import Catalogue
-from library.collections import CollectionService
-from library.corrections import CorrectionService
-from library.exports import ExportService
-from library.feedback import FeedbackService
-from library.guides import GuideService
-from library.indexing import Indexer
-from library.item_edits import ItemEditor
-from library.jobs import JobBoard
-from library.ingest import IngestService
-from library.monuments import MonumentService
-from library.ocr_jobs import PageReader
-from library.page_ops import PageOperations
+from library.access.admin import AccessAdmin
+from library.catalogue.records import Catalogue
+from library.catalogue.collections import CollectionService
+from library.reading.corrections import CorrectionService
+from library.discovery.exports import ExportService
+from library.discovery.feedback import FeedbackService
+from library.monuments.guides import GuideService
+from library.discovery.indexing import Indexer
+from library.catalogue.item_edits import ItemEditor
+from library.reading.jobs import JobBoard
+from library.ingest.service import IngestService
+from library.monuments.service import MonumentService
+from library.reading.ocr_jobs import PageReader
+from library.catalogue.page_ops import PageOperations
 from library.queue import TaskQueue
-from library.searching import SearchService
+from library.discovery.searching import SearchService
 from library.settings import Settings
 from library.store import FileStore
 from library.unit_of_work import UnitOfWork
-from library.users import UserService
+from library.access.users import UserService
 
 
 @dataclass

@@ -11,8 +11,8 @@ from typing import Callable
 from sqlalchemy import select
 
 from library.access import Actor
-from library.ingest import Upload
-from library.models import Item
+from library.ingest.service import Upload
+from library.catalogue.models import Item
 
 TEXTS_DIR = Path(__file__).parent / "demo_texts"
 COLLECTION = "Bộ sưu tập mẫu – Di sản Hà Nội"
@@ -151,7 +151,7 @@ def load_demo_monuments(platform, folder: Path) -> list[int]:
     """Create the demo monuments not yet in the catalogue and submit their model builds
     (the workers build them); returns the new build (model version) ids."""
     from heritage3d.demo_scenes import write_scene
-    from library.monuments import BuildSource
+    from library.monuments.service import BuildSource
 
     folder.mkdir(parents=True, exist_ok=True)
     existing = {m.name_vi for m in platform.monuments.monuments()}

@@ -11,7 +11,7 @@ from typing import Callable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from library.models import Derivative, Item, ItemChange, ModelVersion, Page, StoredFile, as_utc
+from library.catalogue.models import Derivative, Item, ItemChange, ModelVersion, Page, StoredFile, as_utc
 from library.store import FileStore, sha256_of
 
 
@@ -89,7 +89,7 @@ def check_fixity(
 def _referenced(s: Session, items: list[int] | None) -> set[str]:
     """The originals that ``items`` (every item when None) name: their pages, their upload package and
     the scans their history names (pages replaced or removed)."""
-    from library.page_ops import history_scans
+    from library.catalogue.page_ops import history_scans
 
     out: set[str] = set()
     page_q, item_q, change_q = select(Page.source_sha256), select(Item.package_sha256), select(ItemChange.changes)
@@ -148,7 +148,7 @@ def purge_expired(sessions: sessionmaker[Session], store: FileStore, *, retentio
     """Remove what deleted items kept once ``retention_days`` have passed since their deletion: their
     pages and derivatives, and their originals that no other item (nor a 3D build) uses. The item row
     stays as a tombstone (``purged_at``) with its history, so its id is never given again."""
-    from library.iiif import CACHE_DIR
+    from library.discovery.iiif import CACHE_DIR
 
     report = PurgeReport()
     limit = now - timedelta(days=retention_days)

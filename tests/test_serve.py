@@ -33,7 +33,7 @@ def test_serve_with_demo_reads_every_demo_page(tmp_path):
     env = {"HERITAGE_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin", "OMP_THREAD_LIMIT": "1",
            "HOME": str(tmp_path)}
     log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--demo", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "console", "serve", "--demo", "--port", str(port),
                              "--sweep-every", "5"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, timeout_s=60)

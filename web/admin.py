@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from library.errors import Conflict, InputRejected, NotFound
-from library.models import Role
-from library.users import LastAdmin, WeakPassword
+from library.catalogue.models import Role
+from library.access.users import LastAdmin, WeakPassword
 from web import i18n
 from web.i18n import current_lang, words
 from web.staff import _platform, login_required, session_stamp, signed_in_user

@@ -11,8 +11,8 @@ import uuid
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from library.errors import InputRejected, NotFound, PermissionDenied
-from library.ingest import Upload
-from library.models import Role, User
+from library.ingest.service import Upload
+from library.catalogue.models import Role, User
 from web import guard
 from web.auth import require_user
 
@@ -349,7 +349,7 @@ def item_history(item_id: int):
 def reread_item(item_id: int):
     """Read the item's pages (all, or ``pages``: their numbers) again with other ``languages`` and OCR
     settings (librarians, administrators); corrected pages keep their correction until it is refused."""
-    from library.item_edits import REREAD_OPTIONS
+    from library.catalogue.item_edits import REREAD_OPTIONS
 
     user = require_user()
     body = _json_object()

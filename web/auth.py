@@ -16,8 +16,8 @@ from flask import current_app, request
 from werkzeug.exceptions import TooManyRequests
 
 from library.errors import PermissionDenied
-from library.models import User
-from library.users import normalised_username
+from library.catalogue.models import User
+from library.access.users import normalised_username
 
 # (what is counted, limit in the notation of Flask-Limiter)
 SIGN_IN_LIMITS = (

@@ -9,9 +9,9 @@ from flask import Blueprint, abort, current_app, flash, get_flashed_messages, re
 from sqlalchemy import func, select
 
 from library.access import may
-from library.collections import SORTS
+from library.catalogue.collections import SORTS
 from library.errors import InputRejected, NotFound
-from library.models import ItemStatus, Page, PageStatus
+from library.catalogue.models import ItemStatus, Page, PageStatus
 from web import collection_words, guard
 from web.i18n import add, current_lang, words
 from web.staff import login_required

@@ -16,9 +16,9 @@ import uuid
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from library.errors import Conflict, InputRejected, NotFound
-from library.guides import MAX_ID, FieldRejected
-from library.models import BuildStatus, HeritageRank, Role
-from library.monuments import BuildSource
+from library.monuments.guides import MAX_ID, FieldRejected
+from library.catalogue.models import BuildStatus, HeritageRank, Role
+from library.monuments.service import BuildSource
 from web import i18n
 from web.i18n import current_lang, words
 from web.monuments import in_lang, num

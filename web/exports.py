@@ -8,7 +8,7 @@ Routes (blueprint ``exports``), public:
 - ``/items/<id>/download.txt``
 - ``/items/<id>/download-alto.zip``
 
-An export is made on first request and kept (see :mod:`library.exports`);
+An export is made on first request and kept (see :mod:`library.discovery.exports`);
 later requests are served from the store with an ETag and byte ranges. An
 item still being read answers 409 with a page that says how far it has got
 (never a partial PDF), an unknown item 404, in the reader's language.
@@ -19,7 +19,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, send_file
 
 from library.errors import NotFound
-from library.exports import ItemNotReady
+from library.discovery.exports import ItemNotReady
 from web import guard, i18n
 from web.i18n import current_lang, words
 

@@ -16,8 +16,8 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 
 from library.access import may
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
-from library.feedback import MODERATORS, FeedbackRejected, Submission
-from library.models import Role
+from library.discovery.feedback import MODERATORS, FeedbackRejected, Submission
+from library.catalogue.models import Role
 from web import guard
 from web.auth import require_user
 from web.i18n import add, current_lang, words

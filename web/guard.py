@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from library.access import Decision, Refused, load_item
 from library.errors import NotFound
-from library.models import AccessLevel, Collection, Item
+from library.catalogue.models import AccessLevel, Collection, Item
 from web.viewer import current_actor
 
 

@@ -22,9 +22,9 @@ import unicodedata
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import select
 
-from library.iiif import ImageLimits, ImageRequestError, ImageService, identifier_of, page_id_of, parse_size
+from library.discovery.iiif import ImageLimits, ImageRequestError, ImageService, identifier_of, page_id_of, parse_size
 from library.errors import NotFound
-from library.models import Item
+from library.catalogue.models import Item
 from web import guard
 from web.iiif_search import canvas_uri
 

@@ -2,8 +2,8 @@
 refused with the user's input kept), read it again with other OCR settings, set who may see it,
 withdraw and restore it; and, on the correction page, use or refuse a waiting machine reading.
 
-Thin edges over :mod:`library.item_edits`, :mod:`library.access_admin` and
-:mod:`library.corrections`: each view parses the form, calls one service with the request's actor,
+Thin edges over :mod:`library.catalogue.item_edits`, :mod:`library.access.admin` and
+:mod:`library.reading.corrections`: each view parses the form, calls one service with the request's actor,
 and shows the answer. Who may do what is the one table :data:`library.access.PERMISSIONS`.
 """
 
@@ -14,11 +14,11 @@ from datetime import timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from library import metadata as md
+from library.catalogue import metadata as md
 from library.access import PERMISSIONS, may
 from library.errors import Conflict, InputRejected, NotFound
-from library.item_edits import EDITABLE, current_fields
-from library.models import AccessLevel, ItemType, Role
+from library.catalogue.item_edits import EDITABLE, current_fields
+from library.catalogue.models import AccessLevel, ItemType, Role
 from web import i18n, item_edit_words
 from web.i18n import current_lang, words
 from web.staff import CORRECT_ROLES, login_required, signed_in_user
@@ -28,7 +28,7 @@ bp = Blueprint("item_edit", __name__, url_prefix="/staff")
 
 i18n.add(vi=item_edit_words.VI, en=item_edit_words.EN)
 
-# the form's fields (as library.item_edits names them) and the portal's word for each
+# the form's fields (as library.catalogue.item_edits names them) and the portal's word for each
 LABELS = {"title": "title", "creator": "creator", "date": "date", "publisher": "publisher",
           "languages": "language", "item_type": "type", "subject": "subject", "identifier": "identifier",
           "rights": "rights", "serial_title": "serial_title", "issue_date": "issue_date",
@@ -146,7 +146,7 @@ def _waiting_pages(item_id: int) -> list[tuple[int, int]]:
     """``(page id, sequence)`` of the item's pages whose new machine reading waits on the correction page."""
     from sqlalchemy import select
 
-    from library.models import Page
+    from library.catalogue.models import Page
 
     with _platform().sessions() as s:
         return [tuple(row) for row in s.execute(

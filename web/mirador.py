@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, url_for
 
 from library.errors import NotFound
-from library.models import PageStatus
+from library.catalogue.models import PageStatus
 from web import guard, i18n
 from web.i18n import current_lang, words
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, send_file, url_for
 
 from library.errors import NotFound
-from library.guides import MAX_ID
+from library.monuments.guides import MAX_ID
 from web import guard, i18n
 from web.i18n import current_lang, words
 from web.pages import highlight

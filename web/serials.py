@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, render_template
 
-from library.collections import calendar_of
+from library.catalogue.collections import calendar_of
 from web.i18n import current_lang, words
 from web.viewer import current_actor
 

@@ -15,9 +15,9 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    session, url_for)
 
 from library.errors import Conflict, NotFound
-from library.ingest import Upload
+from library.ingest.service import Upload
 
-from library.models import Role, User
+from library.catalogue.models import Role, User
 from web import confidence_words, i18n
 from web.auth import TooManySignIns, check_password, safe_next
 from web.i18n import current_lang, words
@@ -362,8 +362,8 @@ def _ingest_sheet(p, sheet, files, folder, dry_run: bool):
     """A CSV metadata sheet and the files its rows name: each file is kept under its own
     name beside the sheet (names checked first), then the same batch ingest as the command line."""
     from library.errors import InputRejected
-    from library.filenames import name_problem
-    from library.ingest import IngestReport
+    from library.ingest.filenames import name_problem
+    from library.ingest.service import IngestReport
 
     report = IngestReport(dry_run=dry_run)
     seen: set[str] = set()

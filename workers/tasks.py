@@ -14,7 +14,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import OperationalError
 
 from library.errors import HeritageError
-from library.ocr_jobs import Outcome
+from library.reading.ocr_jobs import Outcome
 from library.queue import FINISH_ITEM, OCR_PAGE, SWEEP
 from workers.app import platform
 

@@ -35,7 +35,7 @@ def serving(settings, tmp, *options: str, with_process: bool = False):
     yields its base URL (and with ``with_process`` the URL, the port and the process)."""
     port = free_port()
     log = open(tmp / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "library.cli", "serve", "--port", str(port), "--sweep-every", "5",
+    proc = subprocess.Popen([sys.executable, "-m", "console", "serve", "--port", str(port), "--sweep-every", "5",
                              *options], env=settings_env(settings), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:

@@ -10,7 +10,7 @@ import pytest
 
 from library.access import Actor
 from library.container import build_platform
-from library.models import ItemType
+from library.catalogue.models import ItemType
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.e2e.test_browser_staff import sign_in

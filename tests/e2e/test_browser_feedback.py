@@ -9,7 +9,7 @@ import pytest
 
 from library.access import Actor
 from library.container import build_platform
-from library.ingest import Upload
+from library.ingest.service import Upload
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.workers.test_ocr_workers import small_pages

@@ -14,7 +14,7 @@ from PIL import ImageStat
 
 from library.access import Actor
 from library.container import build_platform
-from library.ingest import Upload
+from library.ingest.service import Upload
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.library.test_jobs import small_scans

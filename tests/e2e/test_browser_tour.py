@@ -14,7 +14,7 @@ import pytest
 
 from library.access import Actor
 from library.container import build_platform
-from library.monuments import BuildSource
+from library.monuments.service import BuildSource
 from tests.conftest import make_settings
 from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
 from tests.library.test_monuments import point_cloud

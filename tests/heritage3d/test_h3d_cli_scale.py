@@ -25,7 +25,7 @@ def test_known_distance_gives_metric_scale(tmp_path, shared_data):
     a, b = "0000.jpg", "0010.jpg"
     known = float(np.linalg.norm(surveyed_centre(shared_data, a) - surveyed_centre(shared_data, b)))
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "library.cli", "model", "build", str(images), "--out", str(out),
+    r = subprocess.run([sys.executable, "-m", "console", "model", "build", str(images), "--out", str(out),
                         "--known-distance", a, b, f"{known:.4f}"],
                        env=settings_env(make_settings(tmp_path / "data")), capture_output=True, text=True, cwd=REPO,
                        timeout=600)
@@ -39,7 +39,7 @@ def test_known_distance_gives_metric_scale(tmp_path, shared_data):
     measured = scale * float(np.linalg.norm(centres[c] - centres[d]))
     truth = float(np.linalg.norm(surveyed_centre(shared_data, c) - surveyed_centre(shared_data, d)))
     assert abs(measured - truth) / truth < 0.02, (measured, truth)
-    bad = subprocess.run([sys.executable, "-m", "library.cli", "model", "build", str(images), "--out",
+    bad = subprocess.run([sys.executable, "-m", "console", "model", "build", str(images), "--out",
                           str(tmp_path / "out2"), "--known-distance", "nope.jpg", b, "1.0"],
                          env=settings_env(make_settings(tmp_path / "data")), capture_output=True, text=True, cwd=REPO,
                          timeout=600)

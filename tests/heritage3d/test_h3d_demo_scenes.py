@@ -37,7 +37,7 @@ def test_demo_scene_builds_coloured_and_upright(tmp_path, scene):
 
 def test_a_ply_mesh_is_catalogued_as_a_mesh_and_a_broken_one_refused(platform, tmp_path):
     from library.errors import InputRejected
-    from library.monuments import BuildSource
+    from library.monuments.service import BuildSource
 
     mesh = write_scene("chua-mot-cot", tmp_path / "chua.ply")
     m = platform.monuments.create_monument(name_vi="Chùa Một Cột", actor=SYSTEM)

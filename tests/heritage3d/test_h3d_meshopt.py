@@ -105,7 +105,7 @@ def test_a_broken_meshopt_glb_is_a_corrupt_geometry_error(tmp_path):
 def test_command_line_compression_choice(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from library.cli import main
+    from console import main
 
     m = pavilion(3)
     trimesh.Trimesh(m.vertices, m.faces, vertex_colors=m.colors, process=False).export(tmp_path / "in.ply")

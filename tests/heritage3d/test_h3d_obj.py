@@ -136,7 +136,7 @@ def test_a_plain_material_colour_is_used_when_there_is_no_texture(tmp_path):
 def test_an_obj_zip_through_the_command_line(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from library.cli import main
+    from console import main
 
     obj = write_obj(tmp_path / "roof")
     with zipfile.ZipFile(tmp_path / "roof.zip", "w", zipfile.ZIP_DEFLATED) as z:

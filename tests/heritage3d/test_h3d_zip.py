@@ -1,4 +1,4 @@
-"""`heritage model build photos.zip --out DIR`: a zip of photos opened with library.sources' safety, and
+"""`heritage model build photos.zip --out DIR`: a zip of photos opened with library.ingest.sources' safety, and
 the build's terminal output free of COLMAP's own log lines."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import photo_set
-from library.cli import main
+from console import main
 from tests.conftest import REPO, make_settings, settings_env
 
 GLOG_LINE = re.compile(r"^[IWEF]\d{8} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\]", re.MULTILINE)
@@ -38,7 +38,7 @@ def test_a_zip_of_photos_is_built_and_colmap_stays_quiet(tmp_path):
         z.writestr("__MACOSX/Lâu đài Sceaux/._100_7100.JPG", b"\x00\x05\x16\x07 resource fork")
         z.writestr("Lâu đài Sceaux/ghi chú.txt", "chụp tháng 6".encode())
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "library.cli", "model", "build", str(tmp_path / "lâu đài.zip"),
+    r = subprocess.run([sys.executable, "-m", "console", "model", "build", str(tmp_path / "lâu đài.zip"),
                         "--out", str(out), "--intrinsics", str(d / "K.txt")],
                        env=settings_env(make_settings(tmp_path / "data")), capture_output=True, text=True, cwd=REPO,
                        timeout=900)
@@ -110,7 +110,7 @@ def test_a_zip_without_photos_is_refused(tmp_path, monkeypatch):
 
 
 def test_photos_with_the_same_name_in_two_folders_keep_both(tmp_path):
-    from library.model_inputs import unpack_model_zip
+    from library.monuments.model_inputs import unpack_model_zip
     from library.settings import Limits
 
     path = _zip(tmp_path / "two.zip", [("north/1.jpg", jpeg((10, 10, 10))), ("south/1.jpg", jpeg((200, 200, 200))),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from library.access import (Access, Actor, ReadingRoom, decide, effective_level, levels_seen_by, parse_level,
                             visible_condition)
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
-from library.models import AccessLevel, Collection, Item, ItemType, Page, PageStatus, Role, StoredFile, User
+from library.catalogue.models import AccessLevel, Collection, Item, ItemType, Page, PageStatus, Role, StoredFile, User
 
 TODAY = dt.date(2030, 6, 15)
 L = AccessLevel
@@ -250,7 +250,7 @@ def test_search_stores_the_narrower_level_while_an_embargo_is_set():
     from datetime import date, datetime, timezone
 
     from library.access import Access
-    from library.models import AccessLevel, Item
+    from library.catalogue.models import AccessLevel, Item
 
     access = Access(clock=lambda: datetime(2026, 12, 5, tzinfo=timezone.utc))
     closing = Item(title="x", access_level=AccessLevel.public, embargo_until=date(2026, 12, 6),

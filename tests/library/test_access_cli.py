@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from library.models import AccessLevel, Collection, Item
+from library.catalogue.models import AccessLevel, Collection, Item
 from tests.conftest import make_settings
 from tests.library.test_access import add_item
 from tests.library.test_cli import heritage

@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from library import db
-from library.models import Base
+from library.catalogue import db
+from library.catalogue.models import Base
 
 
 def test_migrations_create_every_table_and_match_the_models(platform):

@@ -16,7 +16,7 @@ from tests.workers.test_ocr_workers import small_pages
 def heritage(settings, *args, check=False, extra_env=None):
     env = settings_env(settings)
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, "-m", "library.cli", *map(str, args)], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "console", *map(str, args)], env=env, capture_output=True,
                           text=True, cwd=REPO, check=check, timeout=600)
 
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.collections import calendar_of
+from library.catalogue.collections import calendar_of
 from library.errors import InputRejected, PermissionDenied
-from library.models import AccessLevel, Collection, Item, ItemChange, ItemType, Page, PageStatus, Role, StoredFile, User
+from library.catalogue.models import AccessLevel, Collection, Item, ItemChange, ItemType, Page, PageStatus, Role, StoredFile, User
 
 CLI = Actor.system("cli")
 ANON = Actor.anonymous("203.0.113.5")

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from library import db
+from library.catalogue import db
 from library.access import Actor
-from library.confidence import recount_doubtful_words
-from library.corrections import CorrectionService, queue_select
+from library.reading.confidence import recount_doubtful_words
+from library.reading.corrections import CorrectionService, queue_select
 from library.errors import NotFound
-from library.feedback import Submission
-from library.models import (Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription, Word)
+from library.discovery.feedback import Submission
+from library.catalogue.models import (Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription, Word)
 
 SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
 READER = Actor.anonymous("192.0.2.7")  # readers send feedback without an account

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from digitize.reading import TextBlock, TextLine, Word
 from library.access import Actor
-from library.models import Item, ItemType, Page, PageStatus, StoredFile, Transcription
+from library.catalogue.models import Item, ItemType, Page, PageStatus, StoredFile, Transcription
 
 SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
 

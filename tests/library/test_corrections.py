@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 
 from library.access import Actor
 from library.errors import Conflict, InputRejected, PermissionDenied
-from library.ingest import Upload
-from library.models import Page, PageStatus, Word
+from library.ingest.service import Upload
+from library.catalogue.models import Page, PageStatus, Word
 from tests.workers.test_ocr_workers import small_pages
 
 SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's

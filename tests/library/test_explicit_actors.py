@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from library.access import PERMISSIONS, Actor
 from library.errors import PermissionDenied
-from library.feedback import Submission
-from library.models import Feedback, Role, Transcription, User
+from library.discovery.feedback import Submission
+from library.catalogue.models import Feedback, Role, Transcription, User
 from tests.library.test_feedback import read_item
 
 SYSTEM = Actor.system("tests")

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from library.access import Actor
 from library.errors import NotFound, StoreCorrupted
-from library.exports import ItemNotReady
-from library.ingest import Upload
-from library.models import Page, Word
+from library.discovery.exports import ItemNotReady
+from library.ingest.service import Upload
+from library.catalogue.models import Page, Word
 from tests.digitize.test_pdf import pdf_text, pdf_words
 from tests.library.test_cli import heritage
 from tests.workers.test_ocr_workers import small_pages

@@ -12,8 +12,8 @@ from sqlalchemy import inspect, select
 
 from library.access import Actor
 from library.errors import Conflict, NotFound, PermissionDenied
-from library.feedback import FeedbackRejected, Submission
-from library.models import (Feedback, Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription,
+from library.discovery.feedback import FeedbackRejected, Submission
+from library.catalogue.models import (Feedback, Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription,
                             Word)
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
@@ -281,7 +281,7 @@ def test_a_suggested_correction_becomes_a_version_of_the_page(platform, staff):
 def test_the_migration_goes_down_and_up(platform):
     from alembic import command
 
-    from library import db
+    from library.catalogue import db
 
     cfg = db.alembic_config(platform.engine.url.render_as_string(hide_password=False))
     with platform.engine.begin() as conn:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from library.access import Actor
 from library.container import build_platform
 from library.errors import InputRejected, NotFound, PermissionDenied
-from library.guides import FieldRejected, name_query
-from library.models import (Item, ItemType, MonumentModel, Page, PageStatus, StoredFile, TourStop)
+from library.monuments.guides import FieldRejected, name_query
+from library.catalogue.models import (Item, ItemType, MonumentModel, Page, PageStatus, StoredFile, TourStop)
 from tests.conftest import free_port, make_settings
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)

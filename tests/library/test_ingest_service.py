@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from library.access import Actor
 from library.errors import PermissionDenied
-from library.ingest import Upload
-from library.models import Collection, Item, ItemType, Page, StoredFile
+from library.ingest.service import Upload
+from library.catalogue.models import Collection, Item, ItemType, Page, StoredFile
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 

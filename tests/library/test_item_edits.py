@@ -7,8 +7,8 @@ import pytest
 
 from library.access import Actor
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
-from library.ingest import Upload
-from library.models import Item, ItemStatus, PageStatus
+from library.ingest.service import Upload
+from library.catalogue.models import Item, ItemStatus, PageStatus
 from tests.library.test_jobs import small_scans
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
@@ -164,7 +164,7 @@ def test_a_task_the_broker_does_not_take_is_not_marked_sent_so_the_sweeper_sends
     """The broker is down (a Redis URL where nothing listens): the change commits, the task fails to
     go, and the page stays unmarked — the sweeper's next pass sends it, not one an hour later."""
     from library.container import build_platform
-    from library.models import Page
+    from library.catalogue.models import Page
     from tests.conftest import free_port, make_settings
 
     settings = make_settings(tmp_path / "data", broker_url=f"redis://127.0.0.1:{free_port()}/0")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from library.access import Actor
 from library.errors import NotFound, PermissionDenied
-from library.ingest import Upload
-from library.models import (
+from library.ingest.service import Upload
+from library.catalogue.models import (
     BuildStatus,
     Derivative,
     Item,
@@ -27,7 +27,7 @@ from library.models import (
     StoredFile,
     utcnow,
 )
-from library.ocr_jobs import Outcome
+from library.reading.ocr_jobs import Outcome
 from tests.conftest import wait_until
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)

@@ -9,8 +9,8 @@ import trimesh
 
 from library.access import Actor
 from library import leases
-from library.models import BuildStatus, ModelVersion
-from library.monuments import BuildSource
+from library.catalogue.models import BuildStatus, ModelVersion
+from library.monuments.service import BuildSource
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 

@@ -1,4 +1,4 @@
-"""library.metadata: dates, languages, types, every metadata value, and the CSV sheet.
+"""library.catalogue.metadata: dates, languages, types, every metadata value, and the CSV sheet.
 
 Every bad sheet is written here in ``tmp_path``: legacy encodings, formula
 injection, markup, over-long values, impossible dates, unknown types.
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from library.errors import InputRejected, LimitExceeded
-from library.metadata import (
+from library.catalogue.metadata import (
     FIELD_ALIASES,
     ITEM_TYPES,
     DateRange,
@@ -23,7 +23,7 @@ from library.metadata import (
     read_metadata_sheet,
     validate_metadata,
 )
-from library.naturalsort import fold_diacritics
+from library.catalogue.naturalsort import fold_diacritics
 from library.settings import Limits
 
 LIMITS = Limits()

@@ -11,7 +11,7 @@ from PIL import Image
 from heritage3d.gltf import read_glb
 from library.access import Actor
 from library.errors import InputRejected
-from library.monuments import BuildSource
+from library.monuments.service import BuildSource
 from tests.heritage3d.test_h3d_obj import expected_colours, write_obj
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)

@@ -9,8 +9,8 @@ from PIL import Image
 
 from library.access import Actor
 from library.errors import Conflict, InputRejected, PermissionDenied
-from library.models import BuildStatus, StoredFile
-from library.monuments import BuildSource
+from library.catalogue.models import BuildStatus, StoredFile
+from library.monuments.service import BuildSource
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
@@ -155,7 +155,7 @@ def test_a_build_is_published_with_its_report_or_fails_with_nothing_published(pl
     assert len(mesh.faces) > 100 and all(1.5 < e < 2.5 for e in extent)  # the sphere, 2 m across
     assert (out / "report.json").is_file()
     with platform.sessions() as s:
-        from library.models import Monument
+        from library.catalogue.models import Monument
 
         assert s.get(Monument, van_mieu.id).index_pending  # the monument's entry will show its model
 
@@ -178,7 +178,7 @@ def test_a_build_is_published_with_its_report_or_fails_with_nothing_published(pl
 def test_a_running_build_stops_when_cancelled(platform, van_mieu, tmp_path):
     from sqlalchemy import update
 
-    from library.models import ModelVersion
+    from library.catalogue.models import ModelVersion
 
     v = platform.monuments.submit_build(van_mieu.id, [BuildSource(point_cloud(tmp_path / "c.xyz"), "c.xyz")], actor=SYSTEM)
     with platform.sessions.begin() as s:  # the curator presses cancel while the build runs

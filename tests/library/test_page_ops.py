@@ -14,9 +14,9 @@ from sqlalchemy import select
 from library.access import Actor
 from library.errors import Conflict, InputRejected, NotFound, PermissionDenied
 from library.fixity import check_fixity, purge_expired
-from library.ingest import Upload
-from library.models import Derivative, Item, Page, PageStatus, StoredFile
-from library.ocr_jobs import IMAGES_ONLY_REASON
+from library.ingest.service import Upload
+from library.catalogue.models import Derivative, Item, Page, PageStatus, StoredFile
+from library.reading.ocr_jobs import IMAGES_ONLY_REASON
 from library.store import sha256_of
 from tests.library.test_cli import heritage
 from tests.library.test_jobs import small_scans

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from digitize.synthetic import find_vietnamese_font, render_page
 from library.access import Actor
 from library.container import build_platform
-from library.ingest import Upload
-from library.models import Word
+from library.ingest.service import Upload
+from library.catalogue.models import Word
 from tests.conftest import REPO, free_port, make_settings, settings_env
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
@@ -145,14 +145,14 @@ def test_reindex_and_search_from_the_command_line(platform, read_item, settings)
         from search.embedded import VERSION_FILE
 
         (settings.index_dir / VERSION_FILE).write_text(json.dumps({"schema": 1, "engine": "tantivy"}))
-    r = subprocess.run([sys.executable, "-m", "library.cli", "reindex"], env=env, capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "console", "reindex"], env=env, capture_output=True, text=True,
                        cwd=REPO, check=True)
     assert "indexed 3 document(s)" in r.stdout and "reindex: 100%" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "library.cli", "search", "van", "mieu", "--json"], env=env,
+    r = subprocess.run([sys.executable, "-m", "console", "search", "van", "mieu", "--json"], env=env,
                        capture_output=True, text=True, cwd=REPO, check=True)
     out = json.loads(r.stdout)
     assert out["total"] == 2 and all(h["spans"] and h["spans"][0]["boxes"] for h in out["hits"])
-    r = subprocess.run([sys.executable, "-m", "library.cli", "search", "đình"], env=env, capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "console", "search", "đình"], env=env, capture_output=True,
                        text=True, cwd=REPO, check=True)
     assert "1 page(s) found" in r.stdout and "[Đình]" in r.stdout
 

@@ -1,4 +1,4 @@
-"""library.sources: what an upload holds, and every way it can be bad.
+"""library.ingest.sources: what an upload holds, and every way it can be bad.
 
 Every bad input is built here, in ``tmp_path``: truncated and corrupt images,
 disguised files, decompression bombs, hostile names, hostile zips. The valid
@@ -21,11 +21,11 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, features
 
-from library import sources
+from library.ingest import sources
 from library.errors import InputRejected, LimitExceeded
-from library.naturalsort import natural_key
+from library.catalogue.naturalsort import natural_key
 from library.settings import Limits
-from library.sources import Expansion, expand_upload, inspect_file, sniff
+from library.ingest.sources import Expansion, expand_upload, inspect_file, sniff
 
 LIMITS = Limits()
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from library.access import Actor
-from library.ingest import Upload
+from library.ingest.service import Upload
 from tests.conftest import make_settings
 from tests.library.test_jobs import small_scans
 from tests.web.staff_accounts import ACCOUNTS, basic, client_as

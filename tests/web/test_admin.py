@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from library.access import Actor
 from library.errors import PermissionDenied
-from library.models import Role, User
-from library.users import LastAdmin
+from library.catalogue.models import Role, User
+from library.access.users import LastAdmin
 from tests.web.test_portal import csrf_of, sign_in
 from tests.web.staff_accounts import ACCOUNTS, client_as, staffed_app
 

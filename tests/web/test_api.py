@@ -87,7 +87,7 @@ def test_bad_files_and_metadata_get_a_specific_422(client):
 
 def test_markup_in_metadata_is_never_rendered(client, settings):
     # markup is refused at ingest; text that reaches the page is escaped by the templates anyway
-    from library.models import Item
+    from library.catalogue.models import Item
 
     p = client.application.extensions["heritage"]
     with p.sessions.begin() as s:

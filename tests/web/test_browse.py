@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from library.access import Actor
-from library.monuments import BuildSource
+from library.monuments.service import BuildSource
 from markupsafe import escape
 
 from tests.web.test_iiif import TITLE, read_item  # noqa: F401  (a fixture: two pages read by the real OCR)
@@ -60,7 +60,7 @@ def test_home_shows_search_monuments_collections_and_recent_items(app, platform,
 def test_collections_are_browsed_page_by_page_with_covers(app, platform, read_item, monkeypatch):
     item_id, pages = read_item
     second = platform.ingest  # a second, unread item in the same collection
-    from library.ingest import Upload
+    from library.ingest.service import Upload
 
     page_image = platform.store.original_path(pages[0].source_sha256)
     report = second.ingest_item([Upload(page_image, "trang.png")],

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.models import AccessLevel, Collection, Item, ItemType
+from library.catalogue.models import AccessLevel, Collection, Item, ItemType
 from tests.library.test_collections import add_item, snapshot
 from tests.web.staff_accounts import client_as, staffed_app
 from tests.web.test_portal import csrf_of

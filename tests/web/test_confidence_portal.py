@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.feedback import Submission
-from library.models import Feedback, Page
+from library.discovery.feedback import Submission
+from library.catalogue.models import Feedback, Page
 from tests.library.test_confidence_queue import TWO_LINES, line_of, read_page
 from tests.web.staff_accounts import ACCOUNTS, client_as, staffed_app
 from tests.web.test_portal import csrf_of
@@ -95,7 +95,7 @@ def test_a_line_confirmed_or_corrected_leaves_the_count(app):
 
 
 def test_the_history_shows_the_raw_machine_reading_and_its_post_correction(app):
-    from library.models import Transcription
+    from library.catalogue.models import Transcription
 
     p = app.extensions["heritage"]
     _, page_id = read_page(p)

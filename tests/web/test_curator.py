@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from library.access import Actor
-from library.models import BuildStatus, ModelVersion, PointOfInterest, TourStop
+from library.catalogue.models import BuildStatus, ModelVersion, PointOfInterest, TourStop
 from tests.library.test_monuments import point_cloud
 from tests.web.test_monument_pages import add_pages
 from tests.web.test_portal import csrf_of, sign_in
@@ -155,7 +155,7 @@ def test_build_sources_are_sent_and_the_builds_stages_shown(app, tmp_path):
 
 
 def test_points_of_interest_through_the_forms(app, tmp_path):
-    from library.monuments import BuildSource
+    from library.monuments.service import BuildSource
 
     client = curator(app)
     p = app.extensions["heritage"]
@@ -205,7 +205,7 @@ def test_points_of_interest_through_the_forms(app, tmp_path):
 
 
 def test_tours_through_the_forms(app):
-    from library.models import MonumentModel
+    from library.catalogue.models import MonumentModel
 
     client = curator(app)
     p = app.extensions["heritage"]

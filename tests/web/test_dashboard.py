@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.models import BuildStatus, ItemStatus, ModelVersion, Page, PageStatus, utcnow
+from library.catalogue.models import BuildStatus, ItemStatus, ModelVersion, Page, PageStatus, utcnow
 from tests.library.test_jobs import add_build, add_item
 from tests.web.test_portal import csrf_of
 from tests.web.staff_accounts import ACCOUNTS, basic, client_as, staffed_app

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.feedback import Submission
-from library.models import Feedback
+from library.discovery.feedback import Submission
+from library.catalogue.models import Feedback
 from tests.library.test_feedback import LINES, read_item
 from tests.web.test_portal import csrf_of, sign_in
 from web import create_app

@@ -15,10 +15,10 @@ import unicodedata
 import pytest
 from PIL import Image, ImageChops
 
-from library import iiif
+from library.discovery import iiif
 from library.access import Actor
-from library.iiif import ImageLimits, ImageRequestError, parse_request
-from library.ingest import Upload
+from library.discovery.iiif import ImageLimits, ImageRequestError, parse_request
+from library.ingest.service import Upload
 from web import create_app
 from web import iiif as web_iiif
 

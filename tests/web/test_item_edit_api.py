@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from library.access import Actor
-from library.models import Item, ItemStatus, PageStatus
+from library.catalogue.models import Item, ItemStatus, PageStatus
 from tests.library.test_feedback import read_item
 from tests.web.staff_accounts import ACCOUNTS, basic, staffed_app
 from tests.web.test_openapi import check
@@ -82,7 +82,7 @@ def test_a_concurrent_edit_is_409_and_a_broken_rule_422_naming_the_field(app, sp
 
 
 def test_a_reread_through_the_api_queues_the_pages_with_the_new_language(app, spec, tmp_path):
-    from library.ingest import Upload
+    from library.ingest.service import Upload
     from tests.library.test_jobs import small_scans
 
     p = app.extensions["heritage"]

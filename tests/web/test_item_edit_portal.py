@@ -12,7 +12,7 @@ import re
 import pytest
 
 from library.access import Actor
-from library.models import Item, ItemStatus, PageStatus, Transcription
+from library.catalogue.models import Item, ItemStatus, PageStatus, Transcription
 from tests.library.test_feedback import read_item
 from tests.web.staff_accounts import ACCOUNTS, client_as, staffed_app
 from tests.web.test_portal import csrf_of
@@ -164,7 +164,7 @@ def test_an_edit_that_breaks_a_rule_names_the_field_and_changes_nothing(app, fie
 
 # ------------------------------------------------------------------ reading again
 def test_a_reread_from_the_portal_queues_the_pages_with_the_new_language(app, tmp_path):
-    from library.ingest import Upload
+    from library.ingest.service import Upload
     from tests.library.test_jobs import small_scans
 
     p = app.extensions["heritage"]

@@ -12,7 +12,7 @@ import re
 import pytest
 from jsonschema import Draft202012Validator
 
-from library.models import Item, ItemType, Page, PageStatus, StoredFile
+from library.catalogue.models import Item, ItemType, Page, PageStatus, StoredFile
 from tests.web.test_iiif import TITLE, read_item  # noqa: F401  (a fixture: two pages read by the real OCR)
 from web import create_app
 

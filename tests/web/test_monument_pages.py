@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from library.access import Actor
-from library.monuments import BuildSource
+from library.monuments.service import BuildSource
 from tests.library.test_monuments import point_cloud
 from web import create_app
 
@@ -66,7 +66,7 @@ def built(app, tmp_path):
 
 
 def add_pages(app, title, texts):
-    from library.models import Item, ItemType, Page, PageStatus, StoredFile
+    from library.catalogue.models import Item, ItemType, Page, PageStatus, StoredFile
 
     p = app.extensions["heritage"]
     with p.sessions.begin() as s:
@@ -81,7 +81,7 @@ def add_pages(app, title, texts):
 
 
 def test_points_of_interest_and_a_tour_on_the_page_in_either_language(app, built):
-    from library.models import PointOfInterest
+    from library.catalogue.models import PointOfInterest
 
     p = app.extensions["heritage"]
     g = p.guides

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from library.access import Actor
-from library.models import BuildStatus, Collection, Item
+from library.catalogue.models import BuildStatus, Collection, Item
 from tests.library.test_jobs import add_build
 from tests.web.test_iiif import read_item  # noqa: F401  (a fixture: two pages read by the real OCR)
 from tests.web.staff_accounts import basic, staffed_app

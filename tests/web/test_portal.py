@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.models import Item, ItemType, Page, PageStatus
+from library.catalogue.models import Item, ItemType, Page, PageStatus
 from web import create_app
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
@@ -38,7 +38,7 @@ def add_failed_item(app, title="Sách lỗi"):
     p = app.extensions["heritage"]
     with p.sessions.begin() as s:
         item = Item(title=title, languages="vie", item_type=ItemType.book)
-        from library.models import StoredFile
+        from library.catalogue.models import StoredFile
 
         s.merge(StoredFile(sha256="a" * 64, size_bytes=1, media_type="image/png", original_name="x.png"))
         item.pages.append(Page(sequence=1, source_sha256="a" * 64, source_name="x.png", status=PageStatus.failed,
@@ -109,7 +109,7 @@ def test_security_headers_and_cookies(app):
 def test_search_page_keeps_the_query_in_the_url_and_escapes_ocr_text(app):
     p = app.extensions["heritage"]
     with p.sessions.begin() as s:
-        from library.models import StoredFile
+        from library.catalogue.models import StoredFile
 
         s.merge(StoredFile(sha256="b" * 64, size_bytes=1, media_type="image/png", original_name="y.png"))
         item = Item(title="Báo <b>Hà Nội</b>", languages="vie", item_type=ItemType.newspaper, year_start=1936,
@@ -211,7 +211,7 @@ def test_upload_form_takes_a_metadata_sheet_with_its_files(app):
 
 @pytest.mark.slow
 def test_correcting_a_page_in_the_portal(app, tmp_path):
-    from library.ingest import Upload
+    from library.ingest.service import Upload
     from tests.workers.test_ocr_workers import small_pages
 
     p = app.extensions["heritage"]
@@ -253,7 +253,7 @@ def test_search_results_export_as_csv_safe_for_spreadsheets(app):
 
     p = app.extensions["heritage"]
     with p.sessions.begin() as s:
-        from library.models import StoredFile
+        from library.catalogue.models import StoredFile
 
         s.merge(StoredFile(sha256="c" * 64, size_bytes=1, media_type="image/png", original_name="z.png"))
         item = Item(title="=HYPERLINK(\"http://x\")", languages="vie", item_type=ItemType.book)

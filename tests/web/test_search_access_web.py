@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.ingest import Upload
-from library.models import AccessLevel, Item, ItemStatus, Page, PageStatus
+from library.ingest.service import Upload
+from library.catalogue.models import AccessLevel, Item, ItemStatus, Page, PageStatus
 from tests.conftest import make_settings
 from tests.library.test_jobs import small_scans
 from tests.web.staff_accounts import ACCOUNTS, basic, client_as

@@ -12,8 +12,8 @@ import io
 import pytest
 from PIL import Image
 
-from library.iiif import CACHE_DIR, ImageLimits
-from library.models import Item, ItemType, Page, PageStatus, StoredFile
+from library.discovery.iiif import CACHE_DIR, ImageLimits
+from library.catalogue.models import Item, ItemType, Page, PageStatus, StoredFile
 from tests.conftest import make_settings
 from web import create_app
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from library.access import Actor
 from library.container import build_platform
-from library.ingest import Upload
-from library.models import Page
+from library.ingest.service import Upload
+from library.catalogue.models import Page
 from tests.conftest import REPO, make_settings, settings_env, wait_until
 from tests.workers.test_ocr_workers import small_pages
 
@@ -62,7 +62,7 @@ def test_an_original_broken_after_ingest_fails_its_page_only(tmp_path, start_wor
     assert worker.proc.poll() is None  # the worker is still running
 
     # fixity names the damaged original; exit code 8
-    fx = subprocess.run([sys.executable, "-m", "library.cli", "fixity"], env=settings_env(settings),
+    fx = subprocess.run([sys.executable, "-m", "console", "fixity"], env=settings_env(settings),
                         capture_output=True, text=True, cwd=REPO)
     assert fx.returncode == 8
     assert f"MISMATCH originals/{first.source_sha256[:2]}" in fx.stdout and "'p1.png'" in fx.stdout
@@ -81,7 +81,7 @@ def test_fixity_reports_missing_and_altered_derivatives(tmp_path, start_worker):
     hocr = p.store.resolve(p.store.page_derivative_relpath(item_id, 1, "hocr"))
     alto.write_text(alto.read_text(encoding="utf-8").replace("Miếu", "Mieu"), encoding="utf-8")
     hocr.unlink()
-    fx = subprocess.run([sys.executable, "-m", "library.cli", "fixity"], env=settings_env(settings),
+    fx = subprocess.run([sys.executable, "-m", "console", "fixity"], env=settings_env(settings),
                         capture_output=True, text=True, cwd=REPO)
     assert fx.returncode == 8
     lines = [ln for ln in fx.stdout.splitlines() if ln.startswith(("MISMATCH", "MISSING"))]

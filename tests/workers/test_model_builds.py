@@ -10,8 +10,8 @@ import pytest
 
 from library.access import Actor
 from library.container import build_platform
-from library.models import BuildStatus
-from library.monuments import BuildSource
+from library.catalogue.models import BuildStatus
+from library.monuments.service import BuildSource
 from tests.conftest import REPO, make_settings, settings_env, wait_until
 from tests.library.test_monuments import point_cloud
 
@@ -43,7 +43,7 @@ def test_build_task_publishes_a_model(tmp_path, start_worker):
 def test_model_build_command_without_the_catalogue(tmp_path):
     cloud = point_cloud(tmp_path / "cloud.xyz")
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, "-m", "library.cli", "model", "build", str(cloud), "--out", str(out)],
+    r = subprocess.run([sys.executable, "-m", "console", "model", "build", str(cloud), "--out", str(out)],
                        env=settings_env(make_settings(tmp_path / "data")), capture_output=True, text=True, cwd=REPO,
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -51,7 +51,7 @@ def test_model_build_command_without_the_catalogue(tmp_path):
     assert (out / "report.json").is_file() and any(out.glob("*.glb")) and any(out.glob("*.png"))
     bad = tmp_path / "bad.glb"
     bad.write_bytes(b"glTF\x02\x00\x00\x00garbage")
-    r = subprocess.run([sys.executable, "-m", "library.cli", "model", "build", str(bad), "--out",
+    r = subprocess.run([sys.executable, "-m", "console", "model", "build", str(bad), "--out",
                         str(tmp_path / "out2")], env=settings_env(make_settings(tmp_path / "data")),
                        capture_output=True, text=True, cwd=REPO, timeout=300)
     assert r.returncode == 10 and "bad.glb" in r.stderr and not (tmp_path / "out2").exists()

@@ -18,8 +18,8 @@ from digitize.quality import cer
 from digitize.synthetic import find_vietnamese_font, render_page
 from library.access import Actor
 from library.container import build_platform
-from library.ingest import Upload
-from library.models import Derivative, Item, Page, PageStatus, StoredFile, Word
+from library.ingest.service import Upload
+from library.catalogue.models import Derivative, Item, Page, PageStatus, StoredFile, Word
 from tests.conftest import REPO, make_settings, settings_env, wait_until
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
@@ -108,10 +108,10 @@ def test_multi_page_multi_item_ingest_read_by_real_workers(tmp_path, database_ur
 
     # the command line shows the same status and verifies every checksum
     env = settings_env(settings)
-    out = subprocess.run([sys.executable, "-m", "library.cli", "status"], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "console", "status"], env=env, capture_output=True, text=True,
                          cwd=REPO, check=True).stdout
     assert "Sách mẫu" in out and "3/3" in out and "2/2" in out
-    fx = subprocess.run([sys.executable, "-m", "library.cli", "fixity"], env=env, capture_output=True, text=True,
+    fx = subprocess.run([sys.executable, "-m", "console", "fixity"], env=env, capture_output=True, text=True,
                         cwd=REPO)
     assert fx.returncode == 0 and "all match" in fx.stdout
     p.close()
@@ -179,7 +179,7 @@ def test_failed_page_shows_its_reason_and_can_be_retried(tmp_path, start_worker)
     with p.sessions.begin() as s:
         s.get(Item, item_id).languages = "vie"
     env = settings_env(settings)
-    out = subprocess.run([sys.executable, "-m", "library.cli", "retry", "--item", str(item_id)], env=env,
+    out = subprocess.run([sys.executable, "-m", "console", "retry", "--item", str(item_id)], env=env,
                          capture_output=True, text=True, cwd=REPO, check=True).stdout
     assert "requeued 1 page" in out
     wait_until(lambda: p.catalogue.item(item_id).status.value == "done", timeout_s=120, what="item done after retry")
@@ -193,7 +193,7 @@ def test_status_json_lists_every_page(tmp_path):
     img = tmp_path / "p.png"
     Image.new("L", (600, 300), 255).save(img, dpi=(300, 300))
     item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Trang trắng"}, actor=SYSTEM).items[0].item_id
-    out = subprocess.run([sys.executable, "-m", "library.cli", "status", str(item_id), "--json"],
+    out = subprocess.run([sys.executable, "-m", "console", "status", str(item_id), "--json"],
                          env=settings_env(settings), capture_output=True, text=True, cwd=REPO, check=True).stdout
     rows = json.loads(out)
     assert [(r["sequence"], r["status"], r["source_name"]) for r in rows] == [(1, "queued", "p.png")]

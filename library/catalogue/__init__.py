@@ -1,0 +1,1 @@
+"""The catalogue: its schema (models, migrations), records, collections, edits after ingest."""

@@ -1,0 +1,254 @@
+"""Search as archivists use it: the engine finds pages and items; the catalogue
+turns each highlighted span back into the boxes of the words it covers.
+
+No engine returns word coordinates. The engine answers with character
+offsets into a page's text (the same NFC text the catalogue stores); the
+words of the page carry their own offsets and boxes, so a span's boxes are
+those of the words it overlaps, merged per line.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from library.access import Access, Actor
+from library.errors import InputRejected, NotFound, SearchOffline
+from library.catalogue.models import Item, Page, Word
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def xywh(self) -> str:
+        return f"{self.x},{self.y},{self.w},{self.h}"
+
+
+@dataclass
+class HitSpan:
+    """One highlighted span of a page: its offsets, its text, and the boxes of its words (one per line)."""
+
+    start: int
+    end: int
+    text: str
+    boxes: list[Box]
+
+
+@dataclass
+class PageHit:
+    page_id: int
+    item_id: int
+    sequence: int
+    item_title: str
+    score: float | None
+    snippets: list  # search.Snippet: text, start, highlights (offsets into the snippet), cut_before/after
+    spans: list[HitSpan]
+    width: int | None = None
+    height: int | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": "page", "page_id": self.page_id, "item_id": self.item_id, "page": self.sequence,
+            "title": self.item_title, "score": self.score, "width": self.width, "height": self.height,
+            "snippets": [{"text": sn.text, "highlights": [list(h) for h in sn.highlights],
+                          "cut_before": sn.cut_before, "cut_after": sn.cut_after} for sn in self.snippets],
+            "spans": [{"start": sp.start, "end": sp.end, "text": sp.text,
+                       "boxes": [[b.x, b.y, b.w, b.h] for b in sp.boxes]} for sp in self.spans],
+        }
+
+
+@dataclass
+class ItemHit:
+    item_id: int
+    title: str
+    score: float | None
+    snippets: list
+
+    def as_dict(self) -> dict:
+        return {"kind": "item", "item_id": self.item_id, "title": self.title, "score": self.score,
+                "snippets": [{"text": sn.text, "highlights": [list(h) for h in sn.highlights]} for sn in self.snippets]}
+
+
+def marked(snippet, before: str = "[", after: str = "]") -> str:
+    """A snippet's text with its highlights marked, and ellipses where it was cut."""
+    text, out, pos = snippet.text, [], 0
+    for start, end in sorted(snippet.highlights):
+        out += [text[pos:start], before, text[start:end], after]
+        pos = end
+    out.append(text[pos:])
+    return ("…" if snippet.cut_before else "") + "".join(out) + ("…" if snippet.cut_after else "")
+
+
+@dataclass
+class SearchPage:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[PageHit | ItemHit]
+    facets: dict[str, list[tuple[str | int, int]]]
+    notices: list[str]
+    next_cursor: str | None
+    took_ms: float
+    spans_total: int = 0
+    spans_boxed: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
+            "notices": self.notices, "next_cursor": self.next_cursor, "took_ms": round(self.took_ms, 1),
+            "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in self.facets.items()},
+            "hits": [h.as_dict() for h in self.hits],
+        }
+
+
+def merge_line_boxes(words: list[Word]) -> list[Box]:
+    """The union box of consecutive words on the same line (a multi-syllable match is one box per line)."""
+    boxes: list[Box] = []
+    current_line = None
+    x0 = y0 = x1 = y1 = 0
+    for w in words:
+        line = (w.block, w.paragraph, w.line)
+        if line != current_line:
+            if current_line is not None:
+                boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
+            current_line = line
+            x0, y0, x1, y1 = w.x, w.y, w.x + w.w, w.y + w.h
+        else:
+            x0, y0 = min(x0, w.x), min(y0, w.y)
+            x1, y1 = max(x1, w.x + w.w), max(y1, w.y + w.h)
+    if current_line is not None:
+        boxes.append(Box(x0, y0, x1 - x0, y1 - y0))
+    return boxes
+
+
+@contextmanager
+def engine_errors(source: str = "query"):
+    """Translate the search adapter's errors into the platform's, once for every use case here."""
+    from search import QueryError, SearchUnavailable
+
+    try:
+        yield
+    except QueryError as exc:
+        raise InputRejected(source, str(exc)) from None
+    except SearchUnavailable as exc:
+        raise SearchOffline(f"search is unavailable right now ({exc}); try again shortly") from None
+
+
+class SearchService:
+    """Every method takes the ``actor`` who asks (required: a web request's ``current_actor()``, or
+    ``Actor.system(...)``); the engine keeps only what that actor may see (``platform.access.levels``)
+    in results, counts, facets, snippets and suggestions."""
+
+    def __init__(self, sessions: sessionmaker[Session], indexer, *, access: Access):
+        self.sessions = sessions
+        self.indexer = indexer
+        self.access = access
+
+    def levels(self, actor: Actor) -> tuple[str, ...]:
+        """The access levels ``actor`` may see, as the search engine names them."""
+        if not isinstance(actor, Actor):
+            raise TypeError(f"search needs the Actor who asks, not {actor!r}")
+        return tuple(sorted(level.value for level in self.access.levels(actor)))
+
+    def search(self, query: str, *, actor: Actor, filters: dict | None = None, year_from: int | None = None,
+               year_to: int | None = None, sort: str = "relevance", page: int = 1, per_page: int = 20,
+               cursor: str | None = None, fuzzy: bool = False, kinds: tuple[str, ...] = ("page",)) -> SearchPage:
+        from search import SearchRequest
+
+        levels = self.levels(actor)
+        with engine_errors():
+            result = self.indexer.engine.search(SearchRequest(
+                query=query, filters=filters or {}, year_from=year_from, year_to=year_to, sort=sort,
+                page=page, per_page=per_page, cursor=cursor, fuzzy=fuzzy, kinds=list(kinds),
+                access_levels=levels))
+        return self._answer(query, result)
+
+    def suggest(self, prefix: str, *, actor: Actor, limit: int = 10) -> list[tuple[str, int]]:
+        """Titles, creators, subjects, collections and monument names matching what the user typed so far,
+        from what ``actor`` may see only."""
+        levels = self.levels(actor)
+        with engine_errors("q"):
+            return [(s.text, s.count) for s in self.indexer.engine.suggest(prefix, access_levels=levels, limit=limit)]
+
+    def search_within(self, item_id: int, query: str, *, actor: Actor, fuzzy: bool = False) -> SearchPage:
+        """The pages of one item that match, in page order, each span with its boxes (IIIF Content Search);
+        no pages when ``actor`` may not see the item."""
+        levels = self.levels(actor)
+        with self.sessions() as s:
+            if s.get(Item, item_id) is None:
+                raise NotFound(f"no item {item_id}")
+        with engine_errors():
+            result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy, access_levels=levels)
+        return self._answer(query, result)
+
+    def _answer(self, query: str, result) -> SearchPage:
+        from search import PAGE
+
+        page_ids = [int(h.id.split(":", 1)[1]) for h in result.hits if h.kind == PAGE]
+        with self.sessions() as s:
+            rows = {p.id: p for p in s.scalars(select(Page).where(Page.id.in_(page_ids)))} if page_ids else {}
+            titles = dict(s.execute(select(Item.id, Item.title).where(
+                Item.id.in_({p.item_id for p in rows.values()}))).all()) if rows else {}
+        out = SearchPage(query=query, total=result.total, page=result.page, per_page=result.per_page, hits=[],
+                         facets={k: [(f.value, f.count) for f in v] for k, v in result.facets.items()},
+                         notices=[n.message for n in result.notices], next_cursor=result.next_cursor,
+                         took_ms=result.took_ms)
+        wanted = {int(h.id.split(":", 1)[1]): [(sp[0], sp[1]) for sp in h.highlights]
+                  for h in result.hits if h.kind == PAGE}
+        words = self._words_covering({pid: spans for pid, spans in wanted.items() if pid in rows and spans})
+        for h in result.hits:
+            snippets = list(h.snippets)
+            if h.kind != PAGE:
+                out.hits.append(ItemHit(int(h.item_id) if h.item_id else 0, h.title, h.score, snippets))
+                continue
+            page = rows.get(int(h.id.split(":", 1)[1]))
+            if page is None:  # indexed but since removed from the catalogue
+                continue
+            spans = _spans(page.text or "", wanted[page.id], words.get(page.id, []))
+            out.spans_total += len(spans)
+            out.spans_boxed += sum(1 for sp in spans if sp.boxes)
+            out.hits.append(PageHit(page.id, page.item_id, page.sequence, titles.get(page.item_id, ""), h.score,
+                                    snippets, spans, page.width, page.height))
+        return out
+
+    def spans_with_boxes(self, page: Page, spans: list[tuple[int, int]]) -> list[HitSpan]:
+        return _spans(page.text or "", spans, self._words_covering({page.id: spans}).get(page.id, []))
+
+    def _words_covering(self, spans_by_page: dict[int, list[tuple[int, int]]]) -> dict[int, list]:
+        """The words under the spans of every page, in one query (plain rows, no ORM objects)."""
+        if not spans_by_page:
+            return {}
+        conditions = [
+            and_(Word.page_id == pid, Word.char_end > min(s for s, _ in spans), Word.char_start < max(e for _, e in spans))
+            for pid, spans in spans_by_page.items()
+        ]
+        with self.sessions() as s:
+            rows = s.execute(
+                select(Word.page_id, Word.char_start, Word.char_end, Word.x, Word.y, Word.w, Word.h, Word.block,
+                       Word.paragraph, Word.line).where(or_(*conditions)).order_by(Word.page_id, Word.sequence)
+            ).all()
+        out: dict[int, list] = {}
+        for row in rows:
+            out.setdefault(row.page_id, []).append(row)
+        return out
+
+
+def _spans(text: str, spans: list[tuple[int, int]], words: list) -> list[HitSpan]:
+    """Each span with the boxes of the words it overlaps (words in reading order, offsets increasing)."""
+    ends = [w.char_end for w in words]
+    starts = [w.char_start for w in words]
+    out = []
+    for start, end in spans:
+        covered = words[bisect_right(ends, start):bisect_left(starts, end)]
+        out.append(HitSpan(start, end, text[start:end], merge_line_boxes(covered)))
+    return out

@@ -1,0 +1,1 @@
+"""Taking scans in: checking uploads and metadata sheets, storing originals, queueing pages."""

@@ -1,0 +1,1 @@
+"""Monuments: 3D builds, guides and tours."""

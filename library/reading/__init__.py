@@ -1,0 +1,1 @@
+"""Reading pages: OCR jobs, corrections, confidence, the jobs board."""
