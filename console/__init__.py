@@ -53,7 +53,9 @@ def main() -> None:
 
 # ------------------------------------------------------------------- ingest
 @main.command(help="Ingest scans: each PATH (image, multi-page TIFF, PDF, folder or zip of pages) "
-                   "becomes one item; a .csv PATH is a metadata sheet listing many items.")
+                   "becomes one item; a .csv PATH is a metadata sheet listing many items. A METS/ALTO package "
+                   "(folder or zip) is imported already read, one item; a folder of packages or an NDNP batch "
+                   "(a folder with a batch*.xml naming its issues) gives one item per package.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--title")
 @click.option("--creator")
@@ -91,15 +93,23 @@ def ingest(paths, title, creator, date_, publisher, languages, item_type, subjec
                                      stages_off=sorted(stages_off) or None).items()
                if v is not None}
     reports = []
-    for path in tqdm(paths, desc="ingest", unit="item", disable=len(paths) < 2 or as_json):
-        if path.suffix.lower() == ".csv" and path.is_file():
-            reports.append(p.ingest.ingest_sheet(path, actor=_cli_actor(), dry_run=dry_run, ocr_options=options))
+    work = _ingest_work(paths)  # a batch of METS packages (batch file, folder of packages) is one entry each
+    bar = tqdm(total=len(work), desc="ingest", unit="package", disable=len(work) < 2 or as_json)
+    for kind, entry in work:
+        bar.set_postfix_str(getattr(entry, "label", None) or entry.name, refresh=False)
+        if kind == "sheet":
+            reports.append(p.ingest.ingest_sheet(entry, actor=_cli_actor(), dry_run=dry_run, ocr_options=options))
+        elif kind == "mets":  # already read (METS + ALTO + images): imported, nothing queued for OCR
+            [outcome] = p.mets.import_batch([entry], actor=_cli_actor(), dry_run=dry_run, collection=collection)
+            reports.append(outcome.as_ingest_report(dry_run=dry_run))
         else:
             m = dict(meta)
-            if len(paths) > 1:
+            if len(work) > 1:
                 m.pop("title", None)  # one title cannot name several items
-            reports.append(p.ingest.ingest_item([Upload(path, path.name)], m, actor=_cli_actor(), dry_run=dry_run,
-                                                ocr_options=options))
+            reports.append(p.ingest.ingest_item([Upload(entry, entry.name)], m, actor=_cli_actor(),
+                                                dry_run=dry_run, ocr_options=options))
+        bar.update(1)
+    bar.close()
     problems = [pr for r in reports for pr in r.all_problems]
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
@@ -123,6 +133,27 @@ def ingest(paths, title, creator, date_, publisher, languages, item_type, subjec
     if wait and created and not dry_run:
         _wait_for_items(p, created)
     sys.exit(2 if problems else 0)
+
+
+def _ingest_work(paths) -> list[tuple[str, object]]:
+    """``(kind, entry)`` for each thing to ingest, in order: ``sheet`` (a CSV path), ``mets`` (one METS
+    package, a :class:`~library.ingest.mets_batch.BatchPackage`: a batch path gives one per package) or
+    ``scans`` (a path of scans)."""
+    from library.ingest.mets_batch import BatchPackage, batch_packages
+    from library.ingest.mets_package import is_mets_package
+
+    work: list[tuple[str, object]] = []
+    for path in paths:
+        batch = batch_packages(path)
+        if batch is not None:
+            work += [("mets", entry) for entry in batch]
+        elif path.suffix.lower() == ".csv" and path.is_file():
+            work.append(("sheet", path))
+        elif is_mets_package(path):
+            work.append(("mets", BatchPackage(path.name, path)))
+        else:
+            work.append(("scans", path))
+    return work
 
 
 def _wait_for_items(p, item_ids: list[int], timeout_s: float = 24 * 3600) -> None:
@@ -348,9 +379,10 @@ def search(query, types, collections, languages, year_from, year_to, sort, page,
 
 # ------------------------------------------------------------------ export
 @main.command(help="Export a read item: a searchable PDF (page images with their current text, corrections "
-                   "included), its whole text (UTF-8), or a zip of its pages' ALTO files.")
+                   "included), its whole text (UTF-8), a zip of its pages' ALTO files, or a METS package (mets "
+                   "with MODS and DC, the originals and each page's current ALTO).")
 @click.argument("item_id", type=int)
-@click.option("--format", "kind", type=click.Choice(["pdf", "txt", "alto"]), default="pdf", show_default=True)
+@click.option("--format", "kind", type=click.Choice(["pdf", "txt", "alto", "mets"]), default="pdf", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="file to write (default: the item's title as a file name, in the current folder)")
 @handle_errors
@@ -739,6 +771,39 @@ def collection_order(collection, items):
     click.echo(f"collection {collection}: {len(ids)} item(s) in order {' '.join(map(str, ids))}")
 
 
+@collection_group.command("export", help="Write the catalogue records of COLLECTION's items (id, slug or name), in "
+                                         "id order: CSV (UTF-8 with BOM, for spreadsheets) or Dublin Core XML.")
+@click.argument("collection")
+@click.option("--format", "fmt", type=click.Choice(["csv", "dc"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--public", "as_public", is_flag=True, help="only the items an anonymous reader may see")
+@handle_errors
+def collection_export(collection, fmt, out, as_public):
+    from library.access import Actor
+    from library.discovery.metadata_export import MetadataExporter, csv_chunks, dc_xml_chunks, write_chunks
+
+    p = _platform()
+    actor = Actor.anonymous() if as_public else _cli_actor()
+    exporter = MetadataExporter(p.sessions, p.access)
+    cid, name = exporter.collection(actor, collection)
+    count = 0
+
+    def counted():
+        nonlocal count
+        for record in exporter.collection_records(actor, cid):
+            count += 1
+            yield record
+
+    base = p.settings.public_url
+    chunks = csv_chunks(counted(), base_url=base) if fmt == "csv" else dc_xml_chunks(counted(), base_url=base,
+                                                                                       label=name)
+    try:
+        size = write_chunks(chunks, out)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {out}: {count} item(s) of {name} ({size:,} bytes)")
+
+
 @collection_group.command("list", help="Every collection: id, slug, items, access level, name.")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
@@ -752,6 +817,38 @@ def collection_list(as_json):
     for r in rows:
         inside = f" (in {r.parent_id})" if r.parent_id else ""
         click.echo(f"{r.id}\t{r.slug}\t{r.items} item(s)\t{r.access_level}\t{r.name}{inside}")
+
+
+# ------------------------------------------------------------- the audit trail
+@main.command(help="The audit trail of staff work, newest first: who did what, when, from where, on which record.")
+@click.option("--since", help="from this day on (YYYY-MM-DD)")
+@click.option("--until", help="up to and including this day (YYYY-MM-DD)")
+@click.option("--user", help="one account's actions")
+@click.option("--action", help="one kind of action (sign_in, item_edit, withdraw, …)")
+@click.option("--record", help="one record: item:12, page:3, collection:2 …")
+@click.option("--limit", type=click.IntRange(1, 1_000_000), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+@handle_errors
+def audit(since, until, user, action, record, limit, as_json):
+    from library.audit import Filters
+
+    filters = Filters.parse(user=user, action=action, record=record, since=since, until=until)
+    trail, shown, before = _platform().audit, 0, None
+    while shown < limit:
+        events = trail.events(filters, before=before, limit=min(1000, limit - shown))
+        for e in events:
+            if as_json:
+                click.echo(json.dumps(e.as_dict(), ensure_ascii=False, sort_keys=True))
+            else:
+                target = f"{e.record_type}:{e.record_id}" if e.record_id is not None else (e.record_type or "")
+                detail = json.dumps(e.detail, ensure_ascii=False, sort_keys=True) if e.detail else ""
+                click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}\t{e.actor}\t{e.address or '-'}\t{e.action}\t{target}\t{detail}")
+        shown += len(events)
+        if not events or len(events) < min(1000, limit - shown + len(events)):
+            break
+        before = events[-1].id
+    if not shown and not as_json:
+        click.echo("no matching actions")
 
 
 # ------------------------------------------------------------- demo, serve

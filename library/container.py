@@ -22,6 +22,7 @@ from library.discovery.indexing import Indexer
 from library.catalogue.item_edits import ItemEditor
 from library.reading.jobs import JobBoard
 from library.ingest.service import IngestService
+from library.ingest.mets_import import MetsImporter
 from library.monuments.service import MonumentService
 from library.reading.ocr_jobs import PageReader
 from library.catalogue.page_ops import PageOperations
@@ -29,6 +30,7 @@ from library.queue import TaskQueue
 from library.discovery.searching import SearchService
 from library.settings import Settings
 from library.store import FileStore
+from library.audit import AuditTrail
 from library.unit_of_work import UnitOfWork
 from library.access.users import UserService
 
@@ -58,6 +60,8 @@ class Platform:
     items: ItemEditor
     pages: PageOperations  # reorder, turn, replace, remove and add pages; delete items
     collections: CollectionService  # create, rename, describe, order, move; collection pages and serials
+    audit: AuditTrail  # who did what, append-only (written by the unit of work; read by admins)
+    mets: MetsImporter  # METS/ALTO packages in (already read: no OCR); an item's articles and sections
 
     def close(self) -> None:
         self.indexer.close()
@@ -82,6 +86,9 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     corrections = CorrectionService(sessions, low_confidence=settings.low_confidence, work=work)
     ingest = IngestService(settings, sessions, store, queue, work)
     reader = PageReader(settings, sessions, store, queue, work)
+    mets = MetsImporter(settings, sessions, store, work)
+    exports = ExportService(settings, sessions, store)
+    exports.logical_structure = mets.divisions  # an imported item's articles go out with its METS
     return Platform(
         settings=settings,
         engine=engine,
@@ -99,13 +106,15 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         guides=GuideService(sessions, search, work),
         feedback=FeedbackService(sessions, corrections),
         jobs=JobBoard(settings, sessions),
-        exports=ExportService(settings, sessions, store),
+        exports=exports,
         access=access,
         access_admin=AccessAdmin(sessions, access, work),
         work=work,
         items=ItemEditor(settings, sessions, work),
         pages=PageOperations(settings, sessions, store, work, reader, ingest, access),
         collections=CollectionService(sessions, work, access),
+        audit=AuditTrail(sessions),
+        mets=mets,
     )
 
 

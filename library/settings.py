@@ -74,6 +74,11 @@ class Settings:
     # a deleted item's originals stay in the store (and in fixity) this many days after the deletion;
     # then 'heritage fixity --purge-expired' removes those no other item uses
     deleted_retention_days: int = 365
+    # OAI-PMH (/oai): the repository id in identifiers oai:<id>:item/<n> (empty: the host of public_url),
+    # the contact harvesters see (empty: webmaster@<id>), and how many records one list answer holds
+    oai_repository_id: str = ""
+    oai_admin_email: str = ""
+    oai_page_size: int = 100
     limits: Limits = field(default_factory=Limits)
 
     # ------------------------------------------------------------------ paths

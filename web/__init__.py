@@ -17,6 +17,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from web import exports  # whole items as searchable PDF, text, ALTO
     from web import serials  # newspapers and magazines by title, year and a calendar of issues
     from web import item_edit  # staff: edit, read again, access and withdrawal of an item
+    from web import oai  # OAI-PMH 2.0 for harvesters
+    from web import audit  # the audit trail for administrators (read-only)
+    from web import findable  # robots.txt, sitemaps, stable page URLs, the item's record and citation
 
     app = Flask(__name__)
     app.url_map.converters["int"] = security.CatalogueId  # before any route: ids past 2⁶³−1 are 404, not 500
@@ -47,6 +50,17 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     app.register_blueprint(iiif_search.bp)
     app.register_blueprint(iiif.bp)
     app.register_blueprint(item_edit.bp)
+    app.register_blueprint(oai.bp)
+    app.register_blueprint(findable.bp)
+    app.register_blueprint(audit.bp)
+    from web import metadata_export  # a collection's or a search's records as CSV and Dublin Core XML
+    from web import item_pages  # staff and API: reorder, turn, replace, remove, add pages; delete; collection reread
+
+    app.register_blueprint(item_pages.bp)
+    app.register_blueprint(item_pages.api_bp)
+    security.csrf.exempt(item_pages.api_bp)  # HTTP Basic, like api.bp
+
+    app.register_blueprint(metadata_export.bp)
     if settings.proxy_hops > 0:  # the client's address and scheme as the proxy saw them
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -61,5 +75,6 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     security.csrf.exempt(iiif_search.bp)
     security.csrf.exempt(iiif.bp)
     security.csrf.exempt(openapi.bp)  # read-only
+    security.csrf.exempt(oai.bp)  # read-only, for harvesters (POST is a form of the same query)
     security.csrf.exempt(feedback.api_bp)  # JSON only (a cross-site form cannot send it); staff reads use HTTP Basic
     return app

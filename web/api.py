@@ -94,6 +94,7 @@ def get_item(item_id: int):
     _, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason
     item = c.item(item_id)
     pages = c.page_statuses(item_id) if decision.content else []
+    articles = [e.as_dict() for e in _platform().mets.contents(item_id)] if decision.content else []
     extra = {}
     if guard.current_actor().is_staff:
         extra["access"] = _access_json(item, decision)
@@ -107,6 +108,7 @@ def get_item(item_id: int):
         pages=[dict(id=r.page_id, sequence=r.sequence, source=r.source_name, status=r.status, reason=r.reason,
                     attempts=r.attempts, mean_confidence=r.mean_confidence, needs_review=r.needs_review)
                for r in pages],
+        articles=articles,  # sections and articles of an imported METS package: type, label, pages, depth
     )
 
 

@@ -68,10 +68,13 @@ def check_password(name: str, password: str) -> User | None:
         item, key = over[0]
         reset_s = max(1, int(strategy.get_window_stats(item, key).reset_time - _now()))
         raise TooManySignIns(retry_after=reset_s)
-    user = current_app.extensions["heritage"].users.authenticate(name, password)
+    platform = current_app.extensions["heritage"]
+    user = platform.users.authenticate(name, password)
     if user is None:
         for item, key in keys:
             strategy.hit(item, key)
+        # in the audit trail: only attempts that were counted (those over a limit are refused unread)
+        platform.audit.sign_in_refused(platform.access.actor(None, request.remote_addr), normalised_username(name))
         return None
     strategy.storage.clear(keys[0][0].key_for(keys[0][1]))  # this name from this address starts afresh
     return user

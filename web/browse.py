@@ -12,7 +12,7 @@ from library.access import may
 from library.catalogue.collections import SORTS
 from library.errors import InputRejected, NotFound
 from library.catalogue.models import ItemStatus, Page, PageStatus
-from web import collection_words, guard
+from web import browse_words, collection_words, guard
 from web.i18n import add, current_lang, words
 from web.staff import login_required
 from web.viewer import current_actor
@@ -21,18 +21,7 @@ bp = Blueprint("browse", __name__)
 PER_PAGE = 24
 RECENT = 10
 
-add(
-    vi={"collections": "Bộ sưu tập", "browse": "Duyệt", "featured_monuments": "Di tích tiêu biểu",
-        "recent_items": "Mới số hoá", "n_items": "{n} tài liệu", "no_collections": "Chưa có bộ sưu tập nào.",
-        "search_collection": "Tìm trong bộ sưu tập này", "view_3d": "Xem mô hình 3D",
-        "all_collections": "Tất cả bộ sưu tập", "no_items_here": "Bộ sưu tập này chưa có tài liệu.",
-        "being_read": "đang được số hoá"},
-    en={"collections": "Collections", "browse": "Browse", "featured_monuments": "Monuments",
-        "recent_items": "Recently digitised", "n_items": "{n} items", "no_collections": "No collections yet.",
-        "search_collection": "Search this collection", "view_3d": "See the 3D model",
-        "all_collections": "All collections", "no_items_here": "This collection has no items yet.",
-        "being_read": "being digitised"},
-)
+add(vi=browse_words.VI, en=browse_words.EN)
 add(vi=collection_words.VI, en=collection_words.EN)
 SORT_WORDS = {"order": "sort_order", "title": "sort_title", "-title": "sort_title_desc", "date": "sort_date",
               "-date": "sort_date_desc"}

@@ -7,6 +7,7 @@ Routes (blueprint ``exports``), public:
 - ``/items/<id>/download.pdf``
 - ``/items/<id>/download.txt``
 - ``/items/<id>/download-alto.zip``
+- ``/items/<id>/download-mets.zip`` (METS with MODS and DC, the originals, each page's ALTO)
 
 An export is made on first request and kept (see :mod:`library.discovery.exports`);
 later requests are served from the store with an ETag and byte ranges. An
@@ -30,7 +31,7 @@ RETRY_AFTER_S = 30  # while an item is being read
 i18n.add(
     vi={
         "exp_title": "Tải về toàn bộ tài liệu", "exp_pdf": "PDF (tìm kiếm được)", "exp_text": "Văn bản (UTF-8)",
-        "exp_alto": "ALTO (zip)",
+        "exp_alto": "ALTO (zip)", "exp_mets": "METS/ALTO (zip)",
         "exp_pdf_help": "Ảnh các trang kèm văn bản ẩn đặt đúng chỗ từng chữ: chọn, sao chép và tìm được trong "
                         "trình đọc PDF; đã gồm mọi chỗ thủ thư sửa.",
         "exp_unavailable": "Chưa tải về được",
@@ -45,7 +46,7 @@ i18n.add(
     },
     en={
         "exp_title": "Download the whole item", "exp_pdf": "PDF (searchable)", "exp_text": "Text (UTF-8)",
-        "exp_alto": "ALTO (zip)",
+        "exp_alto": "ALTO (zip)", "exp_mets": "METS/ALTO (zip)",
         "exp_pdf_help": "The page images with their text invisible over each word: select, copy and search it in "
                         "a PDF reader; every librarian's correction included.",
         "exp_unavailable": "Not available for download yet",
@@ -74,6 +75,11 @@ def text(item_id: int):
 @bp.get("/items/<int:item_id>/download-alto.zip")
 def alto(item_id: int):
     return _download(item_id, "alto")
+
+
+@bp.get("/items/<int:item_id>/download-mets.zip")
+def mets(item_id: int):
+    return _download(item_id, "mets")
 
 
 def _download(item_id: int, kind: str):

@@ -22,6 +22,7 @@ import unicodedata
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import select
 
+from library.discovery.citing import LIBRARY_NAME, nav_date, rights_uri
 from library.discovery.iiif import ImageLimits, ImageRequestError, ImageService, identifier_of, page_id_of, parse_size
 from library.errors import NotFound
 from library.catalogue.models import Item
@@ -63,8 +64,6 @@ SEE_ALSO = {  # kind: (format, profile, Vietnamese label, English label)
     "text": ("text/plain", None, "Văn bản", "Plain text"),
 }
 MEDIA = {"hocr": "text/html", "alto": "application/xml", "text": "text/plain"}
-RIGHTS_URI_PREFIXES = ("http://creativecommons.org/", "https://creativecommons.org/",
-                       "http://rightsstatements.org/", "https://rightsstatements.org/")
 
 
 def _platform():
@@ -213,6 +212,21 @@ def _canvas(item, page, store) -> dict | None:
     return canvas
 
 
+def _rights_and_attribution(item) -> dict:
+    """``rights`` (a Creative Commons or RightsStatements.org URI, only when the item's rights are or
+    name one) and ``requiredStatement`` (the library's attribution, with the rights as written)."""
+    out = {}
+    rights = _nfc(item.rights.strip()) if item.rights and item.rights.strip() else None
+    uri = rights_uri(rights)
+    if uri:
+        out["rights"] = uri
+    vi, en = f"Nguồn: {LIBRARY_NAME['vi']}", f"Source: {LIBRARY_NAME['en']}"
+    if rights:
+        vi, en = f"{vi}. Bản quyền: {rights}", f"{en}. Rights: {rights}"
+    out["requiredStatement"] = {"label": _bilingual("Ghi nguồn", "Attribution"), "value": _bilingual(vi, en)}
+    return out
+
+
 def build_manifest(item, store) -> dict:
     """The Presentation 3 manifest of ``item`` (pages loaded): one canvas per read page."""
     canvases = [c for c in (_canvas(item, page, store) for page in item.pages) if c]
@@ -228,16 +242,22 @@ def build_manifest(item, store) -> dict:
     }
     if item.description:
         manifest["summary"] = {lang: [_nfc(item.description)]}
-    if item.rights:
-        rights = item.rights.strip()
-        if rights.startswith(RIGHTS_URI_PREFIXES) and " " not in rights:
-            manifest["rights"] = rights
-        manifest["requiredStatement"] = {"label": _bilingual("Bản quyền", "Rights"), "value": {"none": [_nfc(rights)]}}
+    manifest.update(_rights_and_attribution(item))
+    when = nav_date(issue_date=item.issue_date, date_iso=item.date_iso, year_start=item.year_start)
+    if when:
+        manifest["navDate"] = when
     manifest["thumbnail"] = canvases[0]["thumbnail"]
     manifest["homepage"] = [{"id": url_for("pages.item", item_id=item.id, _external=True), "type": "Text",
                              "label": {lang: [_nfc(item.title)]}, "format": "text/html"}]
     manifest["seeAlso"] = [{"id": url_for("api.get_item", item_id=item.id, _external=True), "type": "Dataset",
                             "label": _bilingual("Biểu ghi (JSON)", "Record (JSON)"), "format": "application/json"}]
+    if item.status.value == "done":  # the whole item as one file, once every page is read
+        manifest["rendering"] = [
+            {"id": url_for("exports.pdf", item_id=item.id, _external=True), "type": "Text",
+             "label": _bilingual("Tải về PDF (có lớp chữ)", "Download as PDF (searchable)"),
+             "format": "application/pdf"},
+            {"id": url_for("exports.text", item_id=item.id, _external=True), "type": "Text",
+             "label": _bilingual("Tải về văn bản", "Download the text"), "format": "text/plain"}]
     if item.collection is not None:
         manifest["partOf"] = [{"id": url_for("iiif.collection", collection_id=item.collection.id, _external=True),
                                "type": "Collection", "label": {"none": [_nfc(item.collection.name)]}}]

@@ -14,7 +14,8 @@ from datetime import timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from library.catalogue import metadata as md
+from library.catalogue.item_metadata import _FIELD_BY_HEADER
+from library.catalogue.vocabularies import _fold
 from library.access import PERMISSIONS, may
 from library.errors import Conflict, InputRejected, NotFound
 from library.catalogue.item_edits import EDITABLE, current_fields
@@ -59,7 +60,7 @@ def field_of(exc: InputRejected) -> str | None:
     it is about no one field."""
     m = re.match(r"field '([^']+)'", exc.problem or "")
     for name in ((m.group(1),) if m else ()) + (exc.source,):
-        found = md._FIELD_BY_HEADER.get(md._fold(str(name)))
+        found = _FIELD_BY_HEADER.get(_fold(str(name)))
         if found in EDITABLE:
             return found
     return exc.source if exc.source in EDITABLE else None
@@ -154,6 +155,15 @@ def _waiting_pages(item_id: int) -> list[tuple[int, int]]:
             .order_by(Page.sequence))]
 
 
+def _audit_events(item_id: int) -> list | None:
+    """The item's events in the audit trail, for those who may read the trail (admins)."""
+    from library.access import may
+
+    if not may(current_actor(), "view_audit"):
+        return None
+    return _platform().audit.for_record("item", item_id, limit=50)
+
+
 def _render(item, code: int = 200, **context):
     t = words()
     form = context.pop("form", None) or current_fields(item)
@@ -162,6 +172,7 @@ def _render(item, code: int = 200, **context):
         "item_edit.html", t=t, lang=current_lang(), item=item, form=form, fields=EDITABLE, labels=LABELS,
         long_fields=LONG_FIELDS, item_types=[ty.value for ty in ItemType], levels=[lv.value for lv in AccessLevel],
         psm_choices=PSM_CHOICES, history=_history_rows(item.id, t), waiting=_waiting_pages(item.id),
+        audit_events=_audit_events(item.id),
         field_errors=context.pop("field_errors", {}), stale=context.pop("stale", {}), **context)
     return html, code
 

@@ -12,21 +12,14 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from markupsafe import Markup, escape
 
 from library.errors import InputRejected, NotFound
-from web import guard
+from web import guard, page_words
 from web.i18n import TEXT, add, current_lang
 
 bp = Blueprint("pages", __name__)
 
 FACET_PARAMS = ("type", "collection", "language", "creator", "decade", "year")
 
-add(vi={"acc_title": "Quyền xem", "acc_level_public": "công khai", "acc_level_reading-room": "chỉ tại phòng đọc",
-        "acc_level_staff": "chỉ nhân viên", "acc_embargo": "hạn chế đến {date}, sau đó: {then}",
-        "acc_withdrawn": "đã rút khỏi thư viện số ({when}): {reason}", "acc_do_not_ocr": "không nhận dạng chữ",
-        "acc_do_not_index": "không đưa vào tìm kiếm", "acc_content_refused": "Chỉ xem được biểu ghi: {reason}."},
-    en={"acc_title": "Access", "acc_level_public": "public", "acc_level_reading-room": "reading room only",
-        "acc_level_staff": "staff only", "acc_embargo": "embargoed until {date}, then: {then}",
-        "acc_withdrawn": "withdrawn ({when}): {reason}", "acc_do_not_ocr": "not to be read by OCR",
-        "acc_do_not_index": "not to be indexed", "acc_content_refused": "The record only: {reason}."})
+add(vi=page_words.VI, en=page_words.EN)
 
 
 @bp.app_context_processor
@@ -55,13 +48,14 @@ def item(item_id: int):
     if decision.content:
         pages = c.page_statuses(item_id)
         texts = {p.id: p.text for p in it.pages}
+        contents = current_app.extensions["heritage"].mets.contents(item_id)  # articles, sections (METS import)
     else:  # restricted_metadata = shown: the record only, no page, image or text
-        pages, texts = [], {}
+        pages, texts, contents = [], {}, []
     busy = it.status.value == "processing"
     staff_view = guard.current_actor().is_staff  # staff see the access state (level, embargo, withdrawal)
     resp = current_app.make_response(render_template(
         "item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy=busy, access=decision,
-        staff_view=staff_view))
+        staff_view=staff_view, contents=contents))
     return guard.keep_private(resp, it, decision)
 
 

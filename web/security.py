@@ -74,7 +74,10 @@ class RateLimiter:
 # ------------------------------------------------------------------ request bodies
 SMALL_BODY_BYTES = 1024 * 1024
 # the routes that take files; every other route refuses a body over SMALL_BODY_BYTES before reading it
-UPLOAD_ENDPOINTS = frozenset({"api.create_item", "staff.upload", "curator.submit_build"})
+UPLOAD_ENDPOINTS = frozenset({"api.create_item", "staff.upload", "curator.submit_build",
+                              # web.item_pages: replace a page's scan, add pages (portal and API)
+                              "item_pages.replace", "item_pages.add", "item_pages_api.replace_page",
+                              "item_pages_api.add_pages"})
 
 
 def body_limit_bytes(app: Flask, endpoint: str | None) -> int:

@@ -18,7 +18,7 @@ from library.errors import Conflict, NotFound
 from library.ingest.service import Upload
 
 from library.catalogue.models import Role, User
-from web import confidence_words, i18n
+from web import confidence_words, i18n, staff_words
 from web.auth import TooManySignIns, check_password, safe_next
 from web.i18n import current_lang, words
 
@@ -28,98 +28,7 @@ RETRY_ROLES = {Role.librarian, Role.admin}  # retry and cancel an item's pages
 BUILD_ROLES = {Role.curator, Role.admin}  # retry and cancel 3D builds
 POLL_S = 3  # how often the dashboard asks for news while work is open
 
-i18n.add(
-    vi={
-        "cancelled": "đã huỷ",
-        "job_cancel": "Huỷ",
-        "eta": "Còn lại",
-        "eta_unknown": "chưa rõ",
-        "eta_about": "khoảng {t}",
-        "u_hours": "{h} giờ {m} phút",
-        "u_minutes": "{m} phút {s} giây",
-        "u_seconds": "{s} giây",
-        "dash_builds": "Dựng mô hình 3D",
-        "build_running": "đang dựng",
-        "stopping": "đang dừng",
-        "stage_sparse": "định vị ảnh",
-        "stage_dense": "dựng bề mặt",
-        "stage_read": "đọc dữ liệu",
-        "stage_clean": "làm sạch lưới",
-        "stage_levels": "các mức chi tiết",
-        "stage_thumbnail": "ảnh đại diện",
-        "cancelled_pages": "Đã huỷ {n} trang trong hàng đợi.",
-        "still_reading": "{n} trang đang đọc sẽ đọc xong.",
-        "nothing_to_cancel": "Không còn trang nào trong hàng đợi để huỷ.",
-        "nothing_to_retry": "Không có trang lỗi hay đã huỷ nào để thử lại.",
-        "build_cancelled": "Đã huỷ bản dựng {n}.",
-        "build_stopping": "Bản dựng {n} sẽ dừng khi xong giai đoạn đang chạy.",
-        "build_requeued": "Đã đưa bản dựng {n} vào hàng đợi.",
-        "build_not_now": "Bản dựng {n} đang ở trạng thái “{s}”, không thể làm việc này lúc này.",
-        "no_item": "Không có tài liệu số {n}.",
-        "no_build": "Không có bản dựng số {n}.",
-        "dash_model": "Mô hình",
-        "dash_version": "bản",
-        "dash_stages": "Các giai đoạn",
-        "page_by_page": "Từng trang",
-        "dash_attempts": "Lần thử",
-        "dash_seconds": "Thời gian",
-        "dash_file": "Tệp",
-        "no_work": "Chưa có việc nào.",
-        "no_builds": "Chưa có bản dựng nào.",
-        "dash_updated": "Cập nhật lúc {t}.",
-        "dash_offline": "Mất kết nối; đang thử lại…",
-        "estimate_basis": "Ước tính từ {n} trang gần nhất: trung bình {s} giây mỗi trang, {w} trang đọc cùng lúc.",
-        "estimate_none": "Chưa đo được thời gian đọc trang nào, nên chưa ước tính được thời gian còn lại.",
-        "dash_actions": "Thao tác",
-        "dash_refresh": "Tải lại",
-        "item_cancelled": "{n}/{total} trang đã huỷ trước khi đọc; bấm “Thử lại” để đưa lại vào hàng đợi.",
-    },
-    en={
-        "cancelled": "cancelled",
-        "job_cancel": "Cancel",
-        "eta": "Time left",
-        "eta_unknown": "unknown",
-        "eta_about": "about {t}",
-        "u_hours": "{h} h {m} min",
-        "u_minutes": "{m} min {s} s",
-        "u_seconds": "{s} s",
-        "dash_builds": "3D builds",
-        "build_running": "building",
-        "stopping": "stopping",
-        "stage_sparse": "placing the photos",
-        "stage_dense": "dense surface",
-        "stage_read": "reading the input",
-        "stage_clean": "cleaning the mesh",
-        "stage_levels": "levels of detail",
-        "stage_thumbnail": "thumbnail",
-        "cancelled_pages": "{n} queued page(s) cancelled.",
-        "still_reading": "{n} page(s) being read will finish.",
-        "nothing_to_cancel": "No queued page is left to cancel.",
-        "nothing_to_retry": "No failed or cancelled page to retry.",
-        "build_cancelled": "Build {n} cancelled.",
-        "build_stopping": "Build {n} will stop when its current stage ends.",
-        "build_requeued": "Build {n} put back in the queue.",
-        "build_not_now": "Build {n} is “{s}”: this cannot be done now.",
-        "no_item": "There is no item {n}.",
-        "no_build": "There is no build {n}.",
-        "dash_model": "Model",
-        "dash_version": "version",
-        "dash_stages": "Stages",
-        "page_by_page": "Page by page",
-        "dash_attempts": "Attempts",
-        "dash_seconds": "Time",
-        "dash_file": "File",
-        "no_work": "No work yet.",
-        "no_builds": "No builds yet.",
-        "dash_updated": "Updated at {t}.",
-        "dash_offline": "Connection lost; retrying…",
-        "estimate_basis": "Estimated from the last {n} page(s): {s} s per page on average, {w} pages read at once.",
-        "estimate_none": "No page has been timed yet, so the time left cannot be estimated.",
-        "dash_actions": "Actions",
-        "dash_refresh": "Reload",
-        "item_cancelled": "{n} of {total} pages cancelled before they were read; “Retry” puts them back in the queue.",
-    },
-)
+i18n.add(vi=staff_words.VI, en=staff_words.EN)
 i18n.add(vi=confidence_words.VI, en=confidence_words.EN)
 DASHBOARD_WORDS = ("queued", "running", "done", "failed", "cancelled", "processing", "retry", "job_cancel",
                    "eta_unknown", "eta_about", "u_hours", "u_minutes", "u_seconds", "build_running", "stopping",
@@ -157,7 +66,9 @@ def signed_in_user() -> User | None:
     return g.user
 
 
-def login_required(roles: set[Role] | None = None):
+def login_required(roles: set[Role] | None = None, *, permission: str | None = None):
+    """A signed-in account; with ``permission``, one that may do that action of
+    :data:`library.access.PERMISSIONS` (the one table; ``roles`` is kept for older routes)."""
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -166,6 +77,12 @@ def login_required(roles: set[Role] | None = None):
                 return redirect(url_for("staff.login", next=request.path, lang=current_lang()))
             if roles is not None and user.role not in roles:
                 abort(403, words()["not_allowed"])
+            if permission is not None:
+                from library.access import may
+                from web.viewer import current_actor
+
+                if not may(current_actor(), permission):
+                    abort(403, words()["not_allowed"])
             return view(*args, **kwargs)
 
         return wrapped
@@ -187,6 +104,7 @@ def login():
             if user is None:
                 error, code = t["bad_login"], 401
             else:
+                _platform().audit.sign_in(_platform().access.actor(user, request.remote_addr))
                 session.clear()
                 session["user_id"] = user.id
                 session["stamp"] = session_stamp(user)
@@ -201,6 +119,7 @@ def logout():
     user = signed_in_user()
     if user is not None:  # on the server too: a copy of the cookie no longer signs anyone in
         _platform().users.end_sessions(user.id)
+        _platform().audit.sign_out(_platform().access.actor(user, request.remote_addr))
     session.clear()
     return redirect(url_for("browse.home"))
 

@@ -318,6 +318,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "moderate_feedback_on_items": frozenset({"librarian", "admin"}),
     "moderate_feedback_on_monuments": frozenset({"curator", "admin"}),
     "manage_accounts": frozenset({"admin"}),
+    "view_audit": frozenset({"admin"}),  # the audit trail: read and export, never edit
 }
 
 

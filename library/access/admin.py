@@ -69,20 +69,13 @@ class AccessAdmin:
         self.access = access
         self.work = work
 
-    # ------------------------------------------------------------ who may
-    @staticmethod
-    def _allowed(actor: Actor, what: str) -> None:
-        """Through the one permission table (library.access.PERMISSIONS)."""
-        action = {"withdraw items": "withdraw", "restore items": "withdraw"}.get(what, "set_access")
-        require_permission(actor, action)
-
     # ------------------------------------------------------------ items
     def set_item_access(self, actor: Actor, item_id: int, level: str | AccessLevel, *,
                         embargo_until: str | date | None = None, then: str | AccessLevel | None = None,
                         do_not_ocr: bool | None = None, do_not_index: bool | None = None) -> AccessChange:
         """Set the item's level; with ``embargo_until`` (a day after today) ``then`` is the level from that
         day on. Without an embargo any earlier embargo is cleared. Flags left ``None`` stay as they are."""
-        self._allowed(actor, "change access")
+        require_permission(actor, "set_access")
         new_level = parse_level(level, "level")
         until = parse_day(embargo_until, "embargo_until")
         after = parse_level(then, "then") if then not in (None, "") else None
@@ -98,33 +91,38 @@ class AccessAdmin:
                  if v is not None}
         with self.work(actor) as work:
             item = self._item(work.session, item_id)
+            before = _access_of(item)
             item.access_level = new_level
             item.embargo_until, item.embargo_then = until, after
+            item.record_changed_at = self.access.clock()  # OAI-PMH: harvesters see it again (or as deleted)
             for name, on in flags.items():
                 setattr(item, name, on)
             _mark_for_index(work.session, [item])
             work.index()
+            work.audit("item_access", record_id=item_id, detail=_changes(before, _access_of(item)))
         return AccessChange([item_id], new_level, until, after, flags=flags)
 
     def set_flags(self, actor: Actor, item_id: int, *, do_not_ocr: bool | None = None,
                   do_not_index: bool | None = None) -> AccessChange:
         """The "do not OCR" and "do not index" flags of sensitive material (``None``: unchanged)."""
-        self._allowed(actor, "change access")
+        require_permission(actor, "set_access")
         flags = {k: bool(v) for k, v in (("do_not_ocr", do_not_ocr), ("do_not_index", do_not_index))
                  if v is not None}
         if not flags:
             raise InputRejected("flags", "nothing to change: give do_not_ocr or do_not_index")
         with self.work(actor) as work:
             item = self._item(work.session, item_id)
+            before = _access_of(item)
             for name, on in flags.items():
                 setattr(item, name, on)
             _mark_for_index(work.session, [item])
             work.index()
+            work.audit("item_flags", record_id=item_id, detail=_changes(before, _access_of(item)))
         return AccessChange([item_id], flags=flags)
 
     def withdraw(self, actor: Actor, item_id: int, reason: str | None) -> AccessChange:
         """Withdraw the item: readers get 410 with ``reason``; staff still see it; :meth:`restore` undoes."""
-        self._allowed(actor, "withdraw items")
+        require_permission(actor, "withdraw")
         text = " ".join((reason or "").split())
         if not text:
             raise InputRejected("reason", "say why the item is withdrawn (readers see the reason)")
@@ -135,30 +133,40 @@ class AccessAdmin:
             if item.withdrawn_at is not None:
                 raise Conflict(f"item {item_id} is already withdrawn ({item.withdrawn_reason}); restore it first")
             item.withdrawn_at, item.withdrawn_reason = utcnow(), text
+            item.record_changed_at = self.access.clock()
             _mark_for_index(work.session, [item])
             work.index()
+            work.audit("withdraw", record_id=item_id, detail={"reason": text})
         return AccessChange([item_id], withdrawn=True)
 
     def restore(self, actor: Actor, item_id: int) -> AccessChange:
-        self._allowed(actor, "restore items")
+        require_permission(actor, "withdraw")
         with self.work(actor) as work:
             item = self._item(work.session, item_id)
             if item.withdrawn_at is None:
                 raise Conflict(f"item {item_id} is not withdrawn: nothing to restore")
+            reason = item.withdrawn_reason
             item.withdrawn_at, item.withdrawn_reason = None, None
+            item.record_changed_at = self.access.clock()
             _mark_for_index(work.session, [item])
             work.index()
+            work.audit("restore", record_id=item_id, detail={"withdrawn_reason": reason})
         return AccessChange([item_id], withdrawn=False)
 
     # ------------------------------------------------------------ collections
     def set_collection_access(self, actor: Actor, collection: int | str, level: str | AccessLevel) -> AccessChange:
         """Set a collection's level (its id, slug or name); every item of it is at least this restricted."""
-        self._allowed(actor, "change access")
+        require_permission(actor, "set_access")
         new_level = parse_level(level, "level")
         with self.work(actor) as work:
             coll = self._collection(work.session, collection)
+            work.audit("collection_access", record_id=coll.id,
+                       detail={"access_level": [coll.access_level.value, new_level.value]})
             coll.access_level = new_level
             items = list(work.session.scalars(select(Item).where(Item.collection_id == coll.id)))
+            now = self.access.clock()
+            for item in items:
+                item.record_changed_at = now
             _mark_for_index(work.session, items)
             work.index()
         return AccessChange([i.id for i in items], new_level)
@@ -167,15 +175,20 @@ class AccessAdmin:
     def lift_embargoes(self, actor: Actor) -> list[int]:
         """Items whose embargo day has come take the level set to follow it; the embargo is cleared and
         search told. Returns their ids (none most days). Safe to run at any time, from any process."""
-        self._allowed(actor, "lift embargoes")
+        require_permission(actor, "set_access")
         today = self.access.today()
         with self.work(actor) as work:
             items = list(work.session.scalars(select(Item).where(
                 Item.embargo_until.is_not(None), Item.embargo_until <= today).with_for_update()))
             for item in items:
+                work.audit("embargo_lifted", record_id=item.id,
+                           detail={"access_level": [item.access_level.value,
+                                                    (item.embargo_then or item.access_level).value],
+                                   "embargo_until": item.embargo_until.isoformat()})
                 if item.embargo_then is not None:
                     item.access_level = item.embargo_then
                 item.embargo_until, item.embargo_then = None, None
+                item.record_changed_at = self.access.clock()
             _mark_for_index(work.session, items)
             if items:
                 work.index()
@@ -210,3 +223,15 @@ def _mark_for_index(s: Session, items: list[Item]) -> None:
     ids = [i.id for i in items]
     if ids:
         s.execute(update(Page).where(Page.item_id.in_(ids)).values(index_pending=True))
+
+
+def _access_of(item: Item) -> dict:
+    return {"access_level": item.access_level.value if item.access_level else None,
+            "embargo_until": item.embargo_until.isoformat() if item.embargo_until else None,
+            "embargo_then": item.embargo_then.value if item.embargo_then else None,
+            "do_not_ocr": bool(item.do_not_ocr), "do_not_index": bool(item.do_not_index)}
+
+
+def _changes(before: dict, after: dict) -> dict:
+    """``{field: [before, after]}`` for the fields that changed."""
+    return {k: [before[k], after[k]] for k in before if before[k] != after[k]}

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from library import audit
 from library.access import Actor, require_permission
 from library.errors import Conflict, InputRejected, NotFound
 from library.catalogue.models import Role, User
@@ -67,6 +68,7 @@ class UserService:
                         display_name=display_name)
             s.add(user)
             s.flush()
+            audit.record(s, actor, "user_create", record_id=user.id, detail={"username": username, "role": role.value})
             return user
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -107,6 +109,8 @@ class UserService:
             user = self._locked(s, user_id)
             if user.role == Role.admin and role != Role.admin and user.active:
                 self._keep_an_admin(s, user)
+            audit.record(s, actor, "user_role", record_id=user.id,
+                         detail={"username": user.username, "role": [user.role.value, role.value]})
             user.role = role
             return user
 
@@ -117,6 +121,9 @@ class UserService:
             user = self._locked(s, user_id)
             if not active and user.active and user.role == Role.admin:
                 self._keep_an_admin(s, user)
+            if user.active != bool(active):
+                audit.record(s, actor, "user_reactivate" if active else "user_deactivate", record_id=user.id,
+                             detail={"username": user.username})
             user.active = bool(active)
             return user
 
@@ -140,6 +147,7 @@ class UserService:
             user = self._locked(s, user_id)
             _check_password(password, user.username, user.display_name)
             user.password_hash = generate_password_hash(password)
+            audit.record(s, actor, "user_password", record_id=user.id, detail={"username": user.username})
             return user
 
     def _locked(self, s: Session, user_id: int) -> User:

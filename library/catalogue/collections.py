@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from library.access import Access, Actor, require_permission
 from library.errors import InputRejected
 from library.ingest.service import slugify
-from library.catalogue.metadata import validate_text_value
+from library.catalogue.text_values import validate_text_value
+from library.catalogue.naturalsort import name_key
 from library.catalogue.models import Collection, Item, ItemChange, utcnow
 from library.unit_of_work import UnitOfWork
 
@@ -131,8 +132,10 @@ class CollectionService:
 
     @staticmethod
     def _refuse_duplicate(s: Session, name: str, *, other_than: int | None = None) -> None:
-        for cid, existing in s.execute(select(Collection.id, Collection.name)):
-            if cid != other_than and same_name(existing, name):
+        # by the key the unique constraint holds (naturalsort.name_key), so a race is refused there too
+        for cid, existing in s.execute(select(Collection.id, Collection.name)
+                                       .where(Collection.name_key == name_key(name))):
+            if cid != other_than:
                 raise InputRejected("name", f"a collection is already named {existing!r} (collection {cid})")
 
     @staticmethod
@@ -160,6 +163,7 @@ class CollectionService:
             coll = Collection(slug=self._free_slug(s, name), name=name, description=description, parent_id=parent_id)
             s.add(coll)
             s.flush()
+            work.audit("collection_create", record_id=coll.id, detail={"name": name, "parent_id": parent_id})
             s.expunge(coll)
         return coll
 
@@ -174,8 +178,12 @@ class CollectionService:
                 s.expunge(coll)
                 return coll
             self._refuse_duplicate(s, name, other_than=coll.id)
+            work.audit("collection_rename", record_id=coll.id, detail={"name": [coll.name, name]})
             coll.name, coll.slug = name, self._free_slug(s, name, other_than=coll.id)
             items = list(s.scalars(select(Item).where(Item.collection_id == coll.id)))
+            now = self.access.clock()
+            for item in items:  # OAI-PMH: their set (collection:<slug>) changed
+                item.record_changed_at = now
             _mark_for_index(items)
             if items:
                 work.index()
@@ -189,6 +197,7 @@ class CollectionService:
         description = self.check_description(text)
         with self.work(actor) as work:
             coll = self.find(work.session, collection, lock=True)
+            work.audit("collection_describe", record_id=coll.id, detail={"description": [coll.description, description]})
             coll.description = description
             work.session.flush()
             work.session.expunge(coll)
@@ -202,6 +211,7 @@ class CollectionService:
             coll = self.find(s, collection, lock=True)
             if parent in (None, ""):
                 coll.parent_id = None
+                work.audit("collection_move", record_id=coll.id, detail={"parent_id": None})
             else:
                 target = self.find(s, parent, "parent")
                 if target.id == coll.id:
@@ -213,6 +223,7 @@ class CollectionService:
                                                       "cannot be moved into one of its own")
                     ancestor, seen = s.get(Collection, ancestor.parent_id), seen + 1
                 coll.parent_id = target.id
+            work.audit("collection_move", record_id=coll.id, detail={"parent_id": coll.parent_id})
             s.flush()
             s.expunge(coll)
         return coll
@@ -250,6 +261,7 @@ class CollectionService:
                 raise InputRejected("order", f"the order leaves out {len(missing)} item(s) of {coll.name!r} "
                                              f"(first: {missing[0]}); list all {len(held)}")
             self._renumber(s, ids)
+            work.audit("collection_order", record_id=coll.id, detail={"order": ids})
         return ids
 
     def place(self, actor: Actor, collection: int | str, item: int | str, position: int | str) -> list[int]:
@@ -268,6 +280,7 @@ class CollectionService:
             ids.remove(item_id)
             ids.insert(position - 1, item_id)
             self._renumber(s, ids)
+            work.audit("collection_order", record_id=coll.id, detail={"item": item_id, "position": position})
         return ids
 
     def move(self, actor: Actor, items: Iterable[int | str], to: int | str | None) -> list[int]:
@@ -294,7 +307,10 @@ class CollectionService:
             sources = {i.collection_id for i in moving if i.collection_id is not None}
             for item in moving:
                 _record_move(s, item, actor, names.get(item.collection_id), target.name if target else None)
+                work.audit("collection_move", record_type="item", record_id=item.id,
+                           detail={"collection_id": [item.collection_id, target_id]})
                 item.collection_id, item.position = target_id, None
+                item.record_changed_at = self.access.clock()  # OAI-PMH: its set changed
             s.flush()
             # the moved items go after the target's last; the collections they left close their gaps
             if target_id is not None:
@@ -425,7 +441,7 @@ def _sort_keys(sort: str):
     if sort == "order":
         return catalogue_order()
     if sort in ("title", "-title"):
-        key = func.lower(Item.title)
+        key = Item.title_sort  # folded in Python (naturalsort.title_key): Đ sorts with D, not after Z
         return (key.desc() if sort[0] == "-" else key, Item.id)
     # by date: the item's year (or its issue's), then its issue day; undated items last either way
     year = func.coalesce(Item.year_start, _issue_year())

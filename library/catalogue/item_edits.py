@@ -14,13 +14,14 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from library.catalogue import metadata as md
+from library.catalogue.item_metadata import _FIELD_BY_HEADER, ItemMetadata, validate_metadata
+from library.catalogue.vocabularies import _fold, parse_languages
 from library.access import Actor, require_permission
 from library.errors import Conflict, InputRejected, NotFound
 from library.catalogue.models import Collection, Item, ItemChange, ItemStatus, ItemType, Page, PageStatus, utcnow
 from library.queue import OCR_PAGE
 from library.settings import Settings
-from library.unit_of_work import UnitOfWork
+from library.unit_of_work import UnitOfWork, Work
 
 # the record's fields a librarian edits, as validate_metadata names them, and how each is read back
 EDITABLE = ("title", "creator", "date", "publisher", "languages", "item_type", "subject", "identifier", "rights",
@@ -45,7 +46,7 @@ def current_fields(item: Item) -> dict[str, str]:
     }
 
 
-def columns_of(meta: md.ItemMetadata) -> dict[str, object]:
+def columns_of(meta: ItemMetadata) -> dict[str, object]:
     """The catalogue columns for checked metadata (the same as ingest writes)."""
     d, issue = meta.date, meta.issue_date
     return {
@@ -91,7 +92,7 @@ class ItemEditor:
         and nothing changes. ``expected_revision`` is the metadata revision the editor started from:
         if someone else edited the item since, the edit is refused (never silently lost)."""
         require_permission(actor, "edit_item")
-        unknown = [k for k in fields if md._FIELD_BY_HEADER.get(md._fold(str(k))) not in EDITABLE]
+        unknown = [k for k in fields if _FIELD_BY_HEADER.get(_fold(str(k))) not in EDITABLE]
         if unknown:
             raise InputRejected(str(unknown[0]), f"{unknown[0]!r} is not a field that can be edited here; "
                                                  f"fields: {', '.join(EDITABLE)}")
@@ -105,10 +106,10 @@ class ItemEditor:
                                f"{item.metadata_revision}, yours {expected_revision}); reload it and edit again")
             merged = current_fields(item)
             for key, value in fields.items():
-                merged[md._FIELD_BY_HEADER[md._fold(str(key))]] = "" if value is None else str(value)
+                merged[_FIELD_BY_HEADER[_fold(str(key))]] = "" if value is None else str(value)
             merged = {k: v for k, v in merged.items() if v != ""}
-            meta, problems = md.validate_metadata(merged, source=f"item {item_id}", limits=self.settings.limits,
-                                                  default_languages=self.settings.default_languages)
+            meta, problems = validate_metadata(merged, source=f"item {item_id}", limits=self.settings.limits,
+                                               default_languages=self.settings.default_languages)
             if problems:
                 raise problems[0]
             new = columns_of(meta)
@@ -117,7 +118,8 @@ class ItemEditor:
                 return item
             for column in diff:
                 setattr(item, column, new[column])
-            self._record(s, item, actor, "metadata", diff)
+            item.record_changed_at = utcnow()  # the OAI-PMH datestamp: harvesters fetch the record again
+            self._record(work, item, "metadata", diff, "item_edit")
             # page documents carry the item's record: they follow it to the index
             s.execute(update(Page).where(Page.item_id == item_id, Page.status == PageStatus.done)
                       .values(index_pending=True, revision=Page.revision + 1))
@@ -139,13 +141,16 @@ class ItemEditor:
             return item
 
     @staticmethod
-    def _record(s: Session, item: Item, actor: Actor, kind: str, changes: dict) -> None:
+    def _record(work: Work, item: Item, kind: str, changes: dict, action: str) -> None:
+        """Keep the change in the item's history (``kind``) and in the audit trail (``action``)."""
+        s, actor = work.session, work.actor
         item.metadata_revision = (item.metadata_revision or 1) + 1
         item.revision = (item.revision or 0) + 1
         item.index_pending = True
         s.add(ItemChange(item_id=item.id, metadata_revision=item.metadata_revision, kind=kind,
                          changes=json.dumps(changes, ensure_ascii=False, sort_keys=True), actor=actor.label,
                          changed_by=actor.user.id if actor.user is not None else None, changed_at=utcnow()))
+        work.audit(action, record_type="item", record_id=item.id, detail=changes)
 
     # ------------------------------------------------------------ reading again
     def reread(self, actor: Actor, *, item_id: int | None = None, collection_id: int | None = None,
@@ -167,7 +172,7 @@ class ItemEditor:
             raise InputRejected(unknown[0], f"unknown OCR setting; settings: {', '.join(REREAD_OPTIONS)}")
         if languages is not None:
             try:
-                languages = md.parse_languages(languages)
+                languages = parse_languages(languages)
             except ValueError as exc:
                 raise InputRejected("language", str(exc)) from None
             problem = _missing_language_model(languages)
@@ -208,7 +213,9 @@ class ItemEditor:
                 after = {"languages": item.languages, "ocr_options": item.ocr_options}
                 changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
                 changes["pages"] = [None, [p.sequence for p in chosen]]
-                self._record(s, item, actor, "reread", changes)
+                if "languages" in changes:  # part of the public record (OAI-PMH datestamp)
+                    item.record_changed_at = utcnow()
+                self._record(work, item, "reread", changes, "reread")
                 for p in chosen:
                     p.status, p.status_reason, p.lease_token, p.queued_at = (
                         PageStatus.queued, "read again with new settings", None, None)

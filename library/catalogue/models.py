@@ -24,7 +24,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.sql.expression import false as sa_false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from library.catalogue.naturalsort import name_key, title_key
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -103,6 +105,7 @@ class Collection(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(500))
+    name_key: Mapped[str | None] = mapped_column(String(500), unique=True)  # naturalsort.name_key(name)
     description: Mapped[str | None] = mapped_column(Text)
     # every item of the collection is at least this restricted (an item may be narrower, never wider)
     access_level: Mapped[AccessLevel] = mapped_column(_enum_by_value(AccessLevel, "access_level"), default=AccessLevel.public,
@@ -113,16 +116,23 @@ class Collection(Base):
 
     items: Mapped[list["Item"]] = relationship(back_populates="collection")
 
+    @validates("name")
+    def _keep_name_key(self, _key, value):
+        self.name_key = name_key(value)
+        return value
+
 
 class Item(Base):
     """A book, an issue of a newspaper or magazine, a manuscript: Dublin Core fields."""
 
     __tablename__ = "items"
+    __table_args__ = (Index("ix_items_record_changed", "record_changed_at", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
     position: Mapped[int | None] = mapped_column(Integer)  # 1-based order in its collection (None: after, by id)
     title: Mapped[str] = mapped_column(String(2000))
+    title_sort: Mapped[str | None] = mapped_column(String(200), index=True)  # naturalsort.title_key(title)
     creator: Mapped[str | None] = mapped_column(String(2000))
     date_text: Mapped[str | None] = mapped_column(String(200))  # as catalogued: "1858", "1930s", "khoảng 1930"
     date_iso: Mapped[str | None] = mapped_column(String(10))  # exact dates only
@@ -166,8 +176,16 @@ class Item(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # when the public record last changed (metadata, access, withdrawal, deletion, collection): the
+    # OAI-PMH datestamp; set explicitly by the services that change the record, not by every row update
+    record_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     collection: Mapped[Collection | None] = relationship(back_populates="items")
+
+    @validates("title")
+    def _keep_title_key(self, _key, value):
+        self.title_sort = title_key(value)
+        return value
     pages: Mapped[list["Page"]] = relationship(
         back_populates="item", order_by="Page.sequence", cascade="all, delete-orphan"
     )
@@ -415,6 +433,42 @@ class ItemChange(Base):
     actor: Mapped[str] = mapped_column(String(200))  # library.access.Actor.label: user:…, system:cli …
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """One staff action (or refused sign-in), recorded once by the unit of work, never edited: who
+    (``actor`` label, ``user_id``, ``role``), from where (``address``), when, what (``action``), on which
+    record (``record_type``, ``record_id``), and ``detail`` (JSON, e.g. ``{field: [before, after]}``)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_user", "user_id", "id"),
+        Index("ix_audit_events_record", "record_type", "record_id", "id"),
+        Index("ix_audit_events_action", "action", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_audit_events_user_id_users"))
+    role: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    record_type: Mapped[str | None] = mapped_column(String(20))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class IndexRemoval(Base):
+    """A search document to remove whose catalogue row is gone (a removed page): written in the
+    transaction that removes the row, drained by the indexer (the outbox of what no row can mark)."""
+
+    __tablename__ = "index_removals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Transcription(Base):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["natural_key", "natural_path_key", "fold_diacritics"]
+__all__ = ["natural_key", "natural_path_key", "fold_diacritics", "title_key", "name_key"]
 
 _DIGITS = re.compile(r"([0-9]+)")
 
@@ -50,3 +50,23 @@ def natural_key(name: str) -> tuple:
 def natural_path_key(relative_path: str) -> tuple:
     """A sort key for a ``/``-separated relative path: each folder level in natural order."""
     return tuple(natural_key(part) for part in relative_path.split("/"))
+
+
+TITLE_KEY_CHARS = 200
+
+
+def title_key(title: str | None) -> str | None:
+    """The key a list sorts titles by, stored beside the title (``items.title_sort``, indexed): folded
+    like :func:`fold_diacritics` so that ``Đông Dương`` sorts with the d's, not after ``Z`` as the
+    database's own ``lower()`` would put it; the first :data:`TITLE_KEY_CHARS` characters."""
+    if title is None:
+        return None
+    return " ".join(fold_diacritics(title).split())[:TITLE_KEY_CHARS]
+
+
+def name_key(name: str | None) -> str | None:
+    """Names readers could not tell apart share this key (case, composed or decomposed accents and
+    spacing aside); a unique index on it keeps two collections from taking one name."""
+    if name is None:
+        return None
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from library.access import Access, Actor, require_permission
 from library.errors import Conflict, InputRejected, NotFound
 from library.catalogue.item_edits import ItemEditor
-from library.catalogue.models import Derivative, Item, ItemStatus, Page, PageStatus, StoredFile, utcnow
+from library.catalogue.models import (Derivative, Item, ItemStatus, MonumentItem, Page, PageStatus, StoredFile,
+                                      utcnow)
 from library.queue import OCR_PAGE
 from library.settings import Settings
 from library.store import FileStore
@@ -75,7 +76,7 @@ class PageOperations:
             by_number = {p.sequence: p for p in pages}
             new = [by_number[n] for n in order]
             moves = self._renumber(s, item_id, new)
-            ItemEditor._record(s, item, actor, "pages", {"order": [list(range(1, len(pages) + 1)), order]})
+            ItemEditor._record(work, item, "pages", {"order": [list(range(1, len(pages) + 1)), order]}, "page_order")
             self._move_files(item_id, moves)
             work.index()
             ids = [p.id for p in new]
@@ -100,7 +101,7 @@ class PageOperations:
             self._refuse_running([target], "turn it")
             before = target.rotation_deg or 0
             target.rotation_deg = (before + degrees) % 360
-            ItemEditor._record(s, item, actor, "pages", {f"page {page} rotation_deg": [before, target.rotation_deg]})
+            ItemEditor._record(work, item, "pages", {f"page {page} rotation_deg": [before, target.rotation_deg]}, "page_rotate")
             self._requeue(work, item, target, f"read again: turned {degrees}° clockwise")
             work.index()
             page_id = target.id
@@ -133,7 +134,7 @@ class PageOperations:
                 target.text_hint = scan_page.text_hint
                 target.zones = _zones_json(zones.get(scan.sha256))
                 target.rotation_deg = 0
-                ItemEditor._record(s, item, actor, "pages", {f"page {page} scan": [before, scan_of(target)]})
+                ItemEditor._record(work, item, "pages", {f"page {page} scan": [before, scan_of(target)]}, "page_replace")
                 self._requeue(work, item, target, "read again: its scan was replaced")
                 work.index()
                 page_id = target.id
@@ -158,11 +159,13 @@ class PageOperations:
             s.delete(target)
             s.flush()
             moves = self._renumber(s, item_id, [p for p in pages if p.id != page_id])
-            ItemEditor._record(s, item, actor, "pages", {f"page {page}": [removed, None]})
+            ItemEditor._record(work, item, "pages", {f"page {page}": [removed, None]}, "page_remove")
             self._discard_dir(gone_dir)
             self._move_files(item_id, moves)
             work.index()
-            work.then(lambda: self._unindex_pages([page_id]))
+            from search import page_doc_id
+
+            work.unindex([page_doc_id(page_id)])
         self._after(actor, item_id)
         return page_id
 
@@ -189,7 +192,7 @@ class PageOperations:
                 order = pages[:position - 1] + new + pages[position - 1:]
                 moves = self._renumber(s, item_id, order, new=new)
                 added = [{"page": p.sequence, **scan_of(p)} for p in new]
-                ItemEditor._record(s, item, actor, "pages", {"pages added": [None, added]})
+                ItemEditor._record(work, item, "pages", {"pages added": [None, added]}, "page_add")
                 for p in new:
                     self._requeue(work, item, p, "added after ingest")
                 self._move_files(item_id, moves)
@@ -218,11 +221,13 @@ class PageOperations:
             now = self.access.clock()
             originals = sorted({p.source_sha256 for p in pages} | ({item.package_sha256} - {None}))
             item.deleted_at, item.deleted_reason = now, text
+            item.record_changed_at = now  # OAI-PMH: harvesters see a deleted record
             item.do_not_index = True  # the index drops the item and its pages with the change below
             s.execute(update(Page).where(Page.item_id == item_id, Page.status == PageStatus.queued)
                       .values(status=PageStatus.cancelled, status_reason="the item was deleted", lease_token=None))
-            ItemEditor._record(s, item, actor, "delete", {"deleted_at": [None, now.isoformat()],
-                                                          "reason": [None, text], "originals_kept": [None, originals]})
+            ItemEditor._record(work, item, "delete", {"deleted_at": [None, now.isoformat()],
+                                                          "reason": [None, text], "originals_kept": [None, originals]},
+                               "delete")
             work.index()
         self._forget_cached_images(item_id)
 
@@ -249,6 +254,7 @@ class PageOperations:
         new_ids = {id(p) for p in new}
         moves: list[Move] = []
         old = [p for p in order if id(p) not in new_ids]
+        numbers: dict[int, int] = {}  # old sequence → new, for the pages that stay
         for p in old:
             p.sequence = -p.sequence - 1_000_000
         s.flush()
@@ -258,6 +264,7 @@ class PageOperations:
                 s.add(p)
                 continue
             before = -p.sequence - 1_000_000
+            numbers[before] = n
             p.sequence = n
             if p.label in (None, str(before)):  # a label that was only the number follows it
                 p.label = str(n)
@@ -267,6 +274,10 @@ class PageOperations:
         for m in moves:
             for d in s.scalars(select(Derivative).where(Derivative.page_id == m.page_id)):
                 d.relpath = self.store.page_derivative_relpath(item_id, m.new_sequence, d.kind)
+        # monuments' links to a page follow it (a link to a removed page keeps the item, not the page)
+        for link in s.scalars(select(MonumentItem).where(MonumentItem.item_id == item_id,
+                                                         MonumentItem.page_sequence.is_not(None))):
+            link.page_sequence = numbers.get(link.page_sequence)
         return moves
 
     def _page_dir(self, item_id: int, sequence: int) -> Path:
@@ -332,17 +343,6 @@ class PageOperations:
             with self.work(actor) as work:
                 work.index()
         self._forget_cached_images(item_id)
-
-    def _unindex_pages(self, page_ids: list[int]) -> None:
-        """Removed pages have no row left for the index's outbox: their documents go now (the next
-        rebuild drops them if search is down)."""
-        from search import SearchUnavailable, page_doc_id
-
-        try:
-            self.work.indexer.engine.delete([page_doc_id(pid) for pid in page_ids])
-            self.work.indexer.engine.refresh()
-        except SearchUnavailable as exc:
-            log.warning("removed pages %s stay in search until it is back and rebuilt: %s", page_ids, exc)
 
     def _store_originals(self, s: Session, actor: Actor, files) -> None:
         for f in files:

@@ -1,4 +1,5 @@
-"""Exporting a read item: a searchable PDF, its whole text, a zip of ALTO files.
+"""Exporting a read item: a searchable PDF, its whole text, a zip of ALTO files, a METS package
+(:mod:`library.discovery.mets`: the originals, each page's ALTO, the record and the structure maps).
 
 Every export is made from the page's CURRENT text: the words and lines in the
 catalogue, which a manual correction replaces (and a later machine reading
@@ -8,7 +9,7 @@ machine's reading after a correction.
 
 An export is made once and kept in the store as a derivative of the item::
 
-    derivatives/items/<item>/export-<key>.pdf | .txt | -alto.zip
+    derivatives/items/<item>/export-<key>.pdf | .txt | -alto.zip | -mets.zip
 
 ``key`` is a digest of what the file is made from: the item's title, author
 and languages, and each page's id, number, label, text revision (bumped by
@@ -24,6 +25,7 @@ reading has got, or which pages failed.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -46,9 +48,10 @@ from library.settings import Settings
 from library.store import FileStore
 
 FORMAT_VERSION = 1  # bump when the content of an export changes for the same catalogue state
-KINDS = ("pdf", "txt", "alto")
-MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain", "alto": "application/zip"}  # the text is UTF-8
-SUFFIXES = {"pdf": ".pdf", "txt": ".txt", "alto": "-alto.zip"}
+KINDS = ("pdf", "txt", "alto", "mets")
+MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain", "alto": "application/zip",
+               "mets": "application/zip"}  # the text is UTF-8
+SUFFIXES = {"pdf": ".pdf", "txt": ".txt", "alto": "-alto.zip", "mets": "-mets.zip"}
 BCP47 = {"vie": "vi", "eng": "en", "fra": "fr", "deu": "de", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the same pages make the same zip
 PAGE_HEADER = "--- {sequence} ---"  # between pages of the text export, as in the item's text.txt
@@ -143,7 +146,7 @@ class ExportService:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         snapshot = self._snapshot(item_id)
-        key = snapshot.key(kind, self.pdf_options if kind == "pdf" else {})
+        key = snapshot.key(kind, self.pdf_options if kind == "pdf" else self._mets_basis(item_id) if kind == "mets" else {})
         relpath = self.store.item_derivative_relpath(item_id, f"export-{key}{SUFFIXES[kind]}")
         path = self.store.resolve(relpath)
         if path.is_file():
@@ -156,7 +159,8 @@ class ExportService:
             work = Path(tempfile.mkdtemp(prefix=f"item-{item_id}-{kind}-", dir=locks))
             try:
                 made = work / path.name
-                {"pdf": self._write_pdf, "txt": self._write_text, "alto": self._write_alto}[kind](
+                {"pdf": self._write_pdf, "txt": self._write_text, "alto": self._write_alto,
+                 "mets": self._write_mets}[kind](
                     snapshot, made, progress)
                 self.store.write_file(relpath, made)
             except OSError as exc:
@@ -262,6 +266,97 @@ class ExportService:
                 zf.writestr(entry, xml.encode("utf-8"))
                 if progress:
                     progress(n, total)
+
+    # ------------------------------------------------------------------ METS package (library.discovery.mets)
+    # the item's logical structure (articles, sections) for the METS export: item id → divisions; set by
+    # whoever keeps it (a METS import); none: the item is one division
+    logical_structure: Callable[[int], list] | None = None
+
+    def _mets_basis(self, item_id: int) -> dict:
+        """What the METS holds beyond the snapshot (the whole record, the originals, the structure): part
+        of its key, so an edit of any of them makes the next METS export anew."""
+        record, originals = self._mets_record(item_id)
+        divisions = self.logical_structure(item_id) if self.logical_structure else []
+        return {"record": dataclasses.asdict(record), "originals": originals, "base_url": self.settings.public_url,
+                "divisions": [d if isinstance(d, dict) else dataclasses.asdict(d) for d in divisions]}
+
+    def _mets_record(self, item_id: int):
+        """The item's export record and, per page in order, ``[sha256, media type, size, name]`` of its original."""
+        from datetime import datetime, timezone
+
+        from library.access import effective_level
+        from library.catalogue.models import Collection, StoredFile
+        from library.discovery.metadata_export import item_record
+
+        with self.sessions() as s:
+            item = s.get(Item, item_id)
+            if item is None:
+                raise NotFound(f"no item {item_id}")
+            name = s.scalar(select(Collection.name).where(Collection.id == item.collection_id)) \
+                if item.collection_id else None
+            rows = s.execute(select(StoredFile.sha256, StoredFile.media_type, StoredFile.size_bytes,
+                                    StoredFile.original_name)
+                             .join(Page, Page.source_sha256 == StoredFile.sha256)
+                             .where(Page.item_id == item_id).order_by(Page.sequence)).all()
+            record = item_record(item, collection_name=name, pages=len(rows))
+            level = effective_level(item, today=datetime.now(timezone.utc).date())  # as its collection narrows it
+            record = dataclasses.replace(record, access_level=level.value)
+        return record, [list(r) for r in rows]
+
+    def _write_mets(self, snapshot: _Snapshot, out: Path, progress: Progress | None) -> None:
+        """A METS package: ``mets.xml``, ``images/`` the originals as uploaded (checksums checked while
+        copied), ``alto/`` each page's current ALTO (corrections included)."""
+        from datetime import datetime, timezone
+
+        from library.discovery.mets import (IMAGE_GROUP, TEXT_GROUP, LogicalDivision, PackageFile, PackagePage,
+                                            mets_document)
+
+        record, originals = self._mets_record(snapshot.item_id)
+        divisions = self.logical_structure(snapshot.item_id) if self.logical_structure else []
+        divisions = [d if isinstance(d, LogicalDivision) else LogicalDivision.from_dict(d) for d in divisions]
+        total = len(snapshot.pages)
+        files: list[PackageFile] = []
+        image_ids: dict[str, str] = {}
+        pages: list[PackagePage] = []
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for n, (page, (sha, media_type, size, name)) in enumerate(zip(snapshot.pages, originals), start=1):
+                if sha not in image_ids:  # a multi-page original is one file shared by its pages
+                    image_ids[sha] = f"IMG_{len(image_ids) + 1:05d}"
+                    href = f"images/{page.sequence:05d}{Path(name or '').suffix.lower()[:10]}"
+                    self._copy_original(zf, sha, href, snapshot.item_id)
+                    files.append(PackageFile(image_ids[sha], IMAGE_GROUP, href, media_type, size, sha))
+                alto = self._page_xml(snapshot.item_id, snapshot.languages, page, "alto").encode("utf-8")
+                alto_id, href = f"ALTO_{page.sequence:05d}", f"alto/page-{page.sequence:05d}.xml"
+                entry = zipfile.ZipInfo(href, date_time=ZIP_DATE)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(entry, alto)
+                files.append(PackageFile(alto_id, TEXT_GROUP, href, "text/xml", len(alto),
+                                         hashlib.sha256(alto).hexdigest()))
+                pages.append(PackagePage(page.sequence, page.label, image_ids[sha], alto_id))
+                if progress:
+                    progress(n, total)
+            xml = mets_document(record, files, pages, divisions=divisions, created=datetime.now(timezone.utc),
+                                base_url=self.settings.public_url)
+            entry = zipfile.ZipInfo("mets.xml", date_time=ZIP_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(entry, xml.encode("utf-8"))
+
+    def _copy_original(self, zf: zipfile.ZipFile, sha256: str, href: str, item_id: int) -> None:
+        source = self.store.original_path(sha256)
+        entry = zipfile.ZipInfo(href, date_time=ZIP_DATE)
+        entry.compress_type = zipfile.ZIP_STORED  # scans are compressed already
+        digest = hashlib.sha256()
+        try:
+            with open(source, "rb") as src, zf.open(entry, "w", force_zip64=True) as dst:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    dst.write(chunk)
+        except FileNotFoundError:
+            raise StoreCorrupted(f"an original of item {item_id} is missing from the store ({sha256[:12]}…); "
+                                 "run 'heritage fixity'") from None
+        if digest.hexdigest() != sha256:
+            raise StoreCorrupted(f"an original of item {item_id} no longer matches its checksum ({sha256[:12]}…); "
+                                 "run 'heritage fixity'")
 
     def page_document(self, item_id: int, sequence: int, kind: str) -> tuple[str, int]:
         """One read page's current ALTO, hOCR or text (corrections included) and its text revision,

@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from library import audit
 from library.access import PERMISSIONS, Actor, may, require_permission
 from library.reading.corrections import MAX_LINE_CHARS, CorrectionService, EditableLine, ReviewLine
 from library.errors import Conflict, InputRejected, NotFound
@@ -371,6 +372,8 @@ class FeedbackService:
                 fb.answered_by, fb.answered_at = (_user_id(actor), utcnow()) if answer is not None else (None, None)
             if publish:
                 _moderate(fb, FeedbackStatus.published, actor)
+            audit.record(s, actor, "feedback_answer", record_id=feedback_id,
+                         detail={"published": bool(publish), "answered": answer is not None})
 
     def set_status(self, actor: Actor, feedback_id: int, status: str) -> None:
         """Publish, hide or put back into the queue."""
@@ -378,6 +381,7 @@ class FeedbackService:
         new = _enum_value(FeedbackStatus, "status", status)
         with self.sessions.begin() as s:
             _moderate(self._load(s, feedback_id, actor), new, actor)
+            audit.record(s, actor, "feedback_status", record_id=feedback_id, detail={"status": new.value})
 
     def set_status_many(self, actor: Actor, feedback_ids: list[int], status: str) -> int:
         """The same status for many at once (e.g. publishing a page of ratings); all or none."""
@@ -397,6 +401,7 @@ class FeedbackService:
                 _authorise(actor, fb)
             for fb in rows:
                 _moderate(fb, new, actor)
+                audit.record(s, actor, "feedback_status", record_id=fb.id, detail={"status": new.value})
             return len(rows)
 
     def correction_proposal(self, actor: Actor, feedback_id: int) -> CorrectionProposal:
@@ -480,6 +485,8 @@ class FeedbackService:
         with self.sessions.begin() as s:
             fb = s.get(Feedback, feedback_id, with_for_update=True)
             fb.applied_version = version
+            audit.record(s, actor, "feedback_accept", record_id=feedback_id,
+                         detail={"page_id": page_id, "version": version})
         return version
 
     @staticmethod

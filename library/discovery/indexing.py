@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from library.catalogue.models import Item, Monument, Page, PageStatus
@@ -122,6 +122,7 @@ class Indexer:
 
         report = FlushReport()
         try:
+            removed = self._flush_removals()
             while limit is None or report.pages + report.items < limit:
                 n_pages = self._flush_pages()
                 n_items = self._flush_items()
@@ -131,12 +132,28 @@ class Indexer:
                 report.monuments += n_monuments
                 if not n_pages and not n_items and not n_monuments:
                     break
-            if report.pages or report.items or report.monuments:
+            if removed or report.pages or report.items or report.monuments:
                 self.engine.refresh()  # searches from any process see the changes now
         except SearchUnavailable as exc:
             report.error = str(exc)
             log.warning("search engine unavailable, %s: changes stay pending", exc)
         return report
+
+    def _flush_removals(self) -> int:
+        """Documents whose rows are gone (removed pages): removed from search, then from the outbox."""
+        from library.catalogue.models import IndexRemoval
+
+        done = 0
+        while True:
+            with self.sessions() as s:
+                rows = s.execute(select(IndexRemoval.id, IndexRemoval.doc_id).order_by(IndexRemoval.id)
+                                 .limit(BATCH)).all()
+            if not rows:
+                return done
+            self.engine.delete([doc_id for _, doc_id in rows])
+            with self.sessions.begin() as s:
+                s.execute(delete(IndexRemoval).where(IndexRemoval.id.in_([i for i, _ in rows])))
+            done += len(rows)
 
     def _flush_pages(self) -> int:
         with self.sessions() as s:

@@ -28,8 +28,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from library.catalogue import metadata as md
-from library.ingest import sources
+from library.catalogue.item_metadata import ItemMetadata, validate_metadata
+from library.catalogue.metadata_sheets import read_metadata_sheet
+from library.ingest.scan_types import ScanFile
+from library.ingest.uploads import expand_upload
+from library.ingest.zone_files import read_zone_file
 from library.access import Actor, require_permission
 from library.errors import InputRejected
 from library.catalogue.models import Collection, Item, ItemStatus, ItemType, Page, PageStatus, StoredFile, utcnow
@@ -132,7 +135,7 @@ class IngestService:
         raw = dict(raw_metadata or {})
         if not raw.get("title") and uploads:
             raw["title"] = _title_from_name(uploads[0].name or uploads[0].path.name)
-        meta, problems = md.validate_metadata(raw, source=source, limits=self.settings.limits)
+        meta, problems = validate_metadata(raw, source=source, limits=self.settings.limits)
         outcome = ItemOutcome(source=source, title=meta.title if meta else raw.get("title"))
         outcome.problems.extend(problems)
         report.items.append(outcome)
@@ -158,7 +161,7 @@ class IngestService:
         """Batch ingest: one item per row of a CSV metadata sheet; files are relative to the sheet."""
         require_permission(actor, INGEST_ACTION)
         report = IngestReport(dry_run=dry_run)
-        sheet = md.read_metadata_sheet(Path(sheet_path), limits=self.settings.limits)
+        sheet = read_metadata_sheet(Path(sheet_path), limits=self.settings.limits)
         report.problems.extend(sheet.problems)
         base = Path(sheet_path).resolve().parent
         try:
@@ -237,14 +240,14 @@ class IngestService:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _expand(self, uploads, staging, outcome):
-        files: list[sources.ScanFile] = []
-        packages: list[sources.ScanFile] = []
+        files: list[ScanFile] = []
+        packages: list[ScanFile] = []
         zones_by_sha: dict[str, tuple] = {}
         for n, up in enumerate(uploads):
             sub = staging / f"{n:04d}"
             sub.mkdir()
             try:
-                exp = sources.expand_upload(up.path, staging_dir=sub, limits=self.settings.limits, original_name=up.name)
+                exp = expand_upload(up.path, staging_dir=sub, limits=self.settings.limits, original_name=up.name)
             except InputRejected as exc:
                 outcome.problems.append(exc)
                 continue
@@ -259,8 +262,8 @@ class IngestService:
                         outcome.problems.append(InputRejected(f.original_name, "zone files apply to single-page images only"))
                         continue
                     try:
-                        zones = sources.read_zone_file(zpath, label=_stem(f.original_name) + ".uzn",
-                                                       width=f.pages[0].width, height=f.pages[0].height)
+                        zones = read_zone_file(zpath, label=_stem(f.original_name) + ".uzn",
+                                               width=f.pages[0].width, height=f.pages[0].height)
                     except InputRejected as exc:
                         outcome.problems.append(exc)
                         continue
@@ -327,6 +330,9 @@ class IngestService:
                     session.add(item)
                     session.flush()
                     item_id, page_ids = item.id, [p.id for p in item.pages]
+                    work.audit("ingest", record_id=item_id,
+                               detail={"title": item.title, "pages": len(page_ids),
+                                       "files": [f.original_name for f in files + packages][:50]})
                     if not do_not_ocr:
                         self._send_pages(work, page_ids)
                 return item_id, page_ids
@@ -381,7 +387,7 @@ class IngestService:
 
 
 # ---------------------------------------------------------------- helpers
-def _item_from_metadata(meta: md.ItemMetadata) -> Item:
+def _item_from_metadata(meta: ItemMetadata) -> Item:
     date_range = meta.date
     issue = meta.issue_date
     return Item(

@@ -150,6 +150,7 @@ class GuideService:
         require_permission(actor, GUIDE_ACTION)
         values = _point_values(position, normal, label_vi, label_en, text_vi, text_en)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "add_point", "model_id": model_id})
             s = work.session
             self._model(s, model_id)
             if sequence is None:
@@ -167,6 +168,7 @@ class GuideService:
         require_permission(actor, GUIDE_ACTION)
         values = _point_values(position, normal, label_vi, label_en, text_vi, text_en)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "update_point", "point_id": point_id})
             s = work.session
             poi = self._point(s, point_id)
             for key, value in values.items():
@@ -179,6 +181,7 @@ class GuideService:
         """The point goes; the tour stops that showed it keep their camera and caption."""
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "remove_point", "point_id": point_id})
             s = work.session
             poi = self._point(s, point_id)
             for stop in s.scalars(select(TourStop).where(TourStop.poi_id == point_id)):
@@ -205,6 +208,7 @@ class GuideService:
         require_permission(actor, GUIDE_ACTION)
         values = _tour_values(title_vi, title_en)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "add_tour", "model_id": model_id})
             s = work.session
             self._model(s, model_id)
             tour = Tour(model_id=model_id, created_by=_id(actor), **values)
@@ -218,6 +222,7 @@ class GuideService:
         require_permission(actor, GUIDE_ACTION)
         values = _tour_values(title_vi, title_en)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "update_tour", "tour_id": tour_id})
             s = work.session
             tour = s.get(Tour, tour_id)
             if tour is None:
@@ -229,6 +234,7 @@ class GuideService:
     def remove_tour(self, tour_id: int, *, actor: Actor) -> None:
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "remove_tour", "tour_id": tour_id})
             s = work.session
             tour = s.get(Tour, tour_id)
             if tour is None:
@@ -242,6 +248,7 @@ class GuideService:
         (theta°, phi°, radius m)."""
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "add_stop", "tour_id": tour_id})
             s = work.session
             tour = s.get(Tour, tour_id)
             if tour is None:
@@ -260,6 +267,7 @@ class GuideService:
                     actor: Actor) -> TourStop:
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "update_stop", "stop_id": stop_id})
             s = work.session
             stop = s.get(TourStop, stop_id)
             if stop is None:
@@ -275,6 +283,7 @@ class GuideService:
     def remove_stop(self, stop_id: int, *, actor: Actor) -> None:
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "remove_stop", "stop_id": stop_id})
             s = work.session
             stop = s.get(TourStop, stop_id)
             if stop is None:
@@ -285,6 +294,7 @@ class GuideService:
         """Move a stop ``step`` places earlier (negative) or later (positive); the stops are renumbered 1, 2, …"""
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "move_stop", "stop_id": stop_id})
             s = work.session
             stop = s.get(TourStop, stop_id)
             if stop is None:
@@ -321,6 +331,7 @@ class GuideService:
         require_permission(actor, GUIDE_ACTION)
         note = _text(note, "note", NOTE_CHARS, multiline=True)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "link_item", "monument_id": monument_id})
             s = work.session
             if s.get(Monument, monument_id) is None:
                 raise NotFound(f"no monument {monument_id}")
@@ -349,6 +360,7 @@ class GuideService:
     def unlink_item(self, link_id: int, *, actor: Actor) -> None:
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "unlink_item", "link_id": link_id})
             s = work.session
             link = s.get(MonumentItem, link_id)
             if link is None:
@@ -469,7 +481,7 @@ def _order(value, field_name: str = "sequence") -> int:
 
 def _text(value, field_name: str, limit: int, *, required: bool = False, multiline: bool = False) -> str | None:
     """A label, title, caption or note: NFC, stripped, plain text (no markup, controls or formulas)."""
-    from library.catalogue.metadata import validate_text_value
+    from library.catalogue.text_values import validate_text_value
 
     try:
         clean = validate_text_value(value, field="description" if multiline else field_name, source=field_name,

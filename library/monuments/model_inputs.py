@@ -1,12 +1,12 @@
 """A zip given to a 3D build (photos, or an OBJ with its MTL and textures) opened as safely as an upload.
 
-The checks are :mod:`library.ingest.sources`' own, not copies: entry count and expanded size before anything
+The checks are :mod:`library.ingest.zips`' own, not copies: entry count and expanded size before anything
 is extracted, hostile names (control or text-direction characters, absolute paths, ``..``, drive
 letters), links, encryption, nested zips, zip bombs (declared ratio, then real bytes counted while
 extracting), and for photos the content sniffed and fully decoded. Any problem refuses the whole zip
 with every reason, so a build never starts from a half-read archive.
 
-Entries are extracted under generated names by :mod:`library.ingest.sources`, then given back their names
+Entries are extracted under generated names by :mod:`library.ingest.zips`, then given back their names
 inside ``staging_dir`` (checked above, so they cannot point anywhere else): an OBJ finds its MTL and
 textures by the relative paths it names, and photos keep their names for the build report and
 ``--known-distance``.
@@ -19,7 +19,10 @@ import os
 import zipfile
 from pathlib import Path
 
-from library.ingest import sources
+from library.ingest import zips
+from library.ingest.messages import _fmt_bytes, _reason
+from library.ingest.scan_files import inspect_file
+from library.ingest.sniffing import sniff
 from library.errors import InputRejected, LimitExceeded
 from library.ingest.filenames import display_label
 from library.settings import Limits
@@ -36,7 +39,7 @@ def is_zip(path: Path) -> bool:
             head = fh.read(8192)
     except OSError:
         return False
-    return sources.sniff(head) == (None, "a ZIP archive")
+    return sniff(head) == (None, "a ZIP archive")
 
 
 def unpack_model_zip(path: Path, staging_dir: Path, limits: Limits) -> tuple[list[Path], list[str]]:
@@ -65,13 +68,13 @@ def unpack_model_zip(path: Path, staging_dir: Path, limits: Limits) -> tuple[lis
             notes.append(f"{name} (in {label}) is not a photo; left out")
             continue
         with open(e, "rb") as fh:
-            media_type, description = sources.sniff(fh.read(8192))
+            media_type, description = sniff(fh.read(8192))
         if media_type not in PHOTO_TYPES:
             problems.append(f"{display_label(name)}: the content is {description}, not a photo "
                             "(JPEG, PNG or TIFF), whatever its name says")
             continue
         try:  # decoded in full, pixel count checked first (decompression bombs)
-            scan = sources.inspect_file(e, original_name=name, limits=limits)
+            scan = inspect_file(e, original_name=name, limits=limits)
         except InputRejected as exc:
             problems.append(_entry_problem(exc, label))
             continue
@@ -93,33 +96,33 @@ def _entry_problem(exc: InputRejected, zip_label: str) -> str:
 
 
 def _extract(path: Path, label: str, tree: Path, staged: Path, limits: Limits) -> list[Path]:
-    declared = sources._declared_entry_count(path, stop_after=limits.max_zip_entries)
+    declared = zips._declared_entry_count(path, stop_after=limits.max_zip_entries)
     if declared is not None and declared > limits.max_zip_entries:
-        raise sources._too_many_entries(label, limits)
+        raise zips._too_many_entries(label, limits)
     try:
         archive = zipfile.ZipFile(path)
     except Exception as exc:  # BadZipFile, OSError, ValueError, struct.error … on hostile bytes
-        raise InputRejected(label, f"corrupt zip archive ({sources._reason(exc)}); make the zip again") from None
+        raise InputRejected(label, f"corrupt zip archive ({_reason(exc)}); make the zip again") from None
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_zip_entries:
-            raise sources._too_many_entries(label, limits)
-        plan, problems = sources._plan_zip(infos, label, limits)
+            raise zips._too_many_entries(label, limits)
+        plan, problems = zips._plan_zip(infos, label, limits)
         if problems:
             raise InputRejected(label, "; ".join(_entry_problem(p, label) for p in problems))
         total = sum(info.file_size for info, _, _ in plan)
         if total > limits.max_zip_total_bytes:
-            raise LimitExceeded(label, f"the zip expands to {sources._fmt_bytes(total)}, over the limit of "
-                                       f"{sources._fmt_bytes(limits.max_zip_total_bytes)} per zip")
+            raise LimitExceeded(label, f"the zip expands to {_fmt_bytes(total)}, over the limit of "
+                                       f"{_fmt_bytes(limits.max_zip_total_bytes)} per zip")
         staged.mkdir(parents=True, exist_ok=True)
         tree.mkdir(parents=True, exist_ok=True)
         numbers = itertools.count(1)
         out, written = [], 0
         for info, name, entry_label in plan:
             try:
-                target, size = sources._extract_entry(archive, info, staged, entry_label, limits,
-                                                      budget=limits.max_zip_total_bytes - written, numbers=numbers)
-            except sources._ZipLied as lie:
+                target, size = zips._extract_entry(archive, info, staged, entry_label, limits,
+                                                   budget=limits.max_zip_total_bytes - written, numbers=numbers)
+            except zips._ZipLied as lie:
                 raise LimitExceeded(label, lie.problem) from None
             written += size
             dest = tree.joinpath(*name.split("/"))  # checked by _plan_zip: relative, no '..', no hostile characters

@@ -24,7 +24,7 @@ from typing import Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from library.ingest import sources
+from library.ingest.uploads import expand_upload
 from library.access import Actor, require_permission
 from library.errors import Conflict, HeritageError, InputRejected, NotFound
 from library.ingest.filenames import name_problem
@@ -107,6 +107,7 @@ class MonumentService:
             m = Monument(slug=slug, index_pending=True, **values)
             s.add(m)
             s.flush()
+            work.audit("monument_create", record_id=m.id, detail={"name_vi": values["name_vi"]})
             work.index()
         return m
 
@@ -130,6 +131,7 @@ class MonumentService:
                 setattr(m, key, value)
             m.revision += 1
             m.index_pending = True
+            work.audit("monument_edit", record_id=monument_id, detail={"name_vi": values["name_vi"]})
             work.index()
         return m
 
@@ -235,6 +237,9 @@ class MonumentService:
                 s.add(version)
                 s.flush()
                 version_id = version.id
+                work.audit("build_start", record_id=version_id,
+                           detail={"monument_id": monument_id, "model_id": model.id, "kind": kind,
+                                   "files": len(files)})
                 self._send(work, version_id)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -268,7 +273,7 @@ class MonumentService:
                 continue
             sub = staging / f"{n:04d}"
             sub.mkdir()
-            exp = sources.expand_upload(up.path, staging_dir=sub, limits=self.settings.limits, original_name=up.name)
+            exp = expand_upload(up.path, staging_dir=sub, limits=self.settings.limits, original_name=up.name)
             problems.extend(exp.problems)
             photos.extend((f.path, f.original_name, f.sha256) for f in exp.files)
         if problems:
@@ -319,6 +324,7 @@ class MonumentService:
                 v.cancel_requested = True
             else:
                 raise Conflict(f"build {version_id} is {v.status.value}; only queued or running builds can be cancelled")
+            work.audit("build_cancel", record_id=version_id)
         return self.version(version_id)
 
     def retry(self, version_id: int, *, actor: Actor) -> ModelVersion:
@@ -333,6 +339,7 @@ class MonumentService:
                 raise Conflict(f"build {version_id} is {v.status.value}; only failed or cancelled builds are retried")
             v.status, v.status_reason, v.cancel_requested = BuildStatus.queued, "retry requested", False
             v.stage, v.progress, v.queued_at = None, 0.0, None
+            work.audit("build_retry", record_id=version_id)
             self._send(work, version_id)
         return self.version(version_id)
 
@@ -477,7 +484,7 @@ class MonumentService:
 def _monument_values(*, name_vi, name_en, description_vi, description_en, address, lat, lon, period, year_start,
                      year_end, heritage_rank) -> dict:
     """A monument's fields checked and cleaned (NFC, no markup), or :class:`InputRejected` naming the field."""
-    from library.catalogue.metadata import validate_text_value
+    from library.catalogue.text_values import validate_text_value
 
     texts = {"name_vi": name_vi, "name_en": name_en, "description_vi": description_vi,
              "description_en": description_en, "address": address, "period": period}

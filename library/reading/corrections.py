@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from library import audit
 from library.access import Actor, require_permission
 from library.reading.confidence import SURE, is_doubtful, layout_doubtful
 from library.errors import Conflict, InputRejected, NotFound
@@ -262,6 +263,9 @@ class CorrectionService:
             page.needs_review = False
             page.revision += 1
             page.index_pending = True
+            audit.record(s, actor, "correction", record_id=page_id,
+                         detail={"item_id": page.item_id, "page": page.sequence, "version": version,
+                                 "lines": sorted(n + 1 for n in clean)})
             return version
 
     def accept_machine_reading(self, actor: Actor, page_id: int) -> int:
@@ -280,6 +284,8 @@ class CorrectionService:
             page.corrected, page.pending_ocr_version, page.status_reason = False, None, None
             page.revision += 1
             page.index_pending = True
+            audit.record(s, actor, "reading_accept", record_id=page_id,
+                         detail={"item_id": page.item_id, "page": page.sequence, "version": t.version})
             return t.version
 
     def reject_machine_reading(self, actor: Actor, page_id: int) -> int:
@@ -292,6 +298,8 @@ class CorrectionService:
                 raise Conflict("no new machine reading is waiting for this page")
             version = page.pending_ocr_version
             page.pending_ocr_version, page.status_reason = None, None
+            audit.record(s, actor, "reading_reject", record_id=page_id,
+                         detail={"item_id": page.item_id, "page": page.sequence, "version": version})
             return version
 
     def history(self, page_id: int) -> list[Version]:

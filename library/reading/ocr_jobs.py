@@ -48,6 +48,7 @@ from library.settings import Settings
 from library.store import FileStore
 from library.unit_of_work import UnitOfWork
 
+WORKER = Actor.system("worker")  # the OCR workers' own changes: a page read, an item finished
 log = logging.getLogger(__name__)
 
 # who may retry or cancel OCR work: library.access.PERMISSIONS (librarians, admins and the system)
@@ -293,7 +294,8 @@ class PageReader:
             written.append((kind, self.store.write_bytes(rel(kind), text.encode("utf-8"))))
 
         threshold = self.settings.review_confidence
-        with self.sessions.begin() as s:
+        with self.work(WORKER) as work:  # commit, then search follows at once
+            s = work.session
             page = s.get(Page, claim.page_id, with_for_update=True)
             if page.lease_token != claim.token and page.status == PageStatus.done:
                 return  # someone else finished it meanwhile: their identical result stands
@@ -324,6 +326,7 @@ class PageReader:
             page.status_reason = None
             page.revision = (page.revision or 0) + 1
             page.index_pending = True
+            work.index()
 
     # ------------------------------------------------------------ the item
     def _maybe_finish_item(self, page_id: int) -> None:
@@ -334,7 +337,8 @@ class PageReader:
             open_pages = s.scalar(select(func.count()).select_from(Page).where(
                 Page.item_id == item_id, Page.status.in_([PageStatus.queued, PageStatus.running])))
         if open_pages == 0:
-            self.queue.send(FINISH_ITEM, item_id)
+            with self.work(WORKER) as work:
+                work.send(FINISH_ITEM, item_id)
 
     def finish_item(self, item_id: int) -> ItemStatus | None:
         """Once every page is done or failed: write the item's full text and set its status."""
@@ -351,7 +355,8 @@ class PageReader:
         if texts:
             body = "\n\n".join(f"--- {seq} ---\n{text}" for seq, text in texts) + "\n"
             self.store.write_bytes(self.store.item_derivative_relpath(item_id, "text.txt"), body.encode("utf-8"))
-        with self.sessions.begin() as s:
+        with self.work(WORKER) as work:
+            s = work.session
             item = s.get(Item, item_id)
             if failed:
                 item.status = ItemStatus.failed
@@ -367,7 +372,9 @@ class PageReader:
             item.finished_at = utcnow()
             item.revision = (item.revision or 0) + 1
             item.index_pending = True  # its text is complete: index the item as a whole
-            return item.status
+            work.index()
+            status = item.status
+        return status
 
     # ------------------------------------------------------ sweeper, retry
     def sweep(self) -> dict[str, int]:
@@ -429,6 +436,8 @@ class PageReader:
                 for pid in ids:
                     work.send(OCR_PAGE, pid)
                 work.then(lambda: self._mark_sent(work.accepted_ids(OCR_PAGE)))
+                for iid in item_ids:
+                    work.audit("ocr_retry", record_id=iid, detail={"pages": len(ids)})
         return list(ids)
 
     def _mark_sent(self, page_ids: list[int]) -> None:
@@ -452,6 +461,7 @@ class PageReader:
                 s.execute(update(Page).where(Page.id.in_(ids), Page.status == PageStatus.queued)
                           .values(status=PageStatus.cancelled, status_reason=f"cancelled{who}", lease_token=None,
                                   finished_at=utcnow()).execution_options(synchronize_session=False))
+                work.audit("ocr_cancel", record_id=item_id, detail={"pages": len(ids)})
             running = s.scalar(select(func.count()).select_from(Page).where(
                 Page.item_id == item_id, Page.status == PageStatus.running))
         if ids and not running:

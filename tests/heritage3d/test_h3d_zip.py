@@ -1,4 +1,4 @@
-"""`heritage model build photos.zip --out DIR`: a zip of photos opened with library.ingest.sources' safety, and
+"""`heritage model build photos.zip --out DIR`: a zip of photos opened with library.ingest.zips' safety, and
 the build's terminal output free of COLMAP's own log lines."""
 
 from __future__ import annotations

@@ -197,3 +197,21 @@ def test_serials_by_title_year_and_issue_day(platform):
     march = calendar_of(1936, issues)[2]
     assert march.month == 3 and sorted(march.issues) == [2, 9]
     assert march.weeks[0] == [0, 0, 0, 0, 0, 0, 1]  # 1 March 1936 was a Sunday: Monday first
+
+
+def test_titles_sort_the_vietnamese_way_and_one_name_is_one_collection_even_in_a_race(platform):
+    from sqlalchemy.exc import IntegrityError
+
+    coll = platform.collections.create(CLI, "Báo xưa")
+    for title in ("Zô Zô", "Đông Dương tạp chí", "Ánh sáng", "Dân báo", "Ba mươi sáu phố phường"):
+        add_item(platform, title, collection_id=coll.id)
+    titles = [i.title for i in platform.collections.items(CLI, coll.id, sort="title")]
+    # Đ with the d's (the database's lower() would put it after Z), Á with the a's
+    assert titles == ["Ánh sáng", "Ba mươi sáu phố phường", "Dân báo", "Đông Dương tạp chí", "Zô Zô"]
+    assert [i.title for i in platform.collections.items(CLI, coll.id, sort="-title")] == titles[::-1]
+    with pytest.raises(InputRejected, match="already named"):
+        platform.collections.create(CLI, " BÁO  XƯA ")
+    # two sessions checking at once would both pass the check: the unique key refuses the second
+    with pytest.raises(IntegrityError):
+        with platform.sessions.begin() as s:
+            s.add(Collection(slug="bao-xua-2", name="báo xưa"))

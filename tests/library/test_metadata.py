@@ -1,4 +1,5 @@
-"""library.catalogue.metadata: dates, languages, types, every metadata value, and the CSV sheet.
+"""library.catalogue dates, vocabularies, text_values, item_metadata and metadata_sheets: dates, languages,
+types, every metadata value, and the CSV sheet.
 
 Every bad sheet is written here in ``tmp_path``: legacy encodings, formula
 injection, markup, over-long values, impossible dates, unknown types.
@@ -12,17 +13,10 @@ from pathlib import Path
 import pytest
 
 from library.errors import InputRejected, LimitExceeded
-from library.catalogue.metadata import (
-    FIELD_ALIASES,
-    ITEM_TYPES,
-    DateRange,
-    ItemMetadata,
-    parse_date,
-    parse_item_type,
-    parse_languages,
-    read_metadata_sheet,
-    validate_metadata,
-)
+from library.catalogue.dates import DateRange, parse_date
+from library.catalogue.item_metadata import FIELD_ALIASES, ItemMetadata, validate_metadata
+from library.catalogue.metadata_sheets import read_metadata_sheet
+from library.catalogue.vocabularies import ITEM_TYPES, parse_item_type, parse_languages
 from library.catalogue.naturalsort import fold_diacritics
 from library.settings import Limits
 

@@ -359,3 +359,35 @@ def test_page_commands_from_the_cli(tmp_path):
         assert purge.returncode == 0 and "purged 1 deleted item(s): 4 original(s) removed" in purge.stdout
     finally:
         p.close()
+
+
+def test_a_removed_page_leaves_search_even_when_search_was_down_and_monument_links_follow(
+        platform, tmp_path, monkeypatch):
+    from library.catalogue.models import IndexRemoval, MonumentItem
+    from search import SearchUnavailable
+
+    item_id = _ingest(platform, small_scans(tmp_path, 3))
+    _read_all(platform, item_id)
+    m = platform.monuments.create_monument(name_vi="Văn Miếu", actor=CLI)
+    platform.guides.link_item(m.id, item_id, page_sequence=3, actor=CLI)
+    assert _page_hits(platform, "Quốc Tử Giám").total == 1
+    engine = platform.indexer.engine
+    real_delete = engine.delete
+
+    def down(ids):  # search is down just when the page goes (a real node cannot be stopped in between)
+        raise SearchUnavailable("search node stopped")
+
+    monkeypatch.setattr(engine, "delete", down)
+    platform.pages.remove(CLI, item_id, 2)
+    with platform.sessions() as s:
+        assert len(s.scalars(select(IndexRemoval)).all()) == 1  # kept in the outbox
+        assert s.scalars(select(MonumentItem.page_sequence)).one() == 2  # the linked page is now page 2
+    monkeypatch.setattr(engine, "delete", real_delete)
+    assert _page_hits(platform, "Quốc Tử Giám").total == 1  # still in search: it was down
+    platform.indexer.flush()  # what the sweeper does: the removal reaches search now
+    assert _page_hits(platform, "Quốc Tử Giám").total == 0
+    with platform.sessions() as s:
+        assert s.scalars(select(IndexRemoval)).all() == []
+    platform.pages.remove(CLI, item_id, 2)  # the linked page itself: the link keeps the item
+    with platform.sessions() as s:
+        assert s.scalars(select(MonumentItem.page_sequence)).one() is None

@@ -1,4 +1,4 @@
-"""library.ingest.sources: what an upload holds, and every way it can be bad.
+"""library.ingest uploads, scan files, zips and folders: what an upload holds, and every way it can be bad.
 
 Every bad input is built here, in ``tmp_path``: truncated and corrupt images,
 disguised files, decompression bombs, hostile names, hostile zips. The valid
@@ -21,11 +21,14 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, features
 
-from library.ingest import sources
+from library.ingest import zips
 from library.errors import InputRejected, LimitExceeded
 from library.catalogue.naturalsort import natural_key
 from library.settings import Limits
-from library.ingest.sources import Expansion, expand_upload, inspect_file, sniff
+from library.ingest.scan_files import inspect_file
+from library.ingest.scan_types import Expansion
+from library.ingest.sniffing import sniff
+from library.ingest.uploads import expand_upload
 
 LIMITS = Limits()
 
@@ -586,7 +589,7 @@ def test_zip_whose_end_record_understates_its_entries_is_counted_before_parsing(
     end = data.rfind(b"PK\x05\x06")
     struct.pack_into("<HH", data, end + 8, 1, 1)  # "1 entry", says the end record
     path = write(uploads / "liar.zip", bytes(data))
-    assert sources._declared_entry_count(path, stop_after=10) == 11  # walked, stopped after the limit
+    assert zips._declared_entry_count(path, stop_after=10) == 11  # walked, stopped after the limit
     exp = expand_upload(path, staging_dir=staging, limits=Limits(max_zip_entries=10))
     assert exp.files == [] and "more than 10 entries" in exp.problems[0].problem
 
@@ -621,7 +624,7 @@ def test_real_bytes_are_counted_while_extracting(layout, tmp_path, monkeypatch):
     """Should a zip reader ever trust lying headers, the byte count stops it and the whole zip is refused."""
     uploads, staging = layout
     path = write(uploads / "sly.zip", zip_bytes({"a.png": png_bytes(), "b.tif": os.urandom(300_000)}))
-    real_plan, real_extract = sources._plan_zip, sources._extract_zip
+    real_plan, real_extract = zips._plan_zip, zips._extract_zip
     real_sizes: dict[str, int] = {}
 
     def plan_on_lying_headers(infos, zip_label, limits):
@@ -635,8 +638,8 @@ def test_real_bytes_are_counted_while_extracting(layout, tmp_path, monkeypatch):
             info.file_size = real_sizes[info.filename]  # a reader that yields every real byte
         return real_extract(archive, plan, *args)
 
-    monkeypatch.setattr(sources, "_extract_zip", extract_trusting_nothing)
-    monkeypatch.setattr(sources, "_plan_zip", plan_on_lying_headers)
+    monkeypatch.setattr(zips, "_extract_zip", extract_trusting_nothing)
+    monkeypatch.setattr(zips, "_plan_zip", plan_on_lying_headers)
     before = snapshot(tmp_path, skip=staging)
     exp = expand_upload(path, staging_dir=staging, limits=Limits(max_zip_total_bytes=100_000))
     assert exp.files == [] and exp.package is None

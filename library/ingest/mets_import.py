@@ -1,0 +1,416 @@
+"""METS/ALTO import: a package already read elsewhere becomes an item whose
+pages are done at once — their images stored, the ALTO saved as their first
+machine reading (text, words with boxes and confidences, lines and blocks,
+transcription version 1) — and nothing queued for OCR (re-reading is a choice
+staff make later). The logical structure (sections, articles) is kept as JSON
+beside the item: :func:`logical_structure`.
+
+Recipe for one package: open and check it (every reference, every XML file)
+→ inspect each page image → read each ALTO onto its image → check the
+metadata → [dry run stops here] → store the originals (images, ALTO, METS)
+→ in one unit of work: the item, its pages, words, regions, transcriptions and
+derivatives, committed and then indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from library.access import Actor, require_permission
+from library.catalogue.item_metadata import ItemMetadata, validate_metadata
+from library.catalogue.vocabularies import parse_languages
+from library.catalogue.models import (Derivative, Item, ItemStatus, Page, PageStatus, StoredFile, Transcription,
+                                      utcnow)
+from library.errors import InputRejected
+from library.ingest.alto_reading import AltoPage, page_layout, read_alto
+from library.ingest.mets_package import MetsPackage, PackageFile, open_package
+from library.reading.confidence import layout_doubtful
+from library.reading.ocr_jobs import replace_layout
+from library.settings import Settings
+from library.store import FileStore, sha256_of
+from library.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+INGEST_ACTION = "upload_scans"  # the same permission as any ingest
+STRUCTURE_FILE = "structure.json"  # the logical structure, beside the item in the store
+ENGINE_LABEL_CHARS = 100  # pages.ocr_engine
+XML_MEDIA_TYPE = "application/xml"
+# zlib level of the normalised page PNG: 1 writes a 4588×7158 grey page ~3× faster than 6 for ~13% more bytes
+NORMALISED_PNG_COMPRESSION = 1
+THUMBNAIL_MAX_PX = 400  # as digitize.make_thumbnail
+
+
+@dataclass
+class PreparedPage:
+    order: int
+    label: str
+    image: PackageFile
+    image_sha256: str
+    image_media_type: str
+    image_bytes: int
+    width_px: int
+    height_px: int
+    alto: PackageFile
+    alto_page: AltoPage
+    text: str
+    layout: dict
+    mean_confidence: float | None
+
+
+@dataclass
+class MetsImportOutcome:
+    source: str
+    status: str = "rejected"  # created | duplicate | valid (dry run) | rejected
+    title: str | None = None
+    item_id: int | None = None
+    duplicate_of: int | None = None
+    pages: int = 0
+    words: int = 0
+    articles: int = 0
+    seconds: float = 0.0
+    problems: list[InputRejected] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_ingest_report(self, *, dry_run: bool):
+        """The outcome as the ingest's :class:`~library.ingest.service.IngestReport` (one item), so a METS
+        package given to ``heritage ingest`` reports like any other upload."""
+        from library.ingest.service import IngestReport, ItemOutcome
+
+        item = ItemOutcome(source=self.source, title=self.title, status=self.status, item_id=self.item_id,
+                           duplicate_of=self.duplicate_of, pages=self.pages, problems=list(self.problems))
+        return IngestReport(dry_run=dry_run, items=[item])
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "status": self.status, "title": self.title, "item_id": self.item_id,
+                "duplicate_of": self.duplicate_of, "pages": self.pages, "words": self.words,
+                "articles": self.articles, "seconds": round(self.seconds, 2),
+                "problems": [{"source": p.source, "problem": p.problem} for p in self.problems]}
+
+
+class MetsImporter:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], store: FileStore, work: UnitOfWork):
+        self.settings = settings
+        self.sessions = sessions
+        self.store = store
+        self.work = work
+
+    @classmethod
+    def of(cls, platform) -> "MetsImporter":
+        """The importer of a :class:`library.container.Platform`."""
+        return cls(platform.settings, platform.sessions, platform.store, platform.work)
+
+    # ------------------------------------------------------------------ API
+    def import_package(self, path: Path, *, actor: Actor, dry_run: bool = False, collection: str | None = None,
+                       progress: Callable[[str], None] | None = None) -> MetsImportOutcome:
+        """Import the METS package at ``path`` (folder, zip, or its METS file) as one item for ``actor``.
+
+        Problems are returned in the outcome (status ``rejected``), each naming its file; nothing is stored
+        then. ``dry_run`` checks everything (every image and ALTO read) and stores nothing."""
+        require_permission(actor, INGEST_ACTION)
+        started = time.monotonic()
+        path = Path(path)
+        outcome = MetsImportOutcome(source=path.name)
+        staging = self.settings.work_dir / "staging" / f"mets-{uuid.uuid4().hex}"
+        staging.mkdir(parents=True, exist_ok=True)
+        try:
+            package = open_package(path, staging_dir=staging, limits=self.settings.limits)
+            outcome.title = package.description.title
+            outcome.articles = len(package.articles())
+            pages = [self._prepare_page(p, package, progress) for p in package.pages]
+            outcome.pages, outcome.words = len(pages), sum(len(p.layout["words"]) for p in pages)
+            meta = self._metadata(package, pages, collection)
+            outcome.title = meta.title
+            outcome.duplicate_of = self._identical_item(pages)
+            if outcome.duplicate_of is not None:
+                outcome.status, outcome.item_id = "duplicate", outcome.duplicate_of
+                return outcome
+            if dry_run:
+                outcome.status = "valid"
+                return outcome
+            if progress:
+                progress(f"storing {outcome.source}")
+            originals = self._store_originals(path, package, pages)
+            outcome.item_id = self._create_item(meta, package, pages, originals, actor)
+            outcome.status = "created"
+        except InputRejected as exc:
+            outcome.problems.append(exc)
+            outcome.status = "rejected"
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            outcome.seconds = time.monotonic() - started
+        return outcome
+
+    def import_batch(self, packages, *, actor: Actor, dry_run: bool = False, collection: str | None = None,
+                     progress: Callable[[str], None] | None = None,
+                     done: Callable[[MetsImportOutcome], None] | None = None) -> list[MetsImportOutcome]:
+        """Import many packages (paths, or :class:`library.ingest.mets_batch.BatchPackage` entries), one
+        item each, in order: a package with problems is reported in its outcome and the others still go in.
+        ``done`` is told each outcome as it is known (a progress bar advances on it)."""
+        from library.ingest.mets_batch import BatchPackage
+
+        outcomes = []
+        for entry in packages:
+            if not isinstance(entry, BatchPackage):
+                entry = BatchPackage(Path(entry).name, Path(entry))
+            if entry.problem is not None:
+                require_permission(actor, INGEST_ACTION)
+                outcome = MetsImportOutcome(source=entry.label, problems=[entry.problem])
+            else:
+                outcome = self.import_package(entry.path, actor=actor, dry_run=dry_run, collection=collection,
+                                              progress=progress)
+                outcome.source = entry.label
+            outcomes.append(outcome)
+            if done:
+                done(outcome)
+        return outcomes
+
+    def logical_structure(self, item_id: int) -> dict | None:
+        """The item's logical structure as imported (see ``MetsPackage.structure``), or None."""
+        return logical_structure(self.store, item_id)
+
+    def divisions(self, item_id: int) -> list[dict]:
+        """The item's sections and articles as a METS export writes them
+        (:func:`library.ingest.mets_structure.item_divisions`); ``[]`` when it has no structure."""
+        from library.ingest.mets_structure import item_divisions
+
+        return item_divisions(self.logical_structure(item_id))
+
+    def contents(self, item_id: int) -> list:
+        """The item's table of contents (:class:`library.ingest.mets_structure.ContentsEntry` list)."""
+        from library.ingest.mets_structure import table_of_contents
+
+        return table_of_contents(self.logical_structure(item_id))
+
+    # ------------------------------------------------------------- the stages
+    def _prepare_page(self, page, package: MetsPackage, progress) -> PreparedPage:
+        from library.ingest.scan_files import inspect_file
+
+        if progress:
+            progress(f"checking page {page.order} of {package.label}")
+        scan = inspect_file(page.image.path, original_name=page.image.name, limits=self.settings.limits)
+        if len(scan.pages) != 1:
+            raise InputRejected(page.image.name, f"a page image must hold one page, not {len(scan.pages)}")
+        ref = scan.pages[0]
+        dpi = ref.dpi[0] if ref.dpi else None
+        alto = read_alto(page.alto.path, label=page.alto.name, image_size_px=(ref.width, ref.height), image_dpi=dpi)
+        if page.alto_page_id and alto.page_id and page.alto_page_id != alto.page_id:
+            raise InputRejected(page.alto.name, f"the METS points to ALTO page {page.alto_page_id!r} but the file "
+                                                f"holds page {alto.page_id!r}")
+        text, layout, mean = page_layout(alto)
+        return PreparedPage(order=page.order, label=page.label, image=page.image, image_sha256=scan.sha256,
+                            image_media_type=scan.media_type, image_bytes=scan.size_bytes, width_px=ref.width,
+                            height_px=ref.height, alto=page.alto, alto_page=alto, text=text, layout=layout,
+                            mean_confidence=mean)
+
+    def _metadata(self, package: MetsPackage, pages: list[PreparedPage], collection: str | None) -> ItemMetadata:
+        d = package.description
+        raw = {"title": d.title or package.label, "creator": d.creator, "publisher": d.publisher, "date": d.date,
+               "identifier": d.identifier, "serial_title": d.serial_title, "issue_date": d.issue_date,
+               "issue_number": d.issue_number, "type": d.item_type, "collection": collection,
+               "subject": "; ".join(d.subjects), "rights": d.rights, "description": d.abstract,
+               "language": _languages(d.languages or _alto_languages(pages))}
+        raw = {k: v for k, v in raw.items() if v}
+        meta, problems = validate_metadata(raw, source=package.mets.name, limits=self.settings.limits,
+                                              default_languages=self.settings.default_languages)
+        if problems:
+            raise problems[0]
+        return meta
+
+    def _identical_item(self, pages: list[PreparedPage]) -> int | None:
+        """An existing (not deleted) item made of exactly these page images, in this order."""
+        wanted = [p.image_sha256 for p in pages]
+        with self.sessions() as s:
+            candidates = s.scalars(select(Page.item_id).join(Item, Item.id == Page.item_id).where(
+                Page.source_sha256 == wanted[0], Page.sequence == 1, Item.deleted_at.is_(None))).all()
+            for item_id in candidates:
+                have = s.scalars(select(Page.source_sha256).where(Page.item_id == item_id)
+                                 .order_by(Page.sequence)).all()
+                if list(have) == wanted:
+                    return item_id
+        return None
+
+    def _store_originals(self, path: Path, package: MetsPackage, pages: list[PreparedPage]) -> list[tuple]:
+        """Copy the images, ALTO files and the METS (or the zip as given) into the store under their sha256;
+        ``(sha256, size, media type, name, page count)`` of each."""
+        originals = []
+        for p in pages:
+            self.store.put_original(p.image.path, p.image_sha256)
+            originals.append((p.image_sha256, p.image_bytes, p.image_media_type, p.image.name, 1))
+        xml_files = [p.alto for p in pages] + [package.mets]
+        for f in xml_files:
+            digest = sha256_of(f.path)
+            self.store.put_original(f.path, digest)
+            originals.append((digest, f.path.stat().st_size, XML_MEDIA_TYPE, f.name, 0))
+        if path.is_file() and path.suffix.lower() == ".zip":
+            digest = sha256_of(path)
+            self.store.put_original(path, digest)
+            originals.append((digest, path.stat().st_size, "application/zip", path.name, 0))
+        return originals
+
+    def _create_item(self, meta, package: MetsPackage, pages: list[PreparedPage], originals, actor: Actor) -> int:
+        from library.ingest.service import _item_from_metadata
+
+        user_id = actor.user.id if actor.user is not None else None
+        shas = {name: sha for sha, _, _, name, _ in originals}
+        item_id = None
+        try:
+            with self.work(actor) as work:
+                s = work.session
+                for sha, size, media_type, name, count in originals:
+                    if s.get(StoredFile, sha) is None:
+                        s.add(StoredFile(sha256=sha, size_bytes=size, media_type=media_type, original_name=name,
+                                         page_count=count, uploaded_by=user_id))
+                s.flush()
+                item = _item_from_metadata(meta)
+                item.collection = self._collection(s, meta.collection)
+                item.created_by = user_id
+                item.package_sha256 = shas.get(package.label) or shas.get(package.mets.name)
+                item.status, item.finished_at = ItemStatus.done, utcnow()
+                item.index_pending = True
+                s.add(item)
+                s.flush()
+                item_id = item.id
+                for p in pages:
+                    self._add_page(s, item, p, shas)
+                self._write_item_files(item_id, package, pages)
+                work.audit("ingest", record_id=item_id,
+                           detail={"title": item.title, "pages": len(pages), "format": "METS/ALTO",
+                                   "package": package.label, "files": [n for _, _, _, n, _ in originals][:50]})
+                work.index()
+        except BaseException:
+            if item_id is not None:  # the transaction rolled back: no derivative may outlive it
+                self.store.remove_tree(f"derivatives/items/{int(item_id)}")
+            raise
+        return item_id
+
+    def _add_page(self, s: Session, item: Item, p: PreparedPage, shas: dict) -> None:
+        engine = _engine_label(p.alto_page)
+        page = Page(item_id=item.id, sequence=p.order, label=p.label, source_sha256=p.image_sha256,
+                    source_page_index=0, source_name=p.image.name, status=PageStatus.done, finished_at=utcnow(),
+                    width=p.width_px, height=p.height_px, text=p.text, mean_confidence=p.mean_confidence,
+                    ocr_engine=engine, attempts=0, index_pending=True,
+                    needs_review=p.mean_confidence is None or p.mean_confidence < self.settings.review_confidence,
+                    low_confidence_words=layout_doubtful(p.layout, self.settings.low_confidence),
+                    status_reason=f"imported from {p.alto.name}")
+        s.add(page)
+        s.flush()
+        replace_layout(s, page.id, p.layout)
+        s.add(Transcription(page_id=page.id, version=1, source="ocr", text=p.text, engine=engine,
+                            mean_confidence=p.mean_confidence, note=f"imported from {p.alto.name} (METS/ALTO)"))
+        for kind, written in self._page_derivatives(item.id, p):
+            s.add(Derivative(page_id=page.id, kind=kind, relpath=written.relpath, sha256=written.sha256,
+                             size_bytes=written.size_bytes))
+
+    def _page_derivatives(self, item_id: int, p: PreparedPage) -> list[tuple]:
+        """The normalised image and thumbnail the portal shows, and the page's plain text."""
+        from digitize.images import load_page_image
+
+        rel = lambda kind: self.store.page_derivative_relpath(item_id, p.order, kind)  # noqa: E731
+        work_dir = self.settings.work_dir / "images" / f"mets-{uuid.uuid4().hex[:12]}"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            image = load_page_image(self.store.original_path(p.image_sha256),
+                                    max_pixels=self.settings.limits.max_image_pixels)
+            if image.size != (p.width_px, p.height_px):
+                raise InputRejected(p.image.name, f"decodes to {image.size[0]}×{image.size[1]} px, not the "
+                                                  f"{p.width_px}×{p.height_px} px its header says")
+            normalised = work_dir / "normalised.png"
+            image.save(normalised, compress_level=NORMALISED_PNG_COMPRESSION)
+            thumb = work_dir / "thumbnail.jpg"
+            small = image.copy()
+            small.thumbnail((THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX))  # from the decoded page, not the PNG read back
+            small.convert("RGB").save(thumb, "JPEG", quality=85)
+            return [("normalised", self.store.write_file(rel("normalised"), normalised)),
+                    ("thumbnail", self.store.write_file(rel("thumbnail"), thumb)),
+                    ("text", self.store.write_bytes(rel("text"), p.text.encode("utf-8")))]
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+    def _write_item_files(self, item_id: int, package: MetsPackage, pages: list[PreparedPage]) -> None:
+        body = "\n\n".join(f"--- {p.order} ---\n{p.text}" for p in pages) + "\n"
+        self.store.write_bytes(self.store.item_derivative_relpath(item_id, "text.txt"), body.encode("utf-8"))
+        structure = package.structure()
+        structure["item_id"] = item_id
+        _place_areas(structure, pages)
+        self.store.write_bytes(self.store.item_derivative_relpath(item_id, STRUCTURE_FILE),
+                               json.dumps(structure, ensure_ascii=False, indent=1).encode("utf-8"))
+
+    def _collection(self, s: Session, name: str | None):
+        if not name:
+            return None
+        from library.catalogue.models import Collection
+        from library.ingest.service import slugify
+
+        found = (s.scalars(select(Collection).where(Collection.name == name).order_by(Collection.id)).first()
+                 or s.scalars(select(Collection).where(Collection.slug == slugify(name))).first())
+        if found is None:
+            found = Collection(slug=slugify(name), name=name)
+            s.add(found)
+        return found
+
+
+def logical_structure(store: FileStore, item_id: int) -> dict | None:
+    """The logical structure stored beside an imported item (``{"divisions": [{"type", "label", "order",
+    "pages", "areas": [{"page", "block"}], "children"}], "pages": [...]}``), or None when it has none."""
+    path = store.resolve(store.item_derivative_relpath(item_id, STRUCTURE_FILE))
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _place_areas(structure: dict, pages: list[PreparedPage]) -> None:
+    """Give every area of the logical structure that names an ALTO text block its box on the page image
+    (``box``: [x, y, w, h] px) and its place in the page's text (``chars``: [start, end]), so an article's
+    text and outline can be shown without reading the ALTO again."""
+    places: dict[tuple[int, str], dict] = {}
+    for p in pages:
+        numbered = iter(p.layout["blocks"])  # page_layout numbers the blocks that hold words, in order
+        for block in p.alto_page.blocks:
+            place = {"box": [block.x, block.y, block.w, block.h]}
+            if any(line.words for line in block.lines):
+                _, _, _, _, _, start, end = next(numbered)
+                place["chars"] = [start, end]
+            places[(p.order, block.block_id)] = place
+
+    def visit(division: dict) -> None:
+        for area in division["areas"]:
+            area.update(places.get((area["page"], area["block"]), {}))
+        for child in division["children"]:
+            visit(child)
+
+    for top in structure["divisions"]:
+        visit(top)
+
+
+def _engine_label(alto: AltoPage) -> str:
+    vendor = alto.software or "unknown software"
+    return f"alto import ({vendor})"[:ENGINE_LABEL_CHARS]
+
+
+def _languages(codes) -> str | None:
+    """Tesseract's language string for the codes a METS or ALTO gives, leaving out those it has no name for."""
+    known = []
+    for code in codes:
+        try:
+            known.append(parse_languages(code))
+        except ValueError:
+            log.info("language %r of a METS package is not known here; left out", code)
+    return "+".join(dict.fromkeys(known)) or None
+
+
+def _alto_languages(pages: list[PreparedPage]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(code for p in pages for code in p.alto_page.languages))
