@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
+from library.access import roles_for
 from library.errors import Conflict, InputRejected, NotFound
 from library.catalogue.models import Role
 from library.access.users import LastAdmin, WeakPassword
@@ -17,7 +18,7 @@ from web.viewer import current_actor
 
 bp = Blueprint("admin", __name__, url_prefix="/staff/admin")
 
-ADMIN_ROLES = {Role.admin}
+ADMIN_ROLES = roles_for("manage_accounts")
 
 i18n.add(
     vi={

@@ -10,6 +10,7 @@ import uuid
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
+from library.access import roles_for
 from library.errors import InputRejected, NotFound, PermissionDenied
 from library.ingest.service import Upload
 from library.catalogue.models import Role, User
@@ -214,8 +215,8 @@ def get_collection(collection_id: int):
 
 
 # ------------------------------------------------------------------ jobs
-ITEM_JOB_ROLES = {Role.librarian, Role.admin}
-BUILD_JOB_ROLES = {Role.curator, Role.admin}
+ITEM_JOB_ROLES = roles_for("retry_ocr_work")
+BUILD_JOB_ROLES = roles_for("manage_3d_builds")
 
 
 def _staff(roles: set[Role] | None = None, what: str = "") -> User:

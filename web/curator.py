@@ -15,6 +15,7 @@ import uuid
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
+from library.access import roles_for
 from library.errors import Conflict, InputRejected, NotFound
 from library.monuments.guides import MAX_ID, FieldRejected
 from library.catalogue.models import BuildStatus, HeritageRank, Role
@@ -27,7 +28,7 @@ from web.viewer import current_actor
 
 bp = Blueprint("curator", __name__, url_prefix="/staff/monuments")
 
-CURATOR_ROLES = {Role.curator, Role.admin}
+CURATOR_ROLES = roles_for("manage_monuments")
 MONUMENT_FIELDS = ("name_vi", "name_en", "description_vi", "description_en", "address", "lat", "lon", "period",
                    "year_start", "year_end", "heritage_rank")
 

@@ -145,14 +145,7 @@ def _shown(value, t: dict) -> str:
 
 def _waiting_pages(item_id: int) -> list[tuple[int, int]]:
     """``(page id, sequence)`` of the item's pages whose new machine reading waits on the correction page."""
-    from sqlalchemy import select
-
-    from library.catalogue.models import Page
-
-    with _platform().sessions() as s:
-        return [tuple(row) for row in s.execute(
-            select(Page.id, Page.sequence).where(Page.item_id == item_id, Page.pending_ocr_version.is_not(None))
-            .order_by(Page.sequence))]
+    return _platform().items.waiting_readings(item_id)
 
 
 def _audit_events(item_id: int) -> list | None:

@@ -14,6 +14,7 @@ import uuid
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    session, url_for)
 
+from library.access import roles_for
 from library.errors import Conflict, NotFound
 from library.ingest.service import Upload
 
@@ -24,8 +25,8 @@ from web.i18n import current_lang, words
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-RETRY_ROLES = {Role.librarian, Role.admin}  # retry and cancel an item's pages
-BUILD_ROLES = {Role.curator, Role.admin}  # retry and cancel 3D builds
+RETRY_ROLES = roles_for("retry_ocr_work")  # retry and cancel an item's pages
+BUILD_ROLES = roles_for("manage_3d_builds")  # retry and cancel 3D builds
 POLL_S = 3  # how often the dashboard asks for news while work is open
 
 i18n.add(vi=staff_words.VI, en=staff_words.EN)
@@ -36,7 +37,7 @@ DASHBOARD_WORDS = ("queued", "running", "done", "failed", "cancelled", "processi
                    "dash_version", "page_by_page", "dash_attempts", "dash_seconds", "dash_file", "no_work", "no_builds",
                    "dash_updated", "dash_offline", "estimate_basis", "estimate_none", "pages", "status",
                    "item_cancelled", "eta")
-UPLOAD_ROLES = {Role.librarian, Role.admin}
+UPLOAD_ROLES = roles_for("upload_scans")
 UPLOAD_FIELDS = ("title", "creator", "date", "publisher", "language", "type", "subject", "identifier", "rights",
                  "collection", "serial_title", "issue_date", "issue_number")
 
@@ -302,7 +303,7 @@ def _ingest_sheet(p, sheet, files, folder, dry_run: bool):
     return p.ingest.ingest_sheet(folder / "sheet.csv", actor=current_actor(), dry_run=dry_run)
 
 
-CORRECT_ROLES = {Role.librarian, Role.admin}
+CORRECT_ROLES = roles_for("correct_text")
 CORRECTIONS_PER_PAGE = 30
 
 

@@ -58,6 +58,12 @@ STACK_GAP_LINES = 1.0  # headlines this close (in lines of the lower one) are re
 STACK_SLACK_LINES = 0.5  # ... the narrower within the wider give or take this
 SECTION_RULE_SHARE = 0.6  # a horizontal rule this share of the text's width long ends a section
 RULE_JOIN_SHARE = 0.03  # pieces of a rule this share of the text's width apart are one rule
+SPLIT_MARGIN_CHARS = 2.0  # a block reaching this far past a column's left edge on both sides of it ...
+SPLIT_REACH_LINES = 3.0  # ... with a narrower block of text this many lines above or below it ...
+SPLIT_BAND_CHARS = 2.0  # ... is cut in a gutter found this near the column's left edge ...
+SPLIT_INK_SHARE = 0.1  # ... a column of pixels with ink on at most this share of the block's rows
+NEIGHBOUR_SHARE = 0.5  # a block along this share of a region's side (or of its own) keeps the padding off it ...
+NEIGHBOUR_MIN_SHARE = 0.25  # ... if it is at least this share of the side long
 
 
 def analyse_layout(
@@ -103,6 +109,10 @@ def analyse_layout(
     name_blocks(blocks, pictures, body, page.shape[0])
     blocks = join_column_runs(blocks, lines, rules_h, Coverage(walls), body)
     starts = body_columns(blocks, body.char_px)
+    split = split_across_gutters(blocks, starts, body.char_px, text)
+    if len(split) != len(blocks):
+        blocks = join_column_runs(split, lines, rules_h, Coverage(walls), body)
+        starts = body_columns(blocks, body.char_px)
     sequence = read_sequence(blocks, page.shape[0], rules_h)
     return assemble(page, image.size, blocks, sequence, starts, pictures, np.concatenate([rules_h, rules_v]), body.char_px)
 
@@ -154,6 +164,54 @@ def body_columns(blocks: list[Block], char_px: float) -> np.ndarray:
     columns, column = ordering.columns_by_rows(boxes, max(1, int(char_px)))
     starts = [np.median(boxes[column == k, 0]) for k in range(columns) if (column == k).any()]
     return np.array(sorted(starts))
+
+
+def split_across_gutters(blocks: list[Block], starts: np.ndarray, char_px: float, text: np.ndarray) -> list[Block]:
+    """Blocks of body text run across a gutter the whitespace analysis
+    missed (a gutter a character wide, lines almost touching across it) cut
+    in that gutter, next to a column's left edge (``starts``, working
+    pixels): a column of pixels there, within ``SPLIT_BAND_CHARS``, with ink
+    (``text``, the working mask of letters) on at most ``SPLIT_INK_SHARE`` of
+    the block's rows. Only when the block stands among narrower blocks of
+    those columns (one of them within ``SPLIT_REACH_LINES`` lines above or
+    below, its edge at the cut): read whole, its lines ran on from one column
+    into the next and the page's reading order was lost there. A line of
+    body type across the page above the columns (an issue line) has no such
+    neighbours; a magazine's text running on round a picture has no gutter
+    there."""
+    if len(starts) < 2:
+        return blocks
+    out = list(blocks)
+    band = max(1, int(round(SPLIT_BAND_CHARS * char_px)))
+    for block in blocks:
+        if block.kind != TEXT:
+            continue
+        x0, y0, x1, y1 = block.box
+        inner = []
+        for start in starts[1:]:
+            lo, hi = max(x0 + 1, int(start) - band), min(x1 - 1, int(start) + band // 2)
+            if not (x0 + SPLIT_MARGIN_CHARS * char_px < start < x1 - SPLIT_MARGIN_CHARS * char_px) or hi <= lo:
+                continue
+            ink = text[y0:y1, lo:hi].astype(bool).sum(axis=0)
+            best = int(np.argmin(ink))
+            if ink[best] <= SPLIT_INK_SHARE * (y1 - y0):
+                inner.append(lo + best)
+        if not inner:
+            continue
+        reach = SPLIT_REACH_LINES * 2 * char_px
+        near = [o for o in blocks if o is not block and o.kind == TEXT and o.width < 0.7 * block.width
+                and (0 <= block.box[1] - o.box[3] <= reach or 0 <= o.box[1] - block.box[3] <= reach)
+                and min(o.box[2], block.box[2]) - max(o.box[0], block.box[0]) > 0]
+        edge = SPLIT_BAND_CHARS * char_px
+        inner = [x for x in inner if any(abs(o.box[2] - x) <= edge or abs(o.box[0] - x) <= edge for o in near)]
+        if not inner:
+            continue
+        cuts = [x0] + inner + [x1]
+        out.remove(block)
+        for left, right in zip(cuts[:-1], cuts[1:]):
+            out.append(Block([left, block.box[1], right, block.box[3]], list(block.lines), block.char_px,
+                             block.weight_px, block.kind))
+    return out
 
 
 def read_sequence(blocks: list[Block], page_height_px: int, rules_h: np.ndarray | None = None) -> list[int]:
@@ -258,13 +316,14 @@ def assemble(
     """Regions in pixels of the page, the reading ones first, and the verdict."""
     width, height = size
     regions: list[Region] = []
+    tight = [_page_box(page, blocks[index].box) for index in sequence]
     for rank, index in enumerate(sequence):
         block = blocks[index]
         column = ordering.column_of(block.box, starts) if block.kind != FURNITURE else None
         psm = reading_mode(block, body_px)
         pad = PAD_CHARS * max(body_px, block.char_px) * page.factor  # big type wants a wider margin
-        x0, y0, x1, y1 = _page_box(page, block.box)
-        regions.append(_region(block.kind, x0 - pad, y0 - pad, x1 + pad, y1 + pad, width, height, rank, column, psm))
+        box = padded_short_of_neighbours(tight[rank], pad, tight[:rank] + tight[rank + 1:])
+        regions.append(_region(block.kind, *box, width, height, rank, column, psm))
     for box in pictures:
         regions.append(_region(IMAGE, *_page_box(page, box), width, height, -1, None, PSM_NONE))
     for box in rules:
@@ -284,6 +343,39 @@ def assemble(
     else:
         reasons.append("read by regions")
     return PageLayout(tuple(regions), columns, multi, tuple(reasons))
+
+
+def padded_short_of_neighbours(box, pad: float, others) -> tuple[float, float, float, float]:
+    """A block's page box ``(x0, y0, x1, y1)`` grown by ``pad`` on every
+    side, but never past the midpoint of the gap to a neighbouring block
+    (``others``, their page boxes) above, below or beside it (see
+    :func:`_alongside`): in close-set newspaper columns a block's padding
+    reached the tops of the next block's first line, and tesseract read that
+    half line as a line of garbage."""
+    x0, y0, x1, y1 = box
+    top, bottom, left, right = y0 - pad, y1 + pad, x0 - pad, x1 + pad
+    for ox0, oy0, ox1, oy1 in others:
+        beside_rows = _alongside(x0, x1, ox0, ox1)
+        beside_cols = _alongside(y0, y1, oy0, oy1)
+        if beside_rows and oy0 >= y1 - pad and oy0 < bottom:
+            bottom = min(bottom, max(y1, (y1 + oy0) / 2))
+        if beside_rows and oy1 <= y0 + pad and oy1 > top:
+            top = max(top, min(y0, (y0 + oy1) / 2))
+        if beside_cols and ox0 >= x1 - pad and ox0 < right:
+            right = min(right, max(x1, (x1 + ox0) / 2))
+        if beside_cols and ox1 <= x0 + pad and ox1 > left:
+            left = max(left, min(x0, (x0 + ox1) / 2))
+    return left, top, right, bottom
+
+
+def _alongside(a0: float, a1: float, b0: float, b1: float) -> bool:
+    """Does the side ``[b0, b1)`` of a neighbour run along the side
+    ``[a0, a1)`` of a block: over ``NEIGHBOUR_SHARE`` of the shorter of the
+    two, and not a small piece beside a long side (the accents of a
+    masthead's capitals, split off, do not count; a column under a headline
+    spanning three does)."""
+    shared = min(a1, b1) - max(a0, b0)
+    return shared >= NEIGHBOUR_SHARE * min(a1 - a0, b1 - b0) and (b1 - b0) >= NEIGHBOUR_MIN_SHARE * (a1 - a0)
 
 
 def reading_mode(block: Block, body_px: float) -> int:

@@ -38,9 +38,14 @@ FRAGMENT_WIDTH_CHARS = 5.0  # a block this narrow (in its char heights) ...
 FRAGMENT_ROWS_SHARE = 0.6  # ... sharing this share of its rows with a wider block ...
 FRAGMENT_GAP_CHARS = 5.0  # ... this close beside it, joins it
 OVERLAP_SHARE = 0.5  # a block this much inside another is one with it
+ACCENT_HEIGHT_SHARE = 0.6  # a block this low (in the char heights of the block under it) ...
+ACCENT_WIDTH_CHARS = 1.5  # ... and this narrow, within its width ...
+ACCENT_GAP_SHARE = 0.3  # ... and at most this far above it is a mark split off its letters
 WALL_MARGIN_CHARS = 0.5  # walls touching a block's edge within this margin do not count
 WALL_CORE_CHARS = 1.5  # a rule this far inside a block's edges, down half its height, is a wall
 WALL_PIXELS_CHARS2 = 1.0  # a block may take in this many char_px² of picture or column rule, no more
+TIGHT_GAP_CHARS = 0.5  # a one-line headline this close to the text above and below it ...
+TIGHT_SIZE = 1.6  # ... in type at most this much bigger than the body's is a line of the text
 RUN_GAP_CHARS = 2.0  # blocks of body text this close one under the other (in body char heights) ...
 RUN_OVERLAP = 0.8  # ... overlapping sideways by this share of the narrower ...
 RUN_EDGE_CHARS = 3.0  # ... with a left or right edge within this many body char heights (or the
@@ -112,7 +117,39 @@ def stack_lines(lines: Lines, rule_boxes: np.ndarray, walls: Coverage) -> list[B
         block.char_px = float(np.average(lines.char_px[block.lines], weights=widths))
         block.weight_px = float(np.average(lines.weight_px[block.lines], weights=widths))
     blocks = merge_overlapping(blocks, lines, walls)
-    return absorb_fragments(blocks, lines, walls)
+    return absorb_accents(absorb_fragments(blocks, lines, walls), lines)
+
+
+def absorb_accents(blocks: list[Block], lines: Lines) -> list[Block]:
+    """Marks of big type split off above their letters (the grave of a
+    masthead's "Ỳ", the hook of its "Ự") made one with the block below: left
+    alone they were read as a line of their own (psm 7, a stray quote) and
+    the masthead without them (``KỶ`` for ``KỲ``). A mark is a block no
+    taller than ``ACCENT_HEIGHT_SHARE`` and no wider than
+    ``ACCENT_WIDTH_CHARS`` of the lower block's character height, standing
+    within its width and touching its top (at most ``ACCENT_GAP_SHARE`` of
+    that height above it)."""
+    blocks = list(blocks)
+    k = 0
+    while k < len(blocks):
+        mark = blocks[k]
+        home = None
+        for j, other in enumerate(blocks):
+            size = other.char_px
+            if j == k or size <= 0:
+                continue
+            if (mark.height <= ACCENT_HEIGHT_SHARE * size and mark.width <= ACCENT_WIDTH_CHARS * size
+                    and other.box[0] <= mark.box[0] and mark.box[2] <= other.box[2]
+                    and other.box[1] - ACCENT_GAP_SHARE * size <= mark.box[3] <= other.box[1] + mark.height):
+                home = j
+                break
+        if home is None:
+            k += 1
+            continue
+        blocks[home] = _joined(blocks[home], mark, lines)
+        del blocks[k]
+        k = 0
+    return blocks
 
 
 def absorb_fragments(blocks: list[Block], lines: Lines, walls: Coverage) -> list[Block]:
@@ -308,6 +345,7 @@ def join_column_runs(blocks: list[Block], lines: Lines, rule_boxes: np.ndarray, 
 
     blocks = list(blocks)
     char = body.char_px
+    set_in_text(blocks, body)
     merged = True
     while merged:
         merged = False
@@ -350,6 +388,30 @@ def join_column_runs(blocks: list[Block], lines: Lines, rule_boxes: np.ndarray, 
             if merged:
                 break
     return blocks
+
+
+def set_in_text(blocks: list[Block], body: BodyType) -> None:
+    """A one-line "headline" set tight between two blocks of body text of
+    its column (at most ``TIGHT_GAP_CHARS`` body char heights above and
+    below) and in type at most ``TIGHT_SIZE`` times the body's is a line of
+    the text with bold words in it ("**đã làm nên cuộc** đổi thay..."): it is
+    named text, so the column runs on through it. (Read apart with psm 7, the
+    line was lost on the page.) A subhead has space round it."""
+    gap_px = TIGHT_GAP_CHARS * body.char_px
+    for block in blocks:
+        if block.kind != HEADLINE or len(block.lines) != 1 or block.char_px >= TIGHT_SIZE * body.char_px:
+            continue
+        above = below = False
+        for other in blocks:
+            if other is block or other.kind != TEXT:
+                continue
+            overlap = min(block.box[2], other.box[2]) - max(block.box[0], other.box[0])
+            if overlap < RUN_OVERLAP * min(block.width, other.width):
+                continue
+            above |= abs(block.box[1] - other.box[3]) <= gap_px
+            below |= abs(other.box[1] - block.box[3]) <= gap_px
+        if above and below:
+            block.kind = TEXT
 
 
 def _is_caption(block: Block, picture_boxes: np.ndarray, body_px: float) -> bool:

@@ -55,7 +55,8 @@ RULE_MIN_CHARS = 5.0  # ... when it is at least this long
 FLANK_CHARS = 6.0  # ... and text stands within this many char_px on both sides of it ...
 FLANK_GAP_CHARS = 2.5  # ... on rows this close, at most (the space between two lines)
 FLANK_SIZE_CHARS = 1.6  # ... text of body size: letters no taller than this many char_px
-PICTURE_PIECE_CHARS = 2.5  # a component this many char_px high touching a picture is a piece of it
+PICTURE_PIECE_CHARS = 2.5  # a component this many char_px high touching a picture is a piece of it ...
+PIECE_INSIDE_SHARE = 0.5  # ... when this share of its ink lies within the picture's bounding box
 
 # component classes
 SPECK, CHAR, RULE_H, RULE_V, PICTURE, FRAME, BORDER = range(7)
@@ -280,16 +281,25 @@ def _with_picture_pieces(page: PageInk) -> PageInk:
     """Components too low to be pictures by themselves but far taller than
     body text (``PICTURE_PIECE_CHARS``) that touch a picture's area are
     pieces of it (a dark corner of a half-tone cut off by its lighter
-    part): taken for letters, they would join the headline beside them."""
+    part): taken for letters, they would join the headline beside them.
+    Only pieces lying mostly within a picture's bounding box: two lines of a
+    caption run together under a photograph are not."""
     if not (page.classes == PICTURE).any():
         return page
     area = picture_area(page)
+    frames = np.zeros(area.shape, bool)  # the pictures' bounding boxes: a piece of one lies in them
+    for x0, y0, x1, y1 in page.boxes(PICTURE):
+        frames[y0:y1, x0:x1] = True
     h = page.stats[:, 3]
     candidates = np.flatnonzero((page.classes == CHAR) & (h >= PICTURE_PIECE_CHARS * page.char_px))
     changed = False
     for i in candidates[candidates > 0]:
         x, y, w, hh = (int(v) for v in page.stats[i, :4])
-        if (area[y : y + hh, x : x + w] & (page.labels[y : y + hh, x : x + w] == i)).any():
+        mine = page.labels[y : y + hh, x : x + w] == i
+        inside = (frames[y : y + hh, x : x + w] & mine).sum()
+        if inside < PIECE_INSIDE_SHARE * mine.sum():
+            continue  # words of a caption set close under the picture, run together, touching its edge
+        if (area[y : y + hh, x : x + w] & mine).any():
             page.classes[i] = PICTURE
             changed = True
     if changed:

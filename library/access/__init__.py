@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from library.errors import InputRejected
-from library.catalogue.models import AccessLevel, Collection, Item, Page, User
+from library.catalogue.models import AccessLevel, Collection, Item, Page, Role, User
 
 RANK = {AccessLevel.public: 0, AccessLevel.reading_room: 1, AccessLevel.staff: 2}
 
@@ -320,6 +320,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_accounts": frozenset({"admin"}),
     "view_audit": frozenset({"admin"}),  # the audit trail: read and export, never edit
 }
+
+
+def roles_for(action: str) -> frozenset[Role]:
+    """The staff roles that may do ``action`` (for the portal's menus and route guards)."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}")
+    return frozenset(Role(r) for r in PERMISSIONS[action])
 
 
 def may(actor: Actor, action: str) -> bool:

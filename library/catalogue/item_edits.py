@@ -131,6 +131,14 @@ class ItemEditor:
             rows = s.scalars(select(ItemChange).where(ItemChange.item_id == item_id).order_by(ItemChange.id))
             return [Change(r.metadata_revision, r.kind, json.loads(r.changes), r.actor, r.changed_at) for r in rows]
 
+    def waiting_readings(self, item_id: int) -> list[tuple[int, int]]:
+        """``(page id, sequence)`` of the item's pages whose new machine reading waits for a corrector
+        (the page has manual corrections), in page order."""
+        with self.sessions() as s:
+            return [tuple(row) for row in s.execute(
+                select(Page.id, Page.sequence).where(Page.item_id == item_id, Page.pending_ocr_version.is_not(None))
+                .order_by(Page.sequence))]
+
     def item(self, item_id: int) -> Item:
         from sqlalchemy.orm import selectinload
 
