@@ -11,6 +11,7 @@ import uuid
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from library.access import roles_for
+from library.ingest.mets_package import is_mets_package
 from library.errors import InputRejected, NotFound, PermissionDenied
 from library.ingest.service import Upload
 from library.catalogue.models import Role, User
@@ -68,7 +69,12 @@ def create_item():
             target = upload_dir / f"{n:04d}"
             f.save(target)
             uploads.append(Upload(target, f.filename or f"upload-{n + 1}"))
-        report = p.ingest.ingest_item(uploads, meta, actor=_actor(user), dry_run=dry_run, ocr_options=options)
+        if len(uploads) == 1 and is_mets_package(uploads[0].path):  # a METS/ALTO package: read already
+            report = p.mets.import_package(uploads[0].path, actor=_actor(user), dry_run=dry_run,
+                                           collection=meta.get("collection") or None,
+                                           label=uploads[0].name).as_ingest_report(dry_run=dry_run)
+        else:
+            report = p.ingest.ingest_item(uploads, meta, actor=_actor(user), dry_run=dry_run, ocr_options=options)
     finally:
         shutil.rmtree(upload_dir, ignore_errors=True)
     body = report.as_dict()

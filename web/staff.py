@@ -15,6 +15,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    session, url_for)
 
 from library.access import roles_for
+from library.ingest.mets_package import is_mets_package
 from library.errors import Conflict, NotFound
 from library.ingest.service import Upload
 
@@ -270,8 +271,14 @@ def upload():
                 target = folder / f"{n:04d}"
                 f.save(target)  # our name on disk; the user's name is only a label
                 uploads.append(Upload(target, f.filename))
-            report = p.ingest.ingest_item(uploads, {k: v for k, v in form.items() if v}, actor=current_actor(),
-                                          dry_run=dry_run)
+            if len(uploads) == 1 and is_mets_package(uploads[0].path):
+                # a METS/ALTO package (a zip with its METS, ALTO and images): imported as read already
+                report = p.mets.import_package(uploads[0].path, actor=current_actor(), dry_run=dry_run,
+                                               collection=form.get("collection") or None,
+                                               label=uploads[0].name).as_ingest_report(dry_run=dry_run)
+            else:
+                report = p.ingest.ingest_item(uploads, {k: v for k, v in form.items() if v},
+                                              actor=current_actor(), dry_run=dry_run)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     code = 200 if report.ok else 422

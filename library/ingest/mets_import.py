@@ -115,15 +115,16 @@ class MetsImporter:
 
     # ------------------------------------------------------------------ API
     def import_package(self, path: Path, *, actor: Actor, dry_run: bool = False, collection: str | None = None,
-                       progress: Callable[[str], None] | None = None) -> MetsImportOutcome:
+                       progress: Callable[[str], None] | None = None, label: str | None = None) -> MetsImportOutcome:
         """Import the METS package at ``path`` (folder, zip, or its METS file) as one item for ``actor``.
 
         Problems are returned in the outcome (status ``rejected``), each naming its file; nothing is stored
-        then. ``dry_run`` checks everything (every image and ALTO read) and stores nothing."""
+        then. ``dry_run`` checks everything (every image and ALTO read) and stores nothing. ``label``
+        names the package in the report (an upload's own name; the path's name by default)."""
         require_permission(actor, INGEST_ACTION)
         started = time.monotonic()
         path = Path(path)
-        outcome = MetsImportOutcome(source=path.name)
+        outcome = MetsImportOutcome(source=label or path.name)
         staging = self.settings.work_dir / "staging" / f"mets-{uuid.uuid4().hex}"
         staging.mkdir(parents=True, exist_ok=True)
         try:
