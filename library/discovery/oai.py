@@ -66,6 +66,7 @@ VERBS = {  # verb → (required, optional); resumptionToken is exclusive where a
 GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECOND = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[!-~]{1,400}$")  # a URI: scheme, then printable ASCII
 _REPOSITORY_ID = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")  # oai-identifier.xsd
 _SET_WORD = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -265,6 +266,9 @@ class OaiProvider:
         missing = sorted(required - set(params))
         if missing:
             raise OaiError("badArgument", f"{verb} needs the argument {missing[0]}")
+        if "identifier" in params and not _IDENTIFIER.match(params["identifier"]):
+            # not even a URI (the schema's identifierType): the request cannot be echoed as asked
+            raise OaiError("badArgument", "the identifier must be a URI such as oai:host:item/12")
         return verb, params
 
     # ------------------------------------------------------------ the verbs
