@@ -480,7 +480,7 @@ def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, .
     """The regions of a newspaper or magazine page in reading order
     (:mod:`digitize.layout`), or None when the page is better left to
     tesseract's own layout (one column, or a layout too fragmented to trust)."""
-    from digitize.layout import analyse_layout, group_articles
+    from digitize.layout import TEXT, analyse_layout, group_articles
 
     text_height = context.text_height_px * context.scale if context.text_height_px else None
     dpi = context.dpi * context.scale if context.dpi else None
@@ -489,7 +489,10 @@ def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, .
     if not found.multi_column:
         return None
     found = group_articles(found)
-    regions = tuple(Region(r.x, r.y, r.w, r.h, r.psm, r.kind, r.article) for r in found.reading_regions())
+    # body text hands its line boxes on (lines a block reading leaves out are read alone); in big
+    # type (mastheads, headlines) the accents split off a line would be read as lines of their own
+    regions = tuple(Region(r.x, r.y, r.w, r.h, r.psm, r.kind, r.article, r.lines if r.kind == TEXT else ())
+                    for r in found.reading_regions())
     return regions or None
 
 
@@ -763,7 +766,7 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
                                         context.to_source)
             region = replace(region, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
         x, y, w, h = scale_box(region.x, region.y, region.w, region.h, scale=scale, frame_w=width, frame_h=height)
-        regions.append(replace(region, x=x, y=y, w=w, h=h))
+        regions.append(replace(region, x=x, y=y, w=w, h=h, lines=()))  # line boxes serve the reading only
     return PageReading(
         text=parsed.text,
         words=parsed.words,

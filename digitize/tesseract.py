@@ -107,6 +107,9 @@ class Region:
     psm: int = 6
     kind: str = "text"
     article: int | None = None  # the newspaper article the layout grouped it into
+    # the text lines the layout found in it, (x0, y0, x1, y1) pixels of the image, top to bottom:
+    # lines a block reading (psm 6) left out are read one by one (in process only)
+    lines: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -282,7 +285,11 @@ def _recognise_in_process(
                     raise OcrTimeout(timeout_s)
                 raise OcrFailed(f"tesseract could not read {_name(image)}")
             tsv = api.GetTSVText(0)
-            parts.append((tsv, _word_choices(api, tsv) if choices else None))
+            word_choices = _word_choices(api, tsv) if choices else None
+            if region.lines and int(region.psm) == PSM_BLOCK:
+                tsv, word_choices = _reread_missed_lines(api, region, tsv, word_choices, deadline=deadline,
+                                                         choices=choices, timeout_s=timeout_s)
+            parts.append((tsv, word_choices))
     finally:
         for name, value in saved.items():
             if value is not None:
@@ -292,6 +299,229 @@ def _recognise_in_process(
         tsv=merge_tsv([tsv for tsv, _ in parts], width, height),
         choices=tuple(c for _, word_choices in parts for c in word_choices) if choices else None,
     )
+
+
+def _reread_missed_lines(
+    api, region: Region, tsv: str, word_choices, *, deadline: float, choices: bool, timeout_s: float
+) -> tuple[str, tuple[WordChoices | None, ...] | None]:
+    """The reading ``tsv`` (and its ``word_choices``) of a block region with
+    the layout's lines it left out read one by one (psm 13, same engine) and
+    spliced in: libtesseract 5.5 sometimes takes two lines of a column for
+    one and returns the words of only one of them, in boxes two lines tall.
+    Lines with no word of their own, and the lines under such a merged
+    line (which is dropped), are read alone; a line reading is kept when
+    it has words. ``api`` still holds the page image."""
+    rows = _tsv_rows(tsv, word_choices)
+    missed, dropped = missed_lines(region.lines, _line_boxes(rows))
+    if not missed:
+        return tsv, word_choices
+    readings = []
+    for line in missed:
+        remaining_ms = math.floor((deadline - time.monotonic()) * 1000)
+        if remaining_ms <= 0:
+            raise OcrTimeout(timeout_s)
+        x0, y0, x1, y1 = _line_rectangle(line, region)
+        api.SetPageSegMode(PSM_RAW_LINE)
+        api.SetRectangle(x0, y0, x1 - x0, y1 - y0)
+        if not api.Recognize(timeout=remaining_ms):
+            if time.monotonic() >= deadline - 0.05:
+                raise OcrTimeout(timeout_s)
+            continue
+        line_tsv = api.GetTSVText(0)
+        line_rows = _trim_line(_tsv_rows(line_tsv, _word_choices(api, line_tsv) if choices else None))
+        if any(r[0][0] == "5" and r[0][11].strip() for r in line_rows):
+            readings.append((line, line_rows))
+    if not readings:
+        return tsv, word_choices  # a merged line is kept when its lines read alone give nothing
+    spliced = splice_lines(rows, dropped, readings)
+    out_tsv = "\n".join("\t".join(fields) for fields, _ in spliced) + "\n"
+    out_choices = tuple(c for fields, c in spliced if fields[0] == "5") if choices else None
+    return out_tsv, out_choices
+
+
+PSM_BLOCK = 6
+# one line read raw: psm 7 (one line, found by tesseract) gave nothing for about half the
+# rectangles around a line the block reading had left out, psm 13 read them all
+PSM_RAW_LINE = 13
+LINE_PAD_SHARE = 0.1  # a line read alone is padded by this share of its height above and below
+LINE_X_PAD_SHARE = 0.2  # ... and this share of its height left and right (within its region)
+OWN_LINE_SHARE = 0.5  # a returned line reads a layout line overlapping this share of the lower of the two
+MERGED_SHARE = 0.6  # a returned line over this share of two layout lines' heights is two run together
+PIECE_SHARE = 0.8  # a layout line this share inside a longer one is a piece of it
+LOW_LINE_SHARE = 0.6  # a layout line lower than this share of the region's usual is marks or specks
+
+
+def _tsv_rows(tsv: str, word_choices) -> list[tuple[list[str], WordChoices | None]]:
+    """The rows of a TSV as fields, each word row (level 5) with its choices."""
+    rows = []
+    queue = list(word_choices) if word_choices is not None else None
+    for row in tsv.splitlines():
+        fields = row.split("\t", 11)
+        if len(fields) < 12 or not fields[0].isdigit():
+            continue
+        choice = None
+        if fields[0] == "5" and queue:
+            choice = queue.pop(0)
+        rows.append((fields, choice))
+    return rows
+
+
+def _trim_line(rows):
+    """The level 4-5 rows of a line read alone, without the words at its
+    ends that hold no letter or digit (a rule beside it, a speck, the tail
+    of the line above: ``|``, ``_``)."""
+    rows = [r for r in rows if r[0][0] in ("4", "5")]
+    words = [i for i, (fields, _) in enumerate(rows) if fields[0] == "5" and fields[11].strip()]
+    keep = set(words)
+    for order in (words, words[::-1]):
+        for i in order:
+            if any(ch.isalnum() for ch in rows[i][0][11]):
+                break
+            keep.discard(i)
+    return [r for i, r in enumerate(rows) if r[0][0] != "5" or i in keep]
+
+
+def _line_boxes(rows) -> list[tuple[tuple[str, str, str], tuple[int, int, int, int]]]:
+    """``(line key, (x0, y0, x1, y1))`` of each line (level 4 row) of a
+    reading that holds a word."""
+    worded = {(f[2], f[3], f[4]) for f, _ in rows if f[0] == "5" and f[11].strip()}
+    found = []
+    for fields, _ in rows:
+        key = (fields[2], fields[3], fields[4])
+        if fields[0] != "4" or key not in worded:
+            continue
+        try:
+            left, top, width, height = (int(v) for v in fields[6:10])
+        except ValueError:
+            continue
+        found.append((key, (left, top, left + width, top + height)))
+    return found
+
+
+def missed_lines(
+    lines: Sequence[tuple[int, int, int, int]], read: Sequence[tuple[tuple, tuple[int, int, int, int]]]
+) -> tuple[list[tuple[int, int, int, int]], set]:
+    """Which of the layout's ``lines`` ``(x0, y0, x1, y1)`` a block reading
+    left out, given the lines it returned, ``read`` ``(line key, box)``
+    (none: nothing is read again; a region read as empty is a picture, not
+    text tesseract lost). A returned line covering two layout lines (each
+    by :data:`MERGED_SHARE` of its height) was two lines run together: it
+    is dropped, unless every line it covers is also another's. Returns
+    ``(layout lines to read alone, top to bottom; keys of returned lines to
+    drop)``. Pieces of a layout line inside another, and lines lower than
+    :data:`LOW_LINE_SHARE` of the usual (marks, specks), are left out."""
+    if not lines or not read:
+        return [], set()
+    lines = _whole_lines(lines)
+    heights = sorted(y1 - y0 for _, y0, _, y1 in lines)
+    lines = [line for line in lines if line[3] - line[1] >= LOW_LINE_SHARE * heights[len(heights) // 2]]
+
+    def overlap(a, b) -> int:
+        return min(a[3], b[3]) - max(a[1], b[1]) if min(a[2], b[2]) > max(a[0], b[0]) else 0
+
+    def covers(box, line) -> bool:  # a returned line reads a layout line
+        return overlap(box, line) >= OWN_LINE_SHARE * min(box[3] - box[1], line[3] - line[1])
+
+    def stacked(mine) -> bool:  # two of the lines one above the other, not pieces of one row
+        return any(min(a[3], b[3]) - max(a[1], b[1]) < OWN_LINE_SHARE * min(a[3] - a[1], b[3] - b[1])
+                   for i, a in enumerate(mine) for b in mine[i + 1:])
+
+    merged = {key for key, box in read
+              if stacked([line for line in lines if overlap(box, line) >= MERGED_SHARE * (line[3] - line[1])])}
+    dropped = set()
+    for key in merged:
+        box = dict(read)[key]
+        mine = [line for line in lines if overlap(box, line) >= MERGED_SHARE * (line[3] - line[1])]
+        if any(not any(covers(other, line) for k, other in read if k != key and k not in merged) for line in mine):
+            dropped.add(key)
+    kept = [box for key, box in read if key not in dropped]
+    again = [line for line in lines if not any(covers(box, line) for box in kept)]
+    return _rows_of(again), dropped
+
+
+def _rows_of(lines) -> list[tuple[int, int, int, int]]:
+    """Layout lines side by side on one row (pieces of a line broken at a
+    gap) joined into one box each, top to bottom."""
+    rows: list[list[int]] = []
+    for x0, y0, x1, y1 in sorted(lines, key=lambda b: (b[1], b[0])):
+        for row in rows:
+            if min(row[3], y1) - max(row[1], y0) >= OWN_LINE_SHARE * min(row[3] - row[1], y1 - y0):
+                row[:] = [min(row[0], x0), min(row[1], y0), max(row[2], x1), max(row[3], y1)]
+                break
+        else:
+            rows.append([x0, y0, x1, y1])
+    return sorted((tuple(row) for row in rows), key=lambda b: (b[1], b[0]))
+
+
+def _whole_lines(lines):
+    """The layout's lines without those lying mostly (:data:`PIECE_SHARE` of
+    their area) inside a longer one: pieces the layout also kept whole."""
+    def area(b) -> int:
+        return max(0, b[2] - b[0]) * max(0, b[3] - b[1])
+
+    def inside(a, b) -> int:
+        return area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+    return [a for a in lines
+            if not any(b is not a and area(b) > area(a) and inside(a, b) >= PIECE_SHARE * area(a) for b in lines)]
+
+
+def _line_rectangle(line, region: Region) -> tuple[int, int, int, int]:
+    """A layout line's box, padded, within its region: ``(x0, y0, x1, y1)``."""
+    x0, y0, x1, y1 = line
+    pad_y = LINE_PAD_SHARE * (y1 - y0)
+    pad_x = LINE_X_PAD_SHARE * (y1 - y0)
+    return (max(region.x, int(x0 - pad_x)), max(region.y, int(y0 - pad_y)),
+            min(region.x + region.w, int(math.ceil(x1 + pad_x))), min(region.y + region.h, int(math.ceil(y1 + pad_y))))
+
+
+def splice_lines(rows, dropped: set, readings) -> list:
+    """A region's rows with the lines keyed in ``dropped`` taken out and each
+    line reading ``(layout line box, its level 4-5 rows)`` put in among the
+    lines by height on the page, in the block and paragraph of the line
+    before it (after it, at the top); line numbers renumbered per paragraph."""
+    head: list = []  # levels 1-3
+    units: list[list] = []  # one per line: its level 4 row and word rows
+    for fields, choice in rows:
+        level = fields[0]
+        if level in ("1", "2", "3"):
+            head.append((fields, choice))
+            continue
+        key = (fields[2], fields[3], fields[4])
+        if key in dropped:
+            continue
+        if level == "4" or not units or (units[-1][0][0][2], units[-1][0][0][3], units[-1][0][0][4]) != key:
+            units.append([])
+        units[-1].append((list(fields), choice))
+
+    def middle(unit) -> float:
+        tops = [int(f[7]) + int(f[9]) / 2 for f, _ in unit if f[0] == "5" and f[11].strip()]
+        return sum(tops) / len(tops) if tops else float(int(unit[0][0][7]) + int(unit[0][0][9]) / 2)
+
+    for line, line_rows in readings:
+        centre = (line[1] + line[3]) / 2
+        at = len(units)
+        for i, unit in enumerate(units):
+            if middle(unit) > centre:
+                at = i
+                break
+        neighbour = units[at - 1] if at > 0 else (units[at] if units else None)
+        block, par = (neighbour[0][0][2], neighbour[0][0][3]) if neighbour else ("1", "1")
+        unit = []
+        for fields, choice in line_rows:
+            fields = list(fields)
+            fields[2], fields[3] = block, par
+            unit.append((fields, choice))
+        units.insert(at, unit)
+    numbers: dict = {}
+    out = list(head)
+    for unit in units:
+        block, par = unit[0][0][2], unit[0][0][3]
+        numbers[(block, par)] = numbers.get((block, par), 0) + 1
+        for fields, choice in unit:
+            fields[4] = str(numbers[(block, par)])
+            out.append((fields, choice))
+    return out
 
 
 def _word_choices(api, tsv: str) -> tuple[WordChoices | None, ...]:
@@ -607,7 +837,9 @@ def recognise(
     region is read in turn with its own psm on the same image (in process:
     ``SetRectangle`` + ``SetPageSegMode``, nothing copied) and the TSV is one
     merged page: block numbers follow the region order, boxes are pixels of
-    the whole image. ``dpi`` tells tesseract the resolution (it guesses from
+    the whole image. A psm 6 region with ``lines`` (the layout's line boxes)
+    has the lines its reading left out read alone and spliced in, in order
+    (in process only: :func:`_reread_missed_lines`). ``dpi`` tells tesseract the resolution (it guesses from
     the text size otherwise). ``choices=True`` adds each word's symbol
     alternatives (in process only: the program's run gives None); it costs
     about 20 % more CPU. ``config`` sets tesseract variables for this

@@ -13,6 +13,8 @@ a tenth of a second and a 33-megapixel broadsheet about half a second.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PIL import Image
 
@@ -32,7 +34,7 @@ from digitize.layout.ink import (
     picture_area,
     reduction_factor,
 )
-from digitize.layout.lines import find_lines
+from digitize.layout.lines import Lines, find_lines
 from digitize.layout.regions import (
     CAPTION,
     FURNITURE,
@@ -114,7 +116,8 @@ def analyse_layout(
         blocks = join_column_runs(split, lines, rules_h, Coverage(walls), body)
         starts = body_columns(blocks, body.char_px)
     sequence = read_sequence(blocks, page.shape[0], rules_h)
-    return assemble(page, image.size, blocks, sequence, starts, pictures, np.concatenate([rules_h, rules_v]), body.char_px)
+    return assemble(page, image.size, blocks, sequence, starts, pictures, np.concatenate([rules_h, rules_v]), body.char_px,
+                    lines)
 
 
 def group_articles(layout: PageLayout) -> PageLayout:
@@ -128,7 +131,7 @@ def group_articles(layout: PageLayout) -> PageLayout:
     gap_px = float(np.median(heights)) if heights else 0.0  # a deck sits within a headline's height
     found = ordering.articles(boxes, heads, texts, gap_px)
     updated = tuple(
-        Region(r.kind, r.x, r.y, r.w, r.h, r.order, r.column, r.psm, int(a) if a >= 0 else None)
+        Region(r.kind, r.x, r.y, r.w, r.h, r.order, r.column, r.psm, int(a) if a >= 0 else None, r.lines)
         for r, a in zip(regions, found)
     )
     return PageLayout(updated, layout.columns, layout.multi_column, layout.reasons)
@@ -312,8 +315,10 @@ def assemble(
     pictures: np.ndarray,
     rules: np.ndarray,
     body_px: float,
+    lines: Lines | None = None,
 ) -> PageLayout:
-    """Regions in pixels of the page, the reading ones first, and the verdict."""
+    """Regions in pixels of the page, the reading ones first, and the verdict
+    (each read region with its ``lines``' boxes when they are given)."""
     width, height = size
     regions: list[Region] = []
     tight = [_page_box(page, blocks[index].box) for index in sequence]
@@ -323,7 +328,10 @@ def assemble(
         psm = reading_mode(block, body_px)
         pad = PAD_CHARS * max(body_px, block.char_px) * page.factor  # big type wants a wider margin
         box = padded_short_of_neighbours(tight[rank], pad, tight[:rank] + tight[rank + 1:])
-        regions.append(_region(block.kind, *box, width, height, rank, column, psm))
+        region = _region(block.kind, *box, width, height, rank, column, psm)
+        if lines is not None and block.lines:
+            region = replace(region, lines=region_lines(page, lines, block.lines, region))
+        regions.append(region)
     for box in pictures:
         regions.append(_region(IMAGE, *_page_box(page, box), width, height, -1, None, PSM_NONE))
     for box in rules:
@@ -343,6 +351,20 @@ def assemble(
     else:
         reasons.append("read by regions")
     return PageLayout(tuple(regions), columns, multi, tuple(reasons))
+
+
+def region_lines(page: PageInk, lines: Lines, indices, region: Region) -> tuple[tuple[int, int, int, int], ...]:
+    """The boxes of a block's ``lines`` (indices into ``lines``) in page
+    pixels, ``(x0, y0, x1, y1)`` clipped to ``region``, top to bottom."""
+    x0, y0, x1, y1 = region.box
+    found = []
+    for index in indices:
+        lx0, ly0, lx1, ly1 = _page_box(page, lines.boxes[index])
+        box = (max(x0, int(np.floor(lx0))), max(y0, int(np.floor(ly0))),
+               min(x1, int(np.ceil(lx1))), min(y1, int(np.ceil(ly1))))
+        if box[2] > box[0] and box[3] > box[1]:
+            found.append(box)
+    return tuple(sorted(found, key=lambda b: (b[1], b[0])))
 
 
 def padded_short_of_neighbours(box, pad: float, others) -> tuple[float, float, float, float]:

@@ -34,7 +34,9 @@ class Region:
     a picture or a running head); ``psm`` the tesseract page segmentation
     mode to read it with (6 block, 7 single line; 0 for regions not read);
     ``article`` groups the regions of one newspaper article (0-based, None
-    when no headline makes it clear).
+    when no headline makes it clear). ``lines``: the text lines the layout
+    found in the region, ``(x0, y0, x1, y1)`` page pixels (end exclusive),
+    top to bottom; the reading checks tesseract returned each of them.
     """
 
     kind: str
@@ -46,6 +48,7 @@ class Region:
     column: int | None
     psm: int
     article: int | None = None
+    lines: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def box(self) -> tuple[int, int, int, int]:
