@@ -176,6 +176,27 @@ def _wait_for_items(p, item_ids: list[int], timeout_s: float = 24 * 3600) -> Non
 
 
 # ------------------------------------------------------------------ status
+def _all_item_statuses(catalogue, batch: int = 100):
+    """Every item's status row, read ``batch`` items at a time (keyset on the id: no query reads all)."""
+    after = 0
+    while True:
+        rows, after = catalogue.item_statuses_page(after_id=after, limit=batch)
+        yield from rows
+        if after is None:
+            return
+
+
+def _all_page_statuses(catalogue, item_id: int, batch: int = 100):
+    """Every page row of one item, a window of ``batch`` pages at a time (the (item_id, sequence) index)."""
+    start = 1
+    while True:
+        window = catalogue.page_window(item_id, start=start, count=batch)
+        yield from window.rows
+        if window.next_start is None:
+            return
+        start = window.next_start
+
+
 @main.command(help="Status of items and their pages (queued, running, done, failed with the reason).")
 @click.argument("item_id", type=int, required=False)
 @click.option("--json", "as_json", is_flag=True)
@@ -183,18 +204,19 @@ def _wait_for_items(p, item_ids: list[int], timeout_s: float = 24 * 3600) -> Non
 def status(item_id, as_json):
     p = _platform()
     if item_id is None:
-        rows = p.catalogue.item_statuses()
+        rows = _all_item_statuses(p.catalogue)  # streamed, 100 items a query
         if as_json:
             click.echo(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, indent=2))
             return
-        if not rows:
-            click.echo("no items yet")
-        for r in rows:
+        shown = 0
+        for shown, r in enumerate(rows, 1):
             c = r.counts
             click.echo(f"{r.item_id:>5}  {r.status:<10} {c['done']:>4}/{r.total:<4} done  "
                        f"{c['running']} running  {c['queued']} queued  {c['failed']} failed   {r.title}")
+        if not shown:
+            click.echo("no items yet")
         return
-    pages = p.catalogue.page_statuses(item_id)
+    pages = list(_all_page_statuses(p.catalogue, item_id))
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in pages], ensure_ascii=False, indent=2))
         return

@@ -65,6 +65,10 @@ class Settings:
     # Host header is used (fine behind a proxy that sets it, unsafe when the portal is reached directly)
     public_url: str = ""
     iiif_cache_bytes: int = 2 * 1024 ** 3  # rendered IIIF tiles and sizes kept on disk (least recently used go first)
+    # keep the normalised page image (lossless PNG, the frame of the word boxes) after reading; by default it
+    # is a work file: viewers, thumbnails and PDFs use the tiled pyramid (library.reading.pyramid)
+    keep_normalised: bool = False
+    viewer_jpeg_quality: int = 75  # JPEG quality of the viewer pyramid's tiles (bench/image_derivatives.py)
     # the reading room: address ranges (CIDR, comma-separated, e.g. "10.12.0.0/16,192.168.5.7") whose
     # requests may see items at the reading-room level; empty: no address is in the reading room
     reading_room: str = ""
@@ -151,6 +155,10 @@ def _coerce(type_name, raw: str, name: str):
             return float(raw)
         if t == "Path":
             return Path(raw)
+        if t == "bool":
+            if raw.strip().lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return raw.strip().lower() in ("1", "true", "yes", "on")
         return raw
     except ValueError as exc:
         raise ValueError(f"setting {ENV_PREFIX}{name.upper()}={raw!r} is not a valid {t}") from exc

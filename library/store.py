@@ -22,7 +22,8 @@ from pathlib import Path
 CHUNK = 1024 * 1024
 
 DERIVATIVE_NAMES = {
-    "normalised": "normalised.png",
+    "normalised": "normalised.png",  # a work file, kept only with HERITAGE_KEEP_NORMALISED=1
+    "viewer": "viewer.tif",  # the tiled pyramid viewers and PDFs use (library.reading.pyramid)
     "thumbnail": "thumbnail.jpg",
     "hocr": "page.hocr",
     "alto": "page.alto.xml",

@@ -85,22 +85,37 @@ def create_item():
     return jsonify(body), code
 
 
+LIST_LIMIT_MAX = 100  # the most rows one page of a list gives
+MAX_OFFSET_PAGE = 100  # numbered pages go this deep (OFFSET bounded); further, the keyset cursor
+
+
+def _limit_arg(default: int = 50) -> int:
+    return max(1, min(_int_arg("limit") or default, LIST_LIMIT_MAX))
+
+
 @bp.get("/items")
 def list_items():
-    """Every item the caller may see (library.access), with its status and pages per status."""
-    rows = _platform().catalogue.item_statuses()
-    visible = guard.visible_item_ids(r.item_id for r in rows)
-    rows = [r for r in rows if r.item_id in visible]
+    """The items the caller may see (library.access), ``limit`` (at most 100) at a time in id order after
+    the cursor ``after`` (an item id), with their status and pages per status; ``next`` is the URL of the
+    next page (None at the end)."""
+    limit = _limit_arg()
+    after = max(_int_arg("after") or 0, 0)
+    ids, cursor = guard.visible_item_ids_after(after, limit)
+    rows = _platform().catalogue.item_statuses(ids) if ids else []
     return jsonify(items=[dict(id=r.item_id, title=r.title, status=r.status, reason=r.reason, pages=r.counts)
-                          for r in rows])
+                          for r in rows], limit=limit,
+                   next=url_for("api.list_items", after=cursor, limit=limit, _external=True) if cursor else None)
 
 
 @bp.get("/items/<int:item_id>")
 def get_item(item_id: int):
     c = _platform().catalogue
-    _, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason
-    item = c.item(item_id)
-    pages = c.page_statuses(item_id) if decision.content else []
+    item, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason (with its collection)
+    limit = _limit_arg(LIST_LIMIT_MAX)  # its pages: `limit` (at most 100) from sequence `from`, on (item_id, sequence)
+    window = c.page_window(item_id, start=max(_int_arg("from") or 1, 1), count=limit) if decision.content else None
+    pages = window.rows if window else []
+    pages_next = (url_for("api.get_item", item_id=item_id, limit=limit, _external=True, **{"from": window.next_start})
+                  if window and window.next_start else None)
     articles = [e.as_dict() for e in _platform().mets.contents(item_id)] if decision.content else []
     extra = {}
     if guard.current_actor().is_staff:
@@ -115,6 +130,7 @@ def get_item(item_id: int):
         pages=[dict(id=r.page_id, sequence=r.sequence, source=r.source_name, status=r.status, reason=r.reason,
                     attempts=r.attempts, mean_confidence=r.mean_confidence, needs_review=r.needs_review)
                for r in pages],
+        page_count=window.total if window else 0, pages_next=pages_next,
         articles=articles,  # sections and articles of an imported METS package: type, label, pages, depth
     )
 
@@ -187,17 +203,22 @@ def _int_arg(name: str) -> int | None:
 
 # ------------------------------------------------------------------ collections
 def _collection_json(c, size: int) -> dict:
-    return dict(id=c.id, slug=c.slug, name=c.name, description=c.description, items=size,
+    return dict(id=c.id, slug=c.slug, name=c.name, description=c.description, items=min(size, guard.SIZE_CAP),
+                items_more=size > guard.SIZE_CAP,  # counted up to a cap: true means "more than items"
                 links={"self": url_for("api.get_collection", collection_id=c.id, _external=True),
                        "iiif": url_for("iiif.collection", collection_id=c.id, _external=True)})
 
 
 @bp.get("/collections")
 def list_collections():
-    c = _platform().catalogue
-    sizes = guard.collection_sizes()  # only the items the caller may see are counted
-    return jsonify(collections=[_collection_json(coll, sizes.get(coll.id, 0)) for coll in c.collections()
-                                if guard.collection_shown(coll)])
+    """The collections the caller may see, by name, 100 a page (``page``, ``next``)."""
+    page = max(_int_arg("page") or 1, 1)
+    if page > guard.MAX_LIST_PAGES:
+        raise InputRejected("page", f"at most {guard.MAX_LIST_PAGES}")
+    shown, more = guard.collections_page(page, 100)  # by name, 100 a page
+    sizes = guard.collection_sizes(coll.id for coll in shown)  # the items the caller may see, counted up to a cap
+    return jsonify(collections=[_collection_json(coll, sizes.get(coll.id, 0)) for coll in shown], page=page,
+                   next=url_for("api.list_collections", page=page + 1, _external=True) if more else None)
 
 
 @bp.get("/collections/<int:collection_id>")
@@ -209,9 +230,16 @@ def get_collection(collection_id: int):
         raise NotFound(f"no collection {collection_id}")
     page = max(_int_arg("page") or 1, 1)
     per_page = max(1, min(_int_arg("per_page") or 50, 100))
-    items = guard.collection_items(collection_id, limit=per_page, offset=(page - 1) * per_page)
-    body = _collection_json(coll, guard.collection_sizes().get(coll.id, 0))
+    after = _int_arg("after")  # keyset: the last item id of the previous page (any depth, cheap)
+    if after is None and page > MAX_OFFSET_PAGE:
+        raise InputRejected("page", f"at most {MAX_OFFSET_PAGE}; follow `next` (after=<id>) further")
+    items = guard.collection_items(collection_id, limit=per_page + 1, offset=0 if after is not None
+                                   else (page - 1) * per_page, after_id=after)
+    more, items = len(items) > per_page, items[:per_page]
+    body = _collection_json(coll, guard.collection_sizes([coll.id]).get(coll.id, 0))
     body.update(page=page, per_page=per_page,
+                next=url_for("api.get_collection", collection_id=coll.id, after=items[-1].id, per_page=per_page,
+                             _external=True) if more else None,
                 item_list=[dict(id=i.id, title=i.title, creator=i.creator, date=i.date_text, type=i.item_type.value,
                                 status=i.status.value,
                                 links={"self": url_for("api.get_item", item_id=i.id, _external=True),
@@ -234,8 +262,9 @@ def _staff(roles: set[Role] | None = None, what: str = "") -> User:
 
 @bp.get("/jobs")
 def jobs():
-    """Every item and 3D build in progress, failed or cancelled (and the last ones done), per page and
-    per stage, with the estimated seconds left; any staff account (HTTP Basic)."""
+    """The newest 100 items and every 3D build in progress, failed or cancelled (and the last ones done),
+    per page (the first 100 of each item) and per stage, with the estimated seconds left; any staff
+    account (HTTP Basic)."""
     _staff()
     return jsonify(_platform().jobs.board().as_dict())
 

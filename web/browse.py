@@ -19,6 +19,8 @@ from web.viewer import current_actor
 
 bp = Blueprint("browse", __name__)
 PER_PAGE = 24
+COLLECTIONS_PER_PAGE = 50  # /collections, a page at a time
+HOME_COLLECTIONS = 24  # the home page's few (those with items the reader may see)
 RECENT = 10
 
 add(vi=browse_words.VI, en=browse_words.EN)
@@ -47,7 +49,7 @@ def featured_monuments():
     """Monuments with their newest published model (the thumbnail), those with a model first."""
     service = _platform().monuments
     out = []
-    for m in service.monuments():
+    for m in service.featured():  # a bounded few, those with a model first
         published = service.published(m.id)
         out.append((m, published[0] if published else None))
     out.sort(key=lambda pair: (pair[1] is None, pair[0].name_vi))
@@ -57,8 +59,9 @@ def featured_monuments():
 @bp.get("/")
 def home():
     p = _platform()
-    sizes = guard.collection_sizes()  # only what the reader may see (library.access)
-    collections = [c for c in p.catalogue.collections() if sizes.get(c.id) and guard.collection_shown(c)]
+    shown, _more = guard.collections_page(1, HOME_COLLECTIONS)  # a bounded few, by name; /collections has all
+    sizes = guard.collection_sizes(c.id for c in shown)  # what the reader may see, counted up to a cap
+    collections = [c for c in shown if sizes.get(c.id)]
     recent = guard.recent_items(RECENT)
     rows = {r.item_id: r for r in p.catalogue.item_statuses([i.id for i in recent])} if recent else {}
     busy = any(r.status == ItemStatus.processing.value for r in rows.values())
@@ -74,11 +77,12 @@ def collections():
 
 
 def _collections_page(*, error: InputRejected | None = None, form: dict | None = None, status: int = 200):
-    p = _platform()
-    sizes = guard.collection_sizes()
-    return render_template("collections.html", t=words(), lang=current_lang(),
-                           collections=[c for c in p.catalogue.collections() if guard.collection_shown(c)],
-                           sizes=sizes, editor=may(current_actor(), "edit_collection"), error=error,
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdigit() and 0 < int(raw) <= guard.MAX_LIST_PAGES else 1
+    shown, more = guard.collections_page(page, COLLECTIONS_PER_PAGE)
+    sizes = guard.collection_sizes(c.id for c in shown)  # counted up to a cap (guard.size_text)
+    return render_template("collections.html", t=words(), lang=current_lang(), collections=shown,
+                           page=page, more=more, sizes=sizes, editor=may(current_actor(), "edit_collection"), error=error,
                            form=form or {}, messages=get_flashed_messages()), status
 
 
@@ -101,15 +105,21 @@ def _collection_page(collection_id: int, *, error: InputRejected | None = None, 
     actor = current_actor()
     sort = request.args.get("sort", "order")
     sort = sort if sort in SORTS else "order"
-    total = p.collections.count(actor, collection_id)
-    pages = max(1, -(-total // PER_PAGE))
+    total = guard.collection_sizes([collection_id]).get(collection_id, 0)  # counted up to guard.SIZE_CAP + 1
+    pages = max(1, -(-min(total, guard.SIZE_CAP) // PER_PAGE))  # OFFSET stays below SIZE_CAP
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) <= pages else 1
     items = p.collections.items(actor, collection_id, sort=sort, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-    others = [c for c in p.catalogue.collections() if guard.collection_shown(c)]
-    children = [c for c in others if c.parent_id == coll.id]
-    parent = next((c for c in others if c.id == coll.parent_id), None)
+    children, _more = guard.collections_page(1, 100, parent_id=coll.id)  # the first 100, on collections.parent_id
+    parent = None
+    if coll.parent_id is not None:
+        try:
+            parent = p.catalogue.collection(coll.parent_id)
+        except NotFound:
+            parent = None
+        parent = parent if parent is not None and guard.collection_shown(parent) else None
     editor = may(actor, "edit_collection")
+    others = [c for c in p.catalogue.collections() if guard.collection_shown(c)] if editor else []  # move targets
     return render_template("collection.html", t=words(), lang=current_lang(), c=coll, items=items, page=page,
                            pages=pages, total=total, per_page=PER_PAGE, sort=sort, sorts=SORT_WORDS,
                            covers=first_pages([i.id for i in items]), children=children, parent=parent,

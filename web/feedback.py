@@ -21,6 +21,7 @@ from library.catalogue.models import Role
 from web import guard
 from web.auth import require_user
 from web.i18n import add, current_lang, words
+from web.pages import PAGES_PER_SCREEN, window_start
 from web.security import RateLimiter
 from web.staff import login_required
 from web.viewer import current_actor
@@ -187,8 +188,7 @@ def report_form(item_id: int):
 @bp.post("/items/<int:item_id>/feedback")
 def item_feedback(item_id: int):
     try:
-        guard.item_content(item_id)  # only on an item the reader may read (library.access)
-        item = _platform().catalogue.item(item_id)
+        item, _decision = guard.item_content(item_id)  # only on an item the reader may read (library.access)
     except NotFound:
         abort(404)
     return _submit(dict(item_id=item.id), url_for("pages.item", item_id=item.id, lang=current_lang()),
@@ -238,12 +238,15 @@ def _render_report(item_id: int, page_arg: str, values: dict, error: str | None,
                    word_arg: str | None = None):
     p = _platform()
     try:
-        guard.item_content(item_id)  # the form shows the page's lines: content (library.access)
-        item = p.catalogue.item(item_id)
+        item, _decision = guard.item_content(item_id)  # the form shows the page's lines: content (library.access)
     except NotFound:
         abort(404)
-    pages = [pg for pg in item.pages if pg.status.value == "done" and pg.text]
-    page = next((pg for pg in pages if str(pg.sequence) == str(page_arg)), pages[0] if pages else None)
+    wanted = int(page_arg) if str(page_arg or "").isdigit() and len(str(page_arg)) < 10 else 1
+    # the read pages of the window holding the page asked (never every page of the item)
+    pages = p.catalogue.readable_pages(item_id, start=window_start(wanted), count=PAGES_PER_SCREEN)
+    if not pages:
+        pages = p.catalogue.readable_pages(item_id, start=1, count=PAGES_PER_SCREEN)
+    page = next((pg for pg in pages if pg.sequence == wanted), pages[0] if pages else None)
     lines = p.corrections.review(page.id).lines if page is not None else []
     chosen = _int(word_arg if word_arg is not None else values.get("word"))
     word = next(((w, ln.number + 1) for ln in lines for w in ln.words if w.sequence == chosen), None)

@@ -32,6 +32,7 @@ from library.catalogue.models import Collection, Item, Monument, Page
 from library.discovery.citing import citation, rights_uri
 from library.errors import NotFound
 from web import findable_words, guard
+from web.pages import item_page_url
 from web.i18n import TEXT, add
 
 bp = Blueprint("findable", __name__)
@@ -163,7 +164,7 @@ def page(item_id: int, sequence: int):
         found = s.scalar(select(Page.id).where(Page.item_id == item_id, Page.sequence == sequence))
     if found is None:
         raise NotFound(f"no page {sequence} in item {item_id}")
-    return redirect(url_for("pages.item", item_id=item_id) + f"#page-{sequence}", 302)
+    return redirect(item_page_url(item_id, sequence), 302)  # into the window of pages holding it
 
 
 # ------------------------------------------------------------------ the item page's record and citation

@@ -110,20 +110,65 @@ def personal() -> bool:
     return actor.is_staff or actor.in_reading_room
 
 
-def collection_sizes() -> dict[int, int]:
-    """How many items of each collection the actor may see."""
+SIZE_CAP = 10_000  # a collection's items are counted up to this; above it the portal says "10000+"
+
+
+def collection_sizes(collection_ids: Iterable[int] | None = None, *, cap: int | None = None) -> dict[int, int]:
+    """How many items of each collection (those of ``collection_ids``, or every one) the actor may see,
+    counted up to ``cap`` + 1 (a number above ``cap`` means "more than cap"): one bounded count per
+    collection on the ``items.collection_id`` index, never a count over the whole items table."""
+    cap = SIZE_CAP if cap is None else cap
     p = _platform()
     with p.sessions() as s:
-        return dict(s.execute(select(Item.collection_id, func.count()).where(Item.collection_id.is_not(None),
-                                                                             visible_items())
-                              .group_by(Item.collection_id)).all())
+        ids = list(collection_ids) if collection_ids is not None else list(s.scalars(select(Collection.id)))
+        sizes = {}
+        for cid in ids:
+            some = select(Item.id).where(Item.collection_id == cid, visible_items()).limit(cap + 1).subquery()
+            sizes[cid] = int(s.scalar(select(func.count()).select_from(some)) or 0)
+    return sizes
 
 
-def collection_items(collection_id: int, *, limit: int = 100, offset: int = 0) -> list[Item]:
-    """The items of a collection the actor may see, in catalogue order."""
+MAX_LIST_PAGES = 100  # numbered pages of a list go this deep (a bounded OFFSET)
+
+
+def collections_page(page: int = 1, per_page: int = 50, *, parent_id: int | None = None
+                     ) -> tuple[list[Collection], bool]:
+    """One page of the collections the actor may see, by name then id (``parent_id``: only its
+    sub-collections), at most 100 a page and MAX_LIST_PAGES deep; and whether a next page exists."""
+    per_page = max(1, min(int(per_page), 100))
+    page = max(1, min(int(page), MAX_LIST_PAGES))
+    q = select(Collection).where(visible_collections())
+    if parent_id is not None:
+        q = q.where(Collection.parent_id == parent_id)
     with _platform().sessions() as s:
-        return list(s.scalars(select(Item).where(Item.collection_id == collection_id, visible_items())
-                              .order_by(Item.id).limit(limit).offset(offset)))
+        rows = list(s.scalars(q.order_by(Collection.name, Collection.id).limit(per_page + 1)
+                              .offset((page - 1) * per_page)))
+    return rows[:per_page], len(rows) > per_page and page < MAX_LIST_PAGES
+
+
+def size_text(n: int, cap: int | None = None) -> str:
+    """A collection size for people: the number, or ``"<cap>+"`` when it was counted past the cap."""
+    cap = SIZE_CAP if cap is None else cap
+    return f"{cap}+" if n > cap else str(n)
+
+
+def collection_items(collection_id: int, *, limit: int = 100, offset: int = 0,
+                     after_id: int | None = None) -> list[Item]:
+    """The items of a collection the actor may see, in catalogue order (id); ``after_id``: keyset paging."""
+    q = select(Item).where(Item.collection_id == collection_id, visible_items())
+    if after_id is not None:
+        q = q.where(Item.id > after_id)
+    with _platform().sessions() as s:
+        return list(s.scalars(q.order_by(Item.id).limit(limit).offset(offset)))
+
+
+def visible_item_ids_after(after_id: int, limit: int) -> tuple[list[int], int | None]:
+    """Up to ``limit`` ids of items (not deleted) the actor may see, after ``after_id`` in id order (keyset
+    on the primary key), and the cursor of the next page (the last id given) or None at the end."""
+    with _platform().sessions() as s:
+        ids = list(s.scalars(select(Item.id).where(Item.id > after_id, Item.deleted_at.is_(None), visible_items())
+                             .order_by(Item.id).limit(limit + 1)))
+    return ids[:limit], (ids[limit - 1] if len(ids) > limit else None)
 
 
 def recent_items(limit: int) -> list[Item]:

@@ -23,7 +23,9 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, request, 
 from sqlalchemy import select
 
 from library.discovery.citing import LIBRARY_NAME, nav_date, rights_uri
-from library.discovery.iiif import ImageLimits, ImageRequestError, ImageService, identifier_of, page_id_of, parse_size
+from library.discovery.iiif import (ImageLimits, ImageRequestError, ImageService, identifier_of, page_id_of, parse_size,
+                                    viewer_image_path)
+from library.reading.ocr_jobs import IMAGES_ONLY_REASON
 from library.errors import NotFound
 from library.catalogue.models import Item
 from web import guard
@@ -185,8 +187,8 @@ def _image_body(identifier: str, width: int, height: int, size: str = "max") -> 
 
 
 def _canvas(item, page, store) -> dict | None:
-    path = store.resolve(store.page_derivative_relpath(item.id, page.sequence, "normalised"))
-    if not page.width or not page.height or not path.is_file():
+    path = viewer_image_path(store, item.id, page.sequence)
+    if not page.width or not page.height or path is None:
         return None  # not read yet: no image to paint
     cid = canvas_uri(item.id, page.sequence)
     ident = identifier_of(page.id)
@@ -199,8 +201,8 @@ def _canvas(item, page, store) -> dict | None:
             "body": _image_body(ident, page.width, page.height), "target": cid}]}],
     }
     see_also = []
-    for kind, (fmt, profile, vi, en) in SEE_ALSO.items():
-        if store.resolve(store.page_derivative_relpath(item.id, page.sequence, kind)).is_file():
+    for kind, (fmt, profile, vi, en) in SEE_ALSO.items():  # made from the catalogue's reading (page_file)
+        if page.status_reason != IMAGES_ONLY_REASON:
             ref = {"id": url_for("iiif.page_file", item_id=item.id, sequence=page.sequence, kind=kind,
                                  _external=True), "type": "Dataset" if kind != "text" else "Text",
                    "label": _bilingual(vi, en), "format": fmt}
@@ -309,14 +311,24 @@ def page_file(item_id: int, sequence: int, kind: str):
 
 
 # ------------------------------------------------------------------ collections
+COLLECTION_PART = 1000  # manifests in one IIIF collection document; the rest in a nested "continued" one
+
+
 @bp.get("/collection/top")
 def collections():
-    p = _platform()
-    shown = [c for c in p.catalogue.collections() if guard.collection_shown(c)]
-    body = {"@context": PRESENTATION_CONTEXT, "id": request.base_url, "type": "Collection",
+    raw = request.args.get("page", "1")
+    page = int(raw) if raw.isdigit() and 0 < int(raw) <= guard.MAX_LIST_PAGES else 1
+    shown, more = guard.collections_page(page, 100)  # by name, 100 a document; the rest nested, "continued"
+    top = url_for("iiif.collections", _external=True)
+    body = {"@context": PRESENTATION_CONTEXT, "id": request.url if page > 1 else top, "type": "Collection",
             "label": _bilingual("Bộ sưu tập của thư viện", "The library's collections"),
             "items": [{"id": url_for("iiif.collection", collection_id=c.id, _external=True), "type": "Collection",
                        "label": {"none": [_nfc(c.name)]}} for c in shown]}
+    if more:
+        body["items"].append({"id": url_for("iiif.collections", page=page + 1, _external=True), "type": "Collection",
+                              "label": _bilingual("Bộ sưu tập (tiếp theo)", "Collections (continued)")})
+    if page > 1:
+        body["partOf"] = [{"id": top, "type": "Collection"}]
     return _ld_json(body, MANIFEST_MAX_AGE_S, private=guard.personal())
 
 
@@ -324,17 +336,28 @@ def collections():
 def collection(collection_id: int):
     """The collection's manifests: only the items the actor may see (library.access)."""
     p = _platform()
-    found = [c for c in p.catalogue.collections() if c.id == collection_id and guard.collection_shown(c)]
-    if not found:
+    if not 0 < collection_id <= guard.MAX_ID:
         raise NotFound(f"no collection {collection_id}")
-    coll = found[0]
-    with p.sessions() as s:
-        items = list(s.scalars(select(Item).where(Item.collection_id == collection_id, guard.visible_items())
-                               .order_by(Item.id)))
-    body = {"@context": PRESENTATION_CONTEXT, "id": request.base_url, "type": "Collection",
+    coll = p.catalogue.collection(collection_id)  # NotFound if missing
+    if not guard.collection_shown(coll):
+        raise NotFound(f"no collection {collection_id}")
+    try:
+        after = max(0, min(int(request.args.get("after", "0")), guard.MAX_ID))
+    except ValueError:
+        after = 0
+    items = guard.collection_items(collection_id, limit=COLLECTION_PART + 1, after_id=after)  # keyset on the id
+    more, items = len(items) > COLLECTION_PART, items[:COLLECTION_PART]
+    whole = url_for("iiif.collection", collection_id=collection_id, _external=True)
+    body = {"@context": PRESENTATION_CONTEXT, "id": request.url if after else whole, "type": "Collection",
             "label": {"none": [_nfc(coll.name)]},
             "items": [{"id": url_for("iiif.manifest", item_id=i.id, _external=True), "type": "Manifest",
                        "label": {_language_of(i.languages): [_nfc(i.title)]}} for i in items]}
+    if more:  # Presentation 3 has no paging: the rest is a nested collection, a part of this one
+        body["items"].append({"id": url_for("iiif.collection", collection_id=collection_id, after=items[-1].id,
+                                            _external=True), "type": "Collection",
+                              "label": _bilingual(f"{coll.name} (tiếp theo)", f"{coll.name} (continued)")})
+    if after:
+        body["partOf"] = [{"id": whole, "type": "Collection"}]
     if coll.description:
         body["summary"] = {"none": [_nfc(coll.description)]}
     return _ld_json(body, MANIFEST_MAX_AGE_S, private=guard.personal())

@@ -6,9 +6,10 @@ data attributes."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, url_for
+from sqlalchemy import select
 
 from library.errors import NotFound
-from library.catalogue.models import PageStatus
+from library.catalogue.models import Page, PageStatus
 from web import guard, i18n
 from web.i18n import current_lang, words
 
@@ -35,12 +36,13 @@ def item(item_id: int):
     lang = current_lang()
     t = words()
     try:
-        guard.item_content(item_id)  # a hidden item answers as a missing one; 403 or 410 with the reason
-        it = current_app.extensions["heritage"].catalogue.item(item_id)
+        it, _decision = guard.item_content(item_id)  # a hidden item answers as a missing one; 403 or 410 with the reason
     except NotFound:
         return render_template("mirador.html", t=t, lang=lang, item=None, item_id=item_id, manifest=None,
                                busy=False), 404
-    ready = any(p.status == PageStatus.done and p.width for p in it.pages)
+    with current_app.extensions["heritage"].sessions() as s:  # one row at most, on pages.item_id
+        ready = s.scalar(select(Page.id).where(Page.item_id == item_id, Page.status == PageStatus.done,
+                                               Page.width.is_not(None)).limit(1)) is not None
     manifest = url_for("iiif.manifest", item_id=item_id, _external=True) if ready else None
     code = 200 if ready else 409
     return render_template("mirador.html", t=t, lang=lang, item=it, manifest=manifest, busy=False), code

@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, send_file, url_for
+from flask import (Blueprint, abort, current_app, jsonify, make_response, render_template, request, send_file,
+                   url_for)
 
 from library.errors import NotFound
 from library.monuments.guides import MAX_ID
 from web import guard, i18n
 from web.i18n import current_lang, words
-from web.pages import highlight
+from web.pages import highlight, item_page_url
 from web.security import CSP
 
 bp = Blueprint("monuments", __name__)
@@ -86,12 +87,19 @@ def tile_origin(template: str) -> str | None:
     return f"{parts.scheme}://{host}"
 
 
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 10_000 else 1
+
+
 @bp.get("/monuments")
 def index():
     tiles, attribution = map_settings()
     origin = tile_origin(tiles) if tiles else None
-    monuments = _platform().monuments.monuments()
+    page = _page_arg()
+    monuments, more = _platform().monuments.monuments_page(page)
     html = render_template("monuments.html", t=words(), lang=current_lang(), monuments=monuments,
+                           page=page, more=more,
                            tiles=tiles if origin else "", attribution=attribution, in_lang=in_lang,
                            mapped=[m for m in monuments if m.lat is not None and m.lon is not None])
     resp = make_response(html)
@@ -162,7 +170,11 @@ def _tour(tour) -> dict:
 
 @api_bp.get("/monuments")
 def monuments_json():
-    return jsonify(monuments=[_summary(m) for m in _platform().monuments.monuments()])
+    """The monuments by name, 100 a page (``?page=``); ``next`` is the next page's URL (None at the end)."""
+    page = _page_arg()
+    monuments, more = _platform().monuments.monuments_page(page)
+    return jsonify(monuments=[_summary(m) for m in monuments], page=page,
+                   next=url_for("monuments_api.monuments_json", page=page + 1, _external=True) if more else None)
 
 
 @api_bp.get("/monuments/<slug>")
@@ -192,8 +204,7 @@ def monument_json(slug: str):
     def item(r, how: str) -> dict:
         return {"item_id": r.item_id, "title": r.title, "page": r.page_sequence, "note": r.note, "how": how,
                 "snippet": r.snippet.text if r.snippet is not None else None,
-                "url": url_for("pages.item", item_id=r.item_id, _external=True)
-                + (f"#page-{r.page_sequence}" if r.page_sequence else "")}
+                "url": item_page_url(r.item_id, r.page_sequence, external=True)}
 
     body.update(items=[item(r, "linked") for r in related.linked] + [item(r, "found") for r in related.found],
                 search_offline=related.search_offline)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import csv
 import io
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from library.errors import InputRejected, NotFound
@@ -36,18 +36,58 @@ def _remember_language(resp):
     return resp
 
 
+bp.add_app_template_global(guard.size_text, "size_text")
+
+PAGES_PER_SCREEN = 10  # pages (each with its viewer and text) the item page shows at once
+
+
+def window_start(sequence: int, per_screen: int = PAGES_PER_SCREEN) -> int:
+    """The first sequence of the item-page window holding page ``sequence`` (windows 1-10, 11-20, ...)."""
+    return (max(1, int(sequence)) - 1) // per_screen * per_screen + 1
+
+
+@bp.app_template_global()
+def page_url(item_id: int, sequence: int, lang: str | None = None) -> str:
+    """The item page's URL showing page ``sequence``: its window (``?from=``, left out for the first)
+    and the ``#page-<n>`` anchor."""
+    args = [("lang", lang)] if lang else []
+    start = window_start(sequence)
+    args += [("from", start)] if start > 1 else []
+    return f"/items/{item_id}" + (f"?{urlencode(args)}" if args else "") + f"#page-{sequence}"
+
+
+def item_page_url(item_id: int, sequence: int | None = None, *, external: bool = False) -> str:
+    """``url_for`` the item page at page ``sequence`` (its window and anchor); the item page if None."""
+    if not sequence:
+        return url_for("pages.item", item_id=item_id, _external=external)
+    start = window_start(sequence)
+    return (url_for("pages.item", item_id=item_id, _external=external, **({"from": start} if start > 1 else {}))
+            + f"#page-{sequence}")
+
+
+def _int_arg(name: str, default: int) -> int:
+    try:
+        return max(1, min(int(request.args.get(name, default)), guard.MAX_ID))
+    except ValueError:
+        return default
+
+
 @bp.get("/items/<int:item_id>")
 def item(item_id: int):
+    """The item's record and one window of its pages (``?from=<first sequence>``, PAGES_PER_SCREEN at a
+    time, never all of them); ``?page=<n>`` jumps to the window of page n."""
     lang = current_lang()
     c = current_app.extensions["heritage"].catalogue
     try:
-        _, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason
-        it = c.item(item_id)
+        it, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason
     except NotFound:
         abort(404)
+    if "page" in request.args:  # the jump-to-page field
+        return redirect(page_url(item_id, _int_arg("page", 1), lang), 302)
+    window = None
     if decision.content:
-        pages = c.page_statuses(item_id)
-        texts = {p.id: p.text for p in it.pages}
+        window = c.page_window(item_id, start=_int_arg("from", 1), count=PAGES_PER_SCREEN)
+        pages, texts = window.rows, window.texts
         contents = current_app.extensions["heritage"].mets.contents(item_id)  # articles, sections (METS import)
     else:  # restricted_metadata = shown: the record only, no page, image or text
         pages, texts, contents = [], {}, []
@@ -55,7 +95,7 @@ def item(item_id: int):
     staff_view = guard.current_actor().is_staff  # staff see the access state (level, embargo, withdrawal)
     resp = current_app.make_response(render_template(
         "item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy=busy, access=decision,
-        staff_view=staff_view, contents=contents))
+        staff_view=staff_view, contents=contents, window=window))
     return guard.keep_private(resp, it, decision)
 
 
@@ -132,6 +172,6 @@ def search_csv():
         snippet = " … ".join(sn.text.replace("\n", " ") for sn in h.snippets)
         writer.writerow([csv_safe(v) for v in (
             h.item_id, h.item_title, h.sequence, h.page_id, " ".join(sp.text for sp in h.spans), snippet,
-            f"{request.url_root}items/{h.item_id}#page-{h.sequence}")])
+            item_page_url(h.item_id, h.sequence, external=True))])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="search.csv"'})

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -101,6 +102,7 @@ class AccessLevel(str, enum.Enum):
 
 class Collection(Base):
     __tablename__ = "collections"
+    __table_args__ = (Index("ix_collections_name_id", "name", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -126,7 +128,13 @@ class Item(Base):
     """A book, an issue of a newspaper or magazine, a manuscript: Dublin Core fields."""
 
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_record_changed", "record_changed_at", "id"),)
+    __table_args__ = (
+        Index("ix_items_record_changed", "record_changed_at", "id"),
+        # lists that page with keys (library/reading/jobs.py, the collection pages)
+        Index("ix_items_status_id", "status", "id"),
+        Index("ix_items_status_finished", "status", "finished_at", "id"),
+        Index("ix_items_collection_id_id", "collection_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
@@ -211,6 +219,8 @@ class Page(Base):
         UniqueConstraint("item_id", "sequence", name="uq_pages_item_sequence"),
         # the correction queue: read pages, most doubtful words first (a backward scan, no sort)
         Index("ix_pages_review_queue", "status", "low_confidence_words", "id"),
+        # queued pages per item on the jobs board, read from the index alone
+        Index("ix_pages_status_item_queued", "status", "item_id", "queued_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -248,56 +258,11 @@ class Page(Base):
     index_pending: Mapped[bool] = mapped_column(Boolean, default=False, index=True)  # changed, index not yet told
     # words of the page text below HERITAGE_LOW_CONFIDENCE (corrected words count as sure)
     low_confidence_words: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the words, lines and blocks of the page text: one blob (library.catalogue.page_layout), not a row each
+    layout: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
     item: Mapped[Item] = relationship(back_populates="pages")
-    words: Mapped[list["Word"]] = relationship(order_by="Word.sequence", cascade="all, delete-orphan", passive_deletes=True)
-    regions: Mapped[list["TextRegion"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
     derivatives: Mapped[list["Derivative"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
-
-
-class Word(Base):
-    """One OCR word: its text, character offsets into Page.text, box and confidence."""
-
-    __tablename__ = "words"
-    __table_args__ = (
-        UniqueConstraint("page_id", "sequence", name="uq_words_page_sequence"),
-        Index("ix_words_page_chars", "page_id", "char_start"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
-    sequence: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(String(1000))
-    char_start: Mapped[int] = mapped_column(Integer)
-    char_end: Mapped[int] = mapped_column(Integer)
-    x: Mapped[int] = mapped_column(Integer)
-    y: Mapped[int] = mapped_column(Integer)
-    w: Mapped[int] = mapped_column(Integer)
-    h: Mapped[int] = mapped_column(Integer)
-    confidence: Mapped[float] = mapped_column(Float)
-    block: Mapped[int] = mapped_column(Integer)
-    paragraph: Mapped[int] = mapped_column(Integer)
-    line: Mapped[int] = mapped_column(Integer)
-
-
-class TextRegion(Base):
-    """A block or a line of a page, with its box and character span."""
-
-    __tablename__ = "text_regions"
-    __table_args__ = (Index("ix_text_regions_page_kind", "page_id", "kind"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(10))  # "block" | "line"
-    block: Mapped[int] = mapped_column(Integer)
-    paragraph: Mapped[int | None] = mapped_column(Integer)
-    line: Mapped[int | None] = mapped_column(Integer)
-    x: Mapped[int] = mapped_column(Integer)
-    y: Mapped[int] = mapped_column(Integer)
-    w: Mapped[int] = mapped_column(Integer)
-    h: Mapped[int] = mapped_column(Integer)
-    char_start: Mapped[int] = mapped_column(Integer)
-    char_end: Mapped[int] = mapped_column(Integer)
 
 
 class Derivative(Base):
@@ -349,6 +314,7 @@ class Monument(Base):
     """A monument: names and descriptions in Vietnamese and English, where it is, its period and rank."""
 
     __tablename__ = "monuments"
+    __table_args__ = (Index("ix_monuments_name_vi_id", "name_vi", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -484,7 +450,8 @@ class Transcription(Base):
     text: Mapped[str] = mapped_column(Text)
     engine: Mapped[str | None] = mapped_column(String(100))  # for OCR versions
     mean_confidence: Mapped[float | None] = mapped_column(Float)
-    layout: Mapped[str | None] = mapped_column(Text)  # JSON: the words and lines of an OCR reading not yet in use
+    # the words and lines of an OCR reading not yet in use (library.catalogue.page_layout, with this text)
+    layout_blob: Mapped[bytes | None] = mapped_column(LargeBinary)
     note: Mapped[str | None] = mapped_column(String(1000))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -515,6 +482,8 @@ class Feedback(Base):
         CheckConstraint("(item_id IS NULL) <> (monument_id IS NULL)", name="one_target"),
         CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
         Index("ix_feedback_status_kind", "status", "kind"),
+        Index("ix_feedback_status_created", "status", "created_at", "id"),
+        Index("ix_feedback_created", "created_at", "id"),
         Index("ix_feedback_page_id", "page_id"),
     )
 

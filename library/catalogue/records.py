@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from library.errors import NotFound
-from library.catalogue.models import Collection, Item, Page, PageStatus, Word
+from library.catalogue.models import Collection, Item, Page, PageStatus
+from library.catalogue.page_layout import LayoutWord, stored
 from library.store import FileStore
 
 
@@ -37,6 +38,20 @@ class ItemStatusRow:
         return sum(self.counts.values())
 
 
+MAX_LIMIT = 100  # the most rows one page of any list gives
+
+
+@dataclass(frozen=True)
+class PageWindow:
+    """A screenful of an item's pages: ``rows`` in sequence order, ``texts`` {page id: text or None},
+    ``total`` pages of the item, and the first sequence of the previous / next window (None at an end)."""
+    rows: list[PageStatusRow]
+    texts: dict[int, str | None]
+    total: int
+    previous_start: int | None
+    next_start: int | None
+
+
 class Catalogue:
     def __init__(self, sessions: sessionmaker[Session], store: FileStore):
         self.sessions = sessions
@@ -50,7 +65,10 @@ class Catalogue:
             else:  # the list of all items leaves deleted ones out (asked by id, they still answer)
                 q = q.where(Item.deleted_at.is_(None))
             items = s.execute(q).all()
-            counts = s.execute(select(Page.item_id, Page.status, func.count()).group_by(Page.item_id, Page.status)).all()
+            counted = select(Page.item_id, Page.status, func.count()).group_by(Page.item_id, Page.status)
+            if item_ids:  # only the items asked (the pages.item_id index), never the whole pages table
+                counted = counted.where(Page.item_id.in_(item_ids))
+            counts = s.execute(counted).all()
         per: dict[int, dict[str, int]] = {}
         for item_id, status, n in counts:
             per.setdefault(item_id, {})[PageStatus(status).value] = n
@@ -58,6 +76,50 @@ class Catalogue:
             ItemStatusRow(i, t, st.value, r, {k: per.get(i, {}).get(k, 0) for k in (s.value for s in PageStatus)})
             for i, t, st, r in items
         ]
+
+    def item_statuses_page(self, *, after_id: int = 0, limit: int = 100) -> tuple[list[ItemStatusRow], int | None]:
+        """One page of the items not deleted, by id after ``after_id`` (keyset on the primary key), with
+        their pages counted per status for those items only (the ``pages.item_id`` index); and the cursor
+        of the next page (the last id shown) or ``None`` at the end. ``limit`` is capped to 1..MAX_LIMIT."""
+        limit = max(1, min(int(limit), MAX_LIMIT))
+        with self.sessions() as s:
+            ids = list(s.scalars(select(Item.id).where(Item.id > after_id, Item.deleted_at.is_(None))
+                                 .order_by(Item.id).limit(limit + 1)))
+        more = len(ids) > limit
+        ids = ids[:limit]
+        rows = self.item_statuses(ids) if ids else []
+        return rows, (ids[-1] if more else None)
+
+    def page_window(self, item_id: int, *, start: int = 1, count: int = 10) -> "PageWindow":
+        """The pages of ``item_id`` from sequence ``start`` on, at most ``count`` (capped to MAX_LIMIT), with
+        their text; the window's neighbours and the item's page count. Every query is bounded by the
+        (item_id, sequence) unique index: no page outside the window is read."""
+        count = max(1, min(int(count), MAX_LIMIT))
+        start = max(1, int(start))
+        with self.sessions() as s:
+            if s.get(Item, item_id) is None:
+                raise NotFound(f"no item {item_id}")
+            pages = s.scalars(select(Page).where(Page.item_id == item_id, Page.sequence >= start)
+                              .order_by(Page.sequence).limit(count + 1)).all()
+            before = s.scalars(select(Page.sequence).where(Page.item_id == item_id, Page.sequence < start)
+                               .order_by(Page.sequence.desc()).limit(count)).all()
+            total = s.scalar(select(func.count()).select_from(Page).where(Page.item_id == item_id))
+            rows = [PageStatusRow(p.id, p.sequence, p.source_name, p.status.value, p.status_reason, p.attempts,
+                                  p.mean_confidence, p.needs_review) for p in pages[:count]]
+            texts = {p.id: p.text for p in pages[:count]}
+        return PageWindow(rows=rows, texts=texts, total=int(total or 0),
+                          previous_start=min(before) if before else None,
+                          next_start=pages[count].sequence if len(pages) > count else None)
+
+    def readable_pages(self, item_id: int, *, start: int = 1, count: int = 10) -> list[Page]:
+        """Up to ``count`` (capped to MAX_LIMIT) read pages with text of ``item_id``, from sequence ``start``
+        on, in order (a range on the (item_id, sequence) index)."""
+        count = max(1, min(int(count), MAX_LIMIT))
+        with self.sessions() as s:
+            return list(s.scalars(select(Page).where(Page.item_id == item_id, Page.sequence >= max(1, int(start)),
+                                                     Page.status == PageStatus.done, Page.text.is_not(None),
+                                                     Page.text != "")
+                                  .order_by(Page.sequence).limit(count)))
 
     def page_statuses(self, item_id: int) -> list[PageStatusRow]:
         with self.sessions() as s:
@@ -86,9 +148,10 @@ class Catalogue:
                 raise NotFound(f"no page {page_id}")
             return page
 
-    def words(self, page_id: int) -> list[Word]:
+    def words(self, page_id: int) -> list[LayoutWord]:
+        """The page's words in reading order (decoded from ``pages.layout``)."""
         with self.sessions() as s:
-            return list(s.scalars(select(Word).where(Word.page_id == page_id).order_by(Word.sequence)))
+            return stored(s, page_id).words
 
     def collections(self) -> list[Collection]:
         with self.sessions() as s:

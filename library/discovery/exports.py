@@ -43,7 +43,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from library.errors import Conflict, HeritageError, NotFound, StoreCorrupted
 from library.discovery.iiif import identifier_of
-from library.catalogue.models import Derivative, Item, ItemStatus, Page, PageStatus, TextRegion, Word
+from library.catalogue.models import Derivative, Item, ItemStatus, Page, PageStatus
+from library.catalogue.page_layout import stored
 from library.settings import Settings
 from library.store import FileStore
 
@@ -182,7 +183,7 @@ class ExportService:
                 .where(Page.item_id == item_id).order_by(Page.sequence)).all()
             images = dict(s.execute(
                 select(Derivative.page_id, Derivative.sha256).join(Page, Page.id == Derivative.page_id)
-                .where(Page.item_id == item_id, Derivative.kind == "normalised")).all())
+                .where(Page.item_id == item_id, Derivative.kind.in_(("viewer", "normalised")))).all())
             status = item.status
             snapshot = _Snapshot(item_id, item.title, item.creator, item.subject, item.languages or "", tuple(
                 _PageRef(p.id, p.sequence, p.label, p.revision, images.get(p.id), p.corrected, p.ocr_engine,
@@ -204,13 +205,15 @@ class ExportService:
         status = s.scalar(select(Page.status).where(Page.id == page.page_id))
         if status != PageStatus.done:  # a retry started since the snapshot
             raise self._not_ready_now(item_id)
-        rows = s.scalars(select(Word).where(Word.page_id == page.page_id).order_by(Word.sequence))
+        rows = stored(s, page.page_id).words
         return [EngineWord(w.text, w.char_start, w.char_end, w.x, w.y, w.w, w.h, w.confidence, w.block,
                            w.paragraph, w.line) for w in rows]
 
     def _image_path(self, snapshot: _Snapshot, page: _PageRef) -> Path:
-        path = self.store.resolve(self.store.page_derivative_relpath(snapshot.item_id, page.sequence, "normalised"))
-        if not path.is_file():
+        from library.discovery.iiif import viewer_image_path
+
+        path = viewer_image_path(self.store, snapshot.item_id, page.sequence)  # the pyramid's full level
+        if path is None:
             raise StoreCorrupted(f"the page image of page {page.sequence} of item {snapshot.item_id} is missing "
                                  "from the store; run 'heritage fixity' and read the page again")
         return path
@@ -381,8 +384,8 @@ class ExportService:
 
         with self.sessions() as s:
             words = self._page_words(s, item_id, page)
-            regions = s.scalars(select(TextRegion).where(TextRegion.page_id == page.page_id)
-                                .order_by(TextRegion.char_start)).all()
+            layout = stored(s, page.page_id)
+            regions = sorted(layout.blocks + layout.lines, key=lambda r: r.char_start)
             text = s.scalar(select(Page.text).where(Page.id == page.page_id)) or ""
         lines = [TextLine(r.block, r.paragraph, r.line, r.x, r.y, r.w, r.h, r.char_start, r.char_end)
                  for r in regions if r.kind == "line"]

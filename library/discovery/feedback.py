@@ -32,13 +32,16 @@ from library.reading.corrections import MAX_LINE_CHARS, CorrectionService, Edita
 from library.errors import Conflict, InputRejected, NotFound
 from library.ingest.filenames import describe_char, first_unsafe_char
 from library.catalogue.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Monument, Page, PageStatus, Role,
-                            TextRegion, User, Word, as_utc, utcnow)
+                            User, as_utc, utcnow)
+from library.catalogue.page_layout import LayoutWord, stored, stored_many
 
 MAX_BODY_CHARS = 4_000
 MAX_ANSWER_CHARS = 4_000
 MAX_NAME_CHARS = 100
 MAX_EMAIL_CHARS = 254
 MAX_BULK = 200
+COUNT_CAP = 10_000  # the queue's counts stop here (a number above it means "more than COUNT_CAP")
+MAX_OFFSET = 10_000  # how deep the queue pages (filters narrow it further)
 CONTEXT_CHARS = 40  # of the page text on each side of a reported word, for staff
 LANGUAGES = ("vi", "en")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -259,7 +262,8 @@ class FeedbackService:
                 haystack = page.text
                 if word_seq is not None:
                     _, word_line = _pointed_word(self.corrections.review(page.id).lines, word_seq)
-                    word = s.scalars(select(Word).where(Word.page_id == page.id, Word.sequence == word_seq)).first()
+                    page_words = stored(s, page.id).words
+                    word = page_words[word_seq] if 0 <= word_seq < len(page_words) else None
                     if word is None or word_line is None:
                         raise FeedbackRejected("word", "no_word", f"page {page_seq} has no word {word_seq}",
                                                word=word_seq, page=page_seq)
@@ -344,13 +348,13 @@ class FeedbackService:
             scope = Feedback.item_id == item_id
         if monument_id is not None:
             scope = Feedback.monument_id == monument_id
-        with self.sessions() as s:
-            total = s.scalar(select(func.count()).select_from(Feedback).where(scope, *conditions)) or 0
+        with self.sessions() as s:  # counts stop at COUNT_CAP + 1 ("more than COUNT_CAP"); OFFSET is bounded
+            total = _capped_count(s, scope, *conditions)
             rows = s.execute(_queue_select().where(scope, *conditions)
                              .order_by(Feedback.created_at.desc(), Feedback.id.desc())
-                             .limit(max(1, min(limit, 200))).offset(max(0, offset))).all()
-            pending = {t: s.scalar(select(func.count()).select_from(Feedback).where(
-                _scope(t, allowed), Feedback.status == FeedbackStatus.pending)) or 0 for t in sorted(allowed)}
+                             .limit(max(1, min(limit, 200))).offset(min(max(0, offset), MAX_OFFSET))).all()
+            pending = {t: _capped_count(s, _scope(t, allowed), Feedback.status == FeedbackStatus.pending)
+                       for t in sorted(allowed)}
             return QueuePage([_queued(*row) for row in rows], total, pending)
 
     def get(self, actor: Actor, feedback_id: int) -> QueueEntry:
@@ -439,19 +443,17 @@ class FeedbackService:
         page_ids = sorted({e.page_id for e in wanted})
         with self.sessions() as s:
             texts = dict(s.execute(select(Page.id, Page.text).where(Page.id.in_(page_ids))).all())
-            words = s.scalars(select(Word).where(Word.page_id.in_(page_ids),
-                                                 Word.text.in_({e.word["text"] for e in wanted}))).all()
-            regions = s.scalars(select(TextRegion).where(TextRegion.page_id.in_(page_ids),
-                                                         TextRegion.kind == "line")).all()
+            layouts = stored_many(s, page_ids)
+        texts_wanted = {e.word["text"] for e in wanted}
+        words = {pid: [w for w in layout.words if w.text in texts_wanted] for pid, layout in layouts.items()}
         out = {}
         for e in wanted:
-            found = _locate(e.word, [w for w in words if w.page_id == e.page_id])
+            found = _locate(e.word, words.get(e.page_id, []))
             if found is None:
                 continue
             w, moved = found
             text = texts.get(e.page_id) or ""
-            line = next((r for r in regions if r.page_id == e.page_id and r.char_start <= w.char_start < r.char_end),
-                        None)
+            line = next((r for r in layouts[e.page_id].lines if r.char_start <= w.char_start < r.char_end), None)
             lx, ly, lw, lh = (line.x, line.y, line.w, line.h) if line else (w.x, w.y, w.w, w.h)
             out[e.id] = ReportedWord(e.page_id, w.sequence, w.text, _before(text, w.char_start),
                                      _after(text, w.char_end), w.x, w.y, w.w, w.h, lx, ly, lw, lh, moved)
@@ -556,6 +558,12 @@ def _targets_of(actor: Actor) -> set[str]:
     return allowed
 
 
+def _capped_count(s: Session, *where) -> int:
+    """How many feedback rows match, counted up to COUNT_CAP + 1 (never a count over the whole table)."""
+    some = select(Feedback.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    return int(s.scalar(select(func.count()).select_from(some)) or 0)
+
+
 def _scope(target: str | None, allowed: set[str]):
     targets = {target} if target else allowed
     if targets == {"item", "monument"}:
@@ -604,7 +612,7 @@ def _pointed_word(lines: list[ReviewLine], sequence: int):
     return None, None
 
 
-def _locate(pointer: dict, words: list[Word]):
+def _locate(pointer: dict, words: list[LayoutWord]):
     """The page word a report points at: the same word at the same place, else the word with its text
     nearest its old place (``moved``), else ``None``. ``words`` are the page's words with that text."""
     same = [w for w in words if w.text == pointer["text"]]

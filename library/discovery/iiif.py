@@ -1,5 +1,6 @@
-"""IIIF Image API 3.0 over the normalised page images: parse and check a
-request (region, size, rotation, quality, format), render it with Pillow, and
+"""IIIF Image API 3.0 over the page images (the tiled pyramids of
+library.reading.pyramid, or a normalised PNG kept from before them): parse and
+check a request (region, size, rotation, quality, format), render it, and
 keep every rendered image in a cache on disk under the file store.
 
 No Flask here: the web blueprint turns :class:`ImageRequestError` into a 400
@@ -253,11 +254,16 @@ def parse_rotation(rotation: str) -> tuple[bool, int]:
 # ------------------------------------------------------------------ rendering
 def render(source: Path, req: ImageRequest) -> bytes:
     """The encoded image ``req`` asks for, cut from the image file ``source``."""
-    with Image.open(source) as img:
-        img.load()
-        x, y, w, h = req.region
-        out = img.resize(req.size, Image.Resampling.LANCZOS, box=(x, y, x + w, y + h), reducing_gap=3.0) \
-            if (w, h) != req.size else img.crop((x, y, x + w, y + h))
+    if source.suffix == ".tif":  # the tiled pyramid: only the tiles under the region, at the nearest level
+        from library.reading import pyramid
+
+        out = pyramid.region(source, req.region, req.size)
+    else:  # a normalised PNG kept from before the pyramids (or by HERITAGE_KEEP_NORMALISED)
+        with Image.open(source) as img:
+            img.load()
+            x, y, w, h = req.region
+            out = img.resize(req.size, Image.Resampling.LANCZOS, box=(x, y, x + w, y + h), reducing_gap=3.0) \
+                if (w, h) != req.size else img.crop((x, y, x + w, y + h))
     if req.mirror:
         out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     if req.rotation_deg:  # IIIF rotates clockwise, Pillow's transposes count counter-clockwise
@@ -403,6 +409,16 @@ class RenderCache:
 
 
 # ------------------------------------------------------------------ the service
+def viewer_image_path(store: FileStore, item_id: int, sequence: int) -> Path | None:
+    """The image a page is shown from: its tiled pyramid, else a normalised PNG kept from before the
+    pyramids (or by HERITAGE_KEEP_NORMALISED); None when the page has no image yet."""
+    for kind in ("viewer", "normalised"):
+        path = store.resolve(store.page_derivative_relpath(item_id, sequence, kind))
+        if path.is_file():
+            return path
+    return None
+
+
 @dataclass(frozen=True)
 class PageImage:
     """A page's normalised image as the image service sees it."""
@@ -436,13 +452,18 @@ class ImageService:
     def page_image(self, identifier: str) -> PageImage:
         page_id = page_id_of(identifier)
         page = self.catalogue.page(page_id)  # NotFound for an unknown page
-        path = self.store.resolve(self.store.page_derivative_relpath(page.item_id, page.sequence, "normalised"))
-        if not path.is_file():
+        path = viewer_image_path(self.store, page.item_id, page.sequence)
+        if path is None:
             raise ImageNotReady(f"page {page_id} has not been read yet: its image is not ready")
         width, height = page.width, page.height
         if not width or not height:
-            with Image.open(path) as img:
-                width, height = img.size
+            if path.suffix == ".tif":
+                from library.reading import pyramid
+
+                width, height = pyramid.size_of(path)
+            else:
+                with Image.open(path) as img:
+                    width, height = img.size
         return PageImage(page_id, page.item_id, page.sequence, path, width, height)
 
     def info(self, image: PageImage, service_id: str) -> dict:

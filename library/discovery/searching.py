@@ -13,12 +13,13 @@ from bisect import bisect_left, bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.access import Access, Actor
 from library.errors import InputRejected, NotFound, SearchOffline
-from library.catalogue.models import Item, Page, Word
+from library.catalogue.models import Item, Page
+from library.catalogue.page_layout import LayoutWord, stored_many
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class SearchPage:
         }
 
 
-def merge_line_boxes(words: list[Word]) -> list[Box]:
+def merge_line_boxes(words: list[LayoutWord]) -> list[Box]:
     """The union box of consecutive words on the same line (a multi-syllable match is one box per line)."""
     boxes: list[Box] = []
     current_line = None
@@ -225,21 +226,19 @@ class SearchService:
         return _spans(page.text or "", spans, self._words_covering({page.id: spans}).get(page.id, []))
 
     def _words_covering(self, spans_by_page: dict[int, list[tuple[int, int]]]) -> dict[int, list]:
-        """The words under the spans of every page, in one query (plain rows, no ORM objects)."""
+        """The words under the spans of every page (in reading order), from the pages' stored layouts
+        read in one query."""
         if not spans_by_page:
             return {}
-        conditions = [
-            and_(Word.page_id == pid, Word.char_end > min(s for s, _ in spans), Word.char_start < max(e for _, e in spans))
-            for pid, spans in spans_by_page.items()
-        ]
         with self.sessions() as s:
-            rows = s.execute(
-                select(Word.page_id, Word.char_start, Word.char_end, Word.x, Word.y, Word.w, Word.h, Word.block,
-                       Word.paragraph, Word.line).where(or_(*conditions)).order_by(Word.page_id, Word.sequence)
-            ).all()
+            layouts = stored_many(s, spans_by_page)
         out: dict[int, list] = {}
-        for row in rows:
-            out.setdefault(row.page_id, []).append(row)
+        for pid, layout in layouts.items():
+            spans = spans_by_page[pid]
+            lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+            covered = [w for w in layout.words if w.char_end > lo and w.char_start < hi]
+            if covered:
+                out[pid] = covered
         return out
 
 

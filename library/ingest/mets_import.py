@@ -309,7 +309,7 @@ class MetsImporter:
                     status_reason=f"imported from {p.alto.name}")
         s.add(page)
         s.flush()
-        replace_layout(s, page.id, p.layout)
+        replace_layout(s, page.id, p.layout, p.text)
         s.add(Transcription(page_id=page.id, version=1, source="ocr", text=p.text, engine=engine,
                             mean_confidence=p.mean_confidence, note=f"imported from {p.alto.name} (METS/ALTO)"))
         for kind, written in self._page_derivatives(item.id, p):
@@ -317,7 +317,8 @@ class MetsImporter:
                              size_bytes=written.size_bytes))
 
     def _page_derivatives(self, item_id: int, p: PreparedPage) -> list[tuple]:
-        """The normalised image and thumbnail the portal shows, and the page's plain text."""
+        """The viewer pyramid and thumbnail the portal shows, and the page's plain text (the normalised
+        PNG too with ``settings.keep_normalised``)."""
         from digitize.images import load_page_image
 
         rel = lambda kind: self.store.page_derivative_relpath(item_id, p.order, kind)  # noqa: E731
@@ -329,15 +330,22 @@ class MetsImporter:
             if image.size != (p.width_px, p.height_px):
                 raise InputRejected(p.image.name, f"decodes to {image.size[0]}×{image.size[1]} px, not the "
                                                   f"{p.width_px}×{p.height_px} px its header says")
-            normalised = work_dir / "normalised.png"
-            image.save(normalised, compress_level=NORMALISED_PNG_COMPRESSION)
+            from library.reading import pyramid
+
+            viewer = pyramid.write_pyramid(image, work_dir / "viewer.tif",
+                                           quality=self.settings.viewer_jpeg_quality)
             thumb = work_dir / "thumbnail.jpg"
             small = image.copy()
             small.thumbnail((THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX))  # from the decoded page, not the PNG read back
             small.convert("RGB").save(thumb, "JPEG", quality=85)
-            return [("normalised", self.store.write_file(rel("normalised"), normalised)),
-                    ("thumbnail", self.store.write_file(rel("thumbnail"), thumb)),
-                    ("text", self.store.write_bytes(rel("text"), p.text.encode("utf-8")))]
+            written = [("viewer", self.store.write_file(rel("viewer"), viewer)),
+                       ("thumbnail", self.store.write_file(rel("thumbnail"), thumb)),
+                       ("text", self.store.write_bytes(rel("text"), p.text.encode("utf-8")))]
+            if self.settings.keep_normalised:
+                normalised = work_dir / "normalised.png"
+                image.save(normalised, compress_level=NORMALISED_PNG_COMPRESSION)
+                written.append(("normalised", self.store.write_file(rel("normalised"), normalised)))
+            return written
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
 

@@ -55,6 +55,8 @@ MONUMENT_ACTION, BUILD_ACTION = "manage_monuments", "manage_3d_builds"
 POINT_CLOUD_SUFFIXES = frozenset(inputs3d.CLOUD_SUFFIXES | inputs3d.EITHER_SUFFIXES)
 MESH_SUFFIXES = frozenset(inputs3d.MESH_SUFFIXES)
 MIN_PHOTOS = 3
+MONUMENTS_PER_PAGE = 100  # the public list of monuments, a page at a time
+MAX_MONUMENT_PAGES = 100  # how deep it pages (a bounded OFFSET on the name order)
 OBJ_COMPANION_SUFFIXES = frozenset(inputs3d.OBJ_COMPANION_SUFFIXES)
 
 
@@ -143,8 +145,31 @@ class MonumentService:
             return m
 
     def monuments(self) -> list[Monument]:
+        """Every monument by name (staff lists; the public ones page with :meth:`monuments_page`)."""
         with self.sessions() as s:
             return list(s.scalars(select(Monument).order_by(Monument.name_vi)))
+
+    def monuments_page(self, page: int = 1, per_page: int = MONUMENTS_PER_PAGE) -> tuple[list[Monument], bool]:
+        """One page of the monuments by Vietnamese name (then id), ``per_page`` (capped to 100) at a time,
+        at most MAX_MONUMENT_PAGES deep (a bounded OFFSET); and whether a next page exists."""
+        per_page = max(1, min(int(per_page), MONUMENTS_PER_PAGE))
+        page = max(1, min(int(page), MAX_MONUMENT_PAGES))
+        with self.sessions() as s:
+            rows = list(s.scalars(select(Monument).order_by(Monument.name_vi, Monument.id)
+                                  .limit(per_page + 1).offset((page - 1) * per_page)))
+        return rows[:per_page], len(rows) > per_page and page < MAX_MONUMENT_PAGES
+
+    def featured(self, limit: int = 12) -> list[Monument]:
+        """Up to ``limit`` monuments for the home page: those with a model built first, then by name."""
+        with self.sessions() as s:
+            built = select(MonumentModel.monument_id).join(ModelVersion, ModelVersion.model_id == MonumentModel.id) \
+                .where(ModelVersion.status == BuildStatus.done)
+            first = list(s.scalars(select(Monument).where(Monument.id.in_(built))
+                                   .order_by(Monument.name_vi, Monument.id).limit(limit)))
+            rest = list(s.scalars(select(Monument).where(Monument.id.not_in(built))
+                                  .order_by(Monument.name_vi, Monument.id).limit(limit - len(first)))) \
+                if len(first) < limit else []
+        return first + rest
 
     def by_slug(self, slug: str) -> Monument:
         with self.sessions() as s:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from library.catalogue.models import Page, Word
+from library.catalogue.models import Page
+from library.catalogue.page_layout import stored_many
 
 SURE = 100.0  # the confidence of a word staff have read: corrected or confirmed
 LAYOUT_CONFIDENCE = 7  # where a word's confidence sits in a layout row (see library.reading.ocr_jobs.layout_of)
@@ -61,5 +62,6 @@ def recount_doubtful_words(sessions: sessionmaker[Session], threshold: float, *,
 
 
 def _counts(s: Session, page_ids: list[int], threshold: float) -> dict[int, int]:
-    return dict(s.execute(select(Word.page_id, func.count()).where(
-        and_(Word.page_id.in_(page_ids), Word.confidence < threshold)).group_by(Word.page_id)).all())
+    """Doubtful words of each page, from its stored layout (confidences kept as whole numbers)."""
+    return {pid: count_doubtful((w.confidence for w in layout.words if w.confidence is not None), threshold)
+            for pid, layout in stored_many(s, page_ids).items()}

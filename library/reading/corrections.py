@@ -15,7 +15,6 @@ right, is sure from then on, so a page leaves the queue as it is checked.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
@@ -28,8 +27,9 @@ from library.access import Actor, require_permission
 from library.reading.confidence import SURE, is_doubtful, layout_doubtful
 from library.errors import Conflict, InputRejected, NotFound
 from library.ingest.filenames import describe_char, first_unsafe_char
-from library.catalogue.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Page, PageStatus, TextRegion,
-                            Transcription, User, Word)
+from library.catalogue.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Page, PageStatus,
+                            Transcription, User)
+from library.catalogue.page_layout import LayoutRegion, LayoutWord, PageLayout, count_words, decode
 from library.reading.ocr_jobs import POSTCORRECTION_SOURCE, replace_layout
 from library.settings import Settings
 
@@ -181,7 +181,7 @@ class CorrectionService:
         """The page's revision (send it back with a correction) and its lines as they read now."""
         with self.sessions() as s:
             page = self._page(s, page_id)
-            regions = _lines(s, page_id)
+            regions = _lines(_layout(page))
             text = page.text or ""
             return page.revision, [EditableLine(n, text[r.char_start:r.char_end], r.x, r.y, r.w, r.h)
                                    for n, r in enumerate(regions)]
@@ -190,8 +190,8 @@ class CorrectionService:
         """The page's lines with their words and confidences, doubtful words flagged."""
         with self.sessions() as s:
             page = self._page(s, page_id)
-            regions = _lines(s, page_id)
-            words = s.scalars(select(Word).where(Word.page_id == page_id).order_by(Word.sequence)).all()
+            layout = _layout(page)
+            regions, words = _lines(layout), layout.words
             text = page.text or ""
             by_line = _words_by_line(regions, words)
             lines = []
@@ -215,8 +215,8 @@ class CorrectionService:
             total = s.scalar(select(func.count()).select_from(Page).where(*waiting, *scope)) or 0
             rows = s.execute(queue_select().where(*scope).limit(limit).offset(offset)).all()
             ids = [r.id for r in rows]
-            words = dict(s.execute(select(Word.page_id, func.count()).where(Word.page_id.in_(ids))
-                                   .group_by(Word.page_id)).all()) if ids else {}
+            words = {pid: count_words(blob) for pid, blob in s.execute(
+                select(Page.id, Page.layout).where(Page.id.in_(ids))).all()} if ids else {}
             reports = dict(s.execute(select(Feedback.page_id, func.count()).where(
                 Feedback.page_id.in_(ids), Feedback.kind == FeedbackKind.text_error,
                 Feedback.status != FeedbackStatus.hidden, Feedback.applied_version.is_(None))
@@ -239,21 +239,22 @@ class CorrectionService:
             page = self._page(s, page_id, lock=True)
             if page.revision != revision:
                 raise Conflict("someone changed this page while you were editing it; reload it and correct again")
-            regions = _lines(s, page_id)
+            layout = _layout(page)
+            regions = _lines(layout)
             unknown = [n for n in (*clean, *sure) if not 0 <= n < len(regions)]
             if unknown:
                 raise InputRejected(f"page {page.sequence}", f"there is no line {unknown[0] + 1} on this page")
-            words = list(s.scalars(select(Word).where(Word.page_id == page_id).order_by(Word.sequence)))
+            words = layout.words
             current = page.text or ""
             text, layout = _splice(current, regions, words,
                                    {**{n: current[regions[n].char_start:regions[n].char_end] for n in sure}, **clean})
             if text == page.text:
                 if sure:
-                    replace_layout(s, page_id, layout)
+                    replace_layout(s, page_id, layout, text)
                     page.low_confidence_words = layout_doubtful(layout, self.low_confidence)
                     page.revision += 1
                 return self._latest_version(s, page_id)
-            replace_layout(s, page_id, layout)
+            replace_layout(s, page_id, layout, text)
             page.low_confidence_words = layout_doubtful(layout, self.low_confidence)
             version = self._latest_version(s, page_id) + 1
             s.add(Transcription(page_id=page_id, version=version, source="manual", text=text, note=note,
@@ -277,8 +278,8 @@ class CorrectionService:
                 raise Conflict("no new machine reading is waiting for this page")
             t = s.scalars(select(Transcription).where(Transcription.page_id == page_id,
                                                       Transcription.version == page.pending_ocr_version)).one()
-            layout = json.loads(t.layout)
-            replace_layout(s, page_id, layout)
+            layout = decode(t.layout_blob, t.text).as_dict()
+            replace_layout(s, page_id, layout, t.text)
             page.low_confidence_words = layout_doubtful(layout, self.low_confidence)
             page.text, page.mean_confidence = t.text, t.mean_confidence
             page.corrected, page.pending_ocr_version, page.status_reason = False, None, None
@@ -343,10 +344,10 @@ def queue_select():
             .order_by(Page.low_confidence_words.desc(), Page.id.desc()))
 
 
-def _words_by_line(regions: list[TextRegion], words) -> dict[int, list[Word]]:
+def _words_by_line(regions: list[LayoutRegion], words) -> dict[int, list[LayoutWord]]:
     """The words of each line (by its number in ``regions``), in reading order."""
     line_of = {(r.block, r.paragraph, r.line): n for n, r in enumerate(regions)}
-    out: dict[int, list[Word]] = {}
+    out: dict[int, list[LayoutWord]] = {}
     for w in words:
         n = line_of.get((w.block, w.paragraph, w.line))
         if n is not None:
@@ -354,9 +355,13 @@ def _words_by_line(regions: list[TextRegion], words) -> dict[int, list[Word]]:
     return out
 
 
-def _lines(s: Session, page_id: int) -> list[TextRegion]:
-    return list(s.scalars(select(TextRegion).where(TextRegion.page_id == page_id, TextRegion.kind == "line")
-                          .order_by(TextRegion.char_start)))
+def _layout(page: Page) -> PageLayout:
+    return decode(page.layout, page.text)
+
+
+def _lines(layout: PageLayout) -> list[LayoutRegion]:
+    """The page's lines in the order of their text."""
+    return sorted(layout.lines, key=lambda r: r.char_start)
 
 
 def _check_line(n, text) -> str:
@@ -372,7 +377,7 @@ def _check_line(n, text) -> str:
     return " ".join(text.split())
 
 
-def _splice(text: str, regions: list[TextRegion], words: list[Word], changes: dict[int, str]):
+def _splice(text: str, regions: list[LayoutRegion], words: list[LayoutWord], changes: dict[int, str]):
     """The new page text and layout after replacing the given lines' text (offsets recomputed)."""
     out_text, out_words, out_lines = [], [], []
     pos = 0  # in the old text
@@ -416,7 +421,7 @@ def _splice(text: str, regions: list[TextRegion], words: list[Word], changes: di
     return new_text, {"words": out_words, "lines": out_lines, "blocks": block_rows}
 
 
-def _boxes_for(tokens: list[str], old_words: list[Word], line: TextRegion):
+def _boxes_for(tokens: list[str], old_words: list[LayoutWord], line: LayoutRegion):
     """Boxes for the corrected words of a line: the old words' boxes when the count matches,
     else the line's box shared in proportion to each word's length."""
     if len(tokens) == len(old_words):

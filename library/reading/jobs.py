@@ -21,7 +21,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.errors import NotFound
@@ -48,7 +48,10 @@ BUILD_STAGES = {
 PAGE_SAMPLE = 50  # pages whose durations make the mean
 BUILD_SAMPLE = 10  # builds of a kind whose durations make the means
 RECENT_DONE = 20  # finished items and builds kept on the board
-MAX_PAGES_SHOWN = 1000  # per item
+MAX_PAGES_SHOWN = 1000  # per item, when one item is asked
+BOARD_PAGES_SHOWN = 100  # per item on the whole board
+OPEN_ITEMS_SHOWN = 100  # items not done on the whole board (the newest)
+MAX_RUNNING_PAGES = 1000  # pages being read read one by one for the estimate (one per worker in practice)
 
 
 @dataclass(frozen=True)
@@ -229,11 +232,15 @@ class JobBoard:
     def _schedule(self, s: Session, now, rates: Rates) -> tuple[dict[int, float | None], dict[int, float]]:
         """Lay the open work out over the workers, first sent first served: when each build and
         each item's last page should be done, in seconds from now (items only if pages were measured)."""
-        open_pages = s.execute(select(Page.id, Page.item_id, Page.status, Page.started_at, Page.queued_at)
-                               .where(Page.status.in_([PageStatus.queued, PageStatus.running]))).all()
+        # the pages being read one by one (a handful: one per worker), the queued ones counted per item
+        # (one row per item, not per page: the queue is laid out item by item, in the order they were sent)
+        running_pages = s.execute(select(Page.item_id, Page.started_at).where(Page.status == PageStatus.running)
+                                  .order_by(Page.id).limit(MAX_RUNNING_PAGES)).all()
+        queued_items = s.execute(select(Page.item_id, func.count(), func.min(Page.queued_at))
+                                 .where(Page.status == PageStatus.queued).group_by(Page.item_id)).all()
         open_builds = s.scalars(select(ModelVersion).where(
             ModelVersion.status.in_([BuildStatus.queued, BuildStatus.running]))).all()
-        workers = max(rates.workers, sum(1 for p in open_pages if p[2] == PageStatus.running)
+        workers = max(rates.workers, len(running_pages)
                       + sum(1 for b in open_builds if b.status == BuildStatus.running))
         free = [0.0] * workers  # when each worker is next free
         item_eta: dict[int, float] = {}
@@ -245,33 +252,29 @@ class JobBoard:
                 rem = self._build_remaining(s, b, now, rates)
                 build_eta[b.id] = rem
                 busy.append(rem or 0.0)
-        for _pid, item_id, status, started_at, _q in open_pages:
-            if status == PageStatus.running:
-                elapsed = (now - as_utc(started_at)).total_seconds() if started_at else 0.0
-                rem = max(page_s - elapsed, 0.1 * page_s) if page_s is not None else 0.0  # overdue: nearly done
-                busy.append(rem)
-                if page_s is not None:
-                    item_eta[item_id] = max(item_eta.get(item_id, 0.0), rem)
+        for item_id, started_at in running_pages:
+            elapsed = (now - as_utc(started_at)).total_seconds() if started_at else 0.0
+            rem = max(page_s - elapsed, 0.1 * page_s) if page_s is not None else 0.0  # overdue: nearly done
+            busy.append(rem)
+            if page_s is not None:
+                item_eta[item_id] = max(item_eta.get(item_id, 0.0), rem)
         busy.sort(reverse=True)
         for i, rem in enumerate(busy[:workers]):
             free[i] = rem
         heapq.heapify(free)
         far = datetime.max.replace(tzinfo=now.tzinfo)
-        queued = [(as_utc(q) if q else far, 0, pid, item_id, None) for pid, item_id, status, _s, q in open_pages
-                  if status == PageStatus.queued]
-        queued += [(as_utc(b.queued_at) if b.queued_at else far, 1, b.id, None, b) for b in open_builds
+        queued = [(as_utc(q) if q else far, 0, item_id, n, None) for item_id, n, q in queued_items]
+        queued += [(as_utc(b.queued_at) if b.queued_at else far, 1, b.id, 1, b) for b in open_builds
                    if b.status == BuildStatus.queued]
         queued.sort(key=lambda job: job[:3])
-        for _when, _kind, _id, item_id, build in queued:
-            start = heapq.heappop(free)
+        for _when, _kind, job_id, n, build in queued:
             if build is not None:
+                start = heapq.heappop(free)
                 dur = self._build_remaining(s, build, now, rates)
                 build_eta[build.id] = None if dur is None else start + dur
                 heapq.heappush(free, start + (dur or 0.0))
-            else:
-                heapq.heappush(free, start + (page_s or 0.0))
-                if page_s is not None:
-                    item_eta[item_id] = max(item_eta.get(item_id, 0.0), start + page_s)
+            elif page_s is not None:  # unmeasured pages take no time in the layout (their items stay unknown)
+                item_eta[job_id] = max(item_eta.get(job_id, 0.0), _lay_out_pages(free, n, page_s))
         return build_eta, item_eta
 
     # -------------------------------------------------------------- the rows
@@ -280,30 +283,33 @@ class JobBoard:
         if item_id is not None:
             rows = s.execute(q.where(Item.id == item_id)).all()
         else:
-            rows = s.execute(q.where(Item.status != ItemStatus.done).order_by(Item.id)).all()
+            open_ = [st for st in ItemStatus if st != ItemStatus.done]  # the newest OPEN_ITEMS_SHOWN of them
+            rows = s.execute(q.where(Item.status.in_(open_)).order_by(Item.id.desc()).limit(OPEN_ITEMS_SHOWN)).all()
             rows += s.execute(q.where(Item.status == ItemStatus.done)
                               .order_by(Item.finished_at.desc().nulls_last(), Item.id.desc()).limit(recent)).all()
             rows.sort(key=lambda r: r[0], reverse=True)  # newest first
         ids = [r[0] for r in rows]
-        pages: dict[int, list] = {i: [] for i in ids}
-        if ids:  # the columns the board shows, not the pages' texts
-            for p in s.execute(select(Page.id, Page.item_id, Page.sequence, Page.source_name, Page.status,
-                                      Page.status_reason, Page.attempts, Page.started_at, Page.finished_at)
-                               .where(Page.item_id.in_(ids)).order_by(Page.item_id, Page.sequence)):
-                pages[p.item_id].append(p)
+        counts_of: dict[int, dict[str, int]] = {i: {st.value: 0 for st in PageStatus} for i in ids}
+        if ids:  # counted per item on the pages.item_id index, not read page by page
+            for iid, st, n in s.execute(select(Page.item_id, Page.status, func.count())
+                                        .where(Page.item_id.in_(ids)).group_by(Page.item_id, Page.status)):
+                counts_of[iid][PageStatus(st).value] = n
+        shown = MAX_PAGES_SHOWN if item_id is not None else BOARD_PAGES_SHOWN
         out = []
         for iid, title, status, reason in rows:
-            counts = {st.value: 0 for st in PageStatus}
-            for p in pages[iid]:
-                counts[p.status.value] += 1
-            listed = pages[iid] if (status != ItemStatus.done or item_id is not None) else []
+            counts = counts_of[iid]
+            listed = []
+            if status != ItemStatus.done or item_id is not None:  # the first pages, on (item_id, sequence)
+                listed = s.execute(select(Page.id, Page.item_id, Page.sequence, Page.source_name, Page.status,
+                                          Page.status_reason, Page.attempts, Page.started_at, Page.finished_at)
+                                   .where(Page.item_id == iid).order_by(Page.sequence).limit(shown)).all()
             open_ = counts["queued"] + counts["running"]
             eta = item_eta.get(iid) if open_ else 0.0
             out.append(ItemJob(
                 item_id=iid, title=title, status=status.value, reason=reason, counts=counts, eta_s=eta,
                 pages=[PageJob(p.id, p.sequence, p.source_name, p.status.value, p.status_reason, p.attempts,
                                _seconds(p.started_at, p.finished_at if p.status != PageStatus.running else now))
-                       for p in listed[:MAX_PAGES_SHOWN]]))
+                       for p in listed]))
         return out
 
     def _builds(self, s: Session, now, recent, rates, build_eta) -> list[BuildJob]:
@@ -334,6 +340,29 @@ class JobBoard:
             attempts=v.attempts, elapsed_s=_seconds(v.started_at, now if running else v.finished_at)
             if v.status != BuildStatus.queued else None,
             eta_s=eta, stages=_stages(v))
+
+
+def _lay_out_pages(free: list[float], n: int, page_s: float) -> float:
+    """Give ``n`` pages of ``page_s`` seconds each to the first worker free, one after the other, as the
+    queue does; ``free`` (a heap of the seconds from now when each worker is next free) is updated in
+    place. Returns when the last of them ends. Once the workers are free within ``page_s`` of each other,
+    each round of ``len(free)`` pages gives one to every worker, so rounds are laid out at once: the cost
+    is bounded by the number of workers, not by ``n``."""
+    last = 0.0
+    while n > 0 and (n < len(free) or max(free) - free[0] > page_s):
+        start = heapq.heappop(free)
+        heapq.heappush(free, start + page_s)
+        last, n = max(last, start + page_s), n - 1
+    if n > 0:
+        rounds, rest = divmod(n, len(free))
+        ends = sorted(v + rounds * page_s for v in free)
+        last = max(last, ends[-1]) if rounds else last
+        for i in range(rest):
+            ends[i] += page_s
+            last = max(last, ends[i])
+        free[:] = ends
+        heapq.heapify(free)
+    return last
 
 
 def _seconds(start, end) -> float | None:

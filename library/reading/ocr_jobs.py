@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from library import leases
 from library.access import Actor, require_permission
 from library.reading.confidence import layout_doubtful
+from library.catalogue import page_layout
 from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout
 from library.catalogue.models import (
     Derivative,
@@ -38,8 +39,6 @@ from library.catalogue.models import (
     ItemStatus,
     Page,
     PageStatus,
-    TextRegion,
-    Word,
     as_utc,
     utcnow,
 )
@@ -198,8 +197,7 @@ class PageReader:
             thumb = work_dir / "thumbnail.jpg"
             digitize.make_thumbnail(normalised).convert("RGB").save(thumb, "JPEG", quality=85)
             rel = lambda kind: self.store.page_derivative_relpath(item_id, seq, kind)  # noqa: E731
-            written = [("normalised", self.store.write_file(rel("normalised"), normalised)),
-                       ("thumbnail", self.store.write_file(rel("thumbnail"), thumb))]
+            written = self._store_images(rel, normalised, thumb)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
         with self.sessions.begin() as s:
@@ -214,11 +212,60 @@ class PageReader:
             page.width, page.height = width, height
             page.ocr_engine, page.ocr_seconds, page.needs_review = None, None, False
             if not page.corrected:
-                replace_layout(s, page.id, {"words": [], "lines": [], "blocks": []})
+                replace_layout(s, page.id, {"words": [], "lines": [], "blocks": []}, None)
                 page.text, page.mean_confidence, page.low_confidence_words = None, None, 0
             page.revision = (page.revision or 0) + 1
             page.index_pending = True
         return Outcome.done
+
+    def _store_images(self, rel, normalised: Path, thumbnail: Path, colour=None) -> list:
+        """Store a page's viewer pyramid (made from ``colour``, the page in colour in the normalised
+        frame, else from the normalised work image) and thumbnail, and the normalised image itself only
+        when ``settings.keep_normalised``; ``[(kind, Written)]``."""
+        from PIL import Image
+
+        from library.reading import pyramid
+
+        dpi = None
+        if colour is not None:
+            with Image.open(normalised) as im:
+                declared = im.info.get("dpi")
+            dpi = float(declared[0]) if declared and declared[0] and declared[0] > 1 else None
+        viewer = pyramid.write_pyramid(colour if colour is not None else normalised,
+                                       normalised.with_name("viewer.tif"), quality=self.settings.viewer_jpeg_quality,
+                                       dpi=dpi)
+        written = [("viewer", self.store.write_file(rel("viewer"), viewer)),
+                   ("thumbnail", self.store.write_file(rel("thumbnail"), thumbnail))]
+        if self.settings.keep_normalised:
+            written.append(("normalised", self.store.write_file(rel("normalised"), normalised)))
+        else:  # a page read again without the setting: no stale copy stays behind
+            self.store.resolve(rel("normalised")).unlink(missing_ok=True)
+        for kind in ("hocr", "alto", "tsv"):  # no longer kept (made from the catalogue on demand)
+            self.store.resolve(rel(kind)).unlink(missing_ok=True)
+        return written
+
+    def _colour_view(self, page_id: int, reading):
+        """The page in colour in the reading's frame, for the viewer pyramid; None for a grey or bilevel
+        page, or when its colour cannot be put in that frame (the viewer then shows the grey page)."""
+        from PIL import Image
+
+        from digitize import errors as derr
+        from library.reading import pyramid
+
+        with self.sessions() as s:
+            page = s.get(Page, page_id)
+            source, page_index, rotation = (self.store.original_path(page.source_sha256), page.source_page_index,
+                                            page.rotation_deg or 0)
+        try:
+            image = self._page_image(source, page_index, rotation)
+            if not pyramid.is_colour(image):
+                return None
+            with Image.open(reading.normalised_image_path) as normalised:
+                normalised.load()
+                return pyramid.colour_in_frame(image, normalised, reading.skew_deg)
+        except (derr.DigitizeError, OSError, ValueError) as exc:
+            log.warning("page %s: the viewer image stays grey (%s)", page_id, exc)
+            return None
 
     def _page_image(self, source: Path, page_index: int, rotation_deg: int):
         """One page of an original, decoded upright (EXIF) and turned clockwise by ``rotation_deg``."""
@@ -284,14 +331,13 @@ class PageReader:
         with self.sessions() as s:
             page = s.get(Page, claim.page_id)
             item_id, seq = page.item_id, page.sequence
-        written = []
         rel = lambda kind: self.store.page_derivative_relpath(item_id, seq, kind)  # noqa: E731
-        written.append(("normalised", self.store.write_file(rel("normalised"), reading.normalised_image_path)))
         thumb_tmp = reading.normalised_image_path.with_name("thumbnail.jpg")
         reading.thumbnail.save(thumb_tmp, "JPEG", quality=85)
-        written.append(("thumbnail", self.store.write_file(rel("thumbnail"), thumb_tmp)))
-        for kind, text in (("hocr", reading.hocr), ("alto", reading.alto), ("tsv", reading.tsv), ("text", reading.text)):
-            written.append((kind, self.store.write_bytes(rel(kind), text.encode("utf-8"))))
+        # hOCR, ALTO and TSV are not kept: exports.page_document makes them from the catalogue's reading
+        written = self._store_images(rel, reading.normalised_image_path, thumb_tmp,
+                                     colour=self._colour_view(claim.page_id, reading))
+        written.append(("text", self.store.write_bytes(rel("text"), reading.text.encode("utf-8"))))
 
         threshold = self.settings.review_confidence
         with self.work(WORKER) as work:  # commit, then search follows at once
@@ -317,7 +363,7 @@ class PageReader:
                 page.status_reason = (f"a new machine reading (version {version}) is waiting: the page has manual "
                                       "corrections; accept it or keep the correction")
                 return
-            replace_layout(s, page.id, layout)
+            replace_layout(s, page.id, layout, reading.text)
             page.low_confidence_words = layout_doubtful(layout, self.settings.low_confidence)
             page.text = reading.text
             page.width, page.height = reading.width, reading.height
@@ -519,7 +565,6 @@ def add_reading_versions(s: Session, page_id: int, reading, pending_layout: dict
     (the reading's words and lines, with every word's confidence as read) is kept with the version
     when the reading waits for staff instead of replacing a correction."""
     version = (s.scalar(select(func.max(Transcription.version)).where(Transcription.page_id == page_id)) or 0) + 1
-    layout = json.dumps(pending_layout, ensure_ascii=False) if pending_layout is not None else None
     raw_text = getattr(reading, "raw_text", None)  # set by post-correction, None when it changed nothing
     if raw_text is not None and raw_text != reading.text:
         s.add(Transcription(page_id=page_id, version=version, source="ocr", text=raw_text,
@@ -527,31 +572,25 @@ def add_reading_versions(s: Session, page_id: int, reading, pending_layout: dict
                             note="machine reading before post-correction"))
         version += 1
         s.add(Transcription(page_id=page_id, version=version, source=POSTCORRECTION_SOURCE, text=reading.text,
-                            engine=reading.engine_label, mean_confidence=reading.mean_confidence, layout=layout,
+                            engine=reading.engine_label, mean_confidence=reading.mean_confidence,
+                            layout_blob=_pending_blob(pending_layout, reading.text),
                             note="post-correction of the machine reading"))
         return version
     s.add(Transcription(page_id=page_id, version=version, source="ocr", text=reading.text,
-                        engine=reading.engine_label, mean_confidence=reading.mean_confidence, layout=layout))
+                        engine=reading.engine_label, mean_confidence=reading.mean_confidence,
+                        layout_blob=_pending_blob(pending_layout, reading.text)))
     return version
 
 
-def replace_layout(s: Session, page_id: int, layout: dict) -> None:
-    """Replace a page's words and text regions by ``layout`` (see :func:`layout_of`)."""
-    s.execute(delete(Word).where(Word.page_id == page_id))
-    s.execute(delete(TextRegion).where(TextRegion.page_id == page_id))
-    s.add_all(
-        Word(page_id=page_id, sequence=i, text=t, char_start=cs, char_end=ce, x=x, y=y, w=w, h=h, confidence=c,
-             block=b, paragraph=p, line=ln)
-        for i, (t, cs, ce, x, y, w, h, c, b, p, ln) in enumerate(layout["words"])
-    )
-    s.add_all(
-        TextRegion(page_id=page_id, kind="block", block=b, x=x, y=y, w=w, h=h, char_start=cs, char_end=ce)
-        for b, x, y, w, h, cs, ce in layout["blocks"]
-    )
-    s.add_all(
-        TextRegion(page_id=page_id, kind="line", block=b, paragraph=p, line=ln, x=x, y=y, w=w, h=h,
-                   char_start=cs, char_end=ce)
-        for b, p, ln, x, y, w, h, cs, ce in layout["lines"]
-    )
+def _pending_blob(layout: dict | None, text: str) -> bytes | None:
+    return page_layout.encode(layout, text) if layout is not None else None
+
+
+def replace_layout(s: Session, page_id: int, layout: dict, text: str | None) -> None:
+    """Replace a page's words, lines and blocks by ``layout`` (see :func:`layout_of`), whose offsets
+    point into ``text`` (the page text it goes with): one blob in ``pages.layout``."""
+    page = s.get(Page, page_id)
+    empty = not (layout["words"] or layout["lines"] or layout["blocks"])
+    page.layout = None if empty else page_layout.encode(layout, text)
 
 

@@ -10,7 +10,7 @@ from library.catalogue.models import Base
 
 def test_migrations_create_every_table_and_match_the_models(platform):
     names = set(inspect(platform.engine).get_table_names())
-    assert {"collections", "items", "pages", "words", "text_regions", "derivatives", "stored_files", "users",
+    assert {"collections", "items", "pages", "derivatives", "stored_files", "users",
             "alembic_version"} <= names
     assert db.current_revision(platform.engine) == db.head_revision()
     with platform.engine.connect() as conn:

@@ -18,7 +18,9 @@ from library.reading.confidence import recount_doubtful_words
 from library.reading.corrections import CorrectionService, queue_select
 from library.errors import NotFound
 from library.discovery.feedback import Submission
-from library.catalogue.models import (Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription, Word)
+from library.catalogue.models import Item, ItemType, Page, PageStatus, StoredFile, Transcription
+from library.catalogue.page_layout import encode
+from library.reading.ocr_jobs import replace_layout
 
 SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
 READER = Actor.anonymous("192.0.2.7")  # readers send feedback without an account
@@ -46,19 +48,17 @@ def read_page(platform, lines=TWO_LINES, *, item_id: int | None = None, title="�
                     status=status, text=text, width=1500, height=90 + 60 * len(lines), mean_confidence=77.0)
         s.add(page)
         s.flush()
-        pos, seq = 0, 0
+        pos, layout = 0, {"words": [], "lines": [], "blocks": []}
         for n, line in enumerate(lines):
-            s.add(TextRegion(page_id=page.id, kind="line", block=0, paragraph=0, line=n, x=90, y=90 + 60 * n,
-                             w=1300, h=50, char_start=pos, char_end=pos + len(texts[n])))
+            layout["lines"].append([0, 0, n, 90, 90 + 60 * n, 1300, 50, pos, pos + len(texts[n])])
             x, start = 90, pos
             for token, confidence in line:
-                s.add(Word(page_id=page.id, sequence=seq, text=token, char_start=start, char_end=start + len(token),
-                           x=x, y=90 + 60 * n, w=30 * len(token), h=50, confidence=confidence, block=0, paragraph=0,
-                           line=n))
+                layout["words"].append([token, start, start + len(token), x, 90 + 60 * n, 30 * len(token), 50,
+                                        confidence, 0, 0, n])
                 x += 30 * len(token) + 20
                 start += len(token) + 1
-                seq += 1
             pos += len(texts[n]) + 1
+        replace_layout(s, page.id, layout, text)
         s.add(Transcription(page_id=page.id, version=1, source="ocr", text=text))
         page_id = page.id
     recount_doubtful_words(platform.sessions, threshold or platform.settings.low_confidence, page_ids=[page_id])
@@ -174,8 +174,6 @@ def test_corrections_and_confirmations_take_words_out_of_the_count(platform):
 
 
 def test_accepting_a_waiting_machine_reading_recounts_from_its_words(platform):
-    import json
-
     _, page_id = read_page(platform)
     c = platform.corrections
     c.correct(SYSTEM, page_id, {0: "Văn Miếu được xây dựng năm 1076"}, revision=c.review(page_id).revision)
@@ -183,7 +181,8 @@ def test_accepting_a_waiting_machine_reading_recounts_from_its_words(platform):
     layout = {"words": [["Văn", 0, 3, 90, 90, 90, 50, 12.0, 0, 0, 0], ["Miếu", 4, 8, 200, 90, 120, 50, 35.0, 0, 0, 0]],
               "lines": [[0, 0, 0, 90, 90, 400, 50, 0, 8]], "blocks": [[0, 90, 90, 400, 50, 0, 8]]}
     with platform.sessions.begin() as s:
-        s.add(Transcription(page_id=page_id, version=3, source="ocr", text="Văn Miếu", layout=json.dumps(layout)))
+        s.add(Transcription(page_id=page_id, version=3, source="ocr", text="Văn Miếu",
+                            layout_blob=encode(layout, "Văn Miếu")))
         s.get(Page, page_id).pending_ocr_version = 3
     assert c.accept_machine_reading(SYSTEM, page_id) == 3
     assert doubtful_count(platform, page_id) == 2

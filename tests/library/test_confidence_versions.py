@@ -6,7 +6,6 @@ built here, so no OCR runs. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 from PIL import Image
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from digitize.reading import TextBlock, TextLine, Word
 from library.access import Actor
 from library.catalogue.models import Item, ItemType, Page, PageStatus, StoredFile, Transcription
+from library.catalogue.page_layout import decode
 
 SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
 
@@ -66,7 +66,7 @@ def test_the_raw_machine_reading_is_the_first_version_and_the_corrected_one_the_
     store(platform, page_id, reading_of(CORRECTED, RAW, tmp_path))
     v = versions(platform, page_id)
     assert [(t.version, t.source, t.text) for t in v] == [(1, "ocr", RAW), (2, "auto", CORRECTED)]
-    assert all(t.engine == "tesseract 5.3.0 vie psm3" and t.layout is None for t in v)
+    assert all(t.engine == "tesseract 5.3.0 vie psm3" and t.layout_blob is None for t in v)
     page = platform.catalogue.page(page_id)
     assert page.text == CORRECTED and page.status == PageStatus.done and page.pending_ocr_version is None
     words = platform.catalogue.words(page_id)
@@ -102,7 +102,8 @@ def test_over_a_manual_correction_both_versions_wait_with_the_words_as_read(plat
     page = platform.catalogue.page(page_id)
     assert page.text == "Văn Miếu – Quốc Tử Giám" and page.pending_ocr_version == 5  # the correction stands
     assert page.low_confidence_words == 0
-    assert [row[7] for row in json.loads(v[4].layout)["words"]] == CONFIDENCES and v[3].layout is None
+    assert [w.confidence for w in decode(v[4].layout_blob, v[4].text).words] == CONFIDENCES
+    assert v[3].layout_blob is None
     assert c.accept_machine_reading(SYSTEM, page_id) == 5
     page = platform.catalogue.page(page_id)
     assert page.text == CORRECTED and page.low_confidence_words == 2

@@ -4,12 +4,13 @@ and a later machine reading never overwrites a correction without asking."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from library.access import Actor
 from library.errors import Conflict, InputRejected, PermissionDenied
 from library.ingest.service import Upload
-from library.catalogue.models import Page, PageStatus, Word
+from library.catalogue.models import Page, PageStatus
+from library.catalogue.page_layout import stored
 from tests.workers.test_ocr_workers import small_pages
 
 SYSTEM = Actor.system("tests")  # corrections made by the fixtures: the system's, like the command line's
@@ -30,7 +31,7 @@ def read_page_id(platform, tmp_path):
 
 def words_of(platform, page_id):
     with platform.sessions() as s:
-        return s.scalars(select(Word).where(Word.page_id == page_id).order_by(Word.sequence)).all()
+        return stored(s, page_id).words
 
 
 def test_a_line_is_corrected_and_everything_follows(platform, read_page_id):

@@ -21,7 +21,8 @@ from library.access import Actor
 from library.errors import NotFound, StoreCorrupted
 from library.discovery.exports import ItemNotReady
 from library.ingest.service import Upload
-from library.catalogue.models import Page, Word
+from library.catalogue.models import Page
+from library.catalogue.page_layout import stored
 from tests.digitize.test_pdf import pdf_text, pdf_words
 from tests.library.test_cli import heritage
 from tests.workers.test_ocr_workers import small_pages
@@ -57,8 +58,7 @@ def read_item(platform, tmp_path):
 def pages_of(platform, item_id):
     with platform.sessions() as s:
         pages = s.scalars(select(Page).where(Page.item_id == item_id).order_by(Page.sequence)).all()
-        return [(p, s.scalars(select(Word).where(Word.page_id == p.id).order_by(Word.sequence)).all())
-                for p in pages]
+        return [(p, stored(s, p.id).words) for p in pages]
 
 
 def test_the_item_pdf_has_every_page_image_with_its_text_over_the_words(platform, read_item):
@@ -130,7 +130,7 @@ def test_the_text_export_is_the_whole_item_in_nfc(platform, read_item):
 
     # a page image gone from the store: a clear error naming the page, and no partial PDF kept
     store = platform.store
-    store.resolve(store.page_derivative_relpath(read_item, 2, "normalised")).unlink()
+    store.resolve(store.page_derivative_relpath(read_item, 2, "viewer")).unlink()
     with pytest.raises(StoreCorrupted, match="page image of page 2 of item .* is missing.*heritage fixity"):
         platform.exports.export(read_item, "pdf")
     assert not list(made.path.parent.glob("export-*.pdf"))

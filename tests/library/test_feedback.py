@@ -13,8 +13,8 @@ from sqlalchemy import inspect, select
 from library.access import Actor
 from library.errors import Conflict, NotFound, PermissionDenied
 from library.discovery.feedback import FeedbackRejected, Submission
-from library.catalogue.models import (Feedback, Item, ItemType, Page, PageStatus, StoredFile, TextRegion, Transcription,
-                            Word)
+from library.catalogue.models import Feedback, Item, ItemType, Page, PageStatus, StoredFile, Transcription
+from library.reading.ocr_jobs import replace_layout
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
 
@@ -33,19 +33,17 @@ def read_item(platform, title="Đại Việt sử ký", lines=LINES) -> tuple[in
         item.pages.append(page)
         s.add(item)
         s.flush()
-        pos, seq = 0, 0
+        pos, layout = 0, {"words": [], "lines": [], "blocks": []}
         for n, line in enumerate(lines):
-            s.add(TextRegion(page_id=page.id, kind="line", block=0, paragraph=0, line=n, x=90, y=90 + 60 * n, w=1300,
-                             h=50, char_start=pos, char_end=pos + len(line)))
+            layout["lines"].append([0, 0, n, 90, 90 + 60 * n, 1300, 50, pos, pos + len(line)])
             x, start = 90, pos
             for token in line.split(" "):
-                s.add(Word(page_id=page.id, sequence=seq, text=token, char_start=start, char_end=start + len(token),
-                           x=x, y=90 + 60 * n, w=30 * len(token), h=50, confidence=90.0, block=0, paragraph=0,
-                           line=n))
+                layout["words"].append([token, start, start + len(token), x, 90 + 60 * n, 30 * len(token), 50, 90.0,
+                                        0, 0, n])
                 x += 30 * len(token) + 20
                 start += len(token) + 1
-                seq += 1
             pos += len(line) + 1
+        replace_layout(s, page.id, layout, text)
         s.add(Transcription(page_id=page.id, version=1, source="ocr", text=text))
         return item.id, page.id
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from library.access import Actor
-from library.catalogue.models import Item, Page, Word
+from library.catalogue.models import Item, Page
+from library.catalogue.page_layout import stored
 from library.container import build_platform
 from library.ingest.service import Upload
 from tests.conftest import make_settings
@@ -46,7 +47,7 @@ def item_state(platform, item_id: int) -> dict:
         pages = []
         for page in s.scalars(select(Page).where(Page.item_id == item_id).order_by(Page.sequence)):
             image = platform.store.original_path(page.source_sha256).read_bytes()
-            words = s.scalars(select(Word).where(Word.page_id == page.id).order_by(Word.sequence)).all()
+            words = stored(s, page.id).words
             pages.append({"sequence": page.sequence, "label": page.label, "size": (page.width, page.height),
                           "image_sha256": hashlib.sha256(image).hexdigest(), "text": page.text,
                           "words": [(w.text, w.x, w.y, w.w, w.h) for w in words],

@@ -115,7 +115,7 @@ def test_a_page_scanned_upside_down_reads_right_once_turned(platform, tmp_path):
     _read_all(platform, item_id)
     (page,) = _pages(platform, item_id)
     assert "Văn Miếu" not in (page.text or "")
-    old_normalised = _derivatives(platform, page.id)["normalised"].sha256
+    old_normalised = _derivatives(platform, page.id)["viewer"].sha256
 
     for degrees in (45, 0, 360, "ngang"):
         with pytest.raises(InputRejected) as refused:
@@ -136,9 +136,9 @@ def test_a_page_scanned_upside_down_reads_right_once_turned(platform, tmp_path):
     # the original is untouched; the normalised image (IIIF) and the thumbnail show the page upright
     assert sha256_of(platform.store.original_path(page.source_sha256)) == page.source_sha256
     ds = _derivatives(platform, page.id)
-    assert ds["normalised"].sha256 != old_normalised
+    assert ds["viewer"].sha256 != old_normalised
     upright = _image(scan).convert("L")
-    shown = _image(platform.store.resolve(ds["normalised"].relpath)).convert("L")
+    shown = _image(platform.store.resolve(ds["viewer"].relpath)).convert("L")
     assert shown.size == upright.size
     # the image shown is the upright page, not the scan as it lies
     assert _difference(shown, upright) < _difference(shown, upright.rotate(180)) / 3
@@ -308,8 +308,8 @@ def test_an_item_marked_do_not_ocr_is_never_read_and_queues_nothing(platform, tm
         assert (page.status, page.status_reason, page.text, page.ocr_engine) == (
             PageStatus.done, IMAGES_ONLY_REASON, None, None)
         ds = _derivatives(platform, page.id)
-        assert set(ds) == {"normalised", "thumbnail"} and (page.width, page.height) == _image(
-            platform.store.resolve(ds["normalised"].relpath)).size
+        assert set(ds) == {"viewer", "thumbnail"} and (page.width, page.height) == _image(
+            platform.store.resolve(ds["viewer"].relpath)).size
     platform.indexer.flush()
     assert platform.search.search("Văn Miếu", actor=CLI).total == 0
     # a page turned later is queued, and the reader makes its images without reading it

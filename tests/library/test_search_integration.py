@@ -11,13 +11,12 @@ import sys
 import uuid
 
 import pytest
-from sqlalchemy import select
 
 from digitize.synthetic import find_vietnamese_font, render_page
 from library.access import Actor
 from library.container import build_platform
 from library.ingest.service import Upload
-from library.catalogue.models import Word
+from library.catalogue.page_layout import stored
 from tests.conftest import REPO, free_port, make_settings, settings_env
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
@@ -75,7 +74,7 @@ def test_pages_are_found_with_and_without_diacritics_and_boxed(platform, read_it
     # the boxes are those of the words the catalogue stored for the page
     hit = next(h for h in exact.hits if h.sequence == 1)
     with platform.sessions() as s:
-        van = s.scalars(select(Word).where(Word.page_id == hit.page_id, Word.text == "Văn")).first()
+        van = next(w for w in stored(s, hit.page_id).words if w.text == "Văn")
     assert any(b.x <= van.x and b.y <= van.y and b.x + b.w >= van.x + van.w for sp in hit.spans for b in sp.boxes)
 
     dinh = platform.search.search("dinh", actor=Actor.system("tests"))

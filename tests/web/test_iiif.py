@@ -130,9 +130,12 @@ def client(settings):
 
 
 def normalised(platform, page) -> Image.Image:
-    path = platform.store.resolve(platform.store.page_derivative_relpath(page.item_id, page.sequence, "normalised"))
-    with Image.open(path) as img:
-        return img.convert("L")
+    """The full level of the page's viewer pyramid (the normalised page, JPEG-compressed), which every
+    answer is cut from."""
+    from library.reading import pyramid
+
+    path = platform.store.resolve(platform.store.page_derivative_relpath(page.item_id, page.sequence, "viewer"))
+    return pyramid.full_image(path).convert("L")
 
 
 def decode(resp) -> Image.Image:
@@ -228,7 +231,7 @@ def test_a_repeated_tile_is_served_from_the_cache(platform, read_item, client):
     assert not list((platform.store.root / "derivatives" / "iiif-cache").rglob(".tmp-*"))
 
     # a page read again has a new normalised image: the old cache entry and ETag no longer apply
-    source = platform.store.resolve(platform.store.page_derivative_relpath(page.item_id, page.sequence, "normalised"))
+    source = platform.store.resolve(platform.store.page_derivative_relpath(page.item_id, page.sequence, "viewer"))
     stat = source.stat()
     os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     fresh = client.get(url, headers={"If-None-Match": first.headers["ETag"]})

@@ -23,10 +23,12 @@
     if (!resp.ok) { count.textContent = (await resp.json()).message || resp.statusText; return; }
     const page = await resp.json();
     let shown = 0;
+    const elsewhere = new Set();  // hits on pages outside this window of pages
     for (const anno of page.items || []) {
       const [canvas, fragment] = anno.target.split("#xywh=");
       const sequence = canvas.split("/canvas/p").pop();
       const viewer = viewers[sequence];
+      if (!viewer && /^\d+$/.test(sequence)) elsewhere.add(Number(sequence));
       if (!viewer || !fragment) continue;
       const [x, y, w, h] = fragment.split(",").map(Number);
       const box = document.createElement("div");
@@ -37,5 +39,14 @@
     }
     count.textContent = `${shown}`;
     count.dataset.hits = String(shown);
+    if (elsewhere.size) {  // the other pages with hits, each a link into its own window
+      count.append(" · ");
+      for (const n of [...elsewhere].sort((a, b) => a - b).slice(0, 50)) {
+        const link = document.createElement("a");
+        link.href = `/items/${form.dataset.item}/pages/${n}`;
+        link.textContent = `p. ${n}`;
+        count.append(link, " ");
+      }
+    }
   });
 })();

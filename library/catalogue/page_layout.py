@@ -1,0 +1,368 @@
+"""A page's words, lines and blocks as one compact value (``pages.layout``, ``transcriptions.layout_blob``).
+
+A page of 1,500 words used to be 1,500 ``words`` rows and a few hundred ``text_regions`` rows (about
+75 bytes a word on SQLite, 190 on PostgreSQL, indexes included); here it is one blob of about 5 KB
+(3.3–3.7 bytes a word on real vendor ALTO, ``bench/catalogue_bytes.py``):
+
+- byte 0: the format version (:data:`VERSION`); the rest is raw LZMA2 (:data:`_LZMA`) of the payload;
+- payload: a header ``<IIII`` (words, lines, blocks, word texts stored) and the CRC-32 of the page
+  text (a blob read with another text is refused), then integer columns, each a typecode byte and an
+  ``array`` in byte planes (low bytes of every value, then the high ones, which squeeze to nothing):
+  lowercase ``b h i q`` signed as they are, uppercase zigzagged (0, -1, 1 … → 0, 1, 2 …), whichever
+  squeezes more;
+- reading order is kept (no sorting), and every number is stored as its difference from a guess both
+  sides make alike: a word's start from the end of the word before, its end from the end of the
+  non-space run in the text, its x from the right edge of the word before, its width from the word
+  before's width a character, its y, block, paragraph and line from the word before; a line's box and
+  span from the union of its words, a block's from the union of its lines (so mostly zeros);
+- word text is not stored when it is the page text at the word's offsets (almost always); the words
+  whose text differs (a hyphenated ALTO word, say) keep theirs: indexes, UTF-8 lengths and bytes last;
+- confidence is one byte: ``floor`` of 0–100 (so ``confidence < threshold`` keeps its answer for a
+  whole-number threshold), 254 for a negative confidence (an engine's "none", read back as -1.0),
+  255 for ``None``.
+
+``encode(layout, text)`` takes the layout dict of :func:`library.reading.ocr_jobs.layout_of`;
+``decode(blob, text)`` gives a :class:`PageLayout` whose words and regions carry the attribute names
+the old rows had (``sequence``, ``char_start``, ``x`` …), and ``PageLayout.as_dict()`` gives the dict
+back. :func:`stored` and :func:`stored_many` read pages' layouts from the catalogue. Nothing happens at
+import time.
+"""
+from __future__ import annotations
+
+import lzma
+import math
+import re
+import struct
+import sys
+import zlib
+from array import array
+from typing import NamedTuple
+
+VERSION = 1
+_HEADER = struct.Struct("<IIII")
+_NONE_CONFIDENCE, _NEGATIVE_CONFIDENCE = 255, 254
+# raw LZMA2 (no container: 1 byte of header, not 60) without literal context: numbers, not prose
+_LZMA = [{"id": lzma.FILTER_LZMA2, "preset": 9, "dict_size": 1 << 20, "lc": 0, "lp": 0, "pb": 0}]
+_WIDTHS = (("b", -(1 << 7), (1 << 7) - 1), ("h", -(1 << 15), (1 << 15) - 1), ("i", -(1 << 31), (1 << 31) - 1),
+           ("q", -(1 << 63), (1 << 63) - 1))
+
+
+class LayoutWord(NamedTuple):
+    """One word: its text, offsets into the page text, box in pixels, confidence 0–100 (whole numbers)."""
+
+    sequence: int
+    text: str
+    char_start: int
+    char_end: int
+    x: int
+    y: int
+    w: int
+    h: int
+    confidence: float | None
+    block: int
+    paragraph: int
+    line: int
+
+
+class LayoutRegion(NamedTuple):
+    """A block (``paragraph`` and ``line`` None) or a line of a page, with its box and character span."""
+
+    kind: str  # "block" | "line"
+    block: int
+    paragraph: int | None
+    line: int | None
+    x: int
+    y: int
+    w: int
+    h: int
+    char_start: int
+    char_end: int
+
+
+class PageLayout(NamedTuple):
+    words: list[LayoutWord]
+    lines: list[LayoutRegion]
+    blocks: list[LayoutRegion]
+
+    def as_dict(self) -> dict:
+        """The layout dict of :func:`library.reading.ocr_jobs.layout_of` (lists of lists)."""
+        return {
+            "words": [[w.text, w.char_start, w.char_end, w.x, w.y, w.w, w.h, w.confidence, w.block, w.paragraph,
+                       w.line] for w in self.words],
+            "lines": [[r.block, r.paragraph, r.line, r.x, r.y, r.w, r.h, r.char_start, r.char_end] for r in self.lines],
+            "blocks": [[r.block, r.x, r.y, r.w, r.h, r.char_start, r.char_end] for r in self.blocks],
+        }
+
+
+EMPTY = PageLayout([], [], [])
+
+
+# ------------------------------------------------------------------ columns
+def _zigzag(v: int) -> int:
+    return (v << 1) ^ (v >> 63)
+
+
+def _unzigzag(u: int) -> int:
+    return (u >> 1) ^ -(u & 1)
+
+
+def _plain(values: list[int]) -> bytes:
+    """``values`` as the narrowest signed ``array`` (lowercase typecode) that holds them, in byte planes."""
+    lo, hi = (min(values), max(values)) if values else (0, 0)
+    code = next(c for c, a, b in _WIDTHS if a <= lo and hi <= b)
+    return _planes(code, values)
+
+
+def _zigzagged(values: list[int]) -> bytes | None:
+    """``values`` zigzagged (0, -1, 1, -2 … → 0, 1, 2, 3 …) as the narrowest unsigned ``array``
+    (uppercase typecode), in byte planes; None when they do not fit 63 bits."""
+    u = [_zigzag(v) for v in values]
+    hi = max(u) if u else 0
+    code = next((c.upper() for c, _, b in _WIDTHS if hi <= 2 * b + 1), None)
+    return _planes(code, u) if code and hi < (1 << 63) else None
+
+
+def _planes(code: str, values: list[int]) -> bytes:
+    column = array(code, values)
+    if sys.byteorder == "big":
+        column.byteswap()
+    raw, k = column.tobytes(), column.itemsize
+    return code.encode() + b"".join(raw[i::k] for i in range(k))  # byte planes: the high ones squeeze to nothing
+
+
+def _pack(values: list[int]) -> bytes:
+    """A column: plain or zigzagged, whichever zlib squeezes more (a typecode byte says which)."""
+    plain, zz = _plain(values), _zigzagged(values)
+    if zz is None or len(values) < 8:
+        return plain
+    return zz if len(zlib.compress(zz, 1)) < len(zlib.compress(plain, 1)) else plain
+
+
+class _Reader:
+    def __init__(self, payload: bytes):
+        self.payload, self.at = payload, 0
+
+    def column(self, n: int) -> list[int]:
+        code = chr(self.payload[self.at])
+        column = array(code)
+        k = column.itemsize
+        start, end = self.at + 1, self.at + 1 + n * k
+        raw = bytearray(n * k)
+        for i in range(k):
+            raw[i::k] = self.payload[start + i * n:start + (i + 1) * n]
+        column.frombytes(bytes(raw))
+        if sys.byteorder == "big":
+            column.byteswap()
+        self.at = end
+        return [_unzigzag(u) for u in column] if code.isupper() else column.tolist()
+
+    def raw(self, n: int) -> bytes:
+        out = self.payload[self.at:self.at + n]
+        self.at += n
+        return out
+
+
+def _deltas(values: list[int]) -> list[int]:
+    out, last = [], 0
+    for v in values:
+        out.append(v - last)
+        last = v
+    return out
+
+
+def _sums(deltas) -> list[int]:
+    out, total = [], 0
+    for d in deltas:
+        total += d
+        out.append(total)
+    return out
+
+
+def _confidence_byte(c) -> int:
+    if c is None:
+        return _NONE_CONFIDENCE
+    if c < 0:
+        return _NEGATIVE_CONFIDENCE
+    return min(100, math.floor(c))
+
+
+def _confidence(b: int) -> float | None:
+    return None if b == _NONE_CONFIDENCE else -1.0 if b == _NEGATIVE_CONFIDENCE else float(b)
+
+
+def _whole(v) -> int:
+    return 0 if v is None else int(v)
+
+
+# ------------------------------------------------------------------ predictions (the same on both sides)
+_NOT_SPACE = re.compile(r"\S*")
+
+
+class _WordGuess:
+    """What a word's end, x and width probably are, from the text and the word before: the blob keeps
+    only the differences (mostly 0 or small)."""
+
+    def __init__(self, text: str):
+        self.text, self.end, self.right, self.width, self.length = text, 0, 0, 0, 0
+
+    def char_end(self, start: int) -> int:
+        return _NOT_SPACE.match(self.text, min(max(start, 0), len(self.text))).end()
+
+    def w(self, length: int) -> int:
+        return (self.width * length + self.length // 2) // self.length if self.length else 0
+
+    def seen(self, start: int, end: int, x: int, w: int) -> None:
+        self.end, self.right, self.width, self.length = end, x + w, w, max(end - start, 1)
+
+
+def _union(boxes) -> tuple[int, int, int, int, int, int]:
+    """``(x, y, w, h, start, end)`` around ``[(x, y, w, h, start, end)]`` (zeros when empty)."""
+    if not boxes:
+        return 0, 0, 0, 0, 0, 0
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0, boxes[0][4], boxes[-1][5]
+
+
+def _groups(rows, key) -> dict:
+    out: dict = {}
+    for r in rows:
+        out.setdefault(key(r), []).append(r)
+    return out
+
+
+# ------------------------------------------------------------------ codec
+def encode(layout: dict, text: str | None) -> bytes:
+    """``layout`` ({"words": [[text, start, end, x, y, w, h, conf, block, par, line]…], "lines": [[block,
+    par, line, x, y, w, h, start, end]…], "blocks": [[block, x, y, w, h, start, end]…]}) as a blob:
+    the version byte then zlib. ``text`` is the page text the offsets point into (None: every word
+    keeps its text); :func:`decode` needs the same text. A region's paragraph or line None is 0."""
+    text = text or ""
+    words = [[w[0]] + [_whole(v) for v in w[1:7]] + [w[7]] + [_whole(v) for v in w[8:11]]
+             for w in layout.get("words", [])]
+    lines = [[_whole(v) for v in r] for r in layout.get("lines", [])]
+    blocks = [[_whole(v) for v in r] for r in layout.get("blocks", [])]
+    own = [i for i, w in enumerate(words) if text[w[1]:w[2]] != w[0] or not 0 <= w[1] <= w[2]]
+    own_bytes = [words[i][0].encode("utf-8") for i in own]
+
+    guess = _WordGuess(text)
+    gap, end, xgap, w_res = [], [], [], []
+    for _, cs, ce, x, y, w, h, *_rest in words:
+        gap.append(cs - guess.end)
+        end.append(ce - guess.char_end(cs))
+        xgap.append(x - guess.right)
+        w_res.append(w - guess.w(ce - cs))
+        guess.seen(cs, ce, x, w)
+    col = list(zip(*words)) if words else [()] * 11
+    parts = [_HEADER.pack(len(words), len(lines), len(blocks), len(own)), struct.pack("<I", zlib.crc32(text.encode()))]
+    parts += [_pack(gap), _pack(end), _pack(xgap), _pack(_deltas(list(col[4]))), _pack(w_res), _pack(list(col[6])),
+              bytes(_confidence_byte(c) for c in col[7]), _pack(_deltas(list(col[8]))), _pack(_deltas(list(col[9]))),
+              _pack(_deltas(list(col[10])))]
+
+    by_line = _groups(words, lambda w: (w[8], w[9], w[10]))
+    residues = []
+    for b, p, ln, *box in lines:
+        ws = by_line.get((b, p, ln), [])
+        guess_box = _union([(w[3], w[4], w[5], w[6], w[1], w[2]) for w in ws])
+        residues.append([v - g for v, g in zip(box, guess_box)])
+    rc = list(zip(*residues)) if residues else [()] * 6
+    lc = list(zip(*lines)) if lines else [()] * 3
+    parts += [_pack(_deltas(list(lc[i]))) for i in range(3)] + [_pack(list(rc[i])) for i in range(6)]
+
+    by_block = _groups(lines, lambda r: r[0])
+    residues = []
+    for b, *box in blocks:
+        guess_box = _union([tuple(r[3:9]) for r in by_block.get(b, [])])
+        residues.append([v - g for v, g in zip(box, guess_box)])
+    rc = list(zip(*residues)) if residues else [()] * 6
+    parts += [_pack(_deltas([r[0] for r in blocks]))] + [_pack(list(rc[i])) for i in range(6)]
+    parts += [_pack(_deltas(own)), _pack([len(b) for b in own_bytes]), b"".join(own_bytes)]
+    return bytes([VERSION]) + lzma.compress(b"".join(parts), format=lzma.FORMAT_RAW, filters=_LZMA)
+
+
+def decode(blob: bytes | None, text: str | None) -> PageLayout:
+    """The layout in ``blob`` (:func:`encode`), word texts cut from ``text`` where they were not
+    stored. ``text`` must be the one the blob was made with (checked: ValueError otherwise). ``None``
+    or empty gives :data:`EMPTY`."""
+    if not blob:
+        return EMPTY
+    r = _Reader(_payload(blob))
+    text = text or ""
+    n_words, n_lines, n_blocks, n_own = _HEADER.unpack(r.raw(_HEADER.size))
+    (crc,) = struct.unpack("<I", r.raw(4))
+    if crc != zlib.crc32(text.encode()):
+        raise ValueError("this page layout was made with another text than the one given")
+    gap, end, xgap, y, w_res, h = (r.column(n_words), r.column(n_words), r.column(n_words),
+                                   _sums(r.column(n_words)), r.column(n_words), r.column(n_words))
+    conf = r.raw(n_words)
+    blk, par, ln = _sums(r.column(n_words)), _sums(r.column(n_words)), _sums(r.column(n_words))
+    l_keys = [_sums(r.column(n_lines)) for _ in range(3)]
+    l_res = [r.column(n_lines) for _ in range(6)]
+    b_keys = _sums(r.column(n_blocks))
+    b_res = [r.column(n_blocks) for _ in range(6)]
+    own_at, own_len = _sums(r.column(n_own)), r.column(n_own)
+    own = {i: r.raw(n).decode("utf-8") for i, n in zip(own_at, own_len)}
+
+    guess, words = _WordGuess(text), []
+    for i in range(n_words):
+        cs = guess.end + gap[i]
+        ce = guess.char_end(cs) + end[i]
+        x = guess.right + xgap[i]
+        w = guess.w(ce - cs) + w_res[i]
+        guess.seen(cs, ce, x, w)
+        words.append(LayoutWord(i, own[i] if i in own else text[cs:ce], cs, ce, x, y[i], w, h[i],
+                                _confidence(conf[i]), blk[i], par[i], ln[i]))
+    by_line = _groups(words, lambda w: (w.block, w.paragraph, w.line))
+    lines = []
+    for i in range(n_lines):
+        key = (l_keys[0][i], l_keys[1][i], l_keys[2][i])
+        g = _union([(w.x, w.y, w.w, w.h, w.char_start, w.char_end) for w in by_line.get(key, [])])
+        lines.append(LayoutRegion("line", *key, *(g[k] + l_res[k][i] for k in range(6))))
+    by_block = _groups(lines, lambda r: r.block)
+    blocks = []
+    for i in range(n_blocks):
+        g = _union([(r.x, r.y, r.w, r.h, r.char_start, r.char_end) for r in by_block.get(b_keys[i], [])])
+        blocks.append(LayoutRegion("block", b_keys[i], None, None, *(g[k] + b_res[k][i] for k in range(6))))
+    return PageLayout(words, lines, blocks)
+
+
+def _payload(blob: bytes, limit: int = 0) -> bytes:
+    blob = bytes(blob)
+    if blob[0] != VERSION:
+        raise ValueError(f"page layout format {blob[0]} is not known (this code reads format {VERSION})")
+    return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_LZMA).decompress(blob[1:], max_length=limit or -1)
+
+
+def count_words(blob: bytes | None) -> int:
+    """How many words ``blob`` holds, from its header alone (nothing else is unpacked)."""
+    if not blob:
+        return 0
+    return _HEADER.unpack(_payload(blob, _HEADER.size))[0]
+
+
+def quantised(layout: dict) -> dict:
+    """``layout`` as :func:`decode` gives it back (confidences to whole numbers, lists of lists): what
+    a layout is once stored."""
+    out = {k: [list(row) for row in layout.get(k, [])] for k in ("words", "lines", "blocks")}
+    for row in out["words"]:
+        row[7] = _confidence(_confidence_byte(row[7]))
+    return out
+
+
+# ------------------------------------------------------------------ in the catalogue
+def stored(s, page_id: int) -> PageLayout:
+    """The layout of page ``page_id`` as the catalogue holds it now (:data:`EMPTY` when it has none)."""
+    return stored_many(s, [page_id]).get(page_id, EMPTY)
+
+
+def stored_many(s, page_ids) -> dict[int, PageLayout]:
+    """``{page id: layout}`` of the pages ``page_ids`` that exist, read in one query."""
+    from sqlalchemy import select
+
+    from library.catalogue.models import Page
+
+    ids = list(set(page_ids))
+    if not ids:
+        return {}
+    rows = s.execute(select(Page.id, Page.text, Page.layout).where(Page.id.in_(ids))).all()
+    return {pid: decode(blob, text) for pid, text, blob in rows}

@@ -1,0 +1,108 @@
+"""The compact page layout codec (``library.catalogue.page_layout``): round trips of random layouts,
+an empty page, Vietnamese text, words whose text is not the page text, offsets at the end."""
+import random
+
+import pytest
+
+from library.catalogue.page_layout import EMPTY, VERSION, decode, encode, quantised
+
+
+def _random_page(rng: random.Random, n_words: int, alphabet: str) -> tuple[str, dict]:
+    parts, words, lines, blocks = [], [], [], []
+    pos, y = 0, 100
+    for b in range(1, 1 + max(1, n_words // 200)):
+        if parts:
+            parts.append("\n\n")
+            pos += 2
+        b_start = pos
+        for ln in range(1, 11):
+            if ln > 1:
+                parts.append("\n")
+                pos += 1
+            l_start, x = pos, 50
+            for n in range(rng.randint(1, 12)):
+                if n:
+                    parts.append(" ")
+                    pos += 1
+                t = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+                w = rng.randint(5, 300)
+                words.append([t, pos, pos + len(t), x, y + rng.randint(-3, 3), w, rng.randint(10, 60),
+                              rng.uniform(0, 100), b, 1, ln])
+                parts.append(t)
+                pos += len(t)
+                x += w + rng.randint(5, 30)
+            lines.append([b, 1, ln, 50, y, x - 50, 60, l_start, pos])
+            y += rng.randint(40, 80)
+        blocks.append([b, 40, 90, 4000, y - 90, b_start, pos])
+    return "".join(parts), {"words": words, "lines": lines, "blocks": blocks}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_layouts_round_trip(seed):
+    rng = random.Random(seed)
+    text, layout = _random_page(rng, rng.randint(1, 2000), "abcdefghij")
+    blob = encode(layout, text)
+    assert blob[0] == VERSION
+    assert decode(blob, text).as_dict() == quantised(layout)
+
+
+def test_vietnamese_text_and_a_word_that_differs_from_the_text():
+    text = "Nhớ câu kiến nghĩa bất vi\nLàm người thế ấy cũng phi anh hùng"
+    layout = {"words": [], "lines": [], "blocks": [[1, 0, 0, 900, 120, 0, len(text)]]}
+    pos = 0
+    for ln, line in enumerate(text.split("\n"), start=1):
+        for t in line.split(" "):
+            start = text.index(t, pos)
+            layout["words"].append([t, start, start + len(t), start * 10, ln * 60, 40, 50, 91.7, 1, 1, ln])
+            pos = start + len(t)
+    layout["words"][2][0] = "kiến-"  # an ALTO hyphenated word: its own text, not the page's
+    layout["words"][-1][7] = None
+    layout["words"][-2][7] = -1
+    layout["lines"] = [[1, 1, 1, 0, 60, 900, 50, 0, 25], [1, 1, 2, 0, 120, 900, 50, 26, len(text)]]
+    got = decode(encode(layout, text), text)
+    assert [w.text for w in got.words][:4] == ["Nhớ", "câu", "kiến-", "nghĩa"]
+    assert got.words[-1].text == "hùng" and got.words[-1].char_end == len(text)
+    assert [w.confidence for w in got.words[-3:]] == [91.0, -1.0, None]
+    assert got.lines[1].char_end == len(text) and got.blocks[0].kind == "block"
+    assert got.as_dict() == quantised(layout)
+
+
+def test_empty_page_and_no_blob():
+    blob = encode({"words": [], "lines": [], "blocks": []}, "")
+    assert decode(blob, "") == EMPTY
+    assert decode(None, "anything") == EMPTY
+
+
+def test_without_the_text_every_word_keeps_its_own():
+    layout = {"words": [["mặt", 0, 3, 1, 2, 3, 4, 99.9, 1, 1, 1]], "lines": [], "blocks": []}
+    assert decode(encode(layout, None), None).words[0].text == "mặt"
+
+
+def test_a_blob_read_with_another_text_is_refused():
+    layout = {"words": [["mặt", 0, 3, 1, 2, 3, 4, 99.9, 1, 1, 1]], "lines": [], "blocks": []}
+    with pytest.raises(ValueError, match="another text"):
+        decode(encode(layout, "mặt"), "mắt")
+
+
+def test_real_alto_pages_round_trip_and_stay_small(shared_data):
+    """The vendor ALTO of the NDNP broadsheet and the BnL issue (read for their boxes and words only)."""
+    from library.ingest.alto_reading import page_layout, read_alto
+
+    paths = sorted((shared_data / "ocr" / "bnl-mets-alto-1858" / "text").glob("*.xml"))
+    paths += sorted((shared_data / "ocr" / "ndnp-park-record-1935").rglob("12*.xml"))
+    assert len(paths) == 6
+    for path in paths:
+        text, layout, _ = page_layout(read_alto(path, label=path.name))
+        blob = encode(layout, text)
+        assert decode(blob, text).as_dict() == quantised(layout), path
+        assert len(blob) < 6.5 * len(layout["words"]), path
+
+
+def test_a_page_of_1500_words_is_a_few_kilobytes():
+    text, layout = _random_page(random.Random(7), 1500, "abcdefghijklmnopqrstuvwxyz")
+    assert len(encode(layout, text)) < 5000
+
+
+def test_an_unknown_format_is_refused():
+    with pytest.raises(ValueError, match="format"):
+        decode(bytes([VERSION + 1]) + b"x", "")
