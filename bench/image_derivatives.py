@@ -4,7 +4,7 @@ CER of reading the full level back with tesseract against reading the source.
 
     OMP_THREAD_LIMIT=1 nice .venv/bin/python bench/image_derivatives.py [--ocr]
 
-Pages: the real ones under /work/shared/data/ocr (UNLV magazine, BnL newspaper
+Pages: the real ones under ../shared/data/ocr (UNLV magazine, BnL newspaper
 blocks, the NDNP 1935 broadsheet JPEG 2000s; read in place, never copied) and
 two generated pages (grey book page, colour magazine page). The budget is
 1.5x the original's bytes.
@@ -23,9 +23,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import sample_pages  # noqa: E402
 from library.reading import pyramid  # noqa: E402
 
-DATA = Path("/work/shared/data/ocr")
+DATA = sample_pages.DATA
 QUALITIES = (70, 75, 80, 90)
 BUDGET = 1.5
 Image.MAX_IMAGE_PIXELS = None
@@ -40,21 +41,7 @@ def real_pages() -> list[tuple[str, Path]]:
 
 def generated_pages(folder: Path) -> list[tuple[str, Path]]:
     """A grey book page (JPEG, as cameras deliver) and a colour magazine page (JPEG)."""
-    from digitize.synthetic import find_vietnamese_font, render_page
-
-    font = find_vietnamese_font()
-    lines = ["Văn Miếu được xây dựng năm 1070 dưới triều vua Lý Thánh Tông.",
-             "Quốc Tử Giám là trường đại học đầu tiên của nước ta."] * 12
-    page = render_page(lines, font_path=font, dpi=300, page_width_in=6.0, page_height_in=8.0,
-                       margin_in=0.6, font_size_pt=11).image.convert("L")
-    rng = np.random.default_rng(7)
-    grey = np.clip(np.asarray(page, dtype=float) * 0.85 + 25 + rng.normal(0, 6, page.size[::-1]), 0, 255)
-    book = folder / "book-grey.jpg"
-    Image.fromarray(grey.astype(np.uint8)).save(book, quality=90, dpi=(300, 300))
-    colour = np.stack([grey * 0.95 + 10, grey * 0.9 + 5, grey * 0.75], axis=2).clip(0, 255).astype(np.uint8)
-    colour[200:700, 300:1400] = (180, 40, 40)
-    mag = folder / "magazine-colour.jpg"
-    Image.fromarray(colour).save(mag, quality=90, dpi=(300, 300))
+    book, mag = sample_pages.generated_pages(folder, noise_sd=6, red_box=(slice(200, 700), slice(300, 1400)))
     return [("book page grey (generated)", book), ("magazine colour (generated)", mag)]
 
 

@@ -21,30 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-DATA = Path("/work/shared/data/ocr")
+from sample_pages import DATA, generated_pages  # noqa: E402  (beside this script: no platform code)
 BUDGET = 1.5
 
 
 def pages(folder: Path) -> list[tuple[str, Path, str]]:
     """``(label, path, tesseract languages)`` of the mix; the generated pages are written to ``folder``."""
-    import numpy as np
-    from PIL import Image
-
-    from digitize.synthetic import find_vietnamese_font, render_page
-
-    font = find_vietnamese_font()
-    lines = ["Văn Miếu được xây dựng năm 1070 dưới triều vua Lý Thánh Tông.",
-             "Quốc Tử Giám là trường đại học đầu tiên của nước ta."] * 12
-    page = render_page(lines, font_path=font, dpi=300, page_width_in=6.0, page_height_in=8.0,
-                       margin_in=0.6, font_size_pt=11).image.convert("L")
-    rng = np.random.default_rng(7)
-    grey = np.clip(np.asarray(page, dtype=float) * 0.85 + 25 + rng.normal(0, 3, page.size[::-1]), 0, 255)
-    book = folder / "book-grey.jpg"
-    Image.fromarray(grey.astype(np.uint8)).save(book, quality=90, dpi=(300, 300))
-    colour = np.stack([grey * 0.95 + 10, grey * 0.9 + 5, grey * 0.75], axis=2).clip(0, 255).astype(np.uint8)
-    colour[200:500, 1300:1700] = (180, 40, 40)
-    mag = folder / "magazine-colour.jpg"
-    Image.fromarray(colour).save(mag, quality=90, dpi=(300, 300))
+    book, mag = generated_pages(folder, noise_sd=3, red_box=(slice(200, 500), slice(1300, 1700)))
     unlv = sorted((DATA / "unlv-magazine").glob("*.tif"))
     return ([(f"unlv magazine {p.stem}", p, "eng") for p in unlv]
             + [("bnl newspaper block 0", DATA / "bnl-newspaper-blocks/images/0.tif", "deu+fra")]
