@@ -42,9 +42,23 @@ COLUMNS, MARGIN_PX, GUTTER_PX, LINE_PX, CHAR_PX = 4, 120, 50, 47, 19
 TABLES = ("pages", "transcriptions", "words", "text_regions")
 
 
-def page(seed: int) -> tuple[str, dict]:
-    """A page text and its layout dict (``library.reading.ocr_jobs.layout_of`` shape), about 1,500 words."""
+def prose_words() -> list[str]:
+    """The words of the demo collection's Vietnamese texts (``library/demo_texts``, written for the demo;
+    no page of any test set), in order: real prose, so the text compresses as a real page's would."""
+    import unicodedata
+
+    folder = Path(__file__).resolve().parents[1] / "library" / "demo_texts"
+    words = []
+    for path in sorted(folder.glob("*.txt")):
+        words += unicodedata.normalize("NFC", path.read_text(encoding="utf-8")).split()
+    return words
+
+
+def page(seed: int, prose: list[str] | None = None) -> tuple[str, dict]:
+    """A page text and its layout dict (``library.reading.ocr_jobs.layout_of`` shape), about 1,500 words:
+    syllables from a fixed list, or with ``prose`` the words of real prose from a seeded place on."""
     rng = random.Random(seed)
+    at = rng.randrange(len(prose)) if prose else 0
     column_w = (PAGE_PX[0] - 2 * MARGIN_PX - (COLUMNS - 1) * GUTTER_PX) // COLUMNS
     parts, words, lines, blocks, pos = [], [], [], [], 0
     for b in range(1, COLUMNS + 1):
@@ -58,7 +72,10 @@ def page(seed: int) -> tuple[str, dict]:
                 pos += 1
             l_start, x, n = pos, x0, 0
             while True:
-                t = rng.choice(SYLLABLES)
+                if prose:
+                    t, at = prose[at % len(prose)], at + 1
+                else:
+                    t = rng.choice(SYLLABLES)
                 w = CHAR_PX * len(t) + rng.randint(-4, 4)
                 if x + w > x0 + column_w:
                     break
@@ -107,6 +124,7 @@ def fill(url: str, pages: list[tuple[str, dict]], way: str) -> None:
     from library.catalogue import db
     from library.catalogue.models import Item, ItemType, Page, PageStatus, StoredFile, Transcription
     from library.catalogue.page_layout import encode
+    from library.catalogue.page_text import set_page_text
 
     engine = db.make_engine(url)
     db.upgrade(engine)
@@ -121,11 +139,13 @@ def fill(url: str, pages: list[tuple[str, dict]], way: str) -> None:
         for n, (text, layout) in enumerate(pages, start=1):
             kept = None if way == "bare" else text
             p = Page(item_id=item.id, sequence=n, source_sha256="a" * 64, source_name=f"p{n}.png",
-                     status=PageStatus.done, text=kept, width=PAGE_PX[0], height=PAGE_PX[1],
+                     status=PageStatus.done, width=PAGE_PX[0], height=PAGE_PX[1],
                      layout=encode(layout, text) if way == "blob" else None)
             s.add(p)
             s.flush()
-            s.add(Transcription(page_id=p.id, version=1, source="ocr", text=kept or ""))
+            first = Transcription(page_id=p.id, version=1, source="ocr", text=kept or "")
+            s.add(first)
+            set_page_text(s, p, kept, first)  # as the workers and the import store a reading
             if way == "rows":
                 s.execute(words.insert(), [dict(page_id=p.id, sequence=i, text=t, char_start=cs, char_end=ce, x=x,
                                                 y=y, w=w, h=h, confidence=c, block=b, paragraph=pp, line=ln)
@@ -230,7 +250,8 @@ def report(label: str, sizes: dict[str, dict[str, int]], n: int, n_words: float)
     k = 1500 / n_words
     print(f"layout as rows: {rows:.0f} B a page; as a blob: {blob:.0f} B; the text (page + version 1): "
           f"{text - bare:.0f} B")
-    print(f"for 1,500 words: rows {rows * k:.0f} B, blob {blob * k:.0f} B, text {(text - bare) * k:.0f} B")
+    print(f"for 1,500 words: rows {rows * k:.0f} B, blob {blob * k:.0f} B, text {(text - bare) * k:.0f} B; "
+          f"a page as stored now (blob + text, without the bare rows) {(blob + text - bare) * k:.0f} B")
 
 
 def real_alto() -> None:
@@ -250,16 +271,21 @@ def real_alto() -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--pages", type=int, default=20)
+    ap.add_argument("--pages", type=int, default=100)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--syllables", action="store_true",
+                    help="page text of syllables drawn from a fixed list (compresses better than prose)")
     args = ap.parse_args(argv)
+    from library.catalogue.packed_text import pack
     from library.catalogue.page_layout import encode
 
-    pages = [page(seed) for seed in range(args.pages)]
+    prose = None if args.syllables else prose_words()
+    pages = [page(seed, prose) for seed in range(args.pages)]
     n_words = sum(len(lay["words"]) for _, lay in pages) / len(pages)
     text_bytes = sum(len(t.encode("utf-8")) for t, _ in pages) / len(pages)
     blob_bytes = sum(len(encode(lay, t)) for t, lay in pages) / len(pages)
-    print(f"{args.pages} pages of {n_words:.0f} words; text {text_bytes:.0f} B UTF-8; "
+    packed_bytes = sum(len(pack(t)) for t, _ in pages) / len(pages)
+    print(f"{args.pages} pages of {n_words:.0f} words; text {text_bytes:.0f} B UTF-8, {packed_bytes:.0f} B packed; "
           f"layout blob {blob_bytes:.0f} B ({blob_bytes / n_words:.2f} B a word)")
     real_alto()
     with tempfile.TemporaryDirectory(prefix="catalogue-bytes-") as tmp:

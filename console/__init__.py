@@ -982,5 +982,10 @@ def db_upgrade():
     click.echo(f"catalogue at revision {db.current_revision(engine)}")
 
 
+from console import operations  # noqa: E402  (backup and restore: console/operations.py)
+
+main.add_command(operations.backup)
+main.add_command(operations.restore)
+
 if __name__ == "__main__":
     main()

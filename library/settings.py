@@ -83,6 +83,9 @@ class Settings:
     oai_repository_id: str = ""
     oai_admin_email: str = ""
     oai_page_size: int = 100
+    # who may read GET /metrics and the reasons of GET /health/ready: client address ranges (CIDR,
+    # comma-separated; behind a proxy set proxy_hops, or every request comes from the proxy's address)
+    metrics_allow: str = "127.0.0.1/32,::1/128"
     limits: Limits = field(default_factory=Limits)
 
     # ------------------------------------------------------------------ paths

@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     security.csrf.exempt(item_pages.api_bp)  # HTTP Basic, like api.bp
 
     app.register_blueprint(metadata_export.bp)
+    from web import metrics  # /metrics (Prometheus) and /health/live, /health/ready
+
+    app.register_blueprint(metrics.bp)
     if settings.proxy_hops > 0:  # the client's address and scheme as the proxy saw them
         from werkzeug.middleware.proxy_fix import ProxyFix
 

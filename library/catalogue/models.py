@@ -28,6 +28,7 @@ from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from library.catalogue.naturalsort import name_key, title_key
+from library.catalogue.packed_text import PackedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -221,6 +222,8 @@ class Page(Base):
         Index("ix_pages_review_queue", "status", "low_confidence_words", "id"),
         # queued pages per item on the jobs board, read from the index alone
         Index("ix_pages_status_item_queued", "status", "item_id", "queued_at"),
+        # pages read (or failed) in the last minutes, for the metrics: a range of the index, counted exactly
+        Index("ix_pages_status_finished", "status", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -247,7 +250,7 @@ class Page(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(PackedText)  # compressed (library.catalogue.packed_text)
     mean_confidence: Mapped[float | None] = mapped_column(Float)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     ocr_engine: Mapped[str | None] = mapped_column(String(100))  # "tesseract 5.3.0 vie psm3"
@@ -447,7 +450,9 @@ class Transcription(Base):
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(10))  # "ocr" | "auto" (post-correction of an OCR reading) | "manual"
-    text: Mapped[str] = mapped_column(Text)
+    # NULL: this version's text is the page's current text (stored once, in pages.text); see `text` and
+    # library.catalogue.page_text, the one place that changes a page's text
+    own_text: Mapped[str | None] = mapped_column("text", PackedText)
     engine: Mapped[str | None] = mapped_column(String(100))  # for OCR versions
     mean_confidence: Mapped[float | None] = mapped_column(Float)
     # the words and lines of an OCR reading not yet in use (library.catalogue.page_layout, with this text)
@@ -455,6 +460,17 @@ class Transcription(Base):
     note: Mapped[str | None] = mapped_column(String(1000))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # loaded with the version: a version that shares the page's text reads it from there
+    page: Mapped["Page"] = relationship(lazy="joined", viewonly=True)
+
+    @property
+    def text(self) -> str:
+        """This version's text (the page's text when this is the version in use)."""
+        return self.own_text if self.own_text is not None else (self.page.text or "")
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.own_text = value
 
 
 # ------------------------------------------------------------------ readers' feedback

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.access import Actor, require_permission
+from library.catalogue.page_text import set_page_text
 from library.catalogue.item_metadata import ItemMetadata, validate_metadata
 from library.catalogue.vocabularies import parse_languages
 from library.catalogue.models import (Derivative, Item, ItemStatus, Page, PageStatus, StoredFile, Transcription,
@@ -48,7 +49,6 @@ ENGINE_LABEL_CHARS = 100  # pages.ocr_engine
 XML_MEDIA_TYPE = "application/xml"
 # zlib level of the normalised page PNG: 1 writes a 4588×7158 grey page ~3× faster than 6 for ~13% more bytes
 NORMALISED_PNG_COMPRESSION = 1
-THUMBNAIL_MAX_PX = 400  # as digitize.make_thumbnail
 
 
 @dataclass
@@ -302,7 +302,7 @@ class MetsImporter:
         engine = _engine_label(p.alto_page)
         page = Page(item_id=item.id, sequence=p.order, label=p.label, source_sha256=p.image_sha256,
                     source_page_index=0, source_name=p.image.name, status=PageStatus.done, finished_at=utcnow(),
-                    width=p.width_px, height=p.height_px, text=p.text, mean_confidence=p.mean_confidence,
+                    width=p.width_px, height=p.height_px, mean_confidence=p.mean_confidence,
                     ocr_engine=engine, attempts=0, index_pending=True,
                     needs_review=p.mean_confidence is None or p.mean_confidence < self.settings.review_confidence,
                     low_confidence_words=layout_doubtful(p.layout, self.settings.low_confidence),
@@ -310,15 +310,16 @@ class MetsImporter:
         s.add(page)
         s.flush()
         replace_layout(s, page.id, p.layout, p.text)
-        s.add(Transcription(page_id=page.id, version=1, source="ocr", text=p.text, engine=engine,
-                            mean_confidence=p.mean_confidence, note=f"imported from {p.alto.name} (METS/ALTO)"))
+        first = Transcription(page_id=page.id, version=1, source="ocr", text=p.text, engine=engine,
+                              mean_confidence=p.mean_confidence, note=f"imported from {p.alto.name} (METS/ALTO)")
+        s.add(first)
+        set_page_text(s, page, p.text, first)
         for kind, written in self._page_derivatives(item.id, p):
             s.add(Derivative(page_id=page.id, kind=kind, relpath=written.relpath, sha256=written.sha256,
                              size_bytes=written.size_bytes))
 
     def _page_derivatives(self, item_id: int, p: PreparedPage) -> list[tuple]:
-        """The viewer pyramid and thumbnail the portal shows, and the page's plain text (the normalised
-        PNG too with ``settings.keep_normalised``)."""
+        """The viewer pyramid the portal shows (and the normalised PNG with ``settings.keep_normalised``)."""
         from digitize.images import load_page_image
 
         rel = lambda kind: self.store.page_derivative_relpath(item_id, p.order, kind)  # noqa: E731
@@ -334,13 +335,8 @@ class MetsImporter:
 
             viewer = pyramid.write_pyramid(image, work_dir / "viewer.tif",
                                            quality=self.settings.viewer_jpeg_quality)
-            thumb = work_dir / "thumbnail.jpg"
-            small = image.copy()
-            small.thumbnail((THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX))  # from the decoded page, not the PNG read back
-            small.convert("RGB").save(thumb, "JPEG", quality=85)
-            written = [("viewer", self.store.write_file(rel("viewer"), viewer)),
-                       ("thumbnail", self.store.write_file(rel("thumbnail"), thumb)),
-                       ("text", self.store.write_bytes(rel("text"), p.text.encode("utf-8")))]
+            # thumbnails are IIIF sizes of the pyramid, the text is the catalogue's: neither is kept twice
+            written = [("viewer", self.store.write_file(rel("viewer"), viewer))]
             if self.settings.keep_normalised:
                 normalised = work_dir / "normalised.png"
                 image.save(normalised, compress_level=NORMALISED_PNG_COMPRESSION)

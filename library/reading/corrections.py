@@ -29,6 +29,7 @@ from library.errors import Conflict, InputRejected, NotFound
 from library.ingest.filenames import describe_char, first_unsafe_char
 from library.catalogue.models import (Feedback, FeedbackKind, FeedbackStatus, Item, Page, PageStatus,
                             Transcription, User)
+from library.catalogue.page_text import set_page_text
 from library.catalogue.page_layout import LayoutRegion, LayoutWord, PageLayout, count_words, decode
 from library.reading.ocr_jobs import POSTCORRECTION_SOURCE, replace_layout
 from library.settings import Settings
@@ -257,9 +258,10 @@ class CorrectionService:
             replace_layout(s, page_id, layout, text)
             page.low_confidence_words = layout_doubtful(layout, self.low_confidence)
             version = self._latest_version(s, page_id) + 1
-            s.add(Transcription(page_id=page_id, version=version, source="manual", text=text, note=note,
-                                created_by=actor.user.id if actor.user is not None else None))
-            page.text = text
+            manual = Transcription(page_id=page_id, version=version, source="manual", text=text, note=note,
+                                   created_by=actor.user.id if actor.user is not None else None)
+            s.add(manual)
+            set_page_text(s, page, text, manual)
             page.corrected = True
             page.needs_review = False
             page.revision += 1
@@ -281,7 +283,8 @@ class CorrectionService:
             layout = decode(t.layout_blob, t.text).as_dict()
             replace_layout(s, page_id, layout, t.text)
             page.low_confidence_words = layout_doubtful(layout, self.low_confidence)
-            page.text, page.mean_confidence = t.text, t.mean_confidence
+            set_page_text(s, page, t.text, t)
+            page.mean_confidence = t.mean_confidence
             page.corrected, page.pending_ocr_version, page.status_reason = False, None, None
             page.revision += 1
             page.index_pending = True

@@ -31,6 +31,7 @@ from library import leases
 from library.access import Actor, require_permission
 from library.reading.confidence import layout_doubtful
 from library.catalogue import page_layout
+from library.catalogue.page_text import set_page_text
 from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout
 from library.catalogue.models import (
     Derivative,
@@ -164,7 +165,7 @@ class PageReader:
 
     # ------------------------------------------------- items marked "do not OCR"
     def make_images(self, page_id: int) -> Outcome:
-        """Make a page's normalised image and thumbnail without reading its text (the pages of an item
+        """Make a page's viewer image without reading its text (the pages of an item
         marked ``do_not_ocr``; ingest calls it instead of queueing them). Sends no task."""
         claim = self.claim(page_id)
         return claim if isinstance(claim, Outcome) else self._images_only(claim)
@@ -176,7 +177,6 @@ class PageReader:
     def _images_only(self, claim: Claim) -> Outcome:
         """The page done as images only (IIIF and thumbnails show it; no text, nothing to search). A
         manual correction already on the page is kept."""
-        import digitize
         from digitize import errors as derr
 
         with self.sessions() as s:
@@ -194,10 +194,8 @@ class PageReader:
             normalised = work_dir / "normalised.png"
             image.save(normalised)
             width, height = image.size
-            thumb = work_dir / "thumbnail.jpg"
-            digitize.make_thumbnail(normalised).convert("RGB").save(thumb, "JPEG", quality=85)
             rel = lambda kind: self.store.page_derivative_relpath(item_id, seq, kind)  # noqa: E731
-            written = self._store_images(rel, normalised, thumb)
+            written = self._store_images(rel, normalised)
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
         with self.sessions.begin() as s:
@@ -213,14 +211,15 @@ class PageReader:
             page.ocr_engine, page.ocr_seconds, page.needs_review = None, None, False
             if not page.corrected:
                 replace_layout(s, page.id, {"words": [], "lines": [], "blocks": []}, None)
-                page.text, page.mean_confidence, page.low_confidence_words = None, None, 0
+                set_page_text(s, page, None)
+                page.mean_confidence, page.low_confidence_words = None, 0
             page.revision = (page.revision or 0) + 1
             page.index_pending = True
         return Outcome.done
 
-    def _store_images(self, rel, normalised: Path, thumbnail: Path, colour=None) -> list:
+    def _store_images(self, rel, normalised: Path, colour=None) -> list:
         """Store a page's viewer pyramid (made from ``colour``, the page in colour in the normalised
-        frame, else from the normalised work image) and thumbnail, and the normalised image itself only
+        frame, else from the normalised work image), and the normalised image itself only
         when ``settings.keep_normalised``; ``[(kind, Written)]``."""
         from PIL import Image
 
@@ -234,13 +233,14 @@ class PageReader:
         viewer = pyramid.write_pyramid(colour if colour is not None else normalised,
                                        normalised.with_name("viewer.tif"), quality=self.settings.viewer_jpeg_quality,
                                        dpi=dpi)
-        written = [("viewer", self.store.write_file(rel("viewer"), viewer)),
-                   ("thumbnail", self.store.write_file(rel("thumbnail"), thumbnail))]
+        written = [("viewer", self.store.write_file(rel("viewer"), viewer))]
         if self.settings.keep_normalised:
             written.append(("normalised", self.store.write_file(rel("normalised"), normalised)))
         else:  # a page read again without the setting: no stale copy stays behind
             self.store.resolve(rel("normalised")).unlink(missing_ok=True)
-        for kind in ("hocr", "alto", "tsv"):  # no longer kept (made from the catalogue on demand)
+        # no longer kept: hOCR, ALTO, TSV and the text are made from the catalogue on demand, thumbnails
+        # are IIIF sizes of the pyramid
+        for kind in ("hocr", "alto", "tsv", "text", "thumbnail"):
             self.store.resolve(rel(kind)).unlink(missing_ok=True)
         return written
 
@@ -324,7 +324,6 @@ class PageReader:
             raise OcrFailed(str(exc)) from exc
         reading.ocr_seconds = time.monotonic() - started
         reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.effective_psm}" + (" zones" if zones else "")
-        reading.thumbnail = digitize.make_thumbnail(reading.normalised_image_path)
         return reading
 
     def _store_result(self, claim: Claim, reading) -> None:
@@ -332,12 +331,9 @@ class PageReader:
             page = s.get(Page, claim.page_id)
             item_id, seq = page.item_id, page.sequence
         rel = lambda kind: self.store.page_derivative_relpath(item_id, seq, kind)  # noqa: E731
-        thumb_tmp = reading.normalised_image_path.with_name("thumbnail.jpg")
-        reading.thumbnail.save(thumb_tmp, "JPEG", quality=85)
         # hOCR, ALTO and TSV are not kept: exports.page_document makes them from the catalogue's reading
-        written = self._store_images(rel, reading.normalised_image_path, thumb_tmp,
+        written = self._store_images(rel, reading.normalised_image_path,
                                      colour=self._colour_view(claim.page_id, reading))
-        written.append(("text", self.store.write_bytes(rel("text"), reading.text.encode("utf-8"))))
 
         threshold = self.settings.review_confidence
         with self.work(WORKER) as work:  # commit, then search follows at once
@@ -351,7 +347,8 @@ class PageReader:
                 for kind, w in written
             )
             layout = layout_of(reading)
-            version = add_reading_versions(s, page.id, reading, layout if page.corrected else None)
+            newest = add_reading_versions(s, page.id, reading, layout if page.corrected else None)
+            version = newest.version
             page.ocr_engine = reading.engine_label
             page.ocr_seconds = reading.ocr_seconds
             page.status = PageStatus.done
@@ -365,7 +362,7 @@ class PageReader:
                 return
             replace_layout(s, page.id, layout, reading.text)
             page.low_confidence_words = layout_doubtful(layout, self.settings.low_confidence)
-            page.text = reading.text
+            set_page_text(s, page, reading.text, newest)
             page.width, page.height = reading.width, reading.height
             page.mean_confidence = reading.mean_confidence
             page.needs_review = reading.mean_confidence is None or reading.mean_confidence < threshold
@@ -556,8 +553,8 @@ def layout_of(reading) -> dict:
 POSTCORRECTION_SOURCE = "auto"  # a version made by the machine's post-correction of its own reading
 
 
-def add_reading_versions(s: Session, page_id: int, reading, pending_layout: dict | None) -> int:
-    """Add a reading to the page's history; returns the version of the text the reading gives.
+def add_reading_versions(s: Session, page_id: int, reading, pending_layout: dict | None) -> Transcription:
+    """Add a reading to the page's history; returns the version (row) of the text the reading gives.
 
     When post-correction changed the words (``reading.raw_text`` is the text before it), the raw
     machine text comes first (source ``ocr``) and the corrected text second (source ``auto``: the
@@ -571,15 +568,16 @@ def add_reading_versions(s: Session, page_id: int, reading, pending_layout: dict
                             engine=reading.engine_label, mean_confidence=reading.mean_confidence,
                             note="machine reading before post-correction"))
         version += 1
-        s.add(Transcription(page_id=page_id, version=version, source=POSTCORRECTION_SOURCE, text=reading.text,
-                            engine=reading.engine_label, mean_confidence=reading.mean_confidence,
-                            layout_blob=_pending_blob(pending_layout, reading.text),
-                            note="post-correction of the machine reading"))
-        return version
-    s.add(Transcription(page_id=page_id, version=version, source="ocr", text=reading.text,
-                        engine=reading.engine_label, mean_confidence=reading.mean_confidence,
-                        layout_blob=_pending_blob(pending_layout, reading.text)))
-    return version
+        newest = Transcription(page_id=page_id, version=version, source=POSTCORRECTION_SOURCE, text=reading.text,
+                               engine=reading.engine_label, mean_confidence=reading.mean_confidence,
+                               layout_blob=_pending_blob(pending_layout, reading.text),
+                               note="post-correction of the machine reading")
+    else:
+        newest = Transcription(page_id=page_id, version=version, source="ocr", text=reading.text,
+                               engine=reading.engine_label, mean_confidence=reading.mean_confidence,
+                               layout_blob=_pending_blob(pending_layout, reading.text))
+    s.add(newest)
+    return newest
 
 
 def _pending_blob(layout: dict | None, text: str) -> bytes | None:

@@ -94,10 +94,8 @@ def test_reorder_moves_pages_their_files_and_search_and_refuses_a_bad_order(plat
     after = _pages(platform, item_id)
     assert [(p.id, p.sequence, p.label) for p in after] == [(ids[2], 1, "1"), (ids[0], 2, "2"), (ids[1], 3, "3")]
     assert "Khuê Văn Các" in after[0].text and "Văn Miếu" in after[1].text
-    for p in after:  # the normalised images, thumbnails and texts followed their pages
+    for p in after:  # the viewer images followed their pages
         _files_match(platform, item_id, p.id, p.sequence)
-        text_file = platform.store.resolve(_derivatives(platform, p.id)["text"].relpath).read_text("utf-8")
-        assert text_file == p.text
     full = platform.store.resolve(platform.store.item_derivative_relpath(item_id, "text.txt")).read_text("utf-8")
     assert full.index("Khuê Văn Các") < full.index("Văn Miếu") < full.index("Quốc Tử Giám")
     hit = _page_hits(platform, "Khuê Văn Các").hits[0]
@@ -133,7 +131,7 @@ def test_a_page_scanned_upside_down_reads_right_once_turned(platform, tmp_path):
     platform.indexer.flush()  # what the worker does after a page
     page = _pages(platform, item_id)[0]
     assert "Văn Miếu" in page.text and "Lý Thánh Tông" in page.text
-    # the original is untouched; the normalised image (IIIF) and the thumbnail show the page upright
+    # the original is untouched; the viewer image (IIIF, and so its thumbnails) shows the page upright
     assert sha256_of(platform.store.original_path(page.source_sha256)) == page.source_sha256
     ds = _derivatives(platform, page.id)
     assert ds["viewer"].sha256 != old_normalised
@@ -142,7 +140,6 @@ def test_a_page_scanned_upside_down_reads_right_once_turned(platform, tmp_path):
     assert shown.size == upright.size
     # the image shown is the upright page, not the scan as it lies
     assert _difference(shown, upright) < _difference(shown, upright.rotate(180)) / 3
-    assert _image(platform.store.resolve(ds["thumbnail"].relpath)).size[0] <= 400
     assert _page_hits(platform, "Lý Thánh Tông").total == 1
     kinds = [(c.kind, c.changes) for c in platform.items.history(item_id)]
     assert kinds == [("pages", {"page 1 rotation_deg": [0, 90]}), ("pages", {"page 1 rotation_deg": [90, 180]})]
@@ -197,7 +194,7 @@ def test_remove_a_page_takes_its_text_out_of_search_and_keeps_its_original(platf
     left = _pages(platform, item_id)
     assert [(p.id, p.sequence) for p in left] == [(one.id, 1), (three.id, 2)]
     _files_match(platform, item_id, three.id, 2)
-    assert not platform.store.resolve(platform.store.page_derivative_relpath(item_id, 3, "text")).exists()
+    assert not platform.store.resolve(platform.store.page_derivative_relpath(item_id, 3, "viewer")).exists()
     assert _page_hits(platform, "Quốc Tử Giám").total == 0
     assert platform.search.search("Quốc Tử Giám", actor=CLI).total == 0  # nor by the item's text
     assert _page_hits(platform, "Khuê Văn Các").hits[0].sequence == 2
@@ -308,7 +305,7 @@ def test_an_item_marked_do_not_ocr_is_never_read_and_queues_nothing(platform, tm
         assert (page.status, page.status_reason, page.text, page.ocr_engine) == (
             PageStatus.done, IMAGES_ONLY_REASON, None, None)
         ds = _derivatives(platform, page.id)
-        assert set(ds) == {"viewer", "thumbnail"} and (page.width, page.height) == _image(
+        assert set(ds) == {"viewer"} and (page.width, page.height) == _image(
             platform.store.resolve(ds["viewer"].relpath)).size
     platform.indexer.flush()
     assert platform.search.search("Văn Miếu", actor=CLI).total == 0

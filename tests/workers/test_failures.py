@@ -77,16 +77,20 @@ def test_fixity_reports_missing_and_altered_derivatives(tmp_path, start_worker):
     item_id = p.ingest.ingest_item([Upload(img, "p.png")], {"title": "Fixity"}, actor=SYSTEM).items[0].item_id
     start_worker(settings)
     wait_until(lambda: p.catalogue.item(item_id).status.value == "done", timeout_s=120, what="item done")
-    text = p.store.resolve(p.store.page_derivative_relpath(item_id, 1, "text"))
     viewer = p.store.resolve(p.store.page_derivative_relpath(item_id, 1, "viewer"))
-    text.write_text(text.read_text(encoding="utf-8").replace("Miếu", "Mieu"), encoding="utf-8")
-    viewer.unlink()
+    original = p.store.original_path(p.catalogue.page(p.catalogue.page_statuses(item_id)[0].page_id).source_sha256)
+    with viewer.open("r+b") as f:  # one byte of the pyramid changed
+        f.seek(viewer.stat().st_size // 2)
+        byte = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    original.unlink()
     fx = subprocess.run([sys.executable, "-m", "console", "fixity"], env=settings_env(settings),
                         capture_output=True, text=True, cwd=REPO)
     assert fx.returncode == 8
     lines = [ln for ln in fx.stdout.splitlines() if ln.startswith(("MISMATCH", "MISSING"))]
     assert len(lines) == 2
-    assert any(ln.startswith("MISMATCH") and "page.txt" in ln for ln in lines)
-    assert any(ln.startswith("MISSING") and "viewer.tif" in ln for ln in lines)
-    assert "checked 4 file(s): 2 problem(s)" in fx.stdout  # the original, the viewer pyramid, thumbnail and text
+    assert any(ln.startswith("MISMATCH") and "viewer.tif" in ln for ln in lines)
+    assert any(ln.startswith("MISSING") and original.name in ln for ln in lines)
+    assert "checked 2 file(s): 2 problem(s)" in fx.stdout  # the original and the viewer pyramid: all that is kept
     p.close()
