@@ -5,9 +5,7 @@ no issue the reader may see answers 404, as if it did not exist."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 
 from library.catalogue.collections import calendar_of
 from web.i18n import current_lang, words
@@ -22,28 +20,19 @@ def _platform():
     return current_app.extensions["heritage"]
 
 
-def _refs(serials) -> dict[str, str]:
-    """The URL part of each serial: its slug, or its title where two titles share a slug."""
-    seen: dict[str, int] = {}
-    for s in serials:
-        seen[s.slug] = seen.get(s.slug, 0) + 1
-    return {s.title: (s.slug if seen[s.slug] == 1 else quote(s.title, safe="")) for s in serials}
-
-
 def _serial(ref: str):
-    actor = current_actor()
-    serials = _platform().collections.serials(actor)
-    refs = _refs(serials)
-    for s in serials:
-        if ref == s.title or (ref == s.slug and refs[s.title] == s.slug):
-            return s, refs[s.title]
-    abort(404)
+    s = _platform().collections.serial(current_actor(), ref)
+    if s is None:
+        abort(404)
+    return s, s.ref
 
 
 @bp.get("/serials")
 def serials():
-    shelf = _platform().collections.serials(current_actor())
-    return render_template("serials.html", t=words(), lang=current_lang(), serials=shelf, refs=_refs(shelf))
+    after = request.args.get("after", "")[:200]
+    shelf = _platform().collections.serials(current_actor(), after=after)
+    return render_template("serials.html", t=words(), lang=current_lang(), serials=shelf.serials,
+                           next_after=shelf.next)
 
 
 @bp.get("/serials/<ref>")

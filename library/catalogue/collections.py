@@ -21,15 +21,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping
+from urllib.parse import quote
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, cast, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.access import Access, Actor, require_permission
 from library.errors import InputRejected
-from library.ingest.service import slugify
+from library.catalogue.naturalsort import name_key, slugify, title_key
 from library.catalogue.text_values import validate_text_value
-from library.catalogue.naturalsort import name_key
 from library.catalogue.models import Collection, Item, ItemChange, utcnow
 from library.unit_of_work import UnitOfWork
 
@@ -38,6 +38,18 @@ MAX_DESCRIPTION_CHARS = 5_000
 MAX_ID = 2**31 - 1
 MAX_DEPTH = 50  # parents followed before a chain is taken for a loop
 SORTS = ("order", "title", "-title", "date", "-date")
+SERIALS_PER_PAGE = 60
+# the next ``n`` serial keys after ``after``: a loose index scan (one seek of ix_items_serial_sort a key),
+# the same SQL on SQLite and PostgreSQL
+_NEXT_SERIAL_KEYS = text("""
+WITH RECURSIVE serial_keys(k, n) AS (
+    SELECT (SELECT MIN(serial_sort) FROM items WHERE serial_sort > :after), 1
+    UNION ALL
+    SELECT (SELECT MIN(serial_sort) FROM items WHERE serial_sort > serial_keys.k), serial_keys.n + 1
+    FROM serial_keys WHERE serial_keys.k IS NOT NULL AND serial_keys.n < :n
+)
+SELECT k FROM serial_keys WHERE k IS NOT NULL LIMIT :n
+""")
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,21 @@ class Serial:
     issues: int
     first_year: int | None
     last_year: int | None
+    ref: str = ""  # its part of the portal's URL: the slug, or the quoted title where two titles share a slug
+
+
+@dataclass(frozen=True)
+class SerialShelf:
+    """One page of the serials' shelf; ``next``: the ``after`` of the following page (None at the end)."""
+
+    serials: list[Serial]
+    next: str | None
+
+    def __iter__(self):
+        return iter(self.serials)
+
+    def __len__(self):
+        return len(self.serials)
 
 
 @dataclass(frozen=True)
@@ -378,29 +405,55 @@ class CollectionService:
                  .order_by(*_sort_keys(sort)).limit(max(1, min(limit, 200))).offset(max(0, offset)))
             return list(s.scalars(q))
 
-    def serials(self, actor: Actor) -> list[Serial]:
-        """Newspaper and magazine titles with the issues the actor may see, by title."""
+    def serials(self, actor: Actor, *, after: str = "", limit: int = SERIALS_PER_PAGE) -> SerialShelf:
+        """One page of the newspaper and magazine titles with the issues the actor may see, by title
+        (``naturalsort.title_key``), from the first after ``after`` (a shelf's ``next``). The titles are
+        found by a loose scan of ``ix_items_serial_sort`` (one index seek a title, never a read of every
+        issue) and only their own issues are counted."""
+        limit = max(1, min(limit, 200))
         year = func.coalesce(_issue_year(), Item.year_start)
         with self.sessions() as s:
-            rows = s.execute(select(Item.serial_title, func.count(), func.min(year), func.max(year))
-                             .where(Item.serial_title.is_not(None), Item.serial_title != "",
-                                    self.access.visible(actor))
-                             .group_by(Item.serial_title)).all()
-        out = [Serial(t, slugify(t), n, lo, hi) for t, n, lo, hi in rows]
-        return sorted(out, key=lambda x: (x.title.casefold(), x.title))
+            keys = list(s.execute(_NEXT_SERIAL_KEYS, {"after": after[:200], "n": limit}).scalars())
+            if not keys:
+                return SerialShelf([], None)
+            rows = s.execute(select(Item.serial_sort, Item.serial_title, Item.serial_slug, func.count(),
+                                    func.min(year), func.max(year))
+                             .where(Item.serial_sort.in_(keys), self.access.visible(actor))
+                             .group_by(Item.serial_sort, Item.serial_title, Item.serial_slug)).all()
+            slugs = {r[2] for r in rows}
+            shared = set(s.scalars(select(Item.serial_slug).where(Item.serial_slug.in_(slugs))
+                                   .group_by(Item.serial_slug)
+                                   .having(func.count(func.distinct(Item.serial_title)) > 1)))
+        out = [Serial(t, slug, n, lo, hi, slug if slug not in shared else quote(t, safe=""))
+               for _, t, slug, n, lo, hi in sorted(rows, key=lambda r: (r[0], r[1]))]
+        return SerialShelf(out, keys[-1] if len(keys) == limit else None)
 
     def serial(self, actor: Actor, ref: str) -> Serial | None:
-        """A serial by its slug or its exact title (``None`` if the actor sees no issue of it)."""
-        for serial in self.serials(actor):
-            if ref in (serial.slug, serial.title):
-                return serial
-        return None
+        """A serial by its exact title or its slug (a slug two titles share names neither); ``None`` if
+        the actor sees no issue of it."""
+        year = func.coalesce(_issue_year(), Item.year_start)
+        ref = ref[:2000]
+        with self.sessions() as s:
+            titles = set(s.scalars(select(Item.serial_title).where(*_of_serial(ref)).limit(1)))
+            if not titles:
+                titles = set(s.scalars(select(Item.serial_title).where(Item.serial_slug == ref[:100])
+                                       .group_by(Item.serial_title).limit(2)))
+                if len(titles) != 1:
+                    return None
+            title = titles.pop()
+            n, lo, hi, slug = s.execute(select(func.count(), func.min(year), func.max(year), func.min(Item.serial_slug))
+                                        .where(*_of_serial(title), self.access.visible(actor))).one()
+            if not n:
+                return None
+            others = s.scalar(select(func.count(func.distinct(Item.serial_title)))
+                              .where(Item.serial_slug == slug)) or 0
+        return Serial(title, slug, n, lo, hi, slug if others <= 1 else quote(title, safe=""))
 
     def serial_years(self, actor: Actor, title: str) -> list[tuple[int | None, int]]:
         """``[(year, issues)]`` of a serial, oldest first (``None``: issues with no date)."""
         year = func.coalesce(_issue_year(), Item.year_start)
         with self.sessions() as s:
-            rows = s.execute(select(year, func.count()).where(Item.serial_title == title, self.access.visible(actor))
+            rows = s.execute(select(year, func.count()).where(*_of_serial(title), self.access.visible(actor))
                              .group_by(year)).all()
         return sorted(((int(y) if y is not None else None, n) for y, n in rows),
                       key=lambda pair: (pair[0] is None, pair[0] or 0))
@@ -410,9 +463,14 @@ class CollectionService:
         with self.sessions() as s:
             in_year = ((Item.issue_date >= date(year, 1, 1)) & (Item.issue_date <= date(year, 12, 31))) | (
                 Item.issue_date.is_(None) & (Item.year_start == year))
-            rows = s.scalars(select(Item).where(Item.serial_title == title, in_year, self.access.visible(actor))
+            rows = s.scalars(select(Item).where(*_of_serial(title), in_year, self.access.visible(actor))
                              .order_by(Item.issue_date.is_(None), Item.issue_date, Item.issue_number, Item.id))
             return [Issue(i.id, i.title, i.issue_date, i.issue_number, i.issue_date_text) for i in rows]
+
+
+def _of_serial(title: str) -> tuple:
+    """The issues of the serial ``title``, found through ``ix_items_serial_sort``."""
+    return Item.serial_sort == title_key(title), Item.serial_title == title
 
 
 def calendar_of(year: int, issues: list[Issue]) -> list[MonthGrid]:

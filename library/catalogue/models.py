@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
-from library.catalogue.naturalsort import name_key, title_key
+from library.catalogue.naturalsort import name_key, slugify, title_key
 from library.catalogue.packed_text import PackedText
 
 NAMING = {
@@ -156,6 +156,9 @@ class Item(Base):
     rights: Mapped[str | None] = mapped_column(String(2000))
     description: Mapped[str | None] = mapped_column(Text)
     serial_title: Mapped[str | None] = mapped_column(String(2000))
+    # the serials' shelf pages through these (naturalsort.title_key and slugify of serial_title), indexed
+    serial_sort: Mapped[str | None] = mapped_column(String(200), index=True)
+    serial_slug: Mapped[str | None] = mapped_column(String(100), index=True)
     issue_date_text: Mapped[str | None] = mapped_column(String(200))
     issue_date: Mapped[date | None] = mapped_column(Date)
     issue_number: Mapped[str | None] = mapped_column(String(100))
@@ -194,6 +197,12 @@ class Item(Base):
     @validates("title")
     def _keep_title_key(self, _key, value):
         self.title_sort = title_key(value)
+        return value
+
+    @validates("serial_title")
+    def _keep_serial_keys(self, _key, value):
+        self.serial_sort = title_key(value) if value else None
+        self.serial_slug = slugify(value) if value else None
         return value
     pages: Mapped[list["Page"]] = relationship(
         back_populates="item", order_by="Page.sequence", cascade="all, delete-orphan"

@@ -70,3 +70,11 @@ def name_key(name: str | None) -> str | None:
     if name is None:
         return None
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def slugify(text: str) -> str:
+    """ASCII slug of Vietnamese text: 'Văn Miếu – Quốc Tử Giám' → 'van-mieu-quoc-tu-giam'."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:100] or "collection"

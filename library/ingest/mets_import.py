@@ -358,7 +358,7 @@ class MetsImporter:
         if not name:
             return None
         from library.catalogue.models import Collection
-        from library.ingest.service import slugify
+        from library.catalogue.naturalsort import slugify
 
         found = (s.scalars(select(Collection).where(Collection.name == name).order_by(Collection.id)).first()
                  or s.scalars(select(Collection).where(Collection.slug == slugify(name))).first())

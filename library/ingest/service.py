@@ -36,6 +36,7 @@ from library.ingest.zone_files import read_zone_file
 from library.access import Actor, require_permission
 from library.errors import InputRejected
 from library.catalogue.models import Collection, Item, ItemStatus, ItemType, Page, PageStatus, StoredFile, utcnow
+from library.catalogue.naturalsort import slugify
 from library.queue import OCR_PAGE, TaskQueue
 from library.settings import Settings
 from library.store import FileStore
@@ -482,9 +483,3 @@ def _title_from_name(name: str) -> str:
     return unicodedata.normalize("NFC", stem.replace("_", " ").strip()) or "Untitled"
 
 
-def slugify(text: str) -> str:
-    """ASCII slug of Vietnamese text: 'Văn Miếu – Quốc Tử Giám' → 'van-mieu-quoc-tu-giam'."""
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return slug[:100] or "collection"

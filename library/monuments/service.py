@@ -28,7 +28,7 @@ from library.ingest.uploads import expand_upload
 from library.access import Actor, require_permission
 from library.errors import Conflict, HeritageError, InputRejected, NotFound
 from library.ingest.filenames import name_problem
-from library.ingest.service import slugify
+from library.catalogue.naturalsort import slugify
 from library.catalogue.models import (
     BuildStatus,
     HeritageRank,

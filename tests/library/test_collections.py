@@ -190,6 +190,17 @@ def test_serials_by_title_year_and_issue_day(platform):
     assert platform.collections.serial(ANON, "ngay-nay").title == "Ngày nay"
     assert platform.collections.serial(ANON, "Phong hoá").slug == "phong-hoa"
     assert platform.collections.serial(ANON, "khong-co") is None
+    first = platform.collections.serials(ANON, limit=1)  # a page at a time, from an indexed key
+    assert [x.title for x in first] == ["Ngày nay"] and first.next is not None
+    second = platform.collections.serials(ANON, after=first.next, limit=1)
+    assert [x.title for x in second] == ["Phong hoá"] and second.next is not None
+    assert list(platform.collections.serials(ANON, after=second.next, limit=1)) == []
+    # two titles with one slug: the slug names neither, each is reached by its title
+    add_item(platform, "Phong Hoá số 1", item_type=ItemType.magazine, serial_title="Phong Hoá!", year_start=1933)
+    assert platform.collections.serial(ANON, "phong-hoa") is None
+    both = {x.title: x.ref for x in platform.collections.serials(ANON)}
+    assert both["Phong hoá"] == "Phong%20ho%C3%A1" and both["Phong Hoá!"] == "Phong%20Ho%C3%A1%21"
+    assert platform.collections.serial(ANON, "Phong Hoá!").issues == 1
     assert platform.collections.serial_years(ANON, "Ngày nay") == [(1936, 2), (1937, 1)]
     issues = platform.collections.serial_issues(ANON, "Ngày nay", 1936)
     assert [i.issue_number for i in issues] == ["1", "2"]  # the staff-only issue is not there

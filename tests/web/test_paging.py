@@ -73,7 +73,9 @@ def statements(app):
 
 
 BOUNDED = re.compile(r"\blimit\b|\b(items|pages)\.id (=|in)|\bpages\.item_id = \S+ and pages\.sequence|"
-                     r"\bpages\.item_id in\b")
+                     r"\bpages\.item_id in\b|"
+                     # one serial's issues, on its index (ix_items_serial_sort / _slug)
+                     r"\bitems\.serial_(sort|slug) (=|in\b)")
 
 
 def unbounded(sent: list[str]) -> list[str]:
@@ -326,3 +328,29 @@ def test_the_collections_list_pages_in_the_portal_the_api_and_iiif(app, monkeypa
     monkeypatch.setattr(web.browse, "COLLECTIONS_PER_PAGE", 50)
     html = client.get("/collections?lang=en&page=3").get_data(as_text=True)
     assert html.count('<li><a href="/collections/') == 5 and 'href="?page=2&amp;lang=en" rel="prev"' in html
+
+
+# ------------------------------------------------------------------ the serials' shelf
+def test_the_serials_shelf_pages_through_titles_on_an_index(app):
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:  # 130 titles of 3 issues each; through the ORM, which keeps the keys
+        s.add_all(Item(title=f"Báo {n:03d} số {i}", languages="vie", item_type=ItemType.newspaper,
+                       status=ItemStatus.done, serial_title=f"Đông Dương {n:03d}", year_start=1930 + i)
+                  for n in range(130) for i in range(3))
+    client = app.test_client()
+    with statements(app) as sent:
+        html = client.get("/serials?lang=en").get_data(as_text=True)
+    assert html.count('<li><a href="/serials/') == 60 and "Đông Dương 000" in html and "Đông Dương 059" in html
+    assert "Đông Dương 060" not in html and "3 issues · 1930–1932" in html
+    assert unbounded(sent) == []
+    after = re.search(r'rel="next" href="/serials\?after=([^&"]+)', html).group(1)
+    html = client.get(f"/serials?after={after}&lang=en").get_data(as_text=True)
+    assert "Đông Dương 060" in html and "Đông Dương 119" in html and "Đông Dương 059" not in html
+    last = re.search(r'rel="next" href="/serials\?after=([^&"]+)', html).group(1)
+    html = client.get(f"/serials?after={last}&lang=en").get_data(as_text=True)
+    assert html.count('<li><a href="/serials/') == 10 and 'rel="next"' not in html
+    with statements(app) as sent:
+        assert client.get("/serials/dong-duong-042").status_code == 200
+        assert client.get("/serials/%C4%90%C3%B4ng%20D%C6%B0%C6%A1ng%20042/1931").status_code == 200  # by title
+    assert unbounded(sent) == [] and sent
+    assert all("items.serial_sort" in sql or "serial_slug" in sql for sql in sent if "from items" in sql)
