@@ -830,6 +830,8 @@ def collection_export(collection, fmt, out, as_public):
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def collection_list(as_json):
+    from library.catalogue.collections import SIZE_CAP
+
     rows = _platform().collections.collections()
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
@@ -838,7 +840,8 @@ def collection_list(as_json):
         click.echo("no collections yet")
     for r in rows:
         inside = f" (in {r.parent_id})" if r.parent_id else ""
-        click.echo(f"{r.id}\t{r.slug}\t{r.items} item(s)\t{r.access_level}\t{r.name}{inside}")
+        size = f"{SIZE_CAP}+" if r.items > SIZE_CAP else str(r.items)
+        click.echo(f"{r.id}\t{r.slug}\t{size} item(s)\t{r.access_level}\t{r.name}{inside}")
 
 
 # ------------------------------------------------------------- the audit trail

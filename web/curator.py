@@ -222,7 +222,10 @@ def _render(template: str, code: int = 200, **context):
 @bp.get("")
 @login_required(CURATOR_ROLES)
 def index():
-    return _render("curator_monuments.html", monuments=_platform().monuments.monuments())[0]
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and len(page) <= 4 else 1
+    rows, more = _platform().monuments.monuments_page(page)  # a page at a time, never every monument
+    return _render("curator_monuments.html", monuments=rows, page=page, more=more)[0]
 
 
 def _monument_form() -> dict:

@@ -110,16 +110,24 @@ def _files(*names: str) -> list:
     return [f for name in names for f in request.files.getlist(name) if f and f.filename]
 
 
-def page_rows(item_id: int) -> list[dict]:
-    """The item's pages as the staff page lists them: id, number, source name, status, thumbnail URL
-    (read pages only: the IIIF image the item page and the manifest use)."""
+STAFF_PAGES_SHOWN = 50  # pages a screen of the staff page list shows (a window on the (item_id, sequence) index)
+
+
+def page_rows(item_id: int) -> dict:
+    """A window of the item's pages as the staff page lists them — from ``?pages_from=N`` (default 1),
+    ``STAFF_PAGES_SHOWN`` of them: id, number, source name, status, thumbnail URL (read pages only: the
+    IIIF image the item page and the manifest use) — with the item's page count and the neighbouring
+    windows. Never every page of a 1,000-page book."""
+    start = request.args.get("pages_from", "1")
+    start = int(start) if start.isdigit() and len(start) <= 7 else 1
     try:
-        rows = _platform().catalogue.page_statuses(item_id)
+        window = _platform().catalogue.page_window(item_id, start=start, count=STAFF_PAGES_SHOWN)
     except NotFound:
-        return []
-    return [dict(page_id=r.page_id, sequence=r.sequence, source=r.source_name, status=r.status, reason=r.reason,
+        return dict(rows=[], total=0, previous_start=None, next_start=None)
+    rows = [dict(page_id=r.page_id, sequence=r.sequence, source=r.source_name, status=r.status, reason=r.reason,
                  thumbnail=f"/iiif/image/p{r.page_id}/{THUMBNAIL}" if r.status == "done" else None)
-            for r in rows]
+            for r in window.rows]
+    return dict(rows=rows, total=window.total, previous_start=window.previous_start, next_start=window.next_start)
 
 
 @bp.app_context_processor
@@ -166,7 +174,7 @@ def reorder(item_id: int):
     if f.get("move"):
         if f["move"] not in ("up", "down") or not f.get("page", "").isdigit() or len(f["page"]) > 6:
             abort(400)
-        count = len(page_rows(item_id))
+        count = _platform().catalogue.page_count(item_id)
         return _run(item_id, lambda actor: _platform().pages.reorder(
             actor, item_id, moved(count, int(f["page"]), f["move"])), t["ip_reordered"])
     return _run(item_id, lambda actor: _platform().pages.reorder(actor, item_id, parse_order(f.get("order", ""))),

@@ -7,6 +7,7 @@ VI = {
     "ip_help": "Thứ tự, xoay, thay ảnh quét, bỏ hoặc thêm trang. Ảnh gốc không bao giờ bị sửa hay xoá; "
                "trang có ảnh thay đổi được đọc lại.",
     "ip_none": "Tài liệu chưa có trang nào.",
+    "ip_window": "Trang {a}–{b} trên {n}",
     "ip_number": "Trang",
     "ip_image": "Ảnh",
     "ip_source": "Tệp",
@@ -66,6 +67,7 @@ EN = {
     "ip_help": "Order, turn, replace a scan, remove or add pages. Originals are never altered or deleted; a page "
                "whose image changes is read again.",
     "ip_none": "The item has no pages yet.",
+    "ip_window": "Pages {a}–{b} of {n}",
     "ip_number": "Page",
     "ip_image": "Image",
     "ip_source": "File",

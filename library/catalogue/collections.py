@@ -39,6 +39,7 @@ MAX_ID = 2**31 - 1
 MAX_DEPTH = 50  # parents followed before a chain is taken for a loop
 SORTS = ("order", "title", "-title", "date", "-date")
 SERIALS_PER_PAGE = 60
+SIZE_CAP = 10_000  # a collection's items are counted up to this (the command line says "10000+")
 # the next ``n`` serial keys after ``after``: a loose index scan (one seek of ix_items_serial_sort a key),
 # the same SQL on SQLite and PostgreSQL
 _NEXT_SERIAL_KEYS = text("""
@@ -369,13 +370,15 @@ class CollectionService:
 
     # ------------------------------------------------------------ reading (staff and the command line)
     def collections(self) -> list[CollectionSummary]:
-        """Every collection, by name, with how many items it holds."""
+        """Every collection, by name, with how many items it holds, counted up to ``SIZE_CAP`` + 1 (one
+        bounded count per collection on the ``items.collection_id`` index; more means "more than")."""
         with self.sessions() as s:
-            sizes = dict(s.execute(select(Item.collection_id, func.count()).where(Item.collection_id.is_not(None))
-                                   .group_by(Item.collection_id)).all())
-            return [CollectionSummary(c.id, c.slug, c.name, c.description, c.access_level.value, c.parent_id,
-                                      sizes.get(c.id, 0))
-                    for c in s.scalars(select(Collection).order_by(Collection.name, Collection.id))]
+            out = []
+            for c in s.scalars(select(Collection).order_by(Collection.name, Collection.id)):
+                some = select(Item.id).where(Item.collection_id == c.id).limit(SIZE_CAP + 1).subquery()
+                out.append(CollectionSummary(c.id, c.slug, c.name, c.description, c.access_level.value, c.parent_id,
+                                             int(s.scalar(select(func.count()).select_from(some)) or 0)))
+            return out
 
     def get(self, collection: int | str) -> Collection:
         with self.sessions() as s:

@@ -31,6 +31,7 @@ COLUMNS = ("title", "creator", "date_text", "date_iso", "year_start", "year_end"
            "languages", "item_type", "subject", "identifier", "rights", "description", "serial_title",
            "issue_date_text", "issue_date", "issue_number")
 # OCR settings a re-read may change (digitize.OcrOptions fields kept with the item)
+MAX_WAITING_SHOWN = 100  # waiting machine readings listed on the staff item page
 REREAD_OPTIONS = ("psm", "stages_off", "binarize", "target_dpi", "detect_orientation")
 
 
@@ -133,11 +134,11 @@ class ItemEditor:
 
     def waiting_readings(self, item_id: int) -> list[tuple[int, int]]:
         """``(page id, sequence)`` of the item's pages whose new machine reading waits for a corrector
-        (the page has manual corrections), in page order."""
+        (the page has manual corrections), in page order: the first ``MAX_WAITING_SHOWN``."""
         with self.sessions() as s:
             return [tuple(row) for row in s.execute(
                 select(Page.id, Page.sequence).where(Page.item_id == item_id, Page.pending_ocr_version.is_not(None))
-                .order_by(Page.sequence))]
+                .order_by(Page.sequence).limit(MAX_WAITING_SHOWN))]
 
     def item(self, item_id: int) -> Item:
         from sqlalchemy.orm import selectinload

@@ -90,6 +90,11 @@ class Catalogue:
         rows = self.item_statuses(ids) if ids else []
         return rows, (ids[-1] if more else None)
 
+    def page_count(self, item_id: int) -> int:
+        """How many pages ``item_id`` has (the pages.item_id index); 0 for an item that is not there."""
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(Page).where(Page.item_id == item_id)) or 0)
+
     def page_window(self, item_id: int, *, start: int = 1, count: int = 10) -> "PageWindow":
         """The pages of ``item_id`` from sequence ``start`` on, at most ``count`` (capped to MAX_LIMIT), with
         their text; the window's neighbours and the item's page count. Every query is bounded by the
@@ -168,12 +173,6 @@ class Catalogue:
             if coll is None:
                 raise NotFound(f"no collection {collection_id}")
             return coll
-
-    def collection_sizes(self) -> dict[int, int]:
-        """How many items each collection holds."""
-        with self.sessions() as s:
-            return dict(s.execute(select(Item.collection_id, func.count()).where(Item.collection_id.is_not(None))
-                                  .group_by(Item.collection_id)).all())
 
     def collection_items(self, collection_id: int, *, limit: int = 100, offset: int = 0) -> list[Item]:
         with self.sessions() as s:

@@ -19,7 +19,7 @@ from sqlalchemy import event, insert, select
 
 from library.catalogue.models import Collection, Item, ItemStatus, ItemType, Page, PageStatus, StoredFile
 from library.reading.jobs import _lay_out_pages
-from tests.web.staff_accounts import basic, staffed_app
+from tests.web.staff_accounts import basic, client_as, staffed_app
 
 SHA = "c" * 64
 
@@ -354,3 +354,19 @@ def test_the_serials_shelf_pages_through_titles_on_an_index(app):
         assert client.get("/serials/%C4%90%C3%B4ng%20D%C6%B0%C6%A1ng%20042/1931").status_code == 200  # by title
     assert unbounded(sent) == [] and sent
     assert all("items.serial_sort" in sql or "serial_slug" in sql for sql in sent if "from items" in sql)
+
+
+def test_the_staff_page_list_of_a_1000_page_item_shows_one_window(app):
+    item_id = bulk_item(app, "Sách nghìn trang", 1000)
+    client = client_as(app, "librarian")
+    with statements(app) as sent:
+        html = client.get(f"/staff/items/{item_id}/edit?lang=en").get_data(as_text=True)
+    assert html.count('<tr id="page-row-') == 50 and 'id="page-row-50"' in html and 'id="page-row-51"' not in html
+    assert "Pages 1–50 of 1000" in html and 'pages_from=51#pages' in html
+    assert 'max="1001"' in html and 'value="1,2,3,' in html and ',999,1000"' in html  # the whole item's order
+    assert unbounded(sent) == []
+    html = client.get(f"/staff/items/{item_id}/edit?lang=en&pages_from=951").get_data(as_text=True)
+    assert 'id="page-row-1000"' in html and 'id="page-row-950"' not in html and "pages_from=901#pages" in html
+    row = html[html.index('id="page-row-1000"'):]
+    row = row[:row.index("</tr>")]
+    assert 'value="up"' in row and 'value="down"' not in row  # the last page of the item cannot go down
