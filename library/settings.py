@@ -65,6 +65,7 @@ class Settings:
     # Host header is used (fine behind a proxy that sets it, unsafe when the portal is reached directly)
     public_url: str = ""
     iiif_cache_bytes: int = 2 * 1024 ** 3  # rendered IIIF tiles and sizes kept on disk (least recently used go first)
+    exports_cache_bytes: int = 5 * 1024 ** 3  # PDF, text, ALTO and METS exports kept on disk (the same way)
     # keep the normalised page image (lossless PNG, the frame of the word boxes) after reading; by default it
     # is a work file: viewers, thumbnails and PDFs use the tiled pyramid (library.reading.pyramid)
     keep_normalised: bool = False

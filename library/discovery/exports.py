@@ -42,7 +42,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.errors import Conflict, HeritageError, NotFound, StoreCorrupted
-from library.discovery.iiif import identifier_of
+from library.discovery.iiif import RenderCache, identifier_of
 from library.catalogue.models import Derivative, Item, ItemStatus, Page, PageStatus
 from library.catalogue.page_layout import stored
 from library.settings import Settings
@@ -59,6 +59,8 @@ PAGE_HEADER = "--- {sequence} ---"  # between pages of the text export, as in th
 
 Progress = Callable[[int, int], None]  # (pages done, pages in all)
 
+
+EXPORTS_CACHE_DIR = "derivatives/exports-cache"  # the index of the kept exports (library.discovery.iiif.RenderCache)
 
 class ItemNotReady(Conflict):
     """The item cannot be exported yet: pages are still being read, or some were not read.
@@ -137,6 +139,9 @@ class ExportService:
         self.sessions = sessions
         self.store = store
         self.pdf_options = {"jpeg_quality": jpeg_quality}
+        # exports are kept within settings.exports_cache_bytes, least recently used out first, made again
+        # on demand (the index beside the IIIF cache's, in the same form)
+        self.cache = RenderCache.of(store, settings.exports_cache_bytes, folder=EXPORTS_CACHE_DIR)
 
     def export(self, item_id: int, kind: str, *, progress: Progress | None = None) -> ExportFile:
         """The item's export of ``kind`` ("pdf", "txt" or "alto"), made now or taken from the store.
@@ -151,6 +156,7 @@ class ExportService:
         relpath = self.store.item_derivative_relpath(item_id, f"export-{key}{SUFFIXES[kind]}")
         path = self.store.resolve(relpath)
         if path.is_file():
+            self.cache.touch(relpath)
             return self._file(snapshot, kind, key, path, from_cache=True)
         locks = self.settings.work_dir / "exports"
         locks.mkdir(parents=True, exist_ok=True)
@@ -163,12 +169,13 @@ class ExportService:
                 {"pdf": self._write_pdf, "txt": self._write_text, "alto": self._write_alto,
                  "mets": self._write_mets}[kind](
                     snapshot, made, progress)
-                self.store.write_file(relpath, made)
+                written = self.store.write_file(relpath, made)
             except OSError as exc:
                 raise ExportFailed(f"the {kind} export of item {item_id} could not be written: {exc}") from exc
             finally:
                 shutil.rmtree(work, ignore_errors=True)
             self._remove_older(item_id, kind, keep=path)
+            self.cache.record(relpath, written.size_bytes)  # the least recently used exports go past the bound
         return self._file(snapshot, kind, key, path, from_cache=False)
 
     # ------------------------------------------------------------------ what is exported
@@ -416,6 +423,7 @@ class ExportService:
         for old in keep.parent.glob(f"export-*{SUFFIXES[kind]}"):
             if old != keep:
                 old.unlink(missing_ok=True)  # a download already under way keeps its open file
+                self.cache.forget(self.store.item_derivative_relpath(item_id, old.name))
 
 
 @contextmanager

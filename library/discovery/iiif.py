@@ -347,17 +347,18 @@ class RenderCache:
     _open_lock = threading.Lock()
 
     @classmethod
-    def of(cls, store: FileStore, max_bytes: int) -> "RenderCache":
-        """One cache object per store folder and size in this process (it keeps no open connection)."""
-        key = (store.resolve(CACHE_DIR), max_bytes)
+    def of(cls, store: FileStore, max_bytes: int, folder: str = CACHE_DIR) -> "RenderCache":
+        """One cache object per store folder and size in this process (it keeps no open connection);
+        ``folder`` holds its index (the exports keep theirs apart from the tiles')."""
+        key = (store.resolve(folder), max_bytes)
         with cls._open_lock:
             if key not in cls._open:
-                cls._open[key] = cls(store, max_bytes)
+                cls._open[key] = cls(store, max_bytes, folder)
             return cls._open[key]
 
-    def __init__(self, store: FileStore, max_bytes: int):
+    def __init__(self, store: FileStore, max_bytes: int, folder: str = CACHE_DIR):
         self.store, self.max_bytes = store, max_bytes
-        self.index_path = store.resolve(f"{CACHE_DIR}/index.sqlite3")
+        self.index_path = store.resolve(f"{folder}/index.sqlite3")
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.execute("CREATE TABLE IF NOT EXISTS entries (rel TEXT PRIMARY KEY, bytes INTEGER NOT NULL, "
@@ -380,15 +381,29 @@ class RenderCache:
                        (now, rel, now - self.TOUCH_EVERY_S))
         return data
 
+    def touch(self, rel: str) -> None:
+        """``rel`` was used now (a hit on a file kept elsewhere, e.g. an export)."""
+        now = time.time()
+        with self._db() as db:
+            db.execute("UPDATE entries SET used_at = ? WHERE rel = ? AND used_at < ?",
+                       (now, rel, now - self.TOUCH_EVERY_S))
+
     def put(self, rel: str, data: bytes) -> None:
         """Keep ``data`` at ``rel`` (written atomically), then evict the least recently used past the bound."""
         if len(data) > self.max_bytes:
             return
         self.store.write_bytes(rel, data)
+        self.record(rel, len(data))
+
+    def record(self, rel: str, size_bytes: int) -> None:
+        """Count the file at ``rel`` (already written) in the cache, then evict the least recently used
+        past the bound — never ``rel`` itself, which its caller is about to serve (a file larger than
+        the bound goes at the next one)."""
+        data_len = size_bytes
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             db.execute("INSERT INTO entries (rel, bytes, used_at) VALUES (?, ?, ?) ON CONFLICT (rel) "
-                       "DO UPDATE SET bytes = excluded.bytes, used_at = excluded.used_at", (rel, len(data), time.time()))
+                       "DO UPDATE SET bytes = excluded.bytes, used_at = excluded.used_at", (rel, data_len, time.time()))
             total = db.execute("SELECT coalesce(sum(bytes), 0) FROM entries").fetchone()[0]
             evicted = []
             if total > self.max_bytes:
@@ -402,6 +417,11 @@ class RenderCache:
             db.execute("COMMIT")
         for old in evicted:
             self.store.resolve(old).unlink(missing_ok=True)
+
+    def forget(self, rel: str) -> None:
+        """``rel`` was removed by its owner (an export made again): no longer counted."""
+        with self._db() as db:
+            db.execute("DELETE FROM entries WHERE rel = ?", (rel,))
 
     def total_bytes(self) -> int:
         with self._db() as db:
