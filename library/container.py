@@ -112,7 +112,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         work=work,
         items=ItemEditor(settings, sessions, work),
         pages=PageOperations(settings, sessions, store, work, reader, ingest, access),
-        collections=CollectionService(sessions, work, access),
+        collections=CollectionService(sessions, work, access, max_items=settings.limits.max_items_per_collection),
         audit=AuditTrail(sessions),
         mets=mets,
     )

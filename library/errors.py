@@ -81,6 +81,14 @@ class StoreCorrupted(HeritageError):
     exit_code = 8
 
 
+class StoreFull(HeritageError):
+    """The file store cannot take a file (its disk is full, or it cannot be written). Nothing of the
+    change that needed it was recorded; it can be sent again once there is room."""
+
+    transient = True
+    exit_code = 11
+
+
 class SearchOffline(HeritageError):
     """The search engine does not answer. Stored work is safe; index changes wait until it is back."""
 

@@ -27,6 +27,9 @@ class Limits:
     max_zip_ratio: int = 200  # expanded/compressed size of one zip entry
     max_metadata_chars: int = 2_000  # one metadata value
     max_sheet_rows: int = 10_000
+    max_pages_per_item: int = 10_000  # pages of one item, all its files (or one METS package) together
+    max_words_per_page: int = 100_000  # words of one page's reading (an imported ALTO)
+    max_items_per_collection: int = 100_000  # a collection larger than this is split into sub-collections
     pdf_dpi: int = 300  # rasterisation of PDF pages
 
 

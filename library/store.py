@@ -11,6 +11,8 @@ Layout under ``root``::
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import shutil
@@ -18,6 +20,8 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from library.errors import StoreFull
 
 CHUNK = 1024 * 1024
 
@@ -63,8 +67,9 @@ class FileStore:
     def has_original(self, sha256: str) -> bool:
         return self.original_path(sha256).is_file()
 
-    def put_original(self, source: Path, sha256: str) -> bool:
-        """Copy ``source`` into the store under ``sha256``; False if it was already there.
+    def put_original(self, source: Path, sha256: str, name: str | None = None) -> bool:
+        """Copy ``source`` into the store under ``sha256``; False if it was already there. ``name``: the
+        file as the person who sent it knows it, for the error when the store cannot take it.
 
         The copy is checked against the digest before it is renamed into place,
         so a file changed during upload is never stored under a wrong name.
@@ -72,9 +77,11 @@ class FileStore:
         dest = self.original_path(sha256)
         if dest.is_file():
             return False
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        name = name or source.name
+        with _store_full(name):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
         h = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                 while chunk := src.read(CHUNK):
@@ -86,6 +93,11 @@ class FileStore:
                 raise ValueError(f"{source.name} changed while it was being stored (checksum differs)")
             os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             os.replace(tmp, dest)
+        except OSError as exc:
+            _unlink_quietly(Path(tmp))
+            if exc.errno in FULL_ERRNOS:
+                raise StoreFull(_full_message(name, exc)) from exc
+            raise
         except BaseException:
             _unlink_quietly(Path(tmp))
             raise
@@ -112,10 +124,11 @@ class FileStore:
 
     def _write(self, relpath: str, chunks) -> Written:
         dest = self.resolve(relpath)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        with _store_full(dest.name):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         h = hashlib.sha256()
         size = 0
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
                 for chunk in chunks:
@@ -125,6 +138,11 @@ class FileStore:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, dest)
+        except OSError as exc:
+            _unlink_quietly(Path(tmp))
+            if exc.errno in FULL_ERRNOS:
+                raise StoreFull(_full_message(dest.name, exc)) from exc
+            raise
         except BaseException:
             _unlink_quietly(Path(tmp))
             raise
@@ -142,6 +160,25 @@ class FileStore:
         path = self.resolve(relpath)
         if path.exists() and not path.name.startswith("originals"):
             shutil.rmtree(path)
+
+
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+
+
+def _full_message(name: str, exc: OSError) -> str:
+    return (f"the file store cannot take {name}: {exc.strerror or exc} — nothing was recorded; "
+            "send it again once there is room")
+
+
+@contextlib.contextmanager
+def _store_full(name: str):
+    """An OSError that says the disk is full (or read-only) as :class:`StoreFull`, naming ``name``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in FULL_ERRNOS:
+            raise StoreFull(_full_message(name, exc)) from exc
+        raise
 
 
 def _unlink_quietly(path: Path) -> None:

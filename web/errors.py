@@ -17,6 +17,7 @@ STATUS = [
     (e.InputRejected, 422),
     (e.OcrTimeout, 503),
     (e.SearchOffline, 503),
+    (e.StoreFull, 507),  # Insufficient Storage: send it again once there is room
     (e.HeritageError, 500),
 ]
 SEARCH_OFFLINE = ("Tìm kiếm tạm thời không hoạt động; xin thử lại sau ít phút / "
@@ -82,7 +83,7 @@ def init_app(app: Flask) -> None:
         code = status_for(exc)
         message = SEARCH_OFFLINE if isinstance(exc, e.SearchOffline) else str(exc)
         if wants_page():
-            resp = app.make_response(error_page(code, message if code < 500 or code == 503 else None))
+            resp = app.make_response(error_page(code, message if code < 500 or code in (503, 507) else None))
         else:
             body = {"error": type(exc).__name__, "message": message}
             if isinstance(exc, e.InputRejected):

@@ -27,7 +27,7 @@ from sqlalchemy import Integer, cast, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.access import Access, Actor, require_permission
-from library.errors import InputRejected
+from library.errors import InputRejected, LimitExceeded
 from library.catalogue.naturalsort import name_key, slugify, title_key
 from library.catalogue.text_values import validate_text_value
 from library.catalogue.models import Collection, Item, ItemChange, utcnow
@@ -122,8 +122,10 @@ def same_name(a: str, b: str) -> bool:
 
 
 class CollectionService:
-    def __init__(self, sessions: sessionmaker[Session], work: UnitOfWork, access: Access):
+    def __init__(self, sessions: sessionmaker[Session], work: UnitOfWork, access: Access, *,
+                 max_items: int = 100_000):
         self.sessions, self.work, self.access = sessions, work, access
+        self.max_items = max_items  # items one collection may hold (settings.limits.max_items_per_collection)
 
     # ------------------------------------------------------------ checks (before anything changes)
     @staticmethod
@@ -330,6 +332,8 @@ class CollectionService:
             moving = [rows[i] for i in dict.fromkeys(ids) if rows[i].collection_id != target_id]
             if not moving:
                 return []
+            if target is not None:
+                check_collection_room(s, target, len(moving), self.max_items)
             names = dict(s.execute(select(Collection.id, Collection.name).where(
                 Collection.id.in_({i.collection_id for i in moving if i.collection_id is not None}))).all())
             sources = {i.collection_id for i in moving if i.collection_id is not None}
@@ -469,6 +473,17 @@ class CollectionService:
             rows = s.scalars(select(Item).where(*_of_serial(title), in_year, self.access.visible(actor))
                              .order_by(Item.issue_date.is_(None), Item.issue_date, Item.issue_number, Item.id))
             return [Issue(i.id, i.title, i.issue_date, i.issue_number, i.issue_date_text) for i in rows]
+
+
+def check_collection_room(s: Session, collection: Collection, adding: int, max_items: int) -> None:
+    """Refuse (``LimitExceeded``) ``adding`` items to ``collection`` past ``max_items``: one count on the
+    ``items.collection_id`` index, bounded by the limit."""
+    some = select(Item.id).where(Item.collection_id == collection.id).limit(max_items + 1).subquery()
+    held = int(s.scalar(select(func.count()).select_from(some)) or 0)
+    if held + adding > max_items:
+        raise LimitExceeded("collection", (
+            f"{collection.name!r} holds {held} items; {adding} more would pass its limit of {max_items} "
+            "(HERITAGE_MAX_ITEMS_PER_COLLECTION): make sub-collections (e.g. by year)"))
 
 
 def _of_serial(title: str) -> tuple:

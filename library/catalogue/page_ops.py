@@ -26,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.access import Access, Actor, require_permission
-from library.errors import Conflict, InputRejected, NotFound
+from library.errors import Conflict, InputRejected, LimitExceeded, NotFound
 from library.catalogue.item_edits import ItemEditor
 from library.catalogue.models import (Derivative, Item, ItemStatus, MonumentItem, Page, PageStatus, StoredFile,
                                       utcnow)
@@ -182,6 +182,11 @@ class PageOperations:
                 s = work.session
                 item, pages = self._lock(s, item_id)
                 position = len(pages) + 1 if at is None else _check_position(at, len(pages))
+                adding, limit = sum(len(f.pages) for f in files), self.settings.limits.max_pages_per_item
+                if len(pages) + adding > limit:
+                    raise LimitExceeded("files", (
+                        f"{adding} more pages would give the item {len(pages) + adding}, more than one item may "
+                        f"hold ({limit}, HERITAGE_MAX_PAGES_PER_ITEM)"))
                 if position <= len(pages):
                     self._refuse_running(pages, "insert pages")
                 self._store_originals(s, actor, files + packages)
@@ -346,7 +351,7 @@ class PageOperations:
 
     def _store_originals(self, s: Session, actor: Actor, files) -> None:
         for f in files:
-            self.store.put_original(f.path, f.sha256)
+            self.store.put_original(f.path, f.sha256, f.original_name)
             if s.get(StoredFile, f.sha256) is None:
                 s.add(StoredFile(sha256=f.sha256, size_bytes=f.size_bytes, media_type=f.media_type,
                                  original_name=f.original_name, page_count=len(f.pages),

@@ -32,7 +32,7 @@ from library.catalogue.item_metadata import ItemMetadata, validate_metadata
 from library.catalogue.vocabularies import parse_languages
 from library.catalogue.models import (Derivative, Item, ItemStatus, Page, PageStatus, StoredFile, Transcription,
                                       utcnow)
-from library.errors import InputRejected
+from library.errors import InputRejected, LimitExceeded
 from library.ingest.alto_reading import AltoPage, page_layout, read_alto
 from library.ingest.mets_package import MetsPackage, PackageFile, open_package
 from library.reading.confidence import layout_doubtful
@@ -131,6 +131,11 @@ class MetsImporter:
             package = open_package(path, staging_dir=staging, limits=self.settings.limits)
             outcome.title = package.description.title
             outcome.articles = len(package.articles())
+            limit = self.settings.limits.max_pages_per_item
+            if len(package.pages) > limit:
+                raise LimitExceeded(package.mets.name, (
+                    f"{len(package.pages)} pages is more than one item may hold ({limit}, "
+                    "HERITAGE_MAX_PAGES_PER_ITEM): split the package into volumes or issues"))
             pages = [self._prepare_page(p, package, progress) for p in package.pages]
             outcome.pages, outcome.words = len(pages), sum(len(p.layout["words"]) for p in pages)
             meta = self._metadata(package, pages, collection)
@@ -142,6 +147,9 @@ class MetsImporter:
             if dry_run:
                 outcome.status = "valid"
                 return outcome
+            if meta.collection:
+                with self.sessions() as s:
+                    self._collection(s, meta.collection, check_only=True)
             if progress:
                 progress(f"storing {outcome.source}")
             originals = self._store_originals(path, package, pages)
@@ -212,6 +220,10 @@ class MetsImporter:
             raise InputRejected(page.alto.name, f"the METS points to ALTO page {page.alto_page_id!r} but the file "
                                                 f"holds page {alto.page_id!r}")
         text, layout, mean = page_layout(alto)
+        if len(layout["words"]) > self.settings.limits.max_words_per_page:
+            raise LimitExceeded(page.alto.name, (
+                f"{len(layout['words'])} words on one page is more than a page may hold "
+                f"({self.settings.limits.max_words_per_page}, HERITAGE_MAX_WORDS_PER_PAGE)"))
         return PreparedPage(order=page.order, label=page.label, image=page.image, image_sha256=scan.sha256,
                             image_media_type=scan.media_type, image_bytes=scan.size_bytes, width_px=ref.width,
                             height_px=ref.height, alto=page.alto, alto_page=alto, text=text, layout=layout,
@@ -249,7 +261,7 @@ class MetsImporter:
         ``(sha256, size, media type, name, page count)`` of each."""
         originals = []
         for p in pages:
-            self.store.put_original(p.image.path, p.image_sha256)
+            self.store.put_original(p.image.path, p.image_sha256, p.image.name)
             originals.append((p.image_sha256, p.image_bytes, p.image_media_type, p.image.name, 1))
         xml_files = [p.alto for p in pages] + [package.mets]
         for f in xml_files:
@@ -354,15 +366,19 @@ class MetsImporter:
         self.store.write_bytes(self.store.item_derivative_relpath(item_id, STRUCTURE_FILE),
                                json.dumps(structure, ensure_ascii=False, indent=1).encode("utf-8"))
 
-    def _collection(self, s: Session, name: str | None):
+    def _collection(self, s: Session, name: str | None, *, check_only: bool = False):
+        """The collection named ``name`` (made when new), refused when it is full."""
         if not name:
             return None
+        from library.catalogue.collections import check_collection_room
         from library.catalogue.models import Collection
         from library.catalogue.naturalsort import slugify
 
         found = (s.scalars(select(Collection).where(Collection.name == name).order_by(Collection.id)).first()
                  or s.scalars(select(Collection).where(Collection.slug == slugify(name))).first())
-        if found is None:
+        if found is not None:
+            check_collection_room(s, found, 1, self.settings.limits.max_items_per_collection)
+        elif not check_only:
             found = Collection(slug=slugify(name), name=name)
             s.add(found)
         return found

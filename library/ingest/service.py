@@ -34,9 +34,10 @@ from library.ingest.scan_types import ScanFile
 from library.ingest.uploads import expand_upload
 from library.ingest.zone_files import read_zone_file
 from library.access import Actor, require_permission
-from library.errors import InputRejected
+from library.errors import InputRejected, LimitExceeded
 from library.catalogue.models import Collection, Item, ItemStatus, ItemType, Page, PageStatus, StoredFile, utcnow
 from library.catalogue.naturalsort import slugify
+from library.catalogue.collections import check_collection_room
 from library.queue import OCR_PAGE, TaskQueue
 from library.settings import Settings
 from library.store import FileStore
@@ -207,8 +208,10 @@ class IngestService:
                 outcome.status = "rejected"
                 return
             outcome.pages = sum(len(f.pages) for f in files)
-            if outcome.pages > self.settings.limits.max_pages_per_file * 4:
-                outcome.problems.append(InputRejected(outcome.source, f"{outcome.pages} pages is more than one item may hold"))
+            if outcome.pages > self.settings.limits.max_pages_per_item:
+                outcome.problems.append(LimitExceeded(outcome.source, (
+                    f"{outcome.pages} pages is more than one item may hold ({self.settings.limits.max_pages_per_item}, "
+                    "HERITAGE_MAX_PAGES_PER_ITEM): split it into volumes or issues")))
                 outcome.status = "rejected"
                 return
             with self.sessions() as session:
@@ -224,15 +227,28 @@ class IngestService:
                 outcome.status = "duplicate"
                 outcome.item_id = outcome.duplicate_of
                 return
+            if meta.collection:
+                with self.sessions() as session:
+                    try:
+                        self._check_collection_room(session, meta.collection)
+                    except LimitExceeded as exc:
+                        outcome.problems.append(exc)
+                        outcome.status = "rejected"
+                        return
             if dry_run:
                 outcome.status = "valid"
                 return
             if progress:
                 progress(f"storing {outcome.source}")
             for f in files + packages:
-                self.store.put_original(f.path, f.sha256)
-            item_id, page_ids = self._create_rows(meta, files, packages, zones, options, actor,
-                                                  do_not_ocr=do_not_ocr)
+                self.store.put_original(f.path, f.sha256, f.original_name)
+            try:
+                item_id, page_ids = self._create_rows(meta, files, packages, zones, options, actor,
+                                                      do_not_ocr=do_not_ocr)
+            except LimitExceeded as exc:  # the collection filled up meanwhile: nothing was recorded
+                outcome.problems.append(exc)
+                outcome.status = "rejected"
+                return
             outcome.item_id = item_id
             outcome.status = "created"
             if do_not_ocr:
@@ -346,14 +362,24 @@ class IngestService:
     def _collection(self, session: Session, name: str | None) -> Collection | None:
         if not name:
             return None
-        slug = slugify(name)
-        # by its name first: staff may have renamed it, or made a second one whose slug took a suffix
-        found = (session.scalars(select(Collection).where(Collection.name == name).order_by(Collection.id)).first()
-                 or session.scalars(select(Collection).where(Collection.slug == slug)).first())
+        found = self._find_collection(session, name)
         if found is None:
-            found = Collection(slug=slug, name=name)
+            found = Collection(slug=slugify(name), name=name)
             session.add(found)
+        else:  # checked before the files were stored; again here, where the item is added
+            check_collection_room(session, found, 1, self.settings.limits.max_items_per_collection)
         return found
+
+    @staticmethod
+    def _find_collection(session: Session, name: str) -> Collection | None:
+        # by its name first: staff may have renamed it, or made a second one whose slug took a suffix
+        return (session.scalars(select(Collection).where(Collection.name == name).order_by(Collection.id)).first()
+                or session.scalars(select(Collection).where(Collection.slug == slugify(name))).first())
+
+    def _check_collection_room(self, session: Session, name: str) -> None:
+        found = self._find_collection(session, name)
+        if found is not None:
+            check_collection_room(session, found, 1, self.settings.limits.max_items_per_collection)
 
     def _images_only(self, item_id: int, page_ids: list[int]) -> None:
         """An item marked "do not OCR": its pages' images made here, no task queued."""

@@ -94,3 +94,20 @@ def test_markup_in_metadata_is_never_rendered(client, settings):
         s.add(Item(title="<img src=x onerror=alert(1)>", languages="vie"))
     html = client.get("/").get_data(as_text=True)
     assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_an_upload_to_a_full_store_answers_507_and_records_nothing(client, monkeypatch):
+    """ENOSPC injected at fsync (see tests/library/test_scale_limits.py): the API says why, with 507."""
+    import errno
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("library.store.os.fsync", full)
+    resp = client.post("/api/v1/items", headers=basic("thu.thu", "mat-khau-thu-thu"), data={
+        "title": "Báo đầy đĩa", "file": [(io.BytesIO(png_bytes(7)), "trang.png")]}, content_type="multipart/form-data")
+    assert resp.status_code == 507
+    body = resp.json
+    assert body["error"] == "StoreFull" and "the file store cannot take trang.png" in body["message"]
+    assert "nothing was recorded" in body["message"]
+    assert client.get("/api/v1/items").json["items"] == []
