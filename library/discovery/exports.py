@@ -139,9 +139,12 @@ class ExportService:
         self.sessions = sessions
         self.store = store
         self.pdf_options = {"jpeg_quality": jpeg_quality}
-        # exports are kept within settings.exports_cache_bytes, least recently used out first, made again
-        # on demand (the index beside the IIIF cache's, in the same form)
-        self.cache = RenderCache.of(store, settings.exports_cache_bytes, folder=EXPORTS_CACHE_DIR)
+
+    @property
+    def cache(self) -> RenderCache:
+        """Exports are kept within ``settings.exports_cache_bytes``, least recently used out first, made
+        again on demand (an index beside the IIIF cache's, in the same form; made at the first export)."""
+        return RenderCache.of(self.store, self.settings.exports_cache_bytes, folder=EXPORTS_CACHE_DIR)
 
     def export(self, item_id: int, kind: str, *, progress: Progress | None = None) -> ExportFile:
         """The item's export of ``kind`` ("pdf", "txt" or "alto"), made now or taken from the store.
