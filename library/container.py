@@ -123,5 +123,5 @@ def open_search_engine(settings: Settings):
     from search import open_engine
 
     if settings.search_url:
-        return open_engine(settings.search_url, index=settings.search_index)
+        return open_engine(settings.search_url, index=settings.search_index, query_timeout_s=settings.search_timeout_s)
     return open_engine(settings.index_dir)

@@ -40,6 +40,9 @@ class Settings:
     broker_url: str = ""  # empty: kombu filesystem transport in data_dir
     search_url: str = ""  # empty: embedded tantivy index in data_dir/index; or http(s)://host:9200 (ES 8 / OpenSearch 2)
     search_index: str = "heritage"  # index (alias) name on a cluster
+    # a search on a cluster: the engine stops collecting after this and answers with what it found (the
+    # page says the results may be incomplete); a node that does not answer is given up a second later
+    search_timeout_s: float = 5.0
     default_languages: str = "vie"
     review_confidence: float = 70.0  # pages with a lower mean word confidence are flagged
     # a word read with a lower confidence (tesseract's 0–100) is doubtful: marked on the correction page,

@@ -65,7 +65,7 @@ def open_engine(location: str | os.PathLike, **options: Any) -> SearchEngine:
     """The engine for a location: a folder path or ``tantivy://PATH`` → the embedded index
     (options: ``lock_timeout_s``, ``writer_heap_bytes``, ``writer_threads``);
     ``http(s)://…`` → the cluster, Elasticsearch 8 or OpenSearch 2 as its root endpoint says
-    (options: ``index``, ``timeout_s``, ``replicas``, ``shards``, ``client_options``).
+    (options: ``index``, ``timeout_s``, ``query_timeout_s``, ``replicas``, ``shards``, ``client_options``).
     A cluster is not contacted until first used."""
     loc = os.fspath(location)
     if loc.startswith(("http://", "https://")):

@@ -35,6 +35,7 @@ from search.cluster_schema import (
 from search.documents import FACETS, KINDS, SPELLING_FIELD, Document, to_record
 from search.engine import (
     FacetCount,
+    Notice,
     Health,
     Hit,
     Prepared,
@@ -131,16 +132,26 @@ class _Transport:
             self._api_error = ApiError
 
     def __call__(self, method: str, path: str, body: Any = None, *, params: Mapping[str, Any] | None = None,
-                 ndjson: bool = False) -> Any:
+                 ndjson: bool = False, timeout_s: float | None = None) -> Any:
+        """``timeout_s``: how long to wait for this answer (the client's default otherwise)."""
         ctype = "application/x-ndjson" if ndjson else "application/json"
         try:
             if self.flavor == "opensearch":
+                params = dict(params or {})
+                if timeout_s is not None:
+                    params["request_timeout"] = timeout_s  # taken by opensearch-py's transport, not sent
                 return self._client.transport.perform_request(
-                    method, path, params=dict(params or {}), body=body, headers={"content-type": ctype})
+                    method, path, params=params, body=body, headers={"content-type": ctype})
             headers = {"accept": "application/json"}
             if body is not None:
                 headers["content-type"] = ctype
-            return self._client.perform_request(method, path, params=params, headers=headers, body=body).body
+            client = self._client if timeout_s is None else self._client.options(request_timeout=timeout_s)
+            return client.perform_request(method, path, params=params, headers=headers, body=body).body
+        except self._conn_errors as e:  # first: opensearch-py's connection errors are TransportErrors too
+            if "Timeout" in type(e).__name__:
+                raise SearchUnavailable("the search cluster answers too slowly: no answer within "
+                                        f"{timeout_s if timeout_s is not None else 'the client timeout'} s") from e
+            raise SearchUnavailable(f"the search cluster cannot be reached: {type(e).__name__}") from e
         except self._api_error as e:
             status = getattr(e, "status_code", None)
             if not isinstance(status, int):
@@ -151,8 +162,6 @@ class _Transport:
             if status in _TRANSIENT:
                 raise SearchUnavailable(f"the search cluster is overloaded or not ready ({status})") from e
             raise _HTTPError(status, info) from e
-        except self._conn_errors as e:
-            raise SearchUnavailable(f"the search cluster cannot be reached: {type(e).__name__}") from e
 
     def close(self) -> None:
         try:
@@ -172,12 +181,17 @@ class ClusterEngine(SearchEngine):
     cursor_family = "cluster"
 
     def __init__(self, url: str, *, index: str = "heritage", timeout_s: float = 30.0, replicas: int | None = None,
-                 shards: int = 1, flavor: str | None = None, client_options: Mapping[str, Any] | None = None):
+                 shards: int = 1, flavor: str | None = None, client_options: Mapping[str, Any] | None = None,
+                 query_timeout_s: float = 5.0):
+        """``timeout_s``: writes and administration; ``query_timeout_s``: a search — the engine stops
+        collecting then and answers with what it found (marked partial); a node that does not answer at
+        all is given up a second later (:class:`SearchUnavailable`), so a reader never waits 30 s."""
         if not index or index != index.lower() or any(c in index for c in ' "*\\<|,>/?#:'):
             raise ValueError(f"not a valid index name: {index!r}")
         self.url = url
         self.alias = index
         self.timeout_s = timeout_s
+        self.query_timeout_s = query_timeout_s
         self.replicas = replicas
         self.shards = shards
         self._flavor = flavor
@@ -357,8 +371,9 @@ class ClusterEngine(SearchEngine):
 
     # ------------------------------------------------------------ reading
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = {**body, "timeout": f"{max(1, round(self.query_timeout_s * 1000))}ms"}
         try:
-            return self._http()("POST", f"/{self.alias}/_search", body)
+            return self._http()("POST", f"/{self.alias}/_search", body, timeout_s=self.query_timeout_s + 1.0)
         except _HTTPError as e:
             # our plans are checked before they get here: a 400 is a bug or an engine limit, never the user's fault
             raise SearchError(f"the search cluster could not run a search ({e.status} {e.error_type})") from e
@@ -423,8 +438,12 @@ class ClusterEngine(SearchEngine):
         next_cursor = None
         if hits and next_offset < total:
             next_cursor = encode_cursor(self.cursor_family, prep.fingerprint, {"after": raw_hits[-1]["sort"], "n": next_offset})
+        notices = []
+        if found.get("timed_out"):  # the engine ran out of time: what it found so far
+            notices.append(Notice("partial", f"The search engine took longer than {self.query_timeout_s:g} s; "
+                                             "these results may be incomplete."))
         return SearchResult(total=total, hits=hits, facets=facets, page=offset // prep.limit + 1,
-                            per_page=prep.limit, next_cursor=next_cursor, notices=[], query=prep.parsed)
+                            per_page=prep.limit, next_cursor=next_cursor, notices=notices, query=prep.parsed)
 
     def _hit(self, raw: dict[str, Any], prep: Prepared) -> Hit:
         rec = dict(raw.get("_source") or {})

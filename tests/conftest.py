@@ -285,6 +285,9 @@ def _missing_tools() -> str | None:
     return None
 
 
+OPENSEARCH_GROUPS: dict[str, int] = {}  # the node's URL -> its process group, when this session started it
+
+
 @pytest.fixture(scope="session")
 def opensearch_url(tmp_path_factory):
     """URL of a real OpenSearch 2.19.1 node on loopback, for the whole session."""
@@ -330,6 +333,7 @@ def opensearch_url(tmp_path_factory):
             pytest.fail(f"OpenSearch did not start in {OPENSEARCH_START_TIMEOUT_S} s:\n"
                         f"{log_path.read_text(errors='replace')[-4000:]}")
         _timings["start"] = time.monotonic() - t1
+        OPENSEARCH_GROUPS[url] = proc.pid  # its process group: a test may pause the node (SIGSTOP) and resume it
         yield url
     finally:
         if proc.poll() is None:
@@ -340,6 +344,14 @@ def opensearch_url(tmp_path_factory):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def opensearch_group(opensearch_url) -> int:
+    """The process group of the node this session started (a test may pause it with SIGSTOP)."""
+    if opensearch_url not in OPENSEARCH_GROUPS:
+        pytest.fail("this test pauses the node the session started; HERITAGE_OPENSEARCH_URL points at another one")
+    return OPENSEARCH_GROUPS[opensearch_url]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -128,7 +128,7 @@ def search():
 
             res = current_app.extensions["heritage"].search.search(q, actor=current_actor(), filters=filters,
                                                                    page=page, per_page=20, fuzzy=fuzzy)
-            notices = res.notices
+            notices = [t.get(f"notice_{code}", message) for code, message in zip(res.notice_codes, res.notices)]
         except InputRejected as exc:
             error = exc.problem
 

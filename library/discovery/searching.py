@@ -9,6 +9,8 @@ those of the words it overlaps, merged per line.
 
 from __future__ import annotations
 
+import dataclasses
+
 from bisect import bisect_left, bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,6 +104,7 @@ class SearchPage:
     took_ms: float
     spans_total: int = 0
     spans_boxed: int = 0
+    notice_codes: list[str] = dataclasses.field(default_factory=list)  # ``notices``' stable codes, for translation
 
     def as_dict(self) -> dict:
         return {
@@ -202,7 +205,8 @@ class SearchService:
                 Item.id.in_({p.item_id for p in rows.values()}))).all()) if rows else {}
         out = SearchPage(query=query, total=result.total, page=result.page, per_page=result.per_page, hits=[],
                          facets={k: [(f.value, f.count) for f in v] for k, v in result.facets.items()},
-                         notices=[n.message for n in result.notices], next_cursor=result.next_cursor,
+                         notices=[n.message for n in result.notices], notice_codes=[n.code for n in result.notices],
+                         next_cursor=result.next_cursor,
                          took_ms=result.took_ms)
         wanted = {int(h.id.split(":", 1)[1]): [(sp[0], sp[1]) for sp in h.highlights]
                   for h in result.hits if h.kind == PAGE}
