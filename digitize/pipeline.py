@@ -485,7 +485,7 @@ def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, .
     text_height = context.text_height_px * context.scale if context.text_height_px else None
     dpi = context.dpi * context.scale if context.dpi else None
     residual_skew = 0.0 if context.skew_deg else context.residual_skew_deg
-    found = analyse_layout(image, text_height_px=text_height, dpi=dpi, skew_deg=residual_skew)
+    found = analyse_layout(layout_image(image, context), text_height_px=text_height, dpi=dpi, skew_deg=residual_skew)
     if not found.multi_column:
         return None
     found = group_articles(found)
@@ -494,6 +494,19 @@ def analyse_columns(image: Image.Image, context: PageContext) -> tuple[Region, .
     regions = tuple(Region(r.x, r.y, r.w, r.h, r.psm, r.kind, r.article, r.lines if r.kind == TEXT else ())
                     for r in found.reading_regions())
     return regions or None
+
+
+def layout_image(image: Image.Image, context: PageContext) -> Image.Image:
+    """The page to find the layout on: as it was before flattening and
+    whitening when those moved no pixel (the page is read again without them
+    anyway, see :func:`compare_enhanced`): a half-tone flattened into a
+    pale mottle is no longer a picture, its pieces were taken for text and
+    headlines and the column beside it ran into it. Both readings then
+    share one layout and differ only in the pixels read."""
+    if context.unenhanced is None or context.to_source is not None:
+        return image
+    before = context.unenhanced[0]
+    return before if before.size == image.size else image
 
 
 def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:

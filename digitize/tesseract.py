@@ -331,6 +331,8 @@ def _reread_missed_lines(
         line_rows = _trim_line(_tsv_rows(line_tsv, _word_choices(api, line_tsv) if choices else None))
         if any(r[0][0] == "5" and r[0][11].strip() for r in line_rows):
             readings.append((line, line_rows))
+    dropped, unused = merges_read_whole(dropped, _line_boxes(rows), missed, [line for line, _ in readings])
+    readings = [(line, line_rows) for line, line_rows in readings if line not in unused]
     if not readings:
         return tsv, word_choices  # a merged line is kept when its lines read alone give nothing
     spliced = splice_lines(rows, dropped, readings)
@@ -437,6 +439,31 @@ def missed_lines(
     kept = [box for key, box in read if key not in dropped]
     again = [line for line in lines if not any(covers(box, line) for box in kept)]
     return _rows_of(again), dropped
+
+
+def merges_read_whole(
+    dropped: set, read: Sequence[tuple[tuple, tuple[int, int, int, int]]],
+    missed: Sequence[tuple[int, int, int, int]], came_back: Sequence[tuple[int, int, int, int]],
+) -> tuple[set, set]:
+    """Which merged lines (``dropped``, keys of ``read`` as from
+    :func:`missed_lines`) to drop once the ``missed`` layout lines were read
+    alone and those in ``came_back`` gave words: only a merged line whose
+    every line (each under it by :data:`MERGED_SHARE` of its height) came
+    back. One that came back only in part is kept, and the readings of its
+    lines are not used: its words are those of the line that did not come
+    back (or of both), and dropping it lost them. Returns ``(keys to drop,
+    missed lines whose readings go unused)``."""
+    boxes = dict(read)
+    back = set(came_back)
+    keep, unused = set(dropped), set()
+    for key in dropped:
+        x0, y0, x1, y1 = boxes[key]
+        mine = [line for line in missed if min(x1, line[2]) > max(x0, line[0])
+                and min(y1, line[3]) - max(y0, line[1]) >= MERGED_SHARE * (line[3] - line[1])]
+        if any(line not in back for line in mine):
+            keep.discard(key)
+            unused.update(mine)
+    return keep, unused
 
 
 def _rows_of(lines) -> list[tuple[int, int, int, int]]:

@@ -46,6 +46,9 @@ WALL_CORE_CHARS = 1.5  # a rule this far inside a block's edges, down half its h
 WALL_PIXELS_CHARS2 = 1.0  # a block may take in this many char_px² of picture or column rule, no more
 TIGHT_GAP_CHARS = 0.5  # a one-line headline this close to the text above and below it ...
 TIGHT_SIZE = 1.6  # ... in type at most this much bigger than the body's is a line of the text
+ROW_SHARE = 0.7  # blocks of body text side by side on this share of the shorter one's rows ...
+ROW_GAP_CHARS = 8.0  # ... at most this many char heights apart ...
+ROW_COLUMN_SLACK = 1.1  # ... together no wider than this many times the usual body block are one paragraph
 RUN_GAP_CHARS = 2.0  # blocks of body text this close one under the other (in body char heights) ...
 RUN_OVERLAP = 0.8  # ... overlapping sideways by this share of the narrower ...
 RUN_EDGE_CHARS = 3.0  # ... with a left or right edge within this many body char heights (or the
@@ -252,12 +255,25 @@ def _takes_in(box, others: np.ndarray) -> bool:
     """Does ``box`` take in any of ``others`` (lines of other blocks): more
     than a pixel of it sideways and over half its height? (Lines of close
     set type overlap their neighbours by a few rows; that does not count.)"""
+    return bool(_taken_in(box, others).any())
+
+
+def _taken_in(box, others: np.ndarray) -> np.ndarray:
+    """``(k,) bool``: which of ``others`` ``(k, 4)`` ``box`` takes in (see
+    :func:`_takes_in`)."""
     if len(others) == 0:
-        return False
+        return np.zeros(0, bool)
     x0, y0, x1, y1 = box
     iw = np.minimum(x1, others[:, 2]) - np.maximum(x0, others[:, 0])
     ih = np.minimum(y1, others[:, 3]) - np.maximum(y0, others[:, 1])
-    return bool(((iw > 1) & (ih > 0.5 * (others[:, 3] - others[:, 1]))).any())
+    return (iw > 1) & (ih > 0.5 * (others[:, 3] - others[:, 1]))
+
+
+def _is_fragment(block: Block, body_px: float) -> bool:
+    """A piece of a line of body text a few letters wide (``FRAGMENT_WIDTH_CHARS``):
+    the end of a line that faded words cut off."""
+    size = max(block.char_px, body_px)
+    return block.kind == TEXT and len(block.lines) == 1 and block.width <= FRAGMENT_WIDTH_CHARS * size
 
 
 def _rule_between(rule_boxes: np.ndarray, upper, lower) -> bool:
@@ -333,7 +349,8 @@ def join_column_runs(blocks: list[Block], lines: Lines, rule_boxes: np.ndarray, 
     (a line of bold words named a headline, a line whose type measured a
     little small, the paragraphs either side of a lost short line) made one
     block, when no rule lies between them and the union takes in no wall
-    and no other block. Read apart, each would be a small rectangle cut
+    and no other block (but a few letters of the end of a line, cut off by
+    faded words, which go with them). Read apart, each would be a small rectangle cut
     through its neighbours' ascenders and descenders, and tesseract reads
     such slivers poorly or not at all. Headlines in bigger type, captions
     and running heads stay apart."""
@@ -346,6 +363,7 @@ def join_column_runs(blocks: list[Block], lines: Lines, rule_boxes: np.ndarray, 
     blocks = list(blocks)
     char = body.char_px
     set_in_text(blocks, body)
+    blocks = join_row_pieces(blocks, lines, walls, body)
     merged = True
     while merged:
         merged = False
@@ -375,13 +393,59 @@ def join_column_runs(blocks: list[Block], lines: Lines, rule_boxes: np.ndarray, 
                 union = _union_box(upper.box, lower.box)
                 if _walled(walls, union, char):
                     continue
-                others = np.array([o.box for k, o in enumerate(blocks) if k not in (a, b)], dtype=np.int64)
-                others = others.reshape(-1, 4)
-                if _takes_in(union, others):
+                rest = [k for k in range(len(blocks)) if k not in (a, b)]
+                others = np.array([blocks[k].box for k in rest], dtype=np.int64).reshape(-1, 4)
+                taken = [rest[k] for k in np.flatnonzero(_taken_in(union, others))]
+                if not all(_is_fragment(blocks[k], char) for k in taken):
                     continue
                 joined = _joined(upper, lower, lines)
+                for k in taken:  # the end of a line cut off by faded words goes with it
+                    joined = _joined(joined, blocks[k], lines)
                 joined.kind = TEXT
                 blocks[a] = joined
+                for k in sorted([b, *taken], reverse=True):
+                    del blocks[k]
+                merged = True
+                break
+            if merged:
+                break
+    return blocks
+
+
+def join_row_pieces(blocks: list[Block], lines: Lines, walls: Coverage, body: BodyType) -> list[Block]:
+    """Blocks of body text side by side on the same rows (``ROW_SHARE`` of
+    the shorter one's height), a few words apart (``ROW_GAP_CHARS``), together no
+    wider than a column (``ROW_COLUMN_SLACK`` times the usual width of the
+    page's blocks of body text) made one block, when the union takes in no
+    wall and no other block: a paragraph whose lines all lost the same faded
+    words, cut in two down the gap. Read apart, the left half's lines came
+    before the right half's and a headline over both was taken for a
+    caption straddling two columns, read at the end of the page. Two
+    columns side by side are twice as wide as one."""
+    body_widths = [b.width for b in blocks if b.kind == TEXT and len(b.lines) >= 3]
+    if not body_widths:
+        return blocks
+    column_px = float(np.median(body_widths))
+    char = body.char_px
+    blocks = list(blocks)
+    merged = True
+    while merged:
+        merged = False
+        for a, left in enumerate(blocks):
+            for b, right in enumerate(blocks):
+                if a == b or left.kind != TEXT or right.kind != TEXT:
+                    continue
+                gap = right.box[0] - left.box[2]
+                rows = min(left.box[3], right.box[3]) - max(left.box[1], right.box[1])
+                if not 0 <= gap <= ROW_GAP_CHARS * char or rows < ROW_SHARE * min(left.height, right.height):
+                    continue
+                union = _union_box(left.box, right.box)
+                if union[2] - union[0] > ROW_COLUMN_SLACK * column_px or _walled(walls, union, char):
+                    continue
+                others = np.array([o.box for k, o in enumerate(blocks) if k not in (a, b)], dtype=np.int64)
+                if _takes_in(union, others.reshape(-1, 4)):
+                    continue
+                blocks[a] = _joined(left, right, lines)
                 del blocks[b]
                 merged = True
                 break

@@ -55,6 +55,11 @@ RULE_MIN_CHARS = 5.0  # ... when it is at least this long
 FLANK_CHARS = 6.0  # ... and text stands within this many char_px on both sides of it ...
 FLANK_GAP_CHARS = 2.5  # ... on rows this close, at most (the space between two lines)
 FLANK_SIZE_CHARS = 1.6  # ... text of body size: letters no taller than this many char_px
+FLANK_HOLE_CHARS = 2.5  # ... (rows without it on one side, this many char_px at most, between such rows)
+RULE_JOIN_CHARS = 3.0  # pieces of a broken column rule this far apart (clear paper between) are one rule
+STEM_HEIGHT_RATIO = 1.3  # a vertical "rule" with letters this near its length tall beside it ...
+STEM_ROWS_SHARE = 0.8  # ... on this share of its rows ...
+STEM_REACH_SHARE = 0.5  # ... within this share of its length on both sides is a letter's stem
 PICTURE_PIECE_CHARS = 2.5  # a component this many char_px high touching a picture is a piece of it ...
 PIECE_INSIDE_SHARE = 0.5  # ... when this share of its ink lies within the picture's bounding box
 
@@ -176,6 +181,16 @@ def page_ink(image: Image.Image, factor: int, skew_deg: float = 0.0) -> PageInk:
     rules = rules_h_mask | rules_v_mask
     rest = ink & ~rules
     count, labels, stats = label(rest)
+    stems = letter_stems(rules_v, stats)
+    if stems.any():  # thin stems of big serif capitals, not rules: given back to their letters
+        stem_mask = np.zeros_like(rules_v_mask)
+        for x0, y0, x1, y1 in rules_v[stems]:
+            stem_mask[y0:y1, x0:x1] = True
+        rules_v_mask &= ~stem_mask
+        rules_v = rules_v[~stems]
+        rules = rules_h_mask | rules_v_mask
+        rest = ink & ~rules
+        count, labels, stats = label(rest)
     char_px = char_height_px(stats)
     classes = classify_components(labels, stats, char_px, gray.shape, rules)
     pieces = rule_pieces(stats, classes, char_px)
@@ -184,8 +199,37 @@ def page_ink(image: Image.Image, factor: int, skew_deg: float = 0.0) -> PageInk:
         piece_mask = pieces[labels]
         rules = rules | piece_mask
         rules_v_mask = rules_v_mask | piece_mask
+        x, y, w, h = (stats[pieces, i].astype(np.int64) for i in range(4))  # boxed too, or a page with a
+        rules_v = np.concatenate([rules_v, np.stack([x, y, x + w, y + h], axis=1)])  # picture loses them
     page = PageInk(factor, gray, ink, labels, stats, classes, char_px, rules, rules_v_mask, rules_h, rules_v, frame, blank)
     return extend_column_rules(_with_picture_pieces(_without_picture_strokes(page)))
+
+
+def letter_stems(rules_v: np.ndarray, stats: np.ndarray) -> np.ndarray:
+    """``(k,) bool``: which vertical "rules" (boxes ``rules_v`` ``(k, 4)``,
+    working pixels) are the thin stems of big letters: letters of a
+    masthead set in a serif face (the hairline stems of its N, the thin
+    side of its A) are as long as a short rule. A stem has letters
+    (``stats`` ``(n, 5)`` of the components of the ink without the rules,
+    label 0 the paper) on both sides, each
+    about as tall as it (``STEM_HEIGHT_RATIO``) on the same rows and within
+    ``STEM_REACH_SHARE`` of its length; a column rule has small type or
+    nothing beside it. Left as rules they cut the masthead into pieces read
+    one by one."""
+    found = np.zeros(len(rules_v), bool)
+    if len(rules_v) == 0 or len(stats) <= 1:
+        return found
+    x, y, w, h = (stats[1:, i].astype(np.int64) for i in range(4))
+    for k, (x0, y0, x1, y1) in enumerate(rules_v):
+        length = int(y1 - y0)
+        rows = np.minimum(y + h, y1) - np.maximum(y, y0)
+        alike = (rows >= STEM_ROWS_SHARE * length) & (h <= STEM_HEIGHT_RATIO * length) & \
+            (h * STEM_HEIGHT_RATIO >= length)
+        reach = STEM_REACH_SHARE * length
+        left = alike & (x + w <= x0 + 1) & (x + w >= x0 - reach)
+        right = alike & (x >= x1 - 1) & (x <= x1 + reach)
+        found[k] = bool(left.any() and right.any())
+    return found
 
 
 def _without_picture_strokes(page: PageInk) -> PageInk:
@@ -214,45 +258,62 @@ def extend_column_rules(page: PageInk) -> PageInk:
     """Column rules drawn on past their ends (up to ``RULE_REACH_CHARS``)
     while the paper under them stays clear of letters and of horizontal
     rules and body text stands on both sides of it (within
-    ``FLANK_CHARS`` sideways and ``FLANK_GAP_CHARS`` up or down):
-    a faint rule that faded out a line or two before the end of its
-    columns leaves those lines free to run on into the next column across a
-    gutter narrower than a word space."""
+    ``FLANK_CHARS`` sideways and ``FLANK_GAP_CHARS`` up or down; a bare
+    stretch of at most ``FLANK_HOLE_CHARS`` between such rows, where a
+    paragraph's short last line and the space after it leave one side
+    empty, does not stop it): a faint rule that faded out a line or two
+    before the end of its columns leaves those lines free to run on into the next column across a
+    gutter narrower than a word space. Pieces of a rule that binarised
+    broken (stretches, hairline bits taken for letters, gaps of clear paper
+    at most ``RULE_JOIN_CHARS`` long) are joined first: a rule in pieces
+    each shorter than ``RULE_MIN_CHARS`` was neither drawn on nor a wall,
+    and the lines of two columns a hairline apart ran on into each other."""
     vertical = page.column_rules
     if not vertical.any():
         return page
-    count, labels, stats = label(vertical)
     hairline = (page.classes == CHAR) & (page.stats[:, 2] <= RULE_PIECE_WIDTH_PX + 1)  # bits of the rule itself
     hairline[0] = False
     hairs = hairline[page.labels]
     blocked = (page.mask(CHAR, PICTURE, FRAME, BORDER, RULE_H) & ~hairs) | (page.rules & ~vertical)
+    # pieces of one broken rule, one above the other with clear paper or its hairline bits between, are one rule
+    join_px = int(RULE_JOIN_CHARS * page.char_px) | 1
+    joined = cv2.morphologyEx((vertical | hairs).view(np.uint8), cv2.MORPH_CLOSE, rect(1, join_px)).view(bool)
+    joined &= ~blocked
+    count, labels, stats = label(joined)
+    min_piece = RULE_PIECE_CHARS * page.char_px
     reach = int(RULE_REACH_CHARS * page.char_px)
     body = (page.classes == CHAR) & (page.stats[:, 3] <= FLANK_SIZE_CHARS * page.char_px)
     body[0] = False
     text = body[page.labels]  # body type only: a headline beside the rule's end is no column
     slack = int(FLANK_GAP_CHARS * page.char_px) | 1
+    hole = int(FLANK_HOLE_CHARS * page.char_px) | 1
     height = vertical.shape[0]
     added = np.zeros_like(vertical)
     margin = int(page.char_px)
     pictures = page.boxes(PICTURE) + np.array([-margin, -margin, margin, margin])
     for i in range(1, count):
         x, y, w, h = (int(v) for v in stats[i, :4])
+        column = labels[y : y + h, x : x + w] == i
         if h < RULE_MIN_CHARS * page.char_px:
             continue
+        if (vertical[y : y + h, x : x + w] & column).any(axis=1).sum() < min_piece:
+            continue  # aligned hairline bits (an l over an i) without a stretch of rule among them
         if box_overlap_share(np.array([[x, y, x + w, y + h]]), pictures)[0] >= 0.5:
             continue  # a straight stroke of a picture or its frame, not a column rule
         strip = blocked[:, x : x + w].any(axis=1)
         side = int(FLANK_CHARS * page.char_px)
         flanked = text[:, max(0, x - side) : x].any(axis=1) & text[:, x + w : x + w + side].any(axis=1)
-        flanked = cv2.dilate(flanked.astype(np.uint8)[:, None], rect(1, slack)).ravel().astype(bool)
+        flanked = cv2.dilate(flanked.astype(np.uint8)[:, None], rect(1, slack))
+        # a paragraph's short last line and the space after it leave one side bare for a line or two
+        flanked = cv2.morphologyEx(flanked, cv2.MORPH_CLOSE, rect(1, hole)).ravel().astype(bool)
         top = y
         while top > 0 and y - top < reach and not strip[top - 1] and flanked[top - 1]:
             top -= 1
         bottom = y + h
         while bottom < height and bottom - (y + h) < reach and not strip[bottom] and flanked[bottom]:
             bottom += 1
-        column = labels[y : y + h, x : x + w] == i
         profile = column.any(axis=0)
+        added[y : y + h, x : x + w] |= column & ~vertical[y : y + h, x : x + w]
         added[top:y, x : x + w] |= profile
         added[y + h : bottom, x : x + w] |= profile
     if added.any():

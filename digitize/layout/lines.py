@@ -27,7 +27,8 @@ FEW_CHARS = 3  # a line of at most this many components is suspect (specks, debr
 SIZE_QUANTILE = 0.3  # a line's type size: this quantile of its letters' heights (about the x-height:
 # the marks stacked on Vietnamese vowels merge with them at low resolution and only lift the upper quantiles)
 MARK_HEIGHT_SHARE = 0.6  # components lower than this share of char_px are marks, not letters
-TALL_LINE_RATIO = 1.6  # a line this many times the usual height for its type is two run together
+TALL_LINE_RATIO = 1.6  # a line this many times the usual height for its type is two run together ...
+CUT_INK_SHARE = 0.5  # ... cut at a row with at most this share of the line's usual ink per row
 LONE_BLOT_ASPECT = 2.0  # a lone component narrower than this many times its height is no line
 SEPARATOR_ROWS_SHARE = 0.5  # a separator between two pieces must cross half their common rows
 CUT_ROWS_SHARE = 0.25  # a separator over this share of a line's rows, through a gap in it, cuts it
@@ -225,10 +226,14 @@ def split_tall_lines(lines: Lines, text: np.ndarray) -> Lines:
 
 
 def _cut(text: np.ndarray, box: list[int], expected_px: float) -> list[list[int]]:
-    """Cut a tall box into lines about ``expected_px`` high, top down."""
+    """Cut a tall box into lines about ``expected_px`` high, top down, at
+    rows thin in ink (at most ``CUT_INK_SHARE`` of the box's median row):
+    where lines ran together only descenders and ascenders cross; through
+    the middle of a line of big letters every row is inked."""
     x0, y0, x1, y1 = box
     parts = []
     lo = max(1, int(0.6 * expected_px))
+    typical = float(np.median(text[y0:y1, x0:x1].sum(axis=1)))
     while y1 - y0 > TALL_LINE_RATIO * expected_px:
         hi = int(min(y1 - y0 - 0.6 * expected_px, 1.5 * expected_px))
         if hi <= lo:
@@ -237,6 +242,8 @@ def _cut(text: np.ndarray, box: list[int], expected_px: float) -> list[list[int]
         rows = np.arange(lo, hi)
         # the emptiest row, nearer one line's height from the top on a tie
         at = int(rows[np.lexsort((np.abs(rows - expected_px), profile))[0]])
+        if profile[at - lo] > CUT_INK_SHARE * typical:
+            break  # no thin row to cut at: one line of big type in broken pieces, not lines run together
         parts.append(_tight(text, [x0, y0, x1, y0 + at]))
         y0 += at
     parts.append(_tight(text, [x0, y0, x1, y1]))

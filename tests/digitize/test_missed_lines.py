@@ -19,7 +19,7 @@ from PIL import Image
 from bench.hardpages import generate_page
 from digitize import tesseract
 from digitize.layout import TEXT, analyse_layout
-from digitize.tesseract import missed_lines, splice_lines
+from digitize.tesseract import merges_read_whole, missed_lines, splice_lines
 
 PAGE_INDEX = 26  # dev split
 
@@ -47,6 +47,24 @@ def test_pieces_of_one_row_are_neither_a_merge_nor_read_apart():
     # both pieces missed: read as one row
     again, _ = missed_lines(pieces, [(("1", "1", "1"), (100, 140, 700, 180))])
     assert again == [(100, 100, 700, 140)]
+
+
+def test_a_merged_line_stays_when_only_one_of_its_lines_comes_back():
+    """A returned line two lines tall is dropped only when both its lines,
+    read alone, came back with words: dropped after one of them came back
+    empty, its words (those of the other line, or of both) were lost."""
+    layout_lines = [(100, 100, 700, 140), (100, 137, 700, 178), (100, 175, 700, 215)]
+    read = [(("1", "1", "1"), (100, 99, 700, 178)), (("1", "1", "2"), (100, 177, 700, 214))]
+    again, dropped = missed_lines(layout_lines, read)
+    # both came back: the merged line goes, both readings are used
+    assert merges_read_whole(dropped, read, again, again) == ({("1", "1", "1")}, set())
+    # only the first came back: the merged line stays, neither reading is used
+    kept, unused = merges_read_whole(dropped, read, again, again[:1])
+    assert kept == set() and unused == set(again)
+    # a line nobody read, beside the merge, is not held back with it
+    lonely = (100, 300, 700, 340)
+    kept, unused = merges_read_whole(dropped, read, again + [lonely], again[:1] + [lonely])
+    assert kept == set() and lonely not in unused
 
 
 def test_an_empty_reading_is_left_empty():
