@@ -19,6 +19,9 @@ APT_PACKAGES=(
 # Java 17 and Maven run a real OpenSearch node for the cluster tests (scripts/opensearch.sh)
 command -v java >/dev/null || APT_PACKAGES+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || APT_PACKAGES+=(maven)
+# rootful podman for the cluster deployment (deploy/) and its smoke test (tests/deploy)
+APT_PACKAGES+=(podman podman-compose runc mmdebstrap iptables uidmap slirp4netns netavark aardvark-dns
+               fuse-overlayfs catatonit)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -29,6 +32,12 @@ if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [ ! -f /etc/containers/containers.conf ]; then  # crun refuses this machine's cgroups; default nofile is refused
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO mkdir -p /etc/containers
+  printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n\n[engine]\nruntime = "runc"\nevents_logger = "file"\n' \
+    | $SUDO tee /etc/containers/containers.conf >/dev/null
 fi
 
 PY=${PYTHON:-python3.11}
