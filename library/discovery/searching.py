@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from library.access import Access, Actor
 from library.errors import InputRejected, NotFound, SearchOffline
 from library.catalogue.models import Item, Page
-from library.catalogue.page_layout import LayoutWord, stored_many
+from library.catalogue.page_layout import LayoutWord, words_between
 
 
 @dataclass(frozen=True)
@@ -235,12 +235,12 @@ class SearchService:
         if not spans_by_page:
             return {}
         with self.sessions() as s:
-            layouts = stored_many(s, spans_by_page)
+            rows = s.execute(select(Page.id, Page.text, Page.layout).where(Page.id.in_(list(spans_by_page)))).all()
         out: dict[int, list] = {}
-        for pid, layout in layouts.items():
+        for pid, text, blob in rows:
             spans = spans_by_page[pid]
             lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
-            covered = [w for w in layout.words if w.char_end > lo and w.char_start < hi]
+            covered = words_between(blob, text, lo, hi)  # only the words under the spans, not the whole page
             if covered:
                 out[pid] = covered
         return out

@@ -45,6 +45,7 @@ BUILD_STAGES = {
     "point_cloud": ("read", "clean", "levels", "thumbnail"),
     "mesh": ("read", "clean", "levels", "thumbnail"),
 }
+RATE_WINDOW = 5_000  # newest finished pages looked at for the reading rate
 PAGE_SAMPLE = 50  # pages whose durations make the mean
 BUILD_SAMPLE = 10  # builds of a kind whose durations make the means
 RECENT_DONE = 20  # finished items and builds kept on the board
@@ -170,10 +171,15 @@ class JobBoard:
 
     # ---------------------------------------------------------- measurements
     def _rates(self, s: Session) -> Rates:
-        # the newest pages read (newest by id: the primary key orders them without sorting the table)
-        rows = s.execute(select(Page.started_at, Page.finished_at).where(
-            Page.status == PageStatus.done, Page.started_at.is_not(None), Page.finished_at.is_not(None))
-            .order_by(Page.id.desc()).limit(PAGE_SAMPLE)).all()
+        # the pages read most recently, among the newest RATE_WINDOW pages finished (a backward range of
+        # ix_pages_status_finished): imported pages were never read (no started_at) and are passed over,
+        # but never more than RATE_WINDOW of them, however many a bulk import brought
+        newest = (select(Page.started_at, Page.finished_at)
+                  .where(Page.status == PageStatus.done, Page.finished_at.is_not(None))
+                  .order_by(Page.finished_at.desc()).limit(RATE_WINDOW).subquery())
+        rows = s.execute(select(newest.c.started_at, newest.c.finished_at)
+                         .where(newest.c.started_at.is_not(None))
+                         .order_by(newest.c.finished_at.desc()).limit(PAGE_SAMPLE)).all()
         durations = [d for d in ((as_utc(f) - as_utc(b)).total_seconds() for b, f in rows) if d >= 0]
         workers = max(1, self.settings.worker_concurrency)
         page_seconds = sum(durations) / len(durations) if durations else None

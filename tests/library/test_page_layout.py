@@ -106,3 +106,23 @@ def test_a_page_of_1500_words_is_a_few_kilobytes():
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError, match="format"):
         decode(bytes([VERSION + 1]) + b"x", "")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_words_under_a_range_are_those_decode_gives(seed):
+    """``words_between`` (what search boxes its highlights with) gives exactly the words of ``decode``
+    that overlap the range, in order — with words in text order (it may stop early) and out of it."""
+    from library.catalogue.page_layout import words_between
+
+    rng = random.Random(seed)
+    text, layout = _random_page(rng, 600, "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạ")
+    if seed % 2:  # two words swapped in reading order: offsets no longer increase
+        layout["words"][3], layout["words"][4] = layout["words"][4], layout["words"][3]
+    blob = encode(layout, text)
+    words = decode(blob, text).words
+    for lo, hi in ((0, 1), (0, len(text)), (len(text) // 2, len(text) // 2 + 40), (len(text) - 5, len(text)),
+                   (words[3].char_start, words[3].char_end), (len(text), len(text) + 10)):
+        assert words_between(blob, text, lo, hi) == [w for w in words if w.char_end > lo and w.char_start < hi]
+    assert words_between(None, text, 0, 10) == []
+    with pytest.raises(ValueError, match="another text"):
+        words_between(blob, text + "!", 0, 10)
