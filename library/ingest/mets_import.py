@@ -14,6 +14,7 @@ derivatives, committed and then indexed.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -388,9 +389,18 @@ def logical_structure(store: FileStore, item_id: int) -> dict | None:
     """The logical structure stored beside an imported item (``{"divisions": [{"type", "label", "order",
     "pages", "areas": [{"page", "block"}], "children"}], "pages": [...]}``), or None when it has none."""
     path = store.resolve(store.item_derivative_relpath(item_id, STRUCTURE_FILE))
-    if not path.is_file():
+    try:
+        st = path.stat()
+    except FileNotFoundError:
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return _parsed_structure(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_structure(path: str, mtime_ns: int, size: int) -> dict:
+    """The structure file parsed once per version of it (a 1,000-page book's is ~70 KB of JSON, read on
+    every view of its item page); shared by every caller: read it, never change it."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def _place_areas(structure: dict, pages: list[PreparedPage]) -> None:
