@@ -148,6 +148,26 @@ class FileStore:
             raise
         return Written(relpath, h.hexdigest(), size)
 
+    def link_file(self, src_relpath: str, relpath: str, *, sha256: str, size_bytes: int) -> Written:
+        """``relpath`` made the same file as ``src_relpath`` (whose recorded digest and size are given):
+        a hard link, so the bytes are kept once; a copy where the file system cannot link. Raises
+        ``FileNotFoundError`` when the source is gone or is not the size recorded."""
+        src, dest = self.resolve(src_relpath), self.resolve(relpath)
+        if src.stat().st_size != size_bytes:
+            raise FileNotFoundError(f"{src_relpath} is not the file recorded ({size_bytes} bytes)")
+        with _store_full(dest.name):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".link-{os.getpid()}-{dest.name}")
+        _unlink_quietly(tmp)
+        try:
+            os.link(src, tmp)
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+            return self.write_file(relpath, src)
+        os.replace(tmp, dest)
+        return Written(relpath, sha256, size_bytes)
+
     def resolve(self, relpath: str) -> Path:
         """The absolute path of ``relpath``, refusing anything that leaves the store."""
         root = self.root.resolve()

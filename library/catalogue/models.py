@@ -239,7 +239,7 @@ class Page(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)  # 1-based reading order
     label: Mapped[str | None] = mapped_column(String(100))
-    source_sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))
+    source_sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"), index=True)
     source_page_index: Mapped[int] = mapped_column(Integer, default=0)
     source_name: Mapped[str] = mapped_column(String(1000))  # name in the upload, e.g. "scans/p2.tif"
     width: Mapped[int | None] = mapped_column(Integer)  # of the normalised image once read

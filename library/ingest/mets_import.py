@@ -331,11 +331,26 @@ class MetsImporter:
             s.add(Derivative(page_id=page.id, kind=kind, relpath=written.relpath, sha256=written.sha256,
                              size_bytes=written.size_bytes))
 
+    def _viewer_made_from(self, image_sha256: str):
+        with self.sessions() as s:
+            found = s.scalars(_imported_viewer_query(image_sha256)).first()
+            if found is not None:
+                s.expunge(found)
+            return found
+
     def _page_derivatives(self, item_id: int, p: PreparedPage) -> list[tuple]:
         """The viewer pyramid the portal shows (and the normalised PNG with ``settings.keep_normalised``)."""
         from digitize.images import load_page_image
 
         rel = lambda kind: self.store.page_derivative_relpath(item_id, p.order, kind)  # noqa: E731
+        if not self.settings.keep_normalised:
+            made = self._viewer_made_from(p.image_sha256)
+            if made is not None:  # the same original imported before: its pyramid, linked, not made again
+                try:
+                    return [("viewer", self.store.link_file(made.relpath, rel("viewer"), sha256=made.sha256,
+                                                             size_bytes=made.size_bytes))]
+                except FileNotFoundError:
+                    pass  # gone or changed since (fixity will say): make it
         work_dir = self.settings.work_dir / "images" / f"mets-{uuid.uuid4().hex[:12]}"
         work_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -383,6 +398,15 @@ class MetsImporter:
             found = Collection(slug=slugify(name), name=name)
             s.add(found)
         return found
+
+
+def _imported_viewer_query(image_sha256: str):
+    """The viewer derivative of a page imported (not read again, not turned) from the original
+    ``image_sha256``: its pyramid is the original's own pixels, in the frame the ALTO boxes use."""
+    return (select(Derivative).join(Page, Page.id == Derivative.page_id)
+            .where(Page.source_sha256 == image_sha256, Page.rotation_deg == 0,
+                   Page.status_reason.like("imported from %"), Derivative.kind == "viewer")
+            .order_by(Derivative.id).limit(1))
 
 
 def logical_structure(store: FileStore, item_id: int) -> dict | None:

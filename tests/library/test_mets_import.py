@@ -412,3 +412,40 @@ def test_struct_links_give_logical_divisions_their_pages(tmp_path):
     (folder / "mets.xml").write_text(mets, encoding="utf-8")
     [issue] = open_package(folder, staging_dir=tmp_path / "staging").logical
     assert issue.areas == ((2, None),) and issue.pages == [1, 2]
+
+
+def test_an_original_imported_again_shares_its_viewer_image(platform, importer, tmp_path):
+    """A second package holding page images already imported (here the same two pages in the other order:
+    another item) links their pyramids instead of making them again; the bytes are kept once, each item
+    keeps its file when the other is deleted, and fixity is clean."""
+    import os
+    import shutil
+
+    from library.fixity import check_fixity
+    from library.store import sha256_of
+
+    first = make_package(tmp_path / "a")
+    second = tmp_path / "b"
+    shutil.copytree(first, second)
+    for name in ("p1.png", "p2.png"):
+        (second / "images" / name).rename(second / "images" / f"{name}.x")
+    (second / "images" / "p1.png.x").rename(second / "images" / "p2.png")
+    (second / "images" / "p2.png.x").rename(second / "images" / "p1.png")
+    a = importer.import_package(first, actor=SYSTEM)
+    b = importer.import_package(second, actor=SYSTEM)
+    assert (a.status, b.status) == ("created", "created") and a.item_id != b.item_id
+
+    def viewer(item_id, seq):
+        return platform.store.resolve(platform.store.page_derivative_relpath(item_id, seq, "viewer"))
+
+    assert os.stat(viewer(b.item_id, 1)).st_ino == os.stat(viewer(a.item_id, 2)).st_ino  # one file, two names
+    assert os.stat(viewer(b.item_id, 2)).st_ino == os.stat(viewer(a.item_id, 1)).st_ino
+    with platform.sessions() as s:
+        rows = {(d.page_id, d.sha256) for d in s.scalars(select(Derivative).where(Derivative.kind == "viewer"))}
+    assert len(rows) == 4 and len({sha for _, sha in rows}) == 2
+    assert check_fixity(platform.sessions, platform.store).ok
+    platform.store.remove_tree(f"derivatives/items/{a.item_id}")  # the first item's files go (as a purge does)
+    with platform.sessions() as s:
+        kept = {d.relpath: d.sha256 for d in s.scalars(select(Derivative).join(Page, Page.id == Derivative.page_id)
+                                                       .where(Page.item_id == b.item_id))}
+    assert len(kept) == 2 and all(sha256_of(platform.store.resolve(rel)) == sha for rel, sha in kept.items())
