@@ -1,0 +1,430 @@
+"""The platform at scale: a catalogue, store and index of many realistic pages built through the real
+METS/ALTO import path, measured at one size, then grown and measured again in the same run (#12).
+
+Stages, for each size in ``--sizes`` (the same platform grows from one size to the next):
+
+1. **import**: items planned by :mod:`bench.scale_packages` (a 1,000-page book first, newspaper issues
+   of 4–16 pages, magazines, books, pamphlets, single sheets; 250–2,000 words a page with boxes and
+   confidences; MODS records), each written as a METS/ALTO package into the work folder, imported by
+   ``platform.mets.import_batch`` (what ``heritage ingest PACKAGE`` does) and deleted; pages/s;
+2. **bytes per page**: the SQLite catalogue file, the tantivy index folder, the store (originals and
+   derivatives apart);
+3. **reindex**: ``Indexer.rebuild`` (what ``heritage reindex`` runs) — documents/s, the time for 1M pages;
+4. **portal**: ``heritage serve`` (waitress, one process) on the data folder and ``--clients``
+   concurrent keep-alive clients × ``--requests`` each: p50/p95 of a search page (a different two-word
+   query each request; hits with word boxes), the 1,000-page book's item page and a deep window of it,
+   IIIF tiles never asked before, the staff dashboard (signed in), a collection's page, an OAI-PMH
+   ListRecords page and its resumption page; then metadata edits (``platform.items.edit``, one at a
+   time) timed until the search page finds the new title.
+
+Prints the figures of every size side by side, the ratio of the last to the first, and #12's targets.
+``--profile N`` instead imports N pages under cProfile and prints where the time goes.
+Everything lives in ``/tmp/scale-*`` and is deleted at the end (the disk used is printed).
+
+    nice .venv/bin/python bench/scale.py --sizes 10000 100000
+    nice .venv/bin/python bench/scale.py --profile 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import io
+import os
+import pstats
+import random
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+MILLION = 1_000_000
+STAFF_USER, STAFF_PASSWORD = "scale-bench", "Scale-bench-password-2026!"
+# #12's targets at 1M pages: page → p95 ms
+TARGETS_P95_MS = {"search page": 300, "item page (1,000-page book)": 200, "IIIF tile, not cached": 200}
+GROWTH_LIMIT = 2.0  # no figure more than 2× its value at the first size
+
+
+# ------------------------------------------------------------------ import
+@dataclass
+class Holdings:
+    """What the run has imported so far."""
+
+    pages: int = 0
+    words: int = 0
+    items: int = 0
+    import_s: float = 0.0
+    book_id: int | None = None
+    newspaper_ids: list[int] = field(default_factory=list)
+    collections: dict[str, int] = field(default_factory=dict)  # name → pages
+
+
+def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, progress=True) -> float:
+    """Import items until ``holdings.pages`` reaches ``target_pages``; the wall seconds of the imports
+    (package writing excluded)."""
+    from library.access import Actor
+
+    actor = Actor.system("scale-bench")
+    import_s, started, last = 0.0, time.monotonic(), 0.0
+    while holdings.pages < target_pages:
+        plan = planner.next_item(target_pages - holdings.pages)
+        folder, words = writer.write(plan)
+        t0 = time.perf_counter()
+        outcome = platform.mets.import_batch([folder], actor=actor, collection=plan.collection)[0]
+        import_s += time.perf_counter() - t0
+        shutil.rmtree(folder)
+        if outcome.status != "created":
+            raise SystemExit(f"import of item {plan.number} failed: {outcome.as_dict()}")
+        holdings.pages += plan.pages
+        holdings.words += words
+        holdings.items += 1
+        holdings.collections[plan.collection] = holdings.collections.get(plan.collection, 0) + plan.pages
+        if plan.number == 1:
+            holdings.book_id = outcome.item_id
+        elif plan.kind == "newspaper":
+            holdings.newspaper_ids.append(outcome.item_id)
+        if progress and time.monotonic() - last > 30:
+            last = time.monotonic()
+            rate = holdings.pages / (holdings.import_s + import_s) if import_s else 0
+            print(f"  {holdings.pages:,}/{target_pages:,} pages, {holdings.items:,} items, {rate:.1f} pages/s, "
+                  f"{time.monotonic() - started:.0f} s", flush=True)
+    holdings.import_s += import_s
+    return import_s
+
+
+# ------------------------------------------------------------------ bytes
+def tree_bytes(path: Path) -> int:
+    """Apparent bytes of the files under ``path`` (``du -sb``)."""
+    if not path.exists():
+        return 0
+    out = subprocess.run(["du", "-sb", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[0])
+
+
+def bytes_per_page(data: Path, pages: int) -> dict[str, float]:
+    catalogue = sum(f.stat().st_size for f in data.glob("catalogue.sqlite3*"))
+    store = data / "store"
+    return {"catalogue B/page": catalogue / pages, "index B/page": tree_bytes(data / "index") / pages,
+            "store originals B/page": tree_bytes(store / "originals") / pages,
+            "store derivatives B/page": tree_bytes(store / "derivatives") / pages}
+
+
+# ------------------------------------------------------------------ portal
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def client(port: int, paths: list[str], headers: dict | None = None) -> list[float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    times = []
+    for path in paths:
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{path}: HTTP {resp.status}")
+        times.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    return times
+
+
+def measure(port: int, per_client: list[list[str]], headers: dict | None = None) -> tuple[float, float]:
+    """p50 and p95 in ms of every request of every client (all clients at once)."""
+    with ThreadPoolExecutor(len(per_client)) as pool:
+        runs = list(pool.map(lambda paths: client(port, paths, headers), per_client))
+    times = sorted(t for run in runs for t in run)
+    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+
+
+def get(port: int, path: str, headers: dict | None = None) -> tuple[int, dict, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.request("GET", path, headers=headers or {})
+    resp = conn.getresponse()
+    body = resp.read().decode("utf-8", "replace")
+    conn.close()
+    return resp.status, resp.headers, body
+
+
+def _cookies(headers, jar: dict) -> None:
+    for value in headers.get_all("Set-Cookie") or []:
+        for name, morsel in SimpleCookie(value).items():
+            jar[name] = morsel.value
+
+
+def sign_in(port: int) -> dict:
+    """The Cookie header of a staff session (the login form, CSRF token and all)."""
+    jar: dict = {}
+    status, headers, body = get(port, "/staff/login")
+    _cookies(headers, jar)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    form = urlencode({"csrf_token": token, "username": STAFF_USER, "password": STAFF_PASSWORD})
+    conn.request("POST", "/staff/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+        "Referer": f"http://127.0.0.1:{port}/staff/login"})
+    resp = conn.getresponse()
+    resp.read()
+    if resp.status != 302:
+        raise RuntimeError(f"staff sign-in: HTTP {resp.status}")
+    _cookies(resp.headers, jar)
+    conn.close()
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+
+def serve(src: Path, data: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = dict(os.environ, HERITAGE_DATA_DIR=str(data), OMP_THREAD_LIMIT="1", PYTHONPATH=str(src))
+    proc = subprocess.Popen([sys.executable, "-m", "console", "serve", "--port", str(port), "--web-processes", "1"],
+                            cwd=src, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, port
+        time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError("heritage serve did not answer within 120 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def portal_figures(platform, src: Path, data: Path, holdings: Holdings, vocab: list[str], asked_tiles: set,
+                   clients: int, requests: int, edits: int, rng: random.Random) -> dict[str, tuple[float, float]]:
+    """``{page: (p50 ms, p95 ms)}`` of the portal over this data folder."""
+    from sqlalchemy import func, select
+
+    from library.catalogue.models import Collection, Page
+
+    with platform.sessions() as s:
+        low, high = s.execute(select(func.min(Page.id), func.max(Page.id))).one()
+        biggest = max(holdings.collections, key=holdings.collections.get)
+        collection_id = s.scalar(select(Collection.id).where(Collection.name == biggest))
+    proc, port = serve(src, data)
+    print(f"  (the largest collection, {biggest!r}, holds {holdings.collections[biggest]:,} pages)")
+    out = {}
+    try:
+        def each(make):
+            return [[make() for _ in range(requests)] for _ in range(clients)]
+
+        def query(ranks=(20, 200)):
+            words = vocab[slice(*ranks)]
+            return "/search?" + urlencode({"q": f"{rng.choice(words)} {rng.choice(words)}"})
+
+        def tile():
+            while True:
+                page_id = rng.randint(low, high)
+                x, y = rng.randrange(0, 1240 - 512, 64), rng.randrange(0, 1754 - 512, 64)
+                if (page_id, x, y) not in asked_tiles:
+                    asked_tiles.add((page_id, x, y))
+                    return f"/iiif/image/p{page_id}/{x},{y},512,512/512,/0/default.jpg"
+
+        staff = sign_in(port)
+        status, _, body = get(port, "/oai?verb=ListRecords&metadataPrefix=oai_dc")
+        token = re.search(r"<resumptionToken[^>]*>([^<]+)</resumptionToken>", body)
+        book = f"/items/{holdings.book_id}"
+        pages = {
+            "search page": (query, None),
+            "search page, rare words": (lambda: query((700, 1100)), None),
+            "item page (1,000-page book)": (lambda: book, None),
+            "item page, window from page 901": (lambda: f"{book}?from=901", None),
+            "IIIF tile, not cached": (tile, None),
+            "staff dashboard": (lambda: "/staff/", staff),
+            "collection page (the largest)": (lambda: f"/collections/{collection_id}", None),
+            "OAI-PMH ListRecords": (lambda: "/oai?verb=ListRecords&metadataPrefix=oai_dc", None),
+        }
+        if token:
+            pages["OAI-PMH resumption page"] = (lambda: "/oai?" + urlencode(
+                {"verb": "ListRecords", "resumptionToken": token.group(1)}), None)
+        for name, (make, headers) in pages.items():
+            client(port, [make() for _ in range(2)], headers)  # warm up (these tiles are then cached: not reused)
+            out[name] = measure(port, each(make), headers)
+            print(f"  {name:<44}{out[name][0]:>9.1f}{out[name][1]:>9.1f} ms", flush=True)
+        out["metadata edit → found by search"] = edit_to_search(platform, port, holdings, vocab, edits, rng)
+        print(f"  {'metadata edit → found by search':<44}{out['metadata edit → found by search'][0]:>9.1f}"
+              f"{out['metadata edit → found by search'][1]:>9.1f} ms", flush=True)
+    finally:
+        stop(proc)
+    return out
+
+
+def edit_to_search(platform, port: int, holdings: Holdings, vocab: list[str], edits: int, rng: random.Random
+                   ) -> tuple[float, float]:
+    """Give ``edits`` newspaper issues, one at a time, a new title and creator through the editing service
+    (``platform.items.edit``); for each, the ms from the edit's start until the search page, asked for the
+    commonest word filtered on the new creator, lists the item. (The search page searches pages, whose
+    documents carry the item's record as fields: a title is shown there and a creator is a facet, but
+    neither is searched as text.)"""
+    from library.access import Actor
+
+    actor = Actor.system("scale-bench")
+    times = []
+    for n in range(edits):
+        item_id = rng.choice(holdings.newspaper_ids or [holdings.book_id])
+        word = f"scaleedit{rng.randrange(10**9)}x{n}"
+        link = re.compile(rf"/items/{item_id}(?!\d)")
+        query = "/search?" + urlencode({"q": vocab[0], "creator": f"Tác giả {word}"})
+        t0 = time.perf_counter()
+        platform.items.edit(actor, item_id, {"title": f"Số đặc biệt {word}", "creator": f"Tác giả {word}"})
+        while not link.search(get(port, query)[2]):
+            if time.perf_counter() - t0 > 120:
+                raise RuntimeError(f"the edit of item {item_id} did not reach search within 120 s")
+            time.sleep(0.05)
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+
+
+# ------------------------------------------------------------------ reindex
+def reindex_seconds(platform) -> tuple[int, float]:
+    """``Indexer.rebuild`` as ``heritage reindex`` runs it: (documents, wall seconds)."""
+    t0 = time.perf_counter()
+    n = platform.indexer.rebuild()
+    return n, time.perf_counter() - t0
+
+
+# ------------------------------------------------------------------ profile
+def profile_import(pages: int, work: Path) -> None:
+    """Import ``pages`` pages of the usual mix (no 1,000-page book) under cProfile; print the top costs."""
+    from bench.scale_packages import Planner, PackageWriter, shared_images
+    from library.container import build_platform
+    from library.settings import Settings
+
+    planner, writer = Planner(seed=99), PackageWriter(work / "packages", shared_images(work / "images"))
+    planner.number = 1  # skip the book
+    platform = build_platform(Settings.from_env({}, data_dir=work / "data"))
+    holdings = Holdings(book_id=0)
+    profiler = cProfile.Profile()
+    try:
+        profiler.enable()
+        seconds = grow(platform, planner, writer, holdings, pages, progress=False)
+        profiler.disable()
+    finally:
+        platform.close()
+    print(f"profiled import: {holdings.pages} pages, {holdings.items} items, {holdings.words / holdings.pages:.0f} "
+          f"words a page: {holdings.pages / seconds:.1f} pages/s (under cProfile; package writing included "
+          f"below, not in this rate)")
+    for order in ("cumulative", "tottime"):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(30)
+        print(text.getvalue())
+
+
+# ------------------------------------------------------------------ report
+def print_table(sizes: list[int], columns: list[dict[str, float | tuple]], notes: dict[str, str]) -> None:
+    names = list(dict.fromkeys(k for c in columns for k in c))
+    head = "".join(f"{f'{n:,} pages':>22}" for n in sizes)
+    print(f"\n{'figure':<46}{head}{'ratio':>8}  check")
+    for name in names:
+        cells, values = [], []
+        for col in columns:
+            v = col.get(name)
+            if isinstance(v, tuple):
+                cells.append(f"{v[0]:>10.1f} / {v[1]:>7.1f}ms")
+                values.append(v[1])
+            elif v is None:
+                cells.append(f"{'—':>22}")
+            else:
+                cells.append(f"{v:>22,.1f}")
+                values.append(v)
+        ratio = values[-1] / values[0] if len(values) > 1 and values[0] else None
+        check = notes.get(name, "")
+        if name in TARGETS_P95_MS and values:
+            check += f"p95 ≤ {TARGETS_P95_MS[name]} ms {'✓' if values[-1] <= TARGETS_P95_MS[name] else '✗'} "
+        if ratio is not None and isinstance(columns[-1].get(name), tuple):
+            check += f"≤ {GROWTH_LIMIT:.0f}× {'✓' if ratio <= GROWTH_LIMIT else '✗'}"
+        print(f"{name:<46}{''.join(cells)}{(f'{ratio:>7.2f}×' if ratio else ' ' * 8)}  {check}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="pages, ascending")
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--requests", type=int, default=10, help="per client and page")
+    ap.add_argument("--edits", type=int, default=10, help="metadata edits timed until search finds them")
+    ap.add_argument("--profile", type=int, default=0, metavar="PAGES", help="only profile an import of PAGES")
+    ap.add_argument("--src", type=Path, default=REPO, help="the source tree to run (default: this one)")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder (default: delete it)")
+    args = ap.parse_args()
+    src = args.src.resolve()
+    sys.path.insert(0, str(src))
+    os.chdir(src)
+
+    work = Path(tempfile.mkdtemp(prefix="scale-", dir="/tmp"))
+    print(f"work folder {work}; code from {src}", flush=True)
+    try:
+        if args.profile:
+            profile_import(args.profile, work)
+        else:
+            run(args, src, work)
+    finally:
+        used = tree_bytes(work)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        print(f"disk used by the run at its end: {used / 1e9:.2f} GB ({'kept' if args.keep else 'deleted'})")
+
+
+def run(args, src: Path, work: Path) -> None:
+    from bench.scale_packages import PAGE_PX, Planner, PackageWriter, shared_images, vocabulary
+    from library.access import Actor
+    from library.container import build_platform
+    from library.settings import Settings
+
+    images = shared_images(work / "images")
+    print(f"{len(images)} shared page images {PAGE_PX[0]}×{PAGE_PX[1]} px grey JPEG, "
+          f"{sum(p.stat().st_size for p in images) / len(images) / 1e3:.0f} KB each", flush=True)
+    data = work / "data"
+    platform = build_platform(Settings.from_env({}, data_dir=data))
+    platform.users.create(Actor.system("scale-bench"), STAFF_USER, STAFF_PASSWORD, "librarian")
+    planner, writer = Planner(), PackageWriter(work / "packages", images)
+    holdings, vocab, rng, asked = Holdings(), vocabulary(), random.Random(3), set()
+    columns = []
+    try:
+        for size in args.sizes:
+            print(f"\n== growing to {size:,} pages", flush=True)
+            before, seconds = holdings.pages, grow(platform, planner, writer, holdings, size)
+            col: dict = {"items": holdings.items, "words a page": holdings.words / holdings.pages,
+                         "import pages/s (this step)": (holdings.pages - before) / seconds}
+            col.update(bytes_per_page(data, holdings.pages))
+            docs, reindex_s = reindex_seconds(platform)
+            col["reindex documents/s"] = docs / reindex_s
+            col["reindex of 1M pages, projected h"] = MILLION * docs / holdings.pages / (docs / reindex_s) / 3600
+            col["import of 1M pages, projected h"] = MILLION / col["import pages/s (this step)"] / 3600
+            col["peak memory of the importer MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            for k, v in col.items():
+                print(f"  {k:<44}{v:>12,.1f}", flush=True)
+            print(f"  portal at {holdings.pages:,} pages, {args.clients} clients × {args.requests} requests "
+                  f"(p50, p95):", flush=True)
+            col.update(portal_figures(platform, src, data, holdings, vocab, asked, args.clients, args.requests,
+                                      args.edits, rng))
+            columns.append(col)
+            print_table(args.sizes[:len(columns)], columns, {})
+    finally:
+        platform.close()
+
+
+if __name__ == "__main__":
+    main()
