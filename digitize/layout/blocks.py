@@ -49,6 +49,7 @@ TIGHT_SIZE = 1.6  # ... in type at most this much bigger than the body's is a li
 ROW_SHARE = 0.7  # blocks of body text side by side on this share of the shorter one's rows ...
 ROW_GAP_CHARS = 8.0  # ... at most this many char heights apart ...
 ROW_COLUMN_SLACK = 1.1  # ... together no wider than this many times the usual body block are one paragraph
+ROW_MIN_HEIGHT_CHARS = 2.2  # ... when each is at least two lines tall (pieces of one row are not a paragraph)
 RUN_GAP_CHARS = 2.0  # blocks of body text this close one under the other (in body char heights) ...
 RUN_OVERLAP = 0.8  # ... overlapping sideways by this share of the narrower ...
 RUN_EDGE_CHARS = 3.0  # ... with a left or right edge within this many body char heights (or the
@@ -439,6 +440,8 @@ def join_row_pieces(blocks: list[Block], lines: Lines, walls: Coverage, body: Bo
                 rows = min(left.box[3], right.box[3]) - max(left.box[1], right.box[1])
                 if not 0 <= gap <= ROW_GAP_CHARS * char or rows < ROW_SHARE * min(left.height, right.height):
                     continue
+                if min(left.height, right.height) < ROW_MIN_HEIGHT_CHARS * char:
+                    continue  # one row's pieces (e.g. across a spread's gutter): not a paragraph cut in two
                 union = _union_box(left.box, right.box)
                 if union[2] - union[0] > ROW_COLUMN_SLACK * column_px or _walled(walls, union, char):
                     continue
