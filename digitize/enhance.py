@@ -16,7 +16,11 @@ it was given (no cost, no change). The stages, in the order they run:
 
 - **illumination**: the paper level is estimated on the small copy (a grey
   closing three text lines wide removes the text; a box blur smooths what is
-  left) and the page is divided by it (flat-field);
+  left) and the page is divided by it (flat-field) — unless, with no other
+  whole-page stage planned, even the darkest paper stays well above the
+  page's ink/paper threshold (``shade_clearance``): tesseract's global
+  threshold then sees the page as flattening would leave it, and the
+  pipeline is spared the second reading that would confirm it;
 - **borders**: regions joined to the frame whose background is well below
   the paper and which have no text near them (a scanner lid, the table under
   a photographed page, a blank shaded margin) are whitened;
@@ -69,7 +73,12 @@ FAR_FROM_INK_LINES = 0.25  # show-through is grey this far (in text heights) fro
 SHOW_THROUGH_SMOOTH_PX = 1.0  # Gaussian sigma that hides pixel noise before the three-level split
 
 # ------------------------------------------------------------------ planning
-UNEVEN_LIGHT = 0.06  # background spread above which the page is flattened
+UNEVEN_LIGHT = 0.06  # background spread above which the page is flattened ...
+# ... unless its darkest paper stays this far from the ink/paper threshold towards the paper (a
+# fraction of paper - threshold): tesseract's global threshold then takes no paper for ink and
+# flattening changes nothing it sees (dev pages left flattening-only: 0.49-0.72, every one read as
+# well or better unflattened; shadowed pages -0.5 to -0.35, where flattening is what reads them)
+SHADE_CLEARANCE = 0.4
 NOISY = 0.12  # noise sigma over (paper - ink)
 SPECKLED = 0.002  # isolated dark pixels, of the tile area
 SHOW_THROUGH = 0.02  # faint grey far from ink, of the tile area ...
@@ -103,6 +112,12 @@ class PageCondition:
       steepness of the ink (show-through is blurred: below 1; faint but
       printed ink: about 1); ``bleed_ink_loss``: the share of what Otsu
       calls ink that whitening the show-through would take away;
+    - ``shade_clearance``: how far the darkest paper (5th percentile of
+      the estimated paper level, border excluded) stays above Otsu's
+      ink/paper threshold of the unflattened page, as a fraction of the
+      paper's distance from that threshold: 1 = the darkest paper is as
+      bright as the rest, 0 = it reaches the threshold, below 0 = a global
+      threshold takes it for ink (a shadow); None when not measured;
     - ``dark_border``: fraction of the frame (a ring 3 % of the page wide)
       covered by dark, unmarked regions joined to the edge;
     - ``colour``: the page holds colour beyond a tint of the paper;
@@ -134,6 +149,7 @@ class PageCondition:
     text_height_px: float | None = None
     perspective_deg: float = 0.0
     page_corners: tuple[tuple[float, float], ...] | None = None
+    shade_clearance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -457,6 +473,7 @@ def measure_page(image: Image.Image, *, text_height_px: float | None = None) -> 
     dark_border = float(model.border[frame_ring(model.border.shape)].mean())
     low, high = percentile(model.background[page], 5), percentile(model.background[page], 95)
     unevenness = float((high - low) / max(high, 1.0))
+    clearance = shade_clearance(model.small, low, model.paper)
 
     flat_small = np.clip(model.small.astype(np.float32) / np.maximum(model.background, 1.0), 0.0, 1.0)
     ink = (flat_small <= preprocess.otsu_threshold((flat_small * 255).astype(np.uint8)) / 255.0) & page
@@ -495,7 +512,18 @@ def measure_page(image: Image.Image, *, text_height_px: float | None = None) -> 
         text_height_px=round(text_height, 1),
         perspective_deg=round(corner_deviation_deg(corners), 2) if corners is not None else 0.0,
         page_corners=tuple((round(float(x), 1), round(float(y), 1)) for x, y in corners) if corners is not None else None,
+        shade_clearance=round(clearance, 3),
     )
+
+
+def shade_clearance(small: np.ndarray, darkest_paper: float, paper: float) -> float:
+    """How far the darkest paper stays above the page's global ink/paper
+    threshold, as a fraction of the paper's own distance from it (see
+    :attr:`PageCondition.shade_clearance`). ``small``: the page's ``(h, w)
+    uint8`` box-filtered copy; ``darkest_paper``, ``paper``: grey levels of
+    the estimated paper (its 5th and 95th percentiles)."""
+    threshold = float(preprocess.otsu_threshold(small))
+    return (darkest_paper - threshold) / max(paper - threshold, 1.0)
 
 
 def page_outline(model: PaperModel) -> np.ndarray | None:
@@ -555,7 +583,8 @@ def small_copy_rgb(rgb: Image.Image, max_side_px: int = 256) -> np.ndarray:
 
 # ================================================================ planning
 def plan_enhancement(
-    condition: PageCondition, *, stages_off: frozenset[str] = frozenset(), binarize: bool | None = None
+    condition: PageCondition, *, stages_off: frozenset[str] = frozenset(), binarize: bool | None = None,
+    spare_flattening: bool = True,
 ) -> EnhancementPlan:
     """Choose the stages a page needs from its measured condition.
 
@@ -565,7 +594,8 @@ def plan_enhancement(
     ignored: the pipeline checks them); ``binarize`` True forces Sauvola
     binarisation on (unless ``"binarise"`` is off), False or None leaves it
     off: no page measured so far read better binarised. A bilevel scan is
-    left alone.
+    left alone. ``spare_flattening`` False flattens uneven light even when
+    it clears the ink threshold (:func:`light_clears_threshold`).
     """
     if condition.bilevel:
         return EnhancementPlan(reasons=("bilevel scan: left as it is",))
@@ -584,10 +614,8 @@ def plan_enhancement(
         "borders", condition.dark_border > DARK_BORDER,
         f"dark border ({condition.dark_border:.2f} of the frame > {DARK_BORDER}): whitened",
     )
-    flatten = decide(
-        "illumination", condition.background_unevenness > UNEVEN_LIGHT,
-        f"uneven paper ({condition.background_unevenness:.2f} > {UNEVEN_LIGHT}): background flattened",
-    )
+    uneven = condition.background_unevenness > UNEVEN_LIGHT
+    light_at = len(reasons)  # its reason goes where it runs, after the borders; decided below
     denoise = decide(
         "denoise", condition.noise > NOISY or condition.speckle > SPECKLED,
         f"noise {condition.noise:.2f} (limit {NOISY}), specks {condition.speckle:.4f} (limit {SPECKLED}): "
@@ -604,11 +632,32 @@ def plan_enhancement(
         f"page seen at an angle (a corner {condition.perspective_deg:.1f}° off square > {PERSPECTIVE_DEG}°): "
         "rectified",
     )
+    # show-through is whitened on the flattened page; borders and rectifying are confirmed, with the
+    # flattening, by a second reading: only a page flattening alone would change can be spared it
+    needless = uneven and spare_flattening and not (show or borders or dewarp) and light_clears_threshold(condition)
+    if needless:
+        reasons.insert(light_at, f"uneven paper ({condition.background_unevenness:.2f} > {UNEVEN_LIGHT}), but its "
+                                 f"darkest part stays clear of the ink threshold ({condition.shade_clearance:.2f} "
+                                 f">= {SHADE_CLEARANCE} of the way to the paper): not flattened")
+    flatten = decide(
+        "illumination", uneven and not needless,
+        f"uneven paper ({condition.background_unevenness:.2f} > {UNEVEN_LIGHT}): background flattened",
+    )
+    if len(reasons) > light_at and uneven and not needless:
+        reasons.insert(light_at, reasons.pop())
     binarise = bool(binarize) and decide("binarise", True, "binarisation asked for by the options")
     return EnhancementPlan(
         flatten_illumination=flatten, denoise=denoise, binarise=binarise, remove_borders=borders,
         dewarp=dewarp, suppress_show_through=show, reasons=tuple(reasons),
     )
+
+
+def light_clears_threshold(condition: PageCondition) -> bool:
+    """Whether uneven light leaves even the page's darkest paper well above
+    the ink/paper threshold (:data:`SHADE_CLEARANCE`): a global threshold
+    then sees the page as flattening would make it, and tesseract reads it
+    as well unflattened (a shadow or a dark gutter does not)."""
+    return condition.shade_clearance is not None and condition.shade_clearance >= SHADE_CLEARANCE
 
 
 def shows_through(condition: PageCondition) -> bool:
