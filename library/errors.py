@@ -89,6 +89,13 @@ class StoreFull(HeritageError):
     exit_code = 11
 
 
+class CatalogueUnavailable(HeritageError):
+    """The catalogue's database does not answer (restarting, unreachable). Nothing was changed."""
+
+    transient = True
+    exit_code = 9
+
+
 class SearchOffline(HeritageError):
     """The search engine does not answer. Stored work is safe; index changes wait until it is back."""
 

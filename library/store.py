@@ -191,14 +191,18 @@ def _full_message(name: str, exc: OSError) -> str:
 
 
 @contextlib.contextmanager
-def _store_full(name: str):
-    """An OSError that says the disk is full (or read-only) as :class:`StoreFull`, naming ``name``."""
+def store_full(name: str):
+    """An OSError that says the disk is full (or read-only) as :class:`StoreFull`, naming ``name``: for
+    every write to the data folder's disk (the store, and the work files beside it)."""
     try:
         yield
     except OSError as exc:
         if exc.errno in FULL_ERRNOS:
             raise StoreFull(_full_message(name, exc)) from exc
         raise
+
+
+_store_full = store_full
 
 
 def _unlink_quietly(path: Path) -> None:

@@ -11,6 +11,7 @@ import uuid
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from library.access import roles_for
+from library.store import store_full
 from library.ingest.mets_package import is_mets_package
 from library.errors import InputRejected, NotFound, PermissionDenied
 from library.ingest.service import Upload
@@ -61,13 +62,15 @@ def create_item():
             raise InputRejected("ocr_options", "must be a JSON object")
     dry_run = request.form.get("dry_run", "").lower() in ("1", "true", "yes")
     upload_dir = p.settings.work_dir / "uploads" / uuid.uuid4().hex
-    upload_dir.mkdir(parents=True)
+    with store_full("the upload"):  # the work folder shares the store's disk: full is 507, not 500
+        upload_dir.mkdir(parents=True)
     try:
         uploads = []
         for n, f in enumerate(files):
             # the bytes go to a name we choose; the user's name is only ever a label
             target = upload_dir / f"{n:04d}"
-            f.save(target)
+            with store_full(f.filename or f"upload-{n + 1}"):
+                f.save(target)
             uploads.append(Upload(target, f.filename or f"upload-{n + 1}"))
         if len(uploads) == 1 and is_mets_package(uploads[0].path):  # a METS/ALTO package: read already
             report = p.mets.import_package(uploads[0].path, actor=_actor(user), dry_run=dry_run,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from library import errors as e
@@ -17,9 +18,12 @@ STATUS = [
     (e.InputRejected, 422),
     (e.OcrTimeout, 503),
     (e.SearchOffline, 503),
+    (e.CatalogueUnavailable, 503),
     (e.StoreFull, 507),  # Insufficient Storage: send it again once there is room
     (e.HeritageError, 500),
 ]
+CATALOGUE_DOWN = ("Kho dữ liệu tạm thời không trả lời; xin thử lại sau ít phút / "
+                  "the catalogue is not answering right now; please try again in a few minutes")
 SEARCH_OFFLINE = ("Tìm kiếm tạm thời không hoạt động; xin thử lại sau ít phút / "
                   "search is not available right now; please try again in a few minutes")
 
@@ -96,6 +100,13 @@ def init_app(app: Flask) -> None:
         if code == 503:
             resp.headers["Retry-After"] = "60"
         return resp
+
+    @app.errorhandler(OperationalError)
+    def _catalogue_down(exc):
+        """The catalogue's database does not answer (restarting, unreachable): 503 with a reason and
+        Retry-After, not a bare 500. Nothing was changed: the transaction did not commit."""
+        app.logger.warning("the catalogue does not answer: %s", str(exc).splitlines()[0][:200])
+        return _domain(e.CatalogueUnavailable(CATALOGUE_DOWN))
 
     @app.errorhandler(SearchError)
     def _search_down(exc: SearchError):

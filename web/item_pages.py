@@ -33,6 +33,7 @@ from typing import Iterator
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 
 from library.access import may
+from library.store import store_full
 from library.errors import Conflict, InputRejected, NotFound
 from library.ingest.service import Upload
 from web import i18n, item_pages_words
@@ -94,12 +95,14 @@ def saved_uploads(files) -> Iterator[list[Upload]]:
     """The request's files saved under names we choose (the user's name is only a label) in a folder of
     their own, removed afterwards."""
     folder = _platform().settings.work_dir / "uploads" / uuid.uuid4().hex
-    folder.mkdir(parents=True)
+    with store_full("the upload"):
+        folder.mkdir(parents=True)
     try:
         uploads = []
         for n, f in enumerate(files):
             target = folder / f"{n:04d}"
-            f.save(target)
+            with store_full(f.filename or target.name):
+                f.save(target)
             uploads.append(Upload(target, f.filename or f"upload-{n + 1}"))
         yield uploads
     finally:

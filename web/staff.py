@@ -15,6 +15,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    session, url_for)
 
 from library.access import roles_for
+from library.store import store_full
 from library.ingest.mets_package import is_mets_package
 from library.errors import Conflict, NotFound
 from library.ingest.service import Upload
@@ -261,7 +262,8 @@ def upload():
     form = {k: request.form.get(k, "") for k in UPLOAD_FIELDS}
     dry_run = request.form.get("dry_run") == "1"
     folder = p.settings.work_dir / "uploads" / uuid.uuid4().hex
-    folder.mkdir(parents=True)
+    with store_full("the upload"):  # the work folder shares the store's disk: full is 507, not 500
+        folder.mkdir(parents=True)
     try:
         if sheet and sheet.filename:
             report = _ingest_sheet(p, sheet, files, folder, dry_run)
@@ -269,7 +271,8 @@ def upload():
             uploads = []
             for n, f in enumerate(files):
                 target = folder / f"{n:04d}"
-                f.save(target)  # our name on disk; the user's name is only a label
+                with store_full(f.filename or target.name):
+                    f.save(target)  # our name on disk; the user's name is only a label
                 uploads.append(Upload(target, f.filename))
             if len(uploads) == 1 and is_mets_package(uploads[0].path):
                 # a METS/ALTO package (a zip with its METS, ALTO and images): imported as read already
@@ -301,7 +304,8 @@ def _ingest_sheet(p, sheet, files, folder, dry_run: bool):
             report.problems.append(InputRejected(f.filename, problem or "this name is kept for the sheet"))
             continue
         seen.add(name.lower())
-        f.save(folder / name)
+        with store_full(name):
+            f.save(folder / name)
     if report.problems:
         return report
     sheet.save(folder / "sheet.csv")

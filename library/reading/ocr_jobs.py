@@ -32,7 +32,7 @@ from library.access import Actor, require_permission
 from library.reading.confidence import layout_doubtful
 from library.catalogue import page_layout
 from library.catalogue.page_text import set_page_text
-from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout
+from library.errors import HeritageError, NotFound, OcrFailed, OcrTimeout, StoreFull
 from library.catalogue.models import (
     Derivative,
     Transcription,
@@ -45,7 +45,7 @@ from library.catalogue.models import (
 )
 from library.queue import FINISH_ITEM, OCR_PAGE, TaskQueue
 from library.settings import Settings
-from library.store import FileStore
+from library.store import FULL_ERRNOS, FileStore
 from library.unit_of_work import UnitOfWork
 
 WORKER = Actor.system("worker")  # the OCR workers' own changes: a page read, an item finished
@@ -100,8 +100,17 @@ class PageReader:
         beat.start()
         work_dir = self.settings.work_dir / "ocr" / f"page-{page_id}-{claim.token[:8]}"
         try:
-            reading = self._run_ocr(page_id, work_dir, progress)
-            self._store_result(claim, reading)
+            try:
+                reading = self._run_ocr(page_id, work_dir, progress)
+                self._store_result(claim, reading)
+            except OSError as exc:  # a work file on a full disk: the page waits for room, it has not failed
+                if exc.errno not in FULL_ERRNOS:
+                    raise
+                raise StoreFull(f"page {page_id}: the data folder's disk is full ({exc.strerror})") from exc
+            except Exception as exc:  # libvips says so in its own words
+                if type(exc).__name__ == "Error" and "No space left on device" in str(exc):
+                    raise StoreFull(f"page {page_id}: the data folder's disk is full (libvips)") from exc
+                raise
         except HeritageError as exc:
             if exc.transient:
                 self.release(claim, f"will retry: {exc}")

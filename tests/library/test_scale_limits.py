@@ -136,3 +136,28 @@ def test_a_store_that_cannot_take_a_file_refuses_the_upload_and_keeps_what_it_he
         assert again.ok and _counts(p) == (2, 2) and p.catalogue.item(kept).title == "Trước"
     finally:
         p.close()
+
+
+def test_a_page_whose_work_files_meet_a_full_disk_waits_for_room(tmp_path, database_url, monkeypatch):
+    """OCR work files and the pyramid live on the data folder's disk: a full disk there gives the page
+    back to the queue to be read again (StoreFull, transient), it does not fail it (found by the
+    deployment's soak test: 59 pages failed "report it to the maintainers")."""
+    p = build_platform(make_settings(tmp_path / "data", database_url=database_url), queue=RecordingQueue())
+    try:
+        (page_path,) = _pages(tmp_path, 1)
+        item_id = p.ingest.ingest_item([Upload(page_path, page_path.name)], {"title": "Đầy"},
+                                       actor=SYSTEM).items[0].item_id
+        page_id = p.catalogue.page_statuses(item_id)[0].page_id
+
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr("library.reading.pyramid.write_pyramid", full)
+        with pytest.raises(StoreFull, match="disk is full"):
+            p.reader.read(page_id)
+        row = p.catalogue.page_statuses(item_id)[0]
+        assert row.status == "queued" and "will retry" in (row.reason or "")
+        monkeypatch.undo()
+        assert p.reader.read(page_id).value == "done"
+    finally:
+        p.close()
