@@ -89,11 +89,15 @@ class StoreFull(HeritageError):
     exit_code = 11
 
 
-class CatalogueUnavailable(HeritageError):
-    """The catalogue's database does not answer (restarting, unreachable). Nothing was changed."""
+class Unavailable(HeritageError):
+    """A part the platform needs does not answer right now (HTTP 503 with Retry-After). Nothing was changed."""
 
     transient = True
     exit_code = 9
+
+
+class CatalogueUnavailable(Unavailable):
+    """The catalogue's database does not answer (restarting, unreachable). Nothing was changed."""
 
 
 class SearchOffline(HeritageError):

@@ -10,12 +10,13 @@ of them is over its limit, even the right password is refused with 429.
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlsplit
 
 from flask import current_app, request
 from werkzeug.exceptions import TooManyRequests
 
-from library.errors import PermissionDenied
+from library.errors import PermissionDenied, Unavailable
 from library.catalogue.models import User
 from library.access.users import normalised_username
 
@@ -63,7 +64,8 @@ def check_password(name: str, password: str) -> User | None:
     Raises :class:`TooManySignIns` without checking anything while a count is over its limit."""
     keys = _keys(name)
     strategy = _strategy()
-    over = [(item, key) for item, key in keys if not strategy.test(item, key)]
+    with _limiter_answers():
+        over = [(item, key) for item, key in keys if not strategy.test(item, key)]
     if over:
         item, key = over[0]
         reset_s = max(1, int(strategy.get_window_stats(item, key).reset_time - _now()))
@@ -71,13 +73,33 @@ def check_password(name: str, password: str) -> User | None:
     platform = current_app.extensions["heritage"]
     user = platform.users.authenticate(name, password)
     if user is None:
-        for item, key in keys:
-            strategy.hit(item, key)
+        with _limiter_answers():
+            for item, key in keys:
+                strategy.hit(item, key)
         # in the audit trail: only attempts that were counted (those over a limit are refused unread)
         platform.audit.sign_in_refused(platform.access.actor(None, request.remote_addr), normalised_username(name))
         return None
-    strategy.storage.clear(keys[0][0].key_for(keys[0][1]))  # this name from this address starts afresh
+    with _limiter_answers():
+        strategy.storage.clear(keys[0][0].key_for(keys[0][1]))  # this name from this address starts afresh
     return user
+
+
+SIGN_IN_DOWN = ("Đăng nhập tạm thời không hoạt động; xin thử lại sau ít phút / "
+                "signing in is not available right now; please try again in a few minutes")
+
+
+@contextlib.contextmanager
+def _limiter_answers():
+    """The sign-in counts live in Redis on a cluster: while it does not answer (a restart), signing in
+    answers 503 with a reason — never a 500, and never unlimited guessing."""
+    try:
+        yield
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        raise Unavailable(SIGN_IN_DOWN) from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("redis", "limits")) and "Error" in type(exc).__name__:
+            raise Unavailable(SIGN_IN_DOWN) from exc
+        raise
 
 
 def _now() -> float:

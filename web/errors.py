@@ -18,7 +18,7 @@ STATUS = [
     (e.InputRejected, 422),
     (e.OcrTimeout, 503),
     (e.SearchOffline, 503),
-    (e.CatalogueUnavailable, 503),
+    (e.Unavailable, 503),
     (e.StoreFull, 507),  # Insufficient Storage: send it again once there is room
     (e.HeritageError, 500),
 ]
