@@ -1,7 +1,7 @@
 """NOT YET COLLECTED (the file name keeps pytest away): rename to test_soak.py once a 10-minute run passes.
-Its first runs found four platform bugs; three are fixed (uploads on a full disk answered 500, pages failed
-for good on a full disk, a PostgreSQL restart answered 500); the fourth (the sign-in limiter's Redis storage
-down gives 500 to signed-in users, web/auth.py) is not. See issue #12's note.
+Its first runs found four platform bugs, all fixed since (uploads on a full disk answered 500, pages failed
+for good on a full disk, a PostgreSQL restart answered 500, signing in while Redis restarted answered 500),
+each with a test that provokes its fault; a full soak run has not confirmed them yet. See issue #12's note.
 
 Faults survived under load (issue 12, point 6): deploy/soak.py brings a fresh cluster up as
 'heritage-soak' on 127.0.0.1:18453 (its store on a small tmpfs volume), runs 50 uploaders and 20 searchers
