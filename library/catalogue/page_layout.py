@@ -280,14 +280,10 @@ def encode(layout: dict, text: str | None) -> bytes:
     return bytes([VERSION]) + lzma.compress(b"".join(parts), format=lzma.FORMAT_RAW, filters=_LZMA)
 
 
-def decode(blob: bytes | None, text: str | None) -> PageLayout:
-    """The layout in ``blob`` (:func:`encode`), word texts cut from ``text`` where they were not
-    stored. ``text`` must be the one the blob was made with (checked: ValueError otherwise). ``None``
-    or empty gives :data:`EMPTY`."""
-    if not blob:
-        return EMPTY
+def _word_columns(blob: bytes, text: str):
+    """The reader past the words' columns, the header's counts and those columns (checked against
+    ``text``): what :func:`decode` and :func:`words_between` both start with."""
     r = _Reader(_payload(blob))
-    text = text or ""
     n_words, n_lines, n_blocks, n_own = _HEADER.unpack(r.raw(_HEADER.size))
     (crc,) = struct.unpack("<I", r.raw(4))
     if crc != zlib.crc32(text.encode()):
@@ -296,6 +292,19 @@ def decode(blob: bytes | None, text: str | None) -> PageLayout:
                                    _sums(r.column(n_words)), r.column(n_words), r.column(n_words))
     conf = r.raw(n_words)
     blk, par, ln = _sums(r.column(n_words)), _sums(r.column(n_words)), _sums(r.column(n_words))
+    return r, (n_words, n_lines, n_blocks, n_own), (gap, end, xgap, y, w_res, h, conf, blk, par, ln)
+
+
+def decode(blob: bytes | None, text: str | None) -> PageLayout:
+    """The layout in ``blob`` (:func:`encode`), word texts cut from ``text`` where they were not
+    stored. ``text`` must be the one the blob was made with (checked: ValueError otherwise). ``None``
+    or empty gives :data:`EMPTY`."""
+    if not blob:
+        return EMPTY
+    text = text or ""
+    r, counts, columns = _word_columns(blob, text)
+    n_words, n_lines, n_blocks, n_own = counts
+    gap, end, xgap, y, w_res, h, conf, blk, par, ln = columns
     l_keys = [_sums(r.column(n_lines)) for _ in range(3)]
     l_res = [r.column(n_lines) for _ in range(6)]
     b_keys = _sums(r.column(n_blocks))
@@ -332,16 +341,10 @@ def words_between(blob: bytes | None, text: str | None, lo: int, hi: int) -> lis
     words kept become objects: about a quarter of :func:`decode`'s time on a 1,500-word page."""
     if not blob:
         return []
-    r = _Reader(_payload(blob))
     text = text or ""
-    n_words, n_lines, n_blocks, n_own = _HEADER.unpack(r.raw(_HEADER.size))
-    (crc,) = struct.unpack("<I", r.raw(4))
-    if crc != zlib.crc32(text.encode()):
-        raise ValueError("this page layout was made with another text than the one given")
-    gap, end, xgap, y, w_res, h = (r.column(n_words), r.column(n_words), r.column(n_words),
-                                   _sums(r.column(n_words)), r.column(n_words), r.column(n_words))
-    conf = r.raw(n_words)
-    blk, par, ln = _sums(r.column(n_words)), _sums(r.column(n_words)), _sums(r.column(n_words))
+    r, counts, columns = _word_columns(blob, text)
+    n_words, n_lines, n_blocks, n_own = counts
+    gap, end, xgap, y, w_res, h, conf, blk, par, ln = columns
     for _ in range(9):
         r.column(n_lines)
     r.column(n_blocks)
