@@ -95,20 +95,21 @@ def ingest(paths, title, creator, date_, publisher, languages, item_type, subjec
     reports = []
     work = _ingest_work(paths)  # a batch of METS packages (batch file, folder of packages) is one entry each
     bar = tqdm(total=len(work), desc="ingest", unit="package", disable=len(work) < 2 or as_json)
-    for kind, entry in work:
-        bar.set_postfix_str(getattr(entry, "label", None) or entry.name, refresh=False)
-        if kind == "sheet":
-            reports.append(p.ingest.ingest_sheet(entry, actor=_cli_actor(), dry_run=dry_run, ocr_options=options))
-        elif kind == "mets":  # already read (METS + ALTO + images): imported, nothing queued for OCR
-            [outcome] = p.mets.import_batch([entry], actor=_cli_actor(), dry_run=dry_run, collection=collection)
-            reports.append(outcome.as_ingest_report(dry_run=dry_run))
-        else:
-            m = dict(meta)
-            if len(work) > 1:
-                m.pop("title", None)  # one title cannot name several items
-            reports.append(p.ingest.ingest_item([Upload(entry, entry.name)], m, actor=_cli_actor(),
-                                                dry_run=dry_run, ocr_options=options))
-        bar.update(1)
+    with p.indexer.batched():  # a batch of many packages tells search every few seconds, not per item
+        for kind, entry in work:
+            bar.set_postfix_str(getattr(entry, "label", None) or entry.name, refresh=False)
+            if kind == "sheet":
+                reports.append(p.ingest.ingest_sheet(entry, actor=_cli_actor(), dry_run=dry_run, ocr_options=options))
+            elif kind == "mets":  # already read (METS + ALTO + images): imported, nothing queued for OCR
+                [outcome] = p.mets.import_batch([entry], actor=_cli_actor(), dry_run=dry_run, collection=collection)
+                reports.append(outcome.as_ingest_report(dry_run=dry_run))
+            else:
+                m = dict(meta)
+                if len(work) > 1:
+                    m.pop("title", None)  # one title cannot name several items
+                reports.append(p.ingest.ingest_item([Upload(entry, entry.name)], m, actor=_cli_actor(),
+                                                    dry_run=dry_run, ocr_options=options))
+            bar.update(1)
     bar.close()
     problems = [pr for r in reports for pr in r.all_problems]
     if as_json:

@@ -17,11 +17,14 @@ items and items flagged ``do_not_index`` are not indexed: their documents are de
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from library.catalogue.models import Item, Monument, Page, PageStatus
@@ -83,6 +86,7 @@ class FlushReport:
     items: int = 0
     monuments: int = 0
     error: str | None = None  # the engine was unavailable: the changes stay pending
+    held: bool = False  # asked for inside Indexer.batched() before its time: the changes stay pending
 
 
 class Indexer:
@@ -93,6 +97,7 @@ class Indexer:
         self._engine_factory = engine_factory
         self._engine = None
         self.access = access
+        self._batch = threading.local()  # Indexer.batched(): this thread's next flush time
 
     def level_of(self, item: Item) -> str:
         """The access level stored with the item's documents (its collection loaded or lazily loadable)."""
@@ -116,16 +121,41 @@ class Indexer:
             items = s.scalar(select(func.count()).select_from(Item).where(Item.index_pending.is_(True)))
         return pages or 0, items or 0
 
+    @contextlib.contextmanager
+    def batched(self, *, every_s: float = 5.0) -> Iterator[None]:
+        """Within this block (in this thread), the flushes that changes ask for after their commit go at
+        most every ``every_s`` seconds, and once when the block ends: a bulk import of thousands of
+        items commits the search engine a few times a minute, not once or twice an item. A change
+        committed meanwhile stays marked pending in the catalogue (the outbox), so nothing is lost if
+        the process dies before the next flush: the sweeper sends it."""
+        if getattr(self._batch, "next_at", None) is not None:  # nested: the outer block decides
+            yield
+            return
+        self._batch.next_at = time.monotonic() + every_s
+        self._batch.every_s = every_s
+        try:
+            yield
+        finally:
+            self._batch.next_at = None
+            self.flush()
+
     def flush(self, *, limit: int | None = None) -> FlushReport:
-        """Send pending pages and items to the engine. Never raises for an engine that is down."""
+        """Send pending pages and items to the engine. Never raises for an engine that is down.
+        Inside :meth:`batched`, a flush before the batch's next time does nothing (``held``)."""
         from search import SearchUnavailable
 
+        next_at = getattr(self._batch, "next_at", None)
+        if next_at is not None:
+            if time.monotonic() < next_at:
+                return FlushReport(held=True)
+            self._batch.next_at = time.monotonic() + self._batch.every_s
         report = FlushReport()
         try:
             removed = self._flush_removals()
             while limit is None or report.pages + report.items < limit:
-                n_pages = self._flush_pages()
-                n_items = self._flush_items()
+                # items first: an item sends its pages with it, which then need no sending of their own
+                n_items, n_carried = self._flush_items()
+                n_pages = self._flush_pages() + n_carried
                 n_monuments = self._flush_monuments()
                 report.pages += n_pages
                 report.items += n_items
@@ -187,7 +217,8 @@ class Indexer:
                           .values(index_pending=True))
         return len(sent)
 
-    def _flush_items(self) -> int:
+    def _flush_items(self) -> tuple[int, int]:
+        """(items sent, pages sent with them)."""
         with self.sessions() as s:
             items = s.scalars(
                 select(Item).where(Item.index_pending.is_(True)).order_by(Item.id).limit(50)
@@ -208,7 +239,7 @@ class Indexer:
                 docs.append(item_doc(i, pages, level))
             sent = [(i.id, i.revision) for i in items]
         if not sent:
-            return 0
+            return 0, 0
         for item_id in hidden:  # withdrawn or flagged: the item and its pages leave the index at once
             self.engine.delete_item(item_id)
         if docs:
@@ -217,6 +248,13 @@ class Indexer:
             for item_id, revision in sent:
                 s.execute(update(Item).where(Item.id == item_id, Item.revision == revision)
                           .values(index_pending=False))
+            # the pages just sent as they are now need not go again by themselves
+            if pages_sent:
+                s.connection().execute(
+                    update(Page.__table__).where(Page.__table__.c.id == bindparam("pid"),
+                                                 Page.__table__.c.revision == bindparam("rev"))
+                    .values(index_pending=False),
+                    [{"pid": pid, "rev": rev} for pid, rev in pages_sent])
             # a page whose text changed while its former text was sent here goes again (its own flush
             # may have sent the new text before this one landed)
             now = {(pid, rev) for pid, rev in s.execute(
@@ -224,7 +262,7 @@ class Indexer:
             stale = [pid for pid, _ in pages_sent - now]
             if stale:
                 s.execute(update(Page).where(Page.id.in_(stale)).values(index_pending=True))
-        return len(sent)
+        return len(sent), len(pages_sent)
 
     def _flush_monuments(self) -> int:
         with self.sessions() as s:

@@ -10,9 +10,10 @@ belongs to another image and is refused.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from xml.etree.ElementTree import Element
+from library.ingest.safe_xml import Element
 
 from library.errors import InputRejected
 from library.ingest.safe_xml import DEFAULT_MAX_XML_BYTES, attr, local_name, read_xml
@@ -20,6 +21,7 @@ from library.ingest.safe_xml import DEFAULT_MAX_XML_BYTES, attr, local_name, rea
 INCHES_PER_UNIT = {"pixel": None, "mm10": 1 / 254.0, "inch1200": 1 / 1200.0}
 DEFAULT_SIZE_TOLERANCE = 0.03  # ALTO page vs image, relative, per axis (vendors crop a few pixels)
 UNKNOWN_CONFIDENCE = -1.0  # a word without WC (tesseract's "no confidence")
+_FINITE = math.isfinite
 
 
 @dataclass(frozen=True)
@@ -179,16 +181,35 @@ def _line(element: Element, sx: float, sy: float, label: str) -> AltoLine:
             text = (child.get("CONTENT") or "").strip()
             if not text:
                 continue
-            x, y, w, h = _box(child, sx, sy, label)
-            wc = _number(child, "WC", label)
-            conf = UNKNOWN_CONFIDENCE if wc is None else round(max(0.0, min(1.0, wc)) * 100, 2)
-            words.append(AltoWord(text, x, y, w, h, conf))
+            word = _plain_word(child, text, sx, sy)
+            if word is None:  # anything unusual: the careful reading, which names what is wrong
+                x, y, w, h = _box(child, sx, sy, label)
+                wc = _number(child, "WC", label)
+                conf = UNKNOWN_CONFIDENCE if wc is None else round(max(0.0, min(1.0, wc)) * 100, 2)
+                word = AltoWord(text, x, y, w, h, conf)
+            words.append(word)
         elif name == "HYP" and words:
             last = words[-1]
             words[-1] = AltoWord(last.text + (child.get("CONTENT") or "-"), last.x, last.y, last.w, last.h,
                                  last.confidence)
     x, y, w, h = _box(element, sx, sy, label)
     return AltoLine(x, y, w, h, tuple(words))
+
+
+def _plain_word(element: Element, text: str, sx: float, sy: float) -> AltoWord | None:
+    """The word of a ``<String>`` whose four box attributes are plain finite numbers (and WC one or
+    absent), as :func:`_box` and :func:`_number` would read it; None for anything else. The common case
+    read without the general attribute lookup: a broadsheet's ALTO holds thousands of these."""
+    get = element.get
+    try:
+        x, y, w, h = float(get("HPOS")), float(get("VPOS")), float(get("WIDTH")), float(get("HEIGHT"))
+        wc = get("WC")
+        conf = UNKNOWN_CONFIDENCE if wc is None else round(max(0.0, min(1.0, float(wc))) * 100, 2)
+    except (TypeError, ValueError):  # absent (maybe namespaced), empty or not a number
+        return None
+    if not (_FINITE(x) and _FINITE(y) and _FINITE(w) and _FINITE(h) and (wc is None or _FINITE(float(wc)))):
+        return None
+    return AltoWord(text, round(x * sx), round(y * sy), round(w * sx), round(h * sy), conf)
 
 
 def _box(element: Element, sx: float, sy: float, label: str) -> tuple[int, int, int, int]:

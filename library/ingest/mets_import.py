@@ -173,19 +173,20 @@ class MetsImporter:
         from library.ingest.mets_batch import BatchPackage
 
         outcomes = []
-        for entry in packages:
-            if not isinstance(entry, BatchPackage):
-                entry = BatchPackage(Path(entry).name, Path(entry))
-            if entry.problem is not None:
-                require_permission(actor, INGEST_ACTION)
-                outcome = MetsImportOutcome(source=entry.label, problems=[entry.problem])
-            else:
-                outcome = self.import_package(entry.path, actor=actor, dry_run=dry_run, collection=collection,
-                                              progress=progress)
-                outcome.source = entry.label
-            outcomes.append(outcome)
-            if done:
-                done(outcome)
+        with self.work.indexer.batched():  # search is told every few seconds, not once per item
+            for entry in packages:
+                if not isinstance(entry, BatchPackage):
+                    entry = BatchPackage(Path(entry).name, Path(entry))
+                if entry.problem is not None:
+                    require_permission(actor, INGEST_ACTION)
+                    outcome = MetsImportOutcome(source=entry.label, problems=[entry.problem])
+                else:
+                    outcome = self.import_package(entry.path, actor=actor, dry_run=dry_run, collection=collection,
+                                                  progress=progress)
+                    outcome.source = entry.label
+                outcomes.append(outcome)
+                if done:
+                    done(outcome)
         return outcomes
 
     def logical_structure(self, item_id: int) -> dict | None:

@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
-from xml.etree.ElementTree import Element
+from library.ingest.safe_xml import Element
 
 from library.errors import InputRejected, LimitExceeded
 from library.ingest.safe_xml import DEFAULT_MAX_XML_BYTES, attr, children, descendants, local_name, read_xml
@@ -469,8 +469,9 @@ def _item_type(doc: Element) -> str | None:
 def _struct_maps(doc: Element, mets_name: str) -> tuple[Element, Element | None]:
     maps = children(doc, "structMap")
     typed = {(m.get("TYPE") or "").lower(): m for m in maps}
-    physical = typed.get("physical") or next(
-        (m for m in maps if (m.get("TYPE") or "").lower() not in ("logical", "singlefile")), None)
+    physical = typed.get("physical")
+    if physical is None:
+        physical = next((m for m in maps if (m.get("TYPE") or "").lower() not in ("logical", "singlefile")), None)
     if physical is None:
         raise InputRejected(mets_name, "the METS has no physical structure map (structMap TYPE=\"PHYSICAL\")")
     logical = typed.get("logical")
