@@ -87,6 +87,18 @@ class TaskQueue:
             log.warning("could not enqueue %s%r: %s", task_name, args, exc)
             return False
 
+    def waiting(self) -> int | None:
+        """How many messages wait in the broker's queue, not yet taken by a worker (those a worker has
+        taken are not counted); None when the broker cannot be asked. The sweeper uses it to tell a
+        page whose message was lost from one that waits its turn."""
+        try:
+            with self.app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, interval_start=0.2)
+                return int(conn.default_channel._size(QUEUE))  # kombu's virtual transports (Redis, files)
+        except Exception as exc:  # broker down, or a transport that cannot count
+            log.warning("could not count the broker's waiting messages: %s", exc)
+            return None
+
     def close(self) -> None:
         if self._app is not None:
             self._app.close()

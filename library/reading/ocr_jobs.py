@@ -446,6 +446,8 @@ class PageReader:
             unsent = s.scalars(select(Page.id).where(
                 Page.status == PageStatus.queued,
                 (Page.queued_at.is_(None)) | (Page.queued_at < resend_before))).all()
+        lost = self._lost_messages(stuck_before, set(unsent))
+        unsent = list(unsent) + lost
         sent = 0
         for pid in unsent:
             if self.queue.send(OCR_PAGE, pid):
@@ -463,7 +465,23 @@ class PageReader:
             ]
         for item_id in unfinished:
             self.finish_item(item_id)
-        return {"requeued": len(stuck), "sent": sent, "finished_items": len(unfinished)}
+        return {"requeued": len(stuck), "sent": sent, "lost": len(lost), "finished_items": len(unfinished)}
+
+    def _lost_messages(self, before, already: set[int]) -> list[int]:
+        """Queued pages whose message is gone: the broker holds no waiting message at all, yet these were
+        sent before ``before`` (``stuck_after_s`` ago) and are still queued. A message is lost that way
+        when a worker is killed holding it (prefetched, or a retry it keeps until its time: the broker
+        gives it back only after its visibility timeout, half an hour) or when a retry could not be sent
+        because the broker was restarting. Sending again is safe: a second delivery of a page already
+        read changes nothing (``already_done``). With messages waiting, nothing is concluded: the page
+        may simply wait its turn behind them (a long backlog is not a loss)."""
+        waiting = getattr(self.queue, "waiting", lambda: None)()
+        if waiting != 0:
+            return []
+        with self.sessions() as s:
+            return [pid for pid in s.scalars(select(Page.id).where(
+                Page.status == PageStatus.queued, Page.queued_at.is_not(None), Page.queued_at < before)
+                .order_by(Page.id).limit(10_000)).all() if pid not in already]
 
     def retry(self, *, actor: Actor, item_id: int | None = None, page_ids: list[int] | None = None) -> list[int]:
         """Put failed and cancelled pages (of one item, or the given pages, or all) back in the queue:
