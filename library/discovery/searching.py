@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from library.access import Access, Actor
 from library.errors import InputRejected, NotFound, SearchOffline
@@ -200,7 +200,8 @@ class SearchService:
 
         page_ids = [int(h.id.split(":", 1)[1]) for h in result.hits if h.kind == PAGE]
         with self.sessions() as s:
-            rows = {p.id: p for p in s.scalars(select(Page).where(Page.id.in_(page_ids)))} if page_ids else {}
+            rows = {p.id: p for p in s.scalars(select(Page).where(Page.id.in_(page_ids))
+                                                     .options(undefer(Page.layout)))} if page_ids else {}
             titles = dict(s.execute(select(Item.id, Item.title).where(
                 Item.id.in_({p.item_id for p in rows.values()}))).all()) if rows else {}
         out = SearchPage(query=query, total=result.total, page=result.page, per_page=result.per_page, hits=[],
@@ -210,7 +211,8 @@ class SearchService:
                          took_ms=result.took_ms)
         wanted = {int(h.id.split(":", 1)[1]): [(sp[0], sp[1]) for sp in h.highlights]
                   for h in result.hits if h.kind == PAGE}
-        words = self._words_covering({pid: spans for pid, spans in wanted.items() if pid in rows and spans})
+        words = self._words_covering({pid: spans for pid, spans in wanted.items() if pid in rows and spans},
+                                     pages=rows)
         for h in result.hits:
             snippets = list(h.snippets)
             if h.kind != PAGE:
@@ -229,13 +231,18 @@ class SearchService:
     def spans_with_boxes(self, page: Page, spans: list[tuple[int, int]]) -> list[HitSpan]:
         return _spans(page.text or "", spans, self._words_covering({page.id: spans}).get(page.id, []))
 
-    def _words_covering(self, spans_by_page: dict[int, list[tuple[int, int]]]) -> dict[int, list]:
-        """The words under the spans of every page (in reading order), from the pages' stored layouts
-        read in one query."""
+    def _words_covering(self, spans_by_page: dict[int, list[tuple[int, int]]],
+                        pages: dict[int, Page] | None = None) -> dict[int, list]:
+        """The words under the spans of every page (in reading order), from the pages' stored layouts:
+        those of ``pages`` (rows already loaded, their text already unpacked) or read in one query."""
         if not spans_by_page:
             return {}
-        with self.sessions() as s:
-            rows = s.execute(select(Page.id, Page.text, Page.layout).where(Page.id.in_(list(spans_by_page)))).all()
+        if pages is not None:
+            rows = [(pid, pages[pid].text, pages[pid].layout) for pid in spans_by_page]
+        else:
+            with self.sessions() as s:
+                rows = s.execute(select(Page.id, Page.text, Page.layout)
+                                 .where(Page.id.in_(list(spans_by_page)))).all()
         out: dict[int, list] = {}
         for pid, text, blob in rows:
             spans = spans_by_page[pid]
