@@ -126,3 +126,22 @@ def test_the_words_under_a_range_are_those_decode_gives(seed):
     assert words_between(None, text, 0, 10) == []
     with pytest.raises(ValueError, match="another text"):
         words_between(blob, text + "!", 0, 10)
+
+
+@pytest.mark.parametrize("values", [
+    [0, 1, -1, 127, -128],  # one byte
+    [300, -300, 5, 0, 0, 0, 0, 0, 0, 1],  # two bytes, zigzagged or not
+    [70_000, -70_000] + list(range(-20, 20)),  # four bytes
+    [2**40, -(2**40), 3] + [7] * 10,  # eight bytes
+    [2**62, -(2**62)] + [0] * 10,  # eight bytes at the edge of what zigzag holds
+    [],
+])
+def test_a_column_comes_back_as_packed_at_every_width(values):
+    """The numpy reading of a column (byte planes, zigzag) against the values packed."""
+    from library.catalogue.page_layout import _pack, _Reader
+
+    for column in (values, list(reversed(values)), [v // 3 for v in values][:9]):
+        packed = _pack(column)
+        reader = _Reader(packed + b"tail")
+        assert reader.column(len(column)) == column
+        assert reader.raw(4) == b"tail"
