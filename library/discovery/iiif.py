@@ -361,9 +361,15 @@ class RenderCache:
         self.index_path = store.resolve(f"{folder}/index.sqlite3")
         self.index_path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
             db.execute("CREATE TABLE IF NOT EXISTS entries (rel TEXT PRIMARY KEY, bytes INTEGER NOT NULL, "
                        "used_at REAL NOT NULL)")
             db.execute("CREATE INDEX IF NOT EXISTS entries_used_at ON entries (used_at)")
+            # the running total, kept in step by every change (an index made before it had none: summed once)
+            db.execute("CREATE TABLE IF NOT EXISTS total (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                       "bytes INTEGER NOT NULL)")
+            db.execute("INSERT OR IGNORE INTO total (id, bytes) SELECT 1, coalesce(sum(bytes), 0) FROM entries")
+            db.execute("COMMIT")
 
     def _db(self):
         db = sqlite3.connect(self.index_path, timeout=30, isolation_level=None)
@@ -399,21 +405,28 @@ class RenderCache:
         """Count the file at ``rel`` (already written) in the cache, then evict the least recently used
         past the bound — never ``rel`` itself, which its caller is about to serve (a file larger than
         the bound goes at the next one)."""
-        data_len = size_bytes
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
+            before = db.execute("SELECT bytes FROM entries WHERE rel = ?", (rel,)).fetchone()
             db.execute("INSERT INTO entries (rel, bytes, used_at) VALUES (?, ?, ?) ON CONFLICT (rel) "
-                       "DO UPDATE SET bytes = excluded.bytes, used_at = excluded.used_at", (rel, data_len, time.time()))
-            total = db.execute("SELECT coalesce(sum(bytes), 0) FROM entries").fetchone()[0]
-            evicted = []
-            if total > self.max_bytes:
-                for old, size in db.execute("SELECT rel, bytes FROM entries WHERE rel != ? ORDER BY used_at",
-                                            (rel,)).fetchall():
-                    evicted.append(old)
+                       "DO UPDATE SET bytes = excluded.bytes, used_at = excluded.used_at", (rel, size_bytes, time.time()))
+            total = db.execute("UPDATE total SET bytes = bytes + ? RETURNING bytes",
+                               (size_bytes - (before[0] if before else 0),)).fetchone()[0]
+            evicted: list[str] = []
+            while total > self.max_bytes:  # the least recently used first, a batch at a time (never all rows)
+                batch = db.execute("SELECT rel, bytes FROM entries WHERE rel != ? ORDER BY used_at LIMIT 64",
+                                   (rel,)).fetchall()
+                if not batch:
+                    break
+                gone = []
+                for old, size in batch:
+                    gone.append(old)
                     total -= size
                     if total <= self.max_bytes:
                         break
-                db.executemany("DELETE FROM entries WHERE rel = ?", [(r,) for r in evicted])
+                db.executemany("DELETE FROM entries WHERE rel = ?", [(r,) for r in gone])
+                evicted += gone
+            db.execute("UPDATE total SET bytes = ?", (total,))
             db.execute("COMMIT")
         for old in evicted:
             self.store.resolve(old).unlink(missing_ok=True)
@@ -421,11 +434,16 @@ class RenderCache:
     def forget(self, rel: str) -> None:
         """``rel`` was removed by its owner (an export made again): no longer counted."""
         with self._db() as db:
-            db.execute("DELETE FROM entries WHERE rel = ?", (rel,))
+            db.execute("BEGIN IMMEDIATE")
+            before = db.execute("DELETE FROM entries WHERE rel = ? RETURNING bytes", (rel,)).fetchone()
+            if before:
+                db.execute("UPDATE total SET bytes = bytes - ?", (before[0],))
+            db.execute("COMMIT")
 
     def total_bytes(self) -> int:
+        """The bytes counted now (the running total: no walk over the entries)."""
         with self._db() as db:
-            return db.execute("SELECT coalesce(sum(bytes), 0) FROM entries").fetchone()[0]
+            return db.execute("SELECT bytes FROM total").fetchone()[0]
 
 
 # ------------------------------------------------------------------ the service
