@@ -10,7 +10,7 @@ Stages, for each size in ``--sizes`` (the same platform grows from one size to t
 2. **bytes per page**: the SQLite catalogue file, the tantivy index folder, the store (originals and
    derivatives apart);
 3. **reindex**: ``Indexer.rebuild`` (what ``heritage reindex`` runs) — documents/s, the time for 1M pages;
-4. **portal**: ``heritage serve`` (waitress, one process) on the data folder and ``--clients``
+4. **portal**: ``heritage serve --web-processes N`` (waitress; 2 by default, one per core) on the data folder and ``--clients``
    concurrent keep-alive clients × ``--requests`` each: p50/p95 of a search page (a different two-word
    query each request; hits with word boxes), the 1,000-page book's item page and a deep window of it,
    IIIF tiles never asked before, the staff dashboard (signed in), a collection's page, an OAI-PMH
@@ -22,12 +22,14 @@ Prints the figures of every size side by side, the ratio of the last to the firs
 Everything lives in ``/tmp/scale-*`` and is deleted at the end (the disk used is printed).
 
     nice .venv/bin/python bench/scale.py --sizes 10000 100000
+    nice .venv/bin/python bench/scale.py --cluster --sizes 2000 10000    # PostgreSQL + OpenSearch
     nice .venv/bin/python bench/scale.py --profile 500
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import http.client
 import io
@@ -56,6 +58,7 @@ STAFF_USER, STAFF_PASSWORD = "scale-bench", "Scale-bench-password-2026!"
 # #12's targets at 1M pages: page → p95 ms
 TARGETS_P95_MS = {"search page": 300, "item page (1,000-page book)": 200, "IIIF tile, not cached": 200}
 GROWTH_LIMIT = 2.0  # no figure more than 2× its value at the first size
+BACKEND_ENV: dict[str, str] = {}  # --cluster: HERITAGE_DATABASE_URL and HERITAGE_SEARCH_URL of the nodes started
 BATCH_ITEMS, BATCH_PAGES = 50, 2_000  # packages imported by one import_batch call
 
 
@@ -128,10 +131,32 @@ def tree_bytes(path: Path) -> int:
     return int(out.split()[0])
 
 
+def _cluster_bytes() -> tuple[int, int]:
+    """(PostgreSQL database bytes, OpenSearch primary store bytes) of the cluster backend."""
+    import json
+    import urllib.request
+
+    import psycopg
+
+    url = BACKEND_ENV["HERITAGE_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+        db_bytes = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    search = BACKEND_ENV["HERITAGE_SEARCH_URL"]
+    urllib.request.urlopen(f"{search}/_refresh", data=b"", timeout=60).read()
+    urllib.request.urlopen(f"{search}/_flush", data=b"", timeout=300).read()
+    stats = json.loads(urllib.request.urlopen(f"{search}/_stats/store", timeout=60).read())
+    return db_bytes, stats["_all"]["primaries"]["store"]["size_in_bytes"]
+
+
 def bytes_per_page(data: Path, pages: int) -> dict[str, float]:
-    catalogue = sum(f.stat().st_size for f in data.glob("catalogue.sqlite3*"))
+    if "HERITAGE_DATABASE_URL" in BACKEND_ENV:
+        catalogue, index = _cluster_bytes()
+    else:
+        catalogue = sum(f.stat().st_size for f in data.glob("catalogue.sqlite3*"))
+        index = tree_bytes(data / "index")
     store = data / "store"
-    return {"catalogue B/page": catalogue / pages, "index B/page": tree_bytes(data / "index") / pages,
+    return {"catalogue B/page": catalogue / pages, "index B/page": index / pages,
             "store originals B/page": tree_bytes(store / "originals") / pages,
             "store derivatives B/page": tree_bytes(store / "derivatives") / pages}
 
@@ -201,10 +226,10 @@ def sign_in(port: int) -> dict:
     return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
 
 
-def serve(src: Path, data: Path) -> tuple[subprocess.Popen, int]:
+def serve(src: Path, data: Path, processes: int = 1) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = dict(os.environ, HERITAGE_DATA_DIR=str(data), OMP_THREAD_LIMIT="1", PYTHONPATH=str(src))
-    proc = subprocess.Popen([sys.executable, "-m", "console", "serve", "--port", str(port), "--web-processes", "1"],
+    env = dict(os.environ, HERITAGE_DATA_DIR=str(data), OMP_THREAD_LIMIT="1", PYTHONPATH=str(src), **BACKEND_ENV)
+    proc = subprocess.Popen([sys.executable, "-m", "console", "serve", "--port", str(port), "--web-processes", str(processes)],
                             cwd=src, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 120
@@ -227,7 +252,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def portal_figures(platform, src: Path, data: Path, holdings: Holdings, vocab: list[str], asked_tiles: set,
-                   clients: int, requests: int, edits: int, rng: random.Random) -> dict[str, tuple[float, float]]:
+                   clients: int, requests: int, edits: int, rng: random.Random, processes: int = 1) -> dict[str, tuple[float, float]]:
     """``{page: (p50 ms, p95 ms)}`` of the portal over this data folder."""
     from sqlalchemy import func, select
 
@@ -237,7 +262,7 @@ def portal_figures(platform, src: Path, data: Path, holdings: Holdings, vocab: l
         low, high = s.execute(select(func.min(Page.id), func.max(Page.id))).one()
         biggest = max(holdings.collections, key=holdings.collections.get)
         collection_id = s.scalar(select(Collection.id).where(Collection.name == biggest))
-    proc, port = serve(src, data)
+    proc, port = serve(src, data, processes)
     print(f"  (the largest collection, {biggest!r}, holds {holdings.collections[biggest]:,} pages)")
     out = {}
     try:
@@ -329,7 +354,7 @@ def profile_import(pages: int, work: Path) -> None:
 
     planner, writer = Planner(seed=99), PackageWriter(work / "packages", shared_images(work / "images"))
     planner.number = 1  # skip the book
-    platform = build_platform(Settings.from_env({}, data_dir=work / "data"))
+    platform = build_platform(Settings.from_env(BACKEND_ENV, data_dir=work / "data"))
     holdings = Holdings(book_id=0)
     profiler = cProfile.Profile()
     try:
@@ -377,11 +402,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="pages, ascending")
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--web-processes", type=int, default=2,
+                    help="heritage serve --web-processes (2: one per core of this machine)")
     ap.add_argument("--requests", type=int, default=10, help="per client and page")
     ap.add_argument("--edits", type=int, default=10, help="metadata edits timed until search finds them")
     ap.add_argument("--profile", type=int, default=0, metavar="PAGES", help="only profile an import of PAGES")
     ap.add_argument("--src", type=Path, default=REPO, help="the source tree to run (default: this one)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (default: delete it)")
+    ap.add_argument("--cluster", action="store_true",
+                    help="PostgreSQL + OpenSearch (a throw-away server and node started here) instead of SQLite + tantivy")
     args = ap.parse_args()
     src = args.src.resolve()
     sys.path.insert(0, str(src))
@@ -389,12 +418,25 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="scale-", dir="/tmp"))
     print(f"work folder {work}; code from {src}", flush=True)
+    stack = contextlib.ExitStack()
     try:
+        if args.cluster:
+            from bench.catalogue_bytes import Postgres
+            from bench.search import start_opensearch
+
+            pg = stack.enter_context(Postgres())
+            proc, url = start_opensearch(work)
+            stack.callback(lambda: (os.killpg(proc.pid, signal.SIGTERM), proc.wait(timeout=120)))
+            BACKEND_ENV.update(HERITAGE_DATABASE_URL=pg.database(), HERITAGE_SEARCH_URL=url)
+            print(f"backend: PostgreSQL {BACKEND_ENV['HERITAGE_DATABASE_URL']}, OpenSearch {url}", flush=True)
+        else:
+            print("backend: SQLite + tantivy (embedded)", flush=True)
         if args.profile:
             profile_import(args.profile, work)
         else:
             run(args, src, work)
     finally:
+        stack.close()
         used = tree_bytes(work)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -411,7 +453,7 @@ def run(args, src: Path, work: Path) -> None:
     print(f"{len(images)} shared page images {PAGE_PX[0]}×{PAGE_PX[1]} px grey JPEG, "
           f"{sum(p.stat().st_size for p in images) / len(images) / 1e3:.0f} KB each", flush=True)
     data = work / "data"
-    platform = build_platform(Settings.from_env({}, data_dir=data))
+    platform = build_platform(Settings.from_env(BACKEND_ENV, data_dir=data))
     platform.users.create(Actor.system("scale-bench"), STAFF_USER, STAFF_PASSWORD, "librarian")
     planner, writer = Planner(), PackageWriter(work / "packages", images)
     holdings, vocab, rng, asked = Holdings(), vocabulary(), random.Random(3), set()
@@ -430,10 +472,10 @@ def run(args, src: Path, work: Path) -> None:
             col["peak memory of the importer MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             for k, v in col.items():
                 print(f"  {k:<44}{v:>12,.1f}", flush=True)
-            print(f"  portal at {holdings.pages:,} pages, {args.clients} clients × {args.requests} requests "
-                  f"(p50, p95):", flush=True)
+            print(f"  portal at {holdings.pages:,} pages, {args.web_processes} web process(es), {args.clients} "
+                  f"clients × {args.requests} requests (p50, p95):", flush=True)
             col.update(portal_figures(platform, src, data, holdings, vocab, asked, args.clients, args.requests,
-                                      args.edits, rng))
+                                      args.edits, rng, args.web_processes))
             columns.append(col)
             print_table(args.sizes[:len(columns)], columns, {})
     finally:
