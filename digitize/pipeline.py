@@ -195,7 +195,7 @@ class PageContext:
     regions: tuple[Region, ...] = ()  # what tesseract reads, OCR-image pixels; () = the whole page
     unscaled: tuple[Image.Image, tuple[Zone, ...]] | None = None  # the page before a doubtful enlargement
     doubtful_scale: bool = False  # the page is read at two sizes (see compare_scales)
-    unenhanced: tuple | None = None  # (page, plan without show-through, text height) to read too
+    unenhanced: tuple | None = None  # (page, plan without show-through, text height, scale, zones) to read too
     to_source: object | None = None  # (3, 3) homography from the OCR image back to the rescaled page (dewarp)
     enhancements: tuple[str, ...] = ()  # what the enhance stage did to the page, and why
     want_choices: bool = False  # ask tesseract for each word's symbol alternatives (~10-20 % more CPU)
@@ -417,8 +417,11 @@ def enhance(image: Image.Image, context: PageContext) -> Image.Image:
                                             spare_flattening=not context.doubtful_scale)
         if plan.flatten_illumination or plan.suppress_show_through or plan.remove_borders or plan.dewarp:
             # stages that change the whole page are confirmed by a second reading without them
+            # with the size it is at: a page read at two sizes leaves here the one read last (its own size),
+            # and compare_enhanced must place that reading's words by that size, not the one kept
             context.unenhanced = (image, replace(plan, flatten_illumination=False, suppress_show_through=False,
-                                                 remove_borders=False, dewarp=False), text_height)
+                                                 remove_borders=False, dewarp=False), text_height,
+                                  context.scale, context.zones)
         if not plan.empty:
             enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
             image, context.to_source = enhanced.image, enhanced.to_source
@@ -590,11 +593,12 @@ def compare_enhanced(parsed: ParsedText, context: PageContext) -> ParsedText:
         return parsed
     from digitize import enhance as enhancement
 
-    image, plan, text_height = context.unenhanced
+    image, plan, text_height, scale, zones = context.unenhanced
     context.unenhanced = None
     enhanced_reasons = context.enhancements
 
     def read_plainer() -> ParsedText:
+        context.scale, context.zones = scale, zones  # the size this image is at (see enhance)
         enhanced = enhancement.enhance_page(image, plan, text_height_px=text_height)
         context.to_source = enhanced.to_source
         page = enhanced.image
