@@ -387,9 +387,28 @@ def store_disk_full(stack: Stack, hold_s: float) -> dict:
     sh("podman", "exec", container("web1"), "sh", "-c",
        "dd if=/dev/zero of=/data/soak-filler bs=1M 2>/dev/null; df -h /data >&2", check=False, timeout_s=120)
     free = sh("podman", "exec", container("web1"), "df", "--output=avail", "-B1", "/data").stdout.split()[-1]
-    time.sleep(hold_s)
+    # what an upload meets now, asked once whatever the uploaders do (they hold back while the queue is
+    # long, and pages cannot be read on a full disk, so they may send nothing in this window)
+    probe = probe_upload(stack)
+    time.sleep(max(0.0, hold_s - (time.monotonic() - t)))
     sh("podman", "exec", container("web1"), "rm", "-f", "/data/soak-filler")
-    return dict(started=t, note=f"store full ({free} bytes free) for {time.monotonic() - t:.0f}s")
+    return dict(started=t, probe=probe, note=f"store full ({free} bytes free) for {time.monotonic() - t:.0f}s; "
+                                             f"an upload then: {probe[:120]}")
+
+
+def probe_upload(stack: Stack) -> str:
+    """One upload of a 1.1 MB page (noise: PNG cannot shrink it, so it never fits the bytes left) through
+    the proxy: its answer as ``HTTP <code> <reason>``."""
+    im = Image.frombytes("L", (1200, 900), os.urandom(1200 * 900))
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", dpi=(300, 300))
+    try:
+        r = session(stack, staff=True).post(
+            f"{stack.base}/api/v1/items", timeout=(10, 120), files={"file": ("soak-probe.png", buf.getvalue(), "image/png")},
+            data={"title": "Soak probe on a full disk", "language": "eng", "type": "book"})
+    except requests.RequestException as exc:
+        return f"no answer: {type(exc).__name__}: {str(exc)[:160]}"
+    return _reason(r) if r.status_code not in (200, 201) else f"HTTP {r.status_code} accepted: {r.text[:160]}"
 
 
 FAULT_ACTIONS = {"worker_killed_mid_page": worker_killed_mid_page, "redis_restart": restart("redis", 5),
@@ -682,6 +701,9 @@ def soak(seconds: float, uploaders: int = 50, searchers: int = 20, max_backlog: 
         log(f"drained in {drained_s:.0f}s; checking")
         figures, problems = check_books(stack, load)
         for f in faults:
+            probe = f.get("probe")
+            if probe is not None and not (probe.startswith("HTTP 507") and "nothing was recorded" in probe):
+                problems.append(f"an upload on the full disk was not refused with 507 and its reason: {probe}")
             if f.get("error"):
                 problems.append(f"fault {f['name']} could not be made: {f['error']}")
             elif f.get("recovery_s") is None:
