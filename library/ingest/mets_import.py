@@ -403,11 +403,14 @@ class MetsImporter:
 
 def _imported_viewer_query(image_sha256: str):
     """The viewer derivative of a page imported (not read again, not turned) from the original
-    ``image_sha256``: its pyramid is the original's own pixels, in the frame the ALTO boxes use."""
+    ``image_sha256``: its pyramid is the original's own pixels, in the frame the ALTO boxes use. The first
+    such page in the order of ``ix_pages_source_sha256`` (page id): the search stops at it, where ordering
+    by the derivative sorted every page of that original first (at 100k pages made of six shared images,
+    17,000 rows a page imported: the import slowed from 44 to 29 pages/s)."""
     return (select(Derivative).join(Page, Page.id == Derivative.page_id)
             .where(Page.source_sha256 == image_sha256, Page.rotation_deg == 0,
                    Page.status_reason.like("imported from %"), Derivative.kind == "viewer")
-            .order_by(Derivative.id).limit(1))
+            .order_by(Page.id).limit(1))
 
 
 def logical_structure(store: FileStore, item_id: int) -> dict | None:
