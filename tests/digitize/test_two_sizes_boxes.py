@@ -1,8 +1,8 @@
 """A page read at two sizes (a 150-dpi scan: enlarged or not, whichever reads surer) and again without
 its flattening keeps its words where they are on the page. Before, the plainer reading was of the page
-at its own size but its words were placed as if it were the enlarged one: on dev 150-dpi pages 3, 7
-and 8 of the hard set every word box landed in the top-left quarter (search highlighted the wrong
-places), although the text was right."""
+at its own size (the size read last) but its words were placed as if it were the enlarged one kept: on
+dev 150-dpi pages 3, 7 and 8 of the hard set every word box landed in the top-left quarter (search
+highlighted the wrong places). Now the plainer reading is of the size kept, and carries that size."""
 
 from __future__ import annotations
 
