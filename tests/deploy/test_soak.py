@@ -34,6 +34,7 @@ def _soak_module():
     return module
 
 
+@pytest.mark.timeout(2400)  # images (minutes from a fresh clone) + the stack + 10 minutes of load + the checks
 def test_every_upload_is_stored_once_and_read_or_refused_with_a_reason_through_faults():
     for tool in ("podman", "podman-compose", "mmdebstrap", "runc"):
         assert shutil.which(tool), f"{tool} is not installed (scripts/setup.sh installs the deployment's tools)"
