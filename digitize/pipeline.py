@@ -557,11 +557,8 @@ def rebuild(rows: list[TsvWord], context: PageContext) -> ParsedText:
     return build_text(context.rows, scale=context.scale, frame_w=normalised.width, frame_h=normalised.height)
 
 
-# what a reading sets in the context: a second reading that is not kept puts all of it back, "unenhanced"
-# too (a page read again at its own size plans its own plainer image: compare_enhanced must confirm the
-# enhancement at the size kept, not read the other size's plainer image)
 _READING_STATE = ("scale", "zones", "ocr_image", "look", "regions", "tsv", "choices", "rows", "to_source",
-                  "enhancements", "unenhanced")
+                  "enhancements")
 
 
 def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:

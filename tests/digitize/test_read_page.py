@@ -187,7 +187,10 @@ def test_low_resolution_scan_is_enlarged_and_read_better(unlv_dir, tmp_path, unl
 
     reading = read_page(path, options=OcrOptions(languages="eng", zones=zones), work_dir=tmp_path / "work")
     truth = (unlv_dir / f"{page}.txt").read_text()
-    assert reading.scale >= 1.8 and reading.upscaled
+    # enlarged, unless the plainer reading of the page at its own size was surer than the enhanced
+    # enlarged one (compare_enhanced): either way its words are placed in the 150-dpi frame (checked below)
+    assert (reading.scale >= 1.8 and reading.upscaled) or (
+        reading.scale == 1.0 and any("read again without flattening" in e for e in reading.enhancements))
     assert (reading.width, reading.height) == low.size  # boxes stay in the 150-dpi frame
     assert cer(reading.text, truth) < cer(plain, truth)
     # a word's box at 150 dpi is half its box at 300 dpi

@@ -2,7 +2,8 @@
 its flattening keeps its words where they are on the page. Before, the plainer reading was of the page
 at its own size (the size read last) but its words were placed as if it were the enlarged one kept: on
 dev 150-dpi pages 3, 7 and 8 of the hard set every word box landed in the top-left quarter (search
-highlighted the wrong places). Now the plainer reading is of the size kept, and carries that size."""
+highlighted the wrong places). Now the plainer image carries the size it is at (its scale and zones), and
+its words are placed by that size when it is kept."""
 
 from __future__ import annotations
 
