@@ -78,7 +78,7 @@ class FileStore:
         if dest.is_file():
             return False
         name = name or source.name
-        with _store_full(name):
+        with store_full(name):
             dest.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
         h = hashlib.sha256()
@@ -124,7 +124,7 @@ class FileStore:
 
     def _write(self, relpath: str, chunks) -> Written:
         dest = self.resolve(relpath)
-        with _store_full(dest.name):
+        with store_full(dest.name):
             dest.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
         h = hashlib.sha256()
@@ -155,7 +155,7 @@ class FileStore:
         src, dest = self.resolve(src_relpath), self.resolve(relpath)
         if src.stat().st_size != size_bytes:
             raise FileNotFoundError(f"{src_relpath} is not the file recorded ({size_bytes} bytes)")
-        with _store_full(dest.name):
+        with store_full(dest.name):
             dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".link-{os.getpid()}-{dest.name}")
         _unlink_quietly(tmp)
@@ -201,8 +201,6 @@ def store_full(name: str):
             raise StoreFull(_full_message(name, exc)) from exc
         raise
 
-
-_store_full = store_full
 
 
 def _unlink_quietly(path: Path) -> None:

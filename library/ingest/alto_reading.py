@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from library.ingest.safe_xml import Element
 
 from library.errors import InputRejected
-from library.ingest.safe_xml import DEFAULT_MAX_XML_BYTES, attr, local_name, read_xml
+from library.ingest.safe_xml import DEFAULT_MAX_XML_BYTES, Element, attr, local_name, read_xml
 
 INCHES_PER_UNIT = {"pixel": None, "mm10": 1 / 254.0, "inch1200": 1 / 1200.0}
 DEFAULT_SIZE_TOLERANCE = 0.03  # ALTO page vs image, relative, per axis (vendors crop a few pixels)
@@ -204,11 +203,12 @@ def _plain_word(element: Element, text: str, sx: float, sy: float) -> AltoWord |
     try:
         x, y, w, h = float(get("HPOS")), float(get("VPOS")), float(get("WIDTH")), float(get("HEIGHT"))
         wc = get("WC")
-        conf = UNKNOWN_CONFIDENCE if wc is None else round(max(0.0, min(1.0, float(wc))) * 100, 2)
+        wc = None if wc is None else float(wc)
     except (TypeError, ValueError):  # absent (maybe namespaced), empty or not a number
         return None
-    if not (_FINITE(x) and _FINITE(y) and _FINITE(w) and _FINITE(h) and (wc is None or _FINITE(float(wc)))):
+    if not (_FINITE(x) and _FINITE(y) and _FINITE(w) and _FINITE(h) and (wc is None or _FINITE(wc))):
         return None
+    conf = UNKNOWN_CONFIDENCE if wc is None else round(max(0.0, min(1.0, wc)) * 100, 2)
     return AltoWord(text, round(x * sx), round(y * sy), round(w * sx), round(h * sy), conf)
 
 

@@ -19,10 +19,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
-from library.ingest.safe_xml import Element
 
 from library.errors import InputRejected, LimitExceeded
-from library.ingest.safe_xml import DEFAULT_MAX_XML_BYTES, attr, children, descendants, local_name, read_xml
+from library.ingest.safe_xml import (DEFAULT_MAX_XML_BYTES, Element, attr, children, descendants, local_name,
+                                     read_xml)
 from library.settings import Limits
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".jp2", ".j2k", ".jpg", ".jpeg", ".png")

@@ -14,9 +14,8 @@ ElementTree cost about three times as much (bench/scale.py --profile).
 
 from __future__ import annotations
 
-from pathlib import Path
 import re
-
+from pathlib import Path
 
 from lxml import etree
 
@@ -25,7 +24,7 @@ from library.errors import InputRejected, LimitExceeded
 # the prolog before the root element: an XML declaration, comments, processing instructions, space
 _PROLOG_DOCTYPE = re.compile(rb"\A(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE", re.DOTALL)
 Element = etree._Element  # what read_xml gives: lxml's element (tag, get, attrib, text, iter)
-_REFUSED_DTD = ("the XML declares a DTD or entities; entity expansion and external entities are refused")
+_REFUSED_DTD = "the XML declares a DTD or entities; entity expansion and external entities are refused"
 
 DEFAULT_MAX_XML_BYTES = 64 * 1024 * 1024  # one METS or ALTO file (a broadsheet's ALTO is ~1–5 MB)
 

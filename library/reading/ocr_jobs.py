@@ -475,8 +475,7 @@ class PageReader:
         because the broker was restarting. Sending again is safe: a second delivery of a page already
         read changes nothing (``already_done``). With messages waiting, nothing is concluded: the page
         may simply wait its turn behind them (a long backlog is not a loss)."""
-        waiting = getattr(self.queue, "waiting", lambda: None)()
-        if waiting != 0:
+        if self.queue.waiting() != 0:
             return []
         with self.sessions() as s:
             return [pid for pid in s.scalars(select(Page.id).where(
