@@ -156,6 +156,12 @@ class _Reader:
         self.at = end
         return [_unzigzag(u) for u in column] if code.isupper() else column.tolist()
 
+    def skip(self, n: int, columns: int) -> None:
+        """Step over ``columns`` columns of ``n`` values each, unpacking none."""
+        for _ in range(columns):
+            k = array(chr(self.payload[self.at])).itemsize
+            self.at += 1 + n * k
+
     def raw(self, n: int) -> bytes:
         out = self.payload[self.at:self.at + n]
         self.at += n
@@ -335,40 +341,57 @@ def decode(blob: bytes | None, text: str | None) -> PageLayout:
     return PageLayout(words, lines, blocks)
 
 
-def words_between(blob: bytes | None, text: str | None, lo: int, hi: int) -> list[LayoutWord]:
-    """The words of ``blob`` (:func:`decode`) that overlap the characters ``[lo, hi)`` of ``text``, in
-    reading order — what search needs to box its highlights. Lines and blocks are not rebuilt and only the
-    words kept become objects: about a quarter of :func:`decode`'s time on a 1,500-word page."""
-    if not blob:
-        return []
+def words_under(blob: bytes | None, text: str | None, spans) -> list[list[LayoutWord]]:
+    """For each character span ``(start, end)`` of ``spans`` (sorted by start), the words of ``blob``
+    (:func:`decode`) that overlap it, in reading order — what search boxes its highlights with. Lines
+    and blocks are not rebuilt, only the words under a span become objects, and with words in text order
+    (as read) the walk stops after the last span: a fifth of :func:`decode`'s time on a 1,500-word page."""
+    spans = list(spans)
+    out: list[list[LayoutWord]] = [[] for _ in spans]
+    if not blob or not spans:
+        return out
     text = text or ""
     r, counts, columns = _word_columns(blob, text)
     n_words, n_lines, n_blocks, n_own = counts
     gap, end, xgap, y, w_res, h, conf, blk, par, ln = columns
-    for _ in range(9):
-        r.column(n_lines)
-    r.column(n_blocks)
-    for _ in range(6):
-        r.column(n_blocks)
+    r.skip(n_lines, 9)
+    r.skip(n_blocks, 7)
     own_at, own_len = _sums(r.column(n_own)), r.column(n_own)
     own = {i: r.raw(n).decode("utf-8") for i, n in zip(own_at, own_len)}
 
+    starts = [a for a, _ in spans]
+    last_end = max(b for _, b in spans)
+    in_order = not gap or min(gap) >= 0  # words in text order: none after the last span can overlap
     g_end = g_right = g_width = g_length = 0  # _WordGuess, inlined: this loop runs for every word
-    match, n_text, words = _NOT_SPACE.match, len(text), []
-    in_order = not gap or min(gap) >= 0  # words in text order (as read): none after hi can overlap
+    match, n_text, first = _NOT_SPACE.match, len(text), 0
     for i in range(n_words):
         cs = g_end + gap[i]
-        if in_order and cs >= hi:
+        if in_order and cs >= last_end:
             break
-        ce = match(text, min(max(cs, 0), n_text)).end() + end[i]
+        ce = match(text, cs if 0 <= cs <= n_text else min(max(cs, 0), n_text)).end() + end[i]
         x = g_right + xgap[i]
         length = ce - cs
         w = ((g_width * length + g_length // 2) // g_length if g_length else 0) + w_res[i]
-        g_end, g_right, g_width, g_length = ce, x + w, w, max(length, 1)
-        if ce > lo and cs < hi:
-            words.append(LayoutWord(i, own[i] if i in own else text[cs:ce], cs, ce, x, y[i], w, h[i],
-                                    _confidence(conf[i]), blk[i], par[i], ln[i]))
-    return words
+        g_end, g_right, g_width, g_length = ce, x + w, w, length if length > 1 else 1
+        if in_order:
+            while first < len(spans) and spans[first][1] <= cs:
+                first += 1  # spans wholly before this word (and every later one)
+        k = first if in_order else 0
+        word = None
+        while k < len(spans) and starts[k] < ce:
+            if spans[k][1] > cs:
+                if word is None:
+                    word = LayoutWord(i, own[i] if i in own else text[cs:ce], cs, ce, x, y[i], w, h[i],
+                                      _confidence(conf[i]), blk[i], par[i], ln[i])
+                out[k].append(word)
+            k += 1
+    return out
+
+
+def words_between(blob: bytes | None, text: str | None, lo: int, hi: int) -> list[LayoutWord]:
+    """The words of ``blob`` (:func:`decode`) that overlap the characters ``[lo, hi)`` of ``text``, in
+    reading order."""
+    return words_under(blob, text, [(lo, hi)])[0]
 
 
 def _payload(blob: bytes, limit: int = 0) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from bisect import bisect_left, bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker, undefer
 from library.access import Access, Actor
 from library.errors import InputRejected, NotFound, SearchOffline
 from library.catalogue.models import Item, Page
-from library.catalogue.page_layout import LayoutWord, words_between
+from library.catalogue.page_layout import LayoutWord, words_under
 
 
 @dataclass(frozen=True)
@@ -211,8 +210,8 @@ class SearchService:
                          took_ms=result.took_ms)
         wanted = {int(h.id.split(":", 1)[1]): [(sp[0], sp[1]) for sp in h.highlights]
                   for h in result.hits if h.kind == PAGE}
-        words = self._words_covering({pid: spans for pid, spans in wanted.items() if pid in rows and spans},
-                                     pages=rows)
+        covered = self._words_covering({pid: spans for pid, spans in wanted.items() if pid in rows and spans},
+                                       pages=rows)
         for h in result.hits:
             snippets = list(h.snippets)
             if h.kind != PAGE:
@@ -221,7 +220,7 @@ class SearchService:
             page = rows.get(int(h.id.split(":", 1)[1]))
             if page is None:  # indexed but since removed from the catalogue
                 continue
-            spans = _spans(page.text or "", wanted[page.id], words.get(page.id, []))
+            spans = _spans(page.text or "", wanted[page.id], covered.get(page.id))
             out.spans_total += len(spans)
             out.spans_boxed += sum(1 for sp in spans if sp.boxes)
             out.hits.append(PageHit(page.id, page.item_id, page.sequence, titles.get(page.item_id, ""), h.score,
@@ -229,12 +228,12 @@ class SearchService:
         return out
 
     def spans_with_boxes(self, page: Page, spans: list[tuple[int, int]]) -> list[HitSpan]:
-        return _spans(page.text or "", spans, self._words_covering({page.id: spans}).get(page.id, []))
+        return _spans(page.text or "", spans, self._words_covering({page.id: spans}).get(page.id))
 
     def _words_covering(self, spans_by_page: dict[int, list[tuple[int, int]]],
-                        pages: dict[int, Page] | None = None) -> dict[int, list]:
-        """The words under the spans of every page (in reading order), from the pages' stored layouts:
-        those of ``pages`` (rows already loaded, their text already unpacked) or read in one query."""
+                        pages: dict[int, Page] | None = None) -> dict[int, list[list[LayoutWord]]]:
+        """For every page, the words under each of its spans (sorted, as given), from the pages' stored
+        layouts: those of ``pages`` (rows already loaded, their text already unpacked) or read in one query."""
         if not spans_by_page:
             return {}
         if pages is not None:
@@ -243,22 +242,10 @@ class SearchService:
             with self.sessions() as s:
                 rows = s.execute(select(Page.id, Page.text, Page.layout)
                                  .where(Page.id.in_(list(spans_by_page)))).all()
-        out: dict[int, list] = {}
-        for pid, text, blob in rows:
-            spans = spans_by_page[pid]
-            lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
-            covered = words_between(blob, text, lo, hi)  # only the words under the spans, not the whole page
-            if covered:
-                out[pid] = covered
-        return out
+        return {pid: words_under(blob, text, sorted(spans_by_page[pid])) for pid, text, blob in rows}
 
-
-def _spans(text: str, spans: list[tuple[int, int]], words: list) -> list[HitSpan]:
-    """Each span with the boxes of the words it overlaps (words in reading order, offsets increasing)."""
-    ends = [w.char_end for w in words]
-    starts = [w.char_start for w in words]
-    out = []
-    for start, end in spans:
-        covered = words[bisect_right(ends, start):bisect_left(starts, end)]
-        out.append(HitSpan(start, end, text[start:end], merge_line_boxes(covered)))
-    return out
+def _spans(text: str, spans: list[tuple[int, int]], covered: list[list[LayoutWord]] | None) -> list[HitSpan]:
+    """Each span with the boxes of the words under it (``covered``: :func:`words_under` of the sorted spans)."""
+    spans = sorted(spans)
+    covered = covered or [[] for _ in spans]
+    return [HitSpan(start, end, text[start:end], merge_line_boxes(words)) for (start, end), words in zip(spans, covered)]

@@ -128,6 +128,28 @@ def test_the_words_under_a_range_are_those_decode_gives(seed):
         words_between(blob, text + "!", 0, 10)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_words_under_each_span_are_those_decode_gives(seed):
+    """``words_under`` (one walk for all of a hit's spans) gives, for every span, exactly the words of
+    ``decode`` that overlap it — with spans nested, overlapping, empty, beyond the text, and words out of order."""
+    from library.catalogue.page_layout import words_under
+
+    rng = random.Random(seed)
+    text, layout = _random_page(rng, 600, "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạ")
+    if seed % 2:
+        layout["words"][10], layout["words"][11] = layout["words"][11], layout["words"][10]
+    blob = encode(layout, text)
+    words = decode(blob, text).words
+    spans = sorted({(w.char_start, w.char_end) for w in rng.sample(words, 40)}
+                   | {(0, len(text)), (words[5].char_start, words[9].char_end), (words[7].char_start, words[7].char_start),
+                      (len(text) - 3, len(text) + 10), (len(text) + 5, len(text) + 9)})
+    got = words_under(blob, text, spans)
+    assert got == [[w for w in words if w.char_end > lo and w.char_start < hi] for lo, hi in spans]
+    assert sum(map(len, got)) > len(spans)  # most spans hold a word, one holds them all
+    assert words_under(None, text, spans) == [[] for _ in spans]
+    assert words_under(blob, text, []) == []
+
+
 @pytest.mark.parametrize("values", [
     [0, 1, -1, 127, -128],  # one byte
     [300, -300, 5, 0, 0, 0, 0, 0, 0, 1],  # two bytes, zigzagged or not
