@@ -23,11 +23,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import math
 import os
 import re
 import shutil
 import threading
 import time
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -70,7 +72,8 @@ from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold, restore_spelli
 
 #: 2: text fields indexed (and ``text`` stored) in the canonical spelling, with ``spelling`` to restore it.
 #: 3: every document carries its ``access`` level, and every search and suggestion filters by it.
-SCHEMA_VERSION = 3
+#: 4: every document carries its ``sample`` bucket (a very broad query is answered from a random share).
+SCHEMA_VERSION = 4
 VERSION_FILE = "heritage-search.json"
 LOCK_FILE = ".heritage-writer.lock"
 ANALYZER = "vi_words"
@@ -79,6 +82,18 @@ _KEYWORDS = KEYWORD_FIELDS
 _INTEGERS = INTEGER_FIELDS
 _TEXTS = TEXT_FIELDS
 _SORT_MISSING = 10**6
+#: Each document falls in one of these buckets (a hash of its id): a slice ``sample < k`` is a random
+#: share ``k / SAMPLE_BUCKETS`` of the index, the same for every search.
+SAMPLE_BUCKETS = 4096
+#: Counted first, on this many buckets (1/64 of the index), to estimate how many documents match.
+_PROBE_BUCKETS = 64
+#: Matches beyond which a search is answered from a sample of about this many (the default).
+EXACT_UP_TO = 12_000
+
+
+def sample_bucket(doc_id: str) -> int:
+    """The sample bucket of the document ``doc_id`` (stable across runs, processes and rebuilds)."""
+    return zlib.crc32(doc_id.encode()) % SAMPLE_BUCKETS
 
 
 def _schema() -> tantivy.Schema:
@@ -89,6 +104,7 @@ def _schema() -> tantivy.Schema:
         sb.add_integer_field(name, stored=True, indexed=True, fast=True)
     sb.add_integer_field("date_asc", fast=True)
     sb.add_integer_field("date_desc", fast=True)
+    sb.add_integer_field("sample", indexed=True, fast=True)
     sb.add_text_field("title", stored=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("heading", stored=False, tokenizer_name=ANALYZER)
     sb.add_text_field("text", stored=True, tokenizer_name=ANALYZER)
@@ -121,8 +137,12 @@ class TantivyEngine(SearchEngine):
     cursor_family = "tantivy"
 
     def __init__(self, path: str | os.PathLike, *, lock_timeout_s: float = 60.0,
-                 writer_heap_bytes: int = 200_000_000, writer_threads: int | None = None):
+                 writer_heap_bytes: int = 200_000_000, writer_threads: int | None = None,
+                 exact_up_to: int = EXACT_UP_TO):
         self.path = Path(path)
+        #: a search matching more than about this many documents (and not ``exhaustive``) is counted,
+        #: faceted and ranked on a random share of the index holding about this many matches
+        self.exact_up_to = exact_up_to
         self.lock_timeout_s = lock_timeout_s
         self.writer_heap_bytes = writer_heap_bytes
         self.writer_threads = writer_threads or max(1, min(2, os.cpu_count() or 1))
@@ -250,6 +270,8 @@ class TantivyEngine(SearchEngine):
             v = rec.get(name)
             if v is not None and v != []:
                 d[name] = list(v) if isinstance(v, list) else [int(v)]
+        if rec.get("id"):
+            d["sample"] = [sample_bucket(str(rec["id"]))]
         ys = rec.get("year_start")
         d["date_asc"] = [ys if ys is not None else _SORT_MISSING]
         d["date_desc"] = [ys if ys is not None else -_SORT_MISSING]
@@ -388,30 +410,60 @@ class TantivyEngine(SearchEngine):
             if prep.request.item_id is None:
                 raise QueryError("Sorting by page needs an item to search within.")
             kwargs = dict(order_by_field="page_number", order=tantivy.Order.Asc)
+        matching = self._compile(_matching_only(prep.plan))  # the same documents, no optional clause to score
+        buckets = self._sample_buckets(searcher, prep, matching)
+        if buckets < SAMPLE_BUCKETS:
+            query, matching = self._sliced(query, buckets), self._sliced(matching, buckets)
         try:
             found = searcher.search(query, prep.limit, count=True, offset=offset, **kwargs)
         except ValueError as e:  # never show tantivy's words to a user
             raise SearchError(f"the embedded index could not run a search: {e}") from e
-        total = int(found.count or 0)
+        scale = SAMPLE_BUCKETS / buckets
+        matched = int(found.count or 0)
+        total = matched if buckets == SAMPLE_BUCKETS else round(matched * scale)
         hits = [self._hit(searcher, addr, score if prep.sort == "relevance" else None, prep)
                 for score, addr in found.hits]
         facets: dict[str, list[FacetCount]] = {}
         if prep.facets:
-            if total:
+            if matched:
                 aggs = {name: {"terms": {"field": FACETS[name], "size": prep.facet_size}} for name in prep.facets}
-                result = searcher.aggregate(query, aggs)
+                result = searcher.aggregate(matching, aggs)
                 for name in prep.facets:
-                    buckets = result.get(name, {}).get("buckets", [])
-                    facets[name] = sort_facet(((_facet_key(b["key"]), b["doc_count"]) for b in buckets),
-                                              prep.facet_size)
+                    buckets_found = result.get(name, {}).get("buckets", [])
+                    facets[name] = sort_facet(((_facet_key(b["key"]), round(b["doc_count"] * scale))
+                                               for b in buckets_found), prep.facet_size)
             else:
                 facets = {name: [] for name in prep.facets}
         next_offset = offset + len(hits)
         next_cursor = (encode_cursor(self.cursor_family, prep.fingerprint, next_offset)
-                       if hits and next_offset < total else None)
+                       if hits and next_offset < matched else None)
         page = offset // prep.limit + 1
+        sampled = buckets < SAMPLE_BUCKETS
         return SearchResult(total=total, hits=hits, facets=facets, page=page, per_page=prep.limit,
-                            next_cursor=next_cursor, notices=[], query=prep.parsed)
+                            next_cursor=next_cursor, notices=[], query=prep.parsed,
+                            sample=buckets / SAMPLE_BUCKETS if sampled else None,
+                            reachable=matched if sampled else None)
+
+    def _sample_buckets(self, searcher: tantivy.Searcher, prep: Prepared, matching: tantivy.Query) -> int:
+        """How many sample buckets to search: all of them, unless the query is very broad (its matches in
+        1/64 of the index, scaled, above ``exact_up_to``); then enough to hold about ``exact_up_to`` matches.
+        A search within an item, or an ``exhaustive`` one, is never sampled."""
+        if prep.request.exhaustive or prep.request.item_id is not None or self.exact_up_to <= 0:
+            return SAMPLE_BUCKETS
+        if searcher.num_docs <= self.exact_up_to:
+            return SAMPLE_BUCKETS  # not even every document would be too many
+        probe = searcher.search(self._sliced(matching, _PROBE_BUCKETS), 1, count=True).count or 0
+        estimate = probe * SAMPLE_BUCKETS / _PROBE_BUCKETS
+        if estimate <= self.exact_up_to:
+            return SAMPLE_BUCKETS
+        return max(1, min(SAMPLE_BUCKETS, math.ceil(SAMPLE_BUCKETS * self.exact_up_to / estimate)))
+
+    def _sliced(self, query: tantivy.Query, buckets: int) -> tantivy.Query:
+        """``query`` kept to the documents of sample buckets ``0 … buckets - 1``."""
+        return tantivy.Query.boolean_query([
+            (tantivy.Occur.Must, query),
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(
+                tantivy.Query.range_query(self._schema, "sample", tantivy.FieldType.Integer, 0, buckets - 1), 0.0))])
 
     def _hit(self, searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float | None,
              prep: Prepared) -> Hit:
@@ -471,6 +523,14 @@ class TantivyEngine(SearchEngine):
     def close(self) -> None:
         self._index = None
         self._closed = True
+
+
+def _matching_only(plan: Q) -> Q:
+    """``plan`` without the optional clauses that only score (a phrase's boost): the same documents match,
+    and counting and faceting them need not read positions."""
+    if isinstance(plan, BoolQ) and plan.must and plan.should:
+        return BoolQ(must=plan.must, should=(), must_not=plan.must_not, filter=plan.filter)
+    return plan
 
 
 def _facet_key(key: Any) -> str | int:

@@ -71,6 +71,9 @@ class SearchRequest:
     fuzzy: bool = False
     highlight: bool = True
     snippets: int = 3
+    #: Count, facet and rank every match even when there are very many (an engine may otherwise answer a
+    #: very broad query from a random sample of the index: ``SearchResult.sample``).
+    exhaustive: bool = False
     access_levels: tuple[str, ...] = field(kw_only=True)
 
 
@@ -110,6 +113,11 @@ class SearchResult:
     notices: list[Notice]
     query: ParsedQuery
     took_ms: float = 0.0
+    #: None: every match was counted, faceted and ranked. A fraction: a very broad query was answered from
+    #: that random share of the index; ``total`` and facet counts are then estimates (scaled up from the
+    #: sample) and the hits are the best of the sample, ``reachable`` of them (paging ends there).
+    sample: float | None = None
+    reachable: int | None = None
 
 
 @dataclass(frozen=True)
@@ -273,7 +281,8 @@ def prepare(request: SearchRequest, *, engine: str, max_per_page: int = MAX_PER_
     facet_size = max(1, min(_int_or_error("The facet size", request.facet_size) or 20, MAX_FACET_SIZE))
 
     fp_source = json.dumps([request.query or "", sorted(map(repr, filter_values)), kinds, str(request.item_id),
-                            y_from, y_to, sort, bool(request.fuzzy), levels], ensure_ascii=False)
+                            y_from, y_to, sort, bool(request.fuzzy), levels]
+                           + (["exhaustive"] if request.exhaustive else []), ensure_ascii=False)
     fingerprint = hashlib.sha1(fp_source.encode()).hexdigest()[:16]
     cursor_key = None
     if request.cursor:
@@ -421,8 +430,13 @@ class SearchEngine(ABC):
         prep = prepare(request, engine=self.cursor_family, max_per_page=self._max_per_page(request))
         result = self._execute(prep)
         notices = list(prep.notices) + result.notices
-        if prep.cursor_key is None and result.total and prep.offset >= result.total:
-            last = (result.total - 1) // prep.limit + 1
+        if result.sample is not None:
+            notices.append(Notice("sampled", "Very many documents match: the count and the filters are estimated "
+                                  "from a random sample of the library, and the results are the best of that "
+                                  "sample. Add a word or choose a filter to narrow the search."))
+        reachable = result.total if result.reachable is None else result.reachable
+        if prep.cursor_key is None and reachable and prep.offset >= reachable:
+            last = (reachable - 1) // prep.limit + 1
             notices.append(Notice("page_out_of_range", f"Page {prep.page} is past the last page ({last})."))
         if result.total == 0 and prep.filter_values:
             for name, value in prep.filter_values:

@@ -170,7 +170,7 @@ def _access_json(item, decision) -> dict:
 @bp.get("/search")
 def search():
     """Search every collection: ``q``, filters (``type``, ``collection``, ``language``, ``creator``,
-    ``decade``, ``year``, repeatable), ``from``/``to`` years, ``sort``, ``page``, ``per_page``, ``fuzzy``."""
+    ``decade``, ``year``, repeatable), ``from``/``to`` years, ``sort``, ``page``, ``per_page``, ``fuzzy``, ``exhaustive`` (never answer from a sample)."""
     args = request.args
     filters = {k: args.getlist(k) for k in SEARCH_FILTERS if args.getlist(k)}
     from web.viewer import current_actor
@@ -179,7 +179,8 @@ def search():
         args.get("q", ""), actor=current_actor(), filters=filters, year_from=_int_arg("from"), year_to=_int_arg("to"),
         sort=args.get("sort", "relevance"), page=_int_arg("page") or 1,
         per_page=min(_int_arg("per_page") or 20, 100), cursor=args.get("cursor"),
-        fuzzy=args.get("fuzzy", "").lower() in ("1", "true", "yes"))
+        fuzzy=args.get("fuzzy", "").lower() in ("1", "true", "yes"),
+        exhaustive=args.get("exhaustive", "").lower() in ("1", "true", "yes"))
     return jsonify(res.as_dict())
 
 

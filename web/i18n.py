@@ -13,7 +13,11 @@ TEXT = {
         "text": "Văn bản", "back": "Tất cả tài liệu", "creator": "Tác giả", "date": "Năm",
         "collection": "Bộ sưu tập", "switch": "English", "switch_lang": "en",
         "search": "Tìm kiếm", "search_placeholder": "Tìm trong sách báo, ví dụ: Văn Miếu",
-        "found": "Tìm thấy {n} trang", "no_hits": "Không tìm thấy trang nào.", "page": "trang",
+        "found": "Tìm thấy {n} trang", "found_about": "Tìm thấy khoảng {n} trang",
+        "notice_sampled": "Rất nhiều trang khớp với tìm kiếm này: số trang và các bộ lọc được ước tính từ một mẫu "
+                          "ngẫu nhiên của thư viện, và kết quả là những trang phù hợp nhất trong mẫu đó. Hãy thêm "
+                          "từ hoặc chọn bộ lọc để thu hẹp tìm kiếm.",
+        "no_hits": "Không tìm thấy trang nào.", "page": "trang",
         "notice_partial": "Máy tìm kiếm trả lời quá chậm nên đã dừng sớm: kết quả có thể chưa đầy đủ.",
         "notice_years_swapped": "Năm đầu lớn hơn năm cuối nên đã được đổi chỗ.",
         "next": "Trang sau", "prev": "Trang trước", "type": "Loại", "language": "Ngôn ngữ", "decade": "Thập niên",
@@ -43,7 +47,11 @@ TEXT = {
         "text": "Text", "back": "All items", "creator": "Creator", "date": "Date",
         "collection": "Collection", "switch": "Tiếng Việt", "switch_lang": "vi",
         "search": "Search", "search_placeholder": "Search books and newspapers, e.g. Van Mieu",
-        "found": "{n} pages found", "no_hits": "No page found.", "page": "page",
+        "found": "{n} pages found", "found_about": "About {n} pages found",
+        "notice_sampled": "Very many pages match: the count and the filters are estimated from a random sample of "
+                          "the library, and the pages shown are the best of that sample. Add a word or choose a "
+                          "filter to narrow the search.",
+        "no_hits": "No page found.", "page": "page",
         "notice_partial": "The search engine took too long and stopped early: these results may be incomplete.",
         "notice_years_swapped": "The first year was after the last; they were swapped.",
         "next": "Next", "prev": "Previous", "type": "Type", "language": "Language", "decade": "Decade",

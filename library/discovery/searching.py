@@ -104,10 +104,24 @@ class SearchPage:
     spans_total: int = 0
     spans_boxed: int = 0
     notice_codes: list[str] = dataclasses.field(default_factory=list)  # ``notices``' stable codes, for translation
+    #: None: every match counted. A fraction: a very broad search answered from that random share of the
+    #: index (``total`` and facet counts estimated; ``reachable`` hits to page through).
+    sample: float | None = None
+    reachable: int | None = None
+
+    @property
+    def total_is_estimate(self) -> bool:
+        return self.sample is not None
+
+    @property
+    def last_reachable(self) -> int:
+        """How many hits paging can reach (all of them, or those of the sample)."""
+        return self.total if self.reachable is None else self.reachable
 
     def as_dict(self) -> dict:
         return {
             "query": self.query, "total": self.total, "page": self.page, "per_page": self.per_page,
+            "total_is_estimate": self.total_is_estimate, "sample": self.sample,
             "notices": self.notices, "next_cursor": self.next_cursor, "took_ms": round(self.took_ms, 1),
             "facets": {k: [{"value": v, "count": c} for v, c in vals] for k, vals in self.facets.items()},
             "hits": [h.as_dict() for h in self.hits],
@@ -165,7 +179,8 @@ class SearchService:
 
     def search(self, query: str, *, actor: Actor, filters: dict | None = None, year_from: int | None = None,
                year_to: int | None = None, sort: str = "relevance", page: int = 1, per_page: int = 20,
-               cursor: str | None = None, fuzzy: bool = False, kinds: tuple[str, ...] = ("page",)) -> SearchPage:
+               cursor: str | None = None, fuzzy: bool = False, kinds: tuple[str, ...] = ("page",),
+               exhaustive: bool = False) -> SearchPage:
         from search import SearchRequest
 
         levels = self.levels(actor)
@@ -173,7 +188,7 @@ class SearchService:
             result = self.indexer.engine.search(SearchRequest(
                 query=query, filters=filters or {}, year_from=year_from, year_to=year_to, sort=sort,
                 page=page, per_page=per_page, cursor=cursor, fuzzy=fuzzy, kinds=list(kinds),
-                access_levels=levels))
+                exhaustive=exhaustive, access_levels=levels))
         return self._answer(query, result)
 
     def suggest(self, prefix: str, *, actor: Actor, limit: int = 10) -> list[tuple[str, int]]:
@@ -207,7 +222,7 @@ class SearchService:
                          facets={k: [(f.value, f.count) for f in v] for k, v in result.facets.items()},
                          notices=[n.message for n in result.notices], notice_codes=[n.code for n in result.notices],
                          next_cursor=result.next_cursor,
-                         took_ms=result.took_ms)
+                         took_ms=result.took_ms, sample=result.sample, reachable=result.reachable)
         wanted = {int(h.id.split(":", 1)[1]): [(sp[0], sp[1]) for sp in h.highlights]
                   for h in result.hits if h.kind == PAGE}
         covered = self._words_covering({pid: spans for pid, spans in wanted.items() if pid in rows and spans},
