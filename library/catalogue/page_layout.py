@@ -36,6 +36,7 @@ import struct
 import sys
 import zlib
 from array import array
+from itertools import accumulate
 from typing import NamedTuple
 
 VERSION = 1
@@ -177,11 +178,7 @@ def _deltas(values: list[int]) -> list[int]:
 
 
 def _sums(deltas) -> list[int]:
-    out, total = [], 0
-    for d in deltas:
-        total += d
-        out.append(total)
-    return out
+    return list(accumulate(deltas))
 
 
 def _confidence_byte(c) -> int:
