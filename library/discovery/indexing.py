@@ -29,6 +29,21 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from library.catalogue.models import Item, Monument, Page, PageStatus
 
+#: A rebuild holds the pages of its items in memory this many at a time (or one item's, if it has more).
+REBUILD_BATCH_PAGES = 2000
+
+
+def rebuild_batch(sizes, bound: int) -> list[int]:
+    """The first items of ``sizes`` (``[(item id, pages)]``) whose pages add up to at most ``bound``;
+    at least the first item, however many pages it has."""
+    ids, held = [], 0
+    for item_id, pages in sizes:
+        if ids and held + pages > bound:
+            break
+        ids.append(item_id)
+        held += pages
+    return ids
+
 if TYPE_CHECKING:
     from library.access import Access
 
@@ -284,12 +299,16 @@ class Indexer:
         with self.sessions() as s:
             last = 0
             while True:
+                # up to 100 items and about REBUILD_BATCH_PAGES pages in memory at once (a book may have 1,000)
+                per_item = select(func.count(Page.id)).where(Page.item_id == Item.id).scalar_subquery()
+                sizes = s.execute(select(Item.id, per_item).where(Item.id > last).order_by(Item.id).limit(100)).all()
+                if not sizes:
+                    break
+                ids = rebuild_batch(sizes, REBUILD_BATCH_PAGES)
                 items = s.scalars(
-                    select(Item).where(Item.id > last).order_by(Item.id).limit(100)
+                    select(Item).where(Item.id.in_(ids)).order_by(Item.id)
                     .options(selectinload(Item.pages), selectinload(Item.collection))
                 ).all()
-                if not items:
-                    break
                 for item in items:
                     if kept_out_of_index(item):
                         continue
@@ -299,7 +318,7 @@ class Indexer:
                         if p.status == PageStatus.done:
                             yield page_doc(p, item, level)
                     yield item_doc(item, pages, level)
-                last = items[-1].id
+                last = ids[-1]
                 s.expunge_all()
             for m in s.scalars(select(Monument).order_by(Monument.id)):
                 yield monument_doc(m)

@@ -161,3 +161,32 @@ def test_a_page_whose_work_files_meet_a_full_disk_waits_for_room(tmp_path, datab
         assert p.reader.read(page_id).value == "done"
     finally:
         p.close()
+
+
+def test_a_rebuild_holds_a_bounded_number_of_pages_and_sends_every_document_once(platform, monkeypatch):
+    """``heritage reindex`` walks the catalogue a few items at a time, cut by their pages (a batch of 100
+    1,000-page books would hold 100,000 pages): every page and item is sent once, in item order, and no
+    batch holds more than the bound unless one item alone has more pages."""
+    from library.catalogue.models import PageStatus, StoredFile
+    from library.discovery import indexing
+
+    monkeypatch.setattr(indexing, "REBUILD_BATCH_PAGES", 5)
+    sizes = [2, 2, 9, 1, 4, 3]
+    with platform.sessions.begin() as s:
+        s.merge(StoredFile(sha256="c" * 64, size_bytes=1, media_type="image/png", original_name="scan.png"))
+        for n, size in enumerate(sizes):
+            item = Item(title=f"Sách {n}", languages="vie")
+            item.pages += [Page(sequence=k, source_sha256="c" * 64, source_name="scan.png", status=PageStatus.done,
+                                text=f"trang {k} của sách {n}") for k in range(1, size + 1)]
+            s.add(item)
+    # batches: [2, 2] (4 pages), [9] (one item over the bound), [1, 4] (5), [3]
+    assert indexing.rebuild_batch(list(enumerate(sizes)), 5) == [0, 1]
+    assert indexing.rebuild_batch(list(enumerate(sizes))[2:], 5) == [2]
+    assert indexing.rebuild_batch(list(enumerate(sizes))[3:], 5) == [3, 4]
+    assert indexing.rebuild_batch([], 5) == []
+    docs = list(platform.indexer.documents())
+    pages = [d for d in docs if d.doc_id.startswith("page:")]
+    items = [d for d in docs if d.doc_id.startswith("item:")]
+    assert len(pages) == sum(sizes) and len({d.doc_id for d in pages}) == sum(sizes)
+    assert len(items) == len(sizes) == len({d.doc_id for d in items})
+    assert platform.indexer.rebuild() == sum(sizes) + len(sizes)
