@@ -19,11 +19,15 @@ Stages, for each size in ``--sizes`` (the same platform grows from one size to t
 
 Prints the figures of every size side by side, the ratio of the last to the first, and #12's targets.
 ``--profile N`` instead imports N pages under cProfile and prints where the time goes.
-Everything lives in ``/tmp/scale-*`` and is deleted at the end (the disk used is printed).
+Everything lives in ``/tmp/scale-*`` and is deleted at the end (the disk used is printed), unless
+``--work DIR``: then the run grows and measures in DIR and keeps it, saving its state after every batch,
+so that a run stopped or killed (a million pages take longer than one sitting) resumes there: the sizes
+measured before are kept, the import goes on from the catalogue it left.
 
     nice .venv/bin/python bench/scale.py --sizes 10000 100000
     nice .venv/bin/python bench/scale.py --cluster --sizes 2000 10000    # PostgreSQL + OpenSearch
     nice .venv/bin/python bench/scale.py --profile 500
+    nice .venv/bin/python bench/scale.py --work /tmp/scale-1m --sizes 10000 1000000   # again to resume
 """
 
 from __future__ import annotations
@@ -76,9 +80,10 @@ class Holdings:
     collections: dict[str, int] = field(default_factory=dict)  # name → pages
 
 
-def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, progress=True) -> float:
+def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, progress=True,
+         after_batch=None) -> float:
     """Import items until ``holdings.pages`` reaches ``target_pages``; the wall seconds of the imports
-    (package writing excluded)."""
+    (package writing excluded). ``after_batch(import seconds so far)`` is called after every batch."""
     from library.access import Actor
 
     actor = Actor.system("scale-bench")
@@ -100,7 +105,9 @@ def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, pr
                 outs = platform.mets.import_batch([f for _, f in group], actor=actor, collection=name)
                 found.update({plan.number: out for (plan, _), out in zip(group, outs)})
         outcomes = [found[plan.number] for plan, _, _ in batch]
-        import_s += time.perf_counter() - t0
+        took = time.perf_counter() - t0
+        import_s += took
+        holdings.import_s += took
         for (plan, folder, words), outcome in zip(batch, outcomes):
             shutil.rmtree(folder)
             if outcome.status != "created":
@@ -113,12 +120,13 @@ def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, pr
                 holdings.book_id = outcome.item_id
             elif plan.kind == "newspaper":
                 holdings.newspaper_ids.append(outcome.item_id)
+        if after_batch is not None:
+            after_batch(import_s)
         if progress and time.monotonic() - last > 30:
             last = time.monotonic()
-            rate = holdings.pages / (holdings.import_s + import_s) if import_s else 0
+            rate = holdings.pages / holdings.import_s if holdings.import_s else 0
             print(f"  {holdings.pages:,}/{target_pages:,} pages, {holdings.items:,} items, {rate:.1f} pages/s, "
                   f"{time.monotonic() - started:.0f} s", flush=True)
-    holdings.import_s += import_s
     return import_s
 
 
@@ -409,6 +417,9 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, metavar="PAGES", help="only profile an import of PAGES")
     ap.add_argument("--src", type=Path, default=REPO, help="the source tree to run (default: this one)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (default: delete it)")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="grow and measure in this folder and keep it; a run stopped or killed there resumes "
+                         "(sizes already measured are kept, the import goes on from the catalogue it left)")
     ap.add_argument("--cluster", action="store_true",
                     help="PostgreSQL + OpenSearch (a throw-away server and node started here) instead of SQLite + tantivy")
     args = ap.parse_args()
@@ -416,7 +427,11 @@ def main() -> None:
     sys.path.insert(0, str(src))
     os.chdir(src)
 
-    work = Path(tempfile.mkdtemp(prefix="scale-", dir="/tmp"))
+    if args.work is not None:
+        args.work.mkdir(parents=True, exist_ok=True)
+        work, args.keep = args.work.resolve(), True
+    else:
+        work = Path(tempfile.mkdtemp(prefix="scale-", dir="/tmp"))
     print(f"work folder {work}; code from {src}", flush=True)
     stack = contextlib.ExitStack()
     try:
@@ -443,6 +458,54 @@ def main() -> None:
         print(f"disk used by the run at its end: {used / 1e9:.2f} GB ({'kept' if args.keep else 'deleted'})")
 
 
+STATE_FILE = "state.json"
+
+
+def save_state(work: Path, holdings: Holdings, planner, columns: dict[int, dict]) -> None:
+    """What a resumed run needs, written atomically after every batch and every size measured."""
+    import dataclasses
+    import json
+
+    state = {"holdings": dataclasses.asdict(holdings), "planner": {"number": planner.number, "issues": planner.issues},
+             "columns": {str(size): {k: list(v) if isinstance(v, tuple) else v for k, v in col.items()}
+                         for size, col in columns.items()}}
+    tmp = work / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1))
+    os.replace(tmp, work / STATE_FILE)
+
+
+def load_state(work: Path, platform, planner) -> tuple[Holdings, dict[int, dict]] | None:
+    """The holdings and measured sizes of a run that stopped in ``work`` (None: a new run). Pages, items
+    and collections are counted again from the catalogue: a run killed inside a batch left more than it
+    recorded."""
+    import json
+
+    from sqlalchemy import func, select
+
+    from library.catalogue.models import Collection, Item, Page
+
+    path = work / STATE_FILE
+    if not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    holdings = Holdings(**state["holdings"])
+    with platform.sessions() as s:
+        pages = s.scalar(select(func.count(Page.id))) or 0
+        holdings.items = s.scalar(select(func.count(Item.id))) or 0
+        holdings.collections = dict(s.execute(
+            select(Collection.name, func.count(Page.id)).join(Item, Item.collection_id == Collection.id)
+            .join(Page, Page.item_id == Item.id).group_by(Collection.name)).all())
+    if holdings.pages:
+        holdings.words = round(holdings.words * pages / holdings.pages)
+    holdings.pages = pages
+    planner.number = max(state["planner"]["number"], holdings.items)
+    planner.issues.update(state["planner"]["issues"])
+    planner.rng.seed(12 + holdings.items)  # not the items already planned again
+    columns = {int(size): {k: tuple(v) if isinstance(v, list) else v for k, v in col.items()}
+               for size, col in state["columns"].items()}
+    return holdings, columns
+
+
 def run(args, src: Path, work: Path) -> None:
     from bench.scale_packages import PAGE_PX, Planner, PackageWriter, shared_images, vocabulary
     from library.access import Actor
@@ -450,18 +513,34 @@ def run(args, src: Path, work: Path) -> None:
     from library.settings import Settings
 
     images = shared_images(work / "images")
+    shutil.rmtree(work / "packages", ignore_errors=True)  # a run killed inside a batch left its packages
     print(f"{len(images)} shared page images {PAGE_PX[0]}×{PAGE_PX[1]} px grey JPEG, "
           f"{sum(p.stat().st_size for p in images) / len(images) / 1e3:.0f} KB each", flush=True)
     data = work / "data"
     platform = build_platform(Settings.from_env(BACKEND_ENV, data_dir=data))
-    platform.users.create(Actor.system("scale-bench"), STAFF_USER, STAFF_PASSWORD, "librarian")
     planner, writer = Planner(), PackageWriter(work / "packages", images)
     holdings, vocab, rng, asked = Holdings(), vocabulary(), random.Random(3), set()
-    columns = []
+    measured: dict[int, dict] = {}
+    resumed = load_state(work, platform, planner)
+    if resumed is None:
+        platform.users.create(Actor.system("scale-bench"), STAFF_USER, STAFF_PASSWORD, "librarian")
+    else:
+        holdings, measured = resumed
+        rng.seed(holdings.pages)
+        print(f"resuming in {work}: {holdings.pages:,} pages, {holdings.items:,} items; sizes measured before: "
+              f"{', '.join(f'{n:,}' for n in sorted(measured)) or 'none'}", flush=True)
     try:
         for size in args.sizes:
+            if size in measured:
+                print(f"\n== {size:,} pages: measured before, kept", flush=True)
+                continue
+            if holdings.pages > size:
+                raise SystemExit(f"the catalogue in {work} already holds {holdings.pages:,} pages, more than {size:,}")
             print(f"\n== growing to {size:,} pages", flush=True)
-            before, seconds = holdings.pages, grow(platform, planner, writer, holdings, size)
+            before, before_s = holdings.pages, holdings.import_s
+            grow(platform, planner, writer, holdings, size,
+                 after_batch=lambda _s: save_state(work, holdings, planner, measured))
+            seconds = holdings.import_s - before_s
             col: dict = {"items": holdings.items, "words a page": holdings.words / holdings.pages,
                          "import pages/s (this step)": (holdings.pages - before) / seconds}
             col.update(bytes_per_page(data, holdings.pages))
@@ -476,8 +555,10 @@ def run(args, src: Path, work: Path) -> None:
                   f"clients × {args.requests} requests (p50, p95):", flush=True)
             col.update(portal_figures(platform, src, data, holdings, vocab, asked, args.clients, args.requests,
                                       args.edits, rng, args.web_processes))
-            columns.append(col)
-            print_table(args.sizes[:len(columns)], columns, {})
+            measured[size] = col
+            save_state(work, holdings, planner, measured)
+            sizes = sorted(measured)
+            print_table(sizes, [measured[n] for n in sizes], {})
     finally:
         platform.close()
 
