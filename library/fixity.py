@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from library.catalogue.models import Derivative, Item, ItemChange, ModelVersion, Page, StoredFile, as_utc
-from library.store import FileStore, sha256_of
+from library.store import FileStore, content_sha256
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,14 @@ def check_fixity(
             s.scalar(select(func.count()).select_from(Derivative)) or 0)
         originals = s.execute(select(StoredFile.sha256, StoredFile.original_name)).all()
         derivatives = s.execute(select(Derivative.relpath, Derivative.sha256, Derivative.kind, Derivative.page_id)).all()
-    entries = [(store.original_relpath(sha), sha, f"original {name!r}") for sha, name in originals]
+    entries = [(store.stored_original_relpath(sha), sha, f"original {name!r}") for sha, name in originals]
     entries += [(rel, sha, f"{kind} of page {pid}") for rel, sha, kind, pid in derivatives]
     for n, (rel, expected, what) in enumerate(entries, 1):
         path = store.resolve(rel)
         if not path.is_file():
             report.problems.append(FixityProblem("missing", rel, expected, None, what))
         else:
-            actual = sha256_of(path)
+            actual = content_sha256(path)
             if actual != expected:
                 report.problems.append(FixityProblem("mismatch", rel, expected, actual, what))
         report.checked += 1
@@ -165,7 +165,7 @@ def purge_expired(sessions: sessionmaker[Session], store: FileStore, *, retentio
         if report.originals:
             s.execute(delete(StoredFile).where(StoredFile.sha256.in_(report.originals)))
     for sha in report.originals:  # the rows are gone: the files follow
-        store.original_path(sha).unlink(missing_ok=True)
+        store.remove_original(sha)
     for item_id in report.items:
         store.remove_tree(f"derivatives/items/{int(item_id)}")
         store.remove_tree(f"{CACHE_DIR}/items/{int(item_id)}")

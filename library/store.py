@@ -5,6 +5,8 @@ fsync, then rename).
 Layout under ``root``::
 
     originals/ab/cd/abcd…ef            the bytes as uploaded, read-only
+    originals/ab/cd/abcd…ef.gz         or, for text originals (imported ALTO, METS), those bytes gzipped:
+                                       ``open_original`` gives them back unchanged, the checksum is theirs
     derivatives/items/<item>/pages/<seq>/<kind>.<ext>
     derivatives/items/<item>/<kind>.<ext>
 """
@@ -13,17 +15,21 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import hashlib
 import os
 import shutil
 import stat
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from library.errors import StoreFull
 
 CHUNK = 1024 * 1024
+#: The suffix of an original kept compressed (gzip, RFC 1952: readable by any tool, ``zcat``).
+GZ = ".gz"
 
 DERIVATIVE_NAMES = {
     "normalised": "normalised.png",  # a work file, kept only with HERITAGE_KEEP_NORMALISED=1
@@ -41,6 +47,21 @@ def sha256_of(path: Path) -> str:
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
             h.update(chunk)
+    return h.hexdigest()
+
+
+def content_sha256(path: Path) -> str:
+    """The sha256 of the bytes a stored file holds: of the original's bytes for a ``.gz`` original
+    (a damaged gzip stream is a mismatch: the digest of what could be read, marked), else of the file."""
+    if not str(path).endswith(GZ):
+        return sha256_of(path)
+    h = hashlib.sha256()
+    try:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                h.update(chunk)
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        return f"unreadable-gzip:{type(exc).__name__}:{h.hexdigest()}"
     return h.hexdigest()
 
 
@@ -62,33 +83,54 @@ class FileStore:
         return f"originals/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
     def original_path(self, sha256: str) -> Path:
+        """The path of an original kept as uploaded (a scan: what readers of images open by path)."""
         return self.root / self.original_relpath(sha256)
 
-    def has_original(self, sha256: str) -> bool:
-        return self.original_path(sha256).is_file()
+    def stored_original_relpath(self, sha256: str) -> str:
+        """Where the original ``sha256`` is: as uploaded, or gzipped (``.gz``); as uploaded if neither."""
+        rel = self.original_relpath(sha256)
+        if not (self.root / rel).is_file() and (self.root / (rel + GZ)).is_file():
+            return rel + GZ
+        return rel
 
-    def put_original(self, source: Path, sha256: str, name: str | None = None) -> bool:
+    def has_original(self, sha256: str) -> bool:
+        return (self.root / self.stored_original_relpath(sha256)).is_file()
+
+    def open_original(self, sha256: str):
+        """The original's bytes as uploaded, as a binary file to read (decompressed if kept gzipped)."""
+        path = self.root / self.stored_original_relpath(sha256)
+        return gzip.open(path, "rb") if path.name.endswith(GZ) else open(path, "rb")
+
+    def remove_original(self, sha256: str) -> None:
+        for path in (self.original_path(sha256), self.root / (self.original_relpath(sha256) + GZ)):
+            path.unlink(missing_ok=True)
+
+    def put_original(self, source: Path, sha256: str, name: str | None = None, *, compress: bool = False) -> bool:
         """Copy ``source`` into the store under ``sha256``; False if it was already there. ``name``: the
         file as the person who sent it knows it, for the error when the store cannot take it.
+        ``compress``: keep it gzipped (text originals: imported ALTO is ~10× smaller); it reads back
+        unchanged through :meth:`open_original`, and its checksum stays that of the bytes sent.
 
         The copy is checked against the digest before it is renamed into place,
         so a file changed during upload is never stored under a wrong name.
         """
-        dest = self.original_path(sha256)
-        if dest.is_file():
+        if self.has_original(sha256):
             return False
+        dest = self.root / (self.original_relpath(sha256) + (GZ if compress else ""))
         name = name or source.name
         with store_full(name):
             dest.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".incoming-")
         h = hashlib.sha256()
         try:
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                while chunk := src.read(CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+            with os.fdopen(fd, "wb") as raw, open(source, "rb") as src:
+                with (gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=6, mtime=0) if compress
+                      else contextlib.nullcontext(raw)) as out:
+                    while chunk := src.read(CHUNK):
+                        h.update(chunk)
+                        out.write(chunk)
+                raw.flush()
+                os.fsync(raw.fileno())
             if h.hexdigest() != sha256:
                 raise ValueError(f"{source.name} changed while it was being stored (checksum differs)")
             os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)

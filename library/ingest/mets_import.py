@@ -268,7 +268,7 @@ class MetsImporter:
         xml_files = [p.alto for p in pages] + [package.mets]
         for f in xml_files:
             digest = sha256_of(f.path)
-            self.store.put_original(f.path, digest)
+            self.store.put_original(f.path, digest, f.name, compress=True)  # XML: ~10× smaller gzipped
             originals.append((digest, f.path.stat().st_size, XML_MEDIA_TYPE, f.name, 0))
         if path.is_file() and path.suffix.lower() == ".zip":
             digest = sha256_of(path)

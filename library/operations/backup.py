@@ -43,7 +43,7 @@ from library.catalogue import db
 from library.catalogue.models import Derivative, Item, Page, StoredFile, utcnow
 from library.errors import Conflict, EngineMissing, HeritageError, InputRejected
 from library.settings import Settings
-from library.store import CHUNK, FileStore, sha256_of
+from library.store import CHUNK, GZ, FileStore, content_sha256, sha256_of
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -209,7 +209,7 @@ def _counts(s: Session) -> dict[str, int]:
 def _recorded_files(s: Session, store: FileStore) -> Iterator[FileEntry]:
     """The files the catalogue records a checksum for: originals, then the pages' derivatives."""
     for sha, size in s.execute(select(StoredFile.sha256, StoredFile.size_bytes).order_by(StoredFile.sha256)):
-        yield FileEntry(store.original_relpath(sha), sha, size, "original")
+        yield FileEntry(store.stored_original_relpath(sha), sha, size, "original")
     for rel, sha, size in s.execute(select(Derivative.relpath, Derivative.sha256, Derivative.size_bytes)
                                     .order_by(Derivative.id)):
         yield FileEntry(rel, sha, size, "derivative")
@@ -260,6 +260,8 @@ def _copy_files(store: FileStore, out: Path, recorded: list[FileEntry], others: 
             sha, size = copy_verified(source, target)
             report.copied += 1
             report.bytes_copied += size
+            if entry.relpath.endswith(GZ):  # an original kept gzipped: its checksum is of the bytes it holds
+                sha = content_sha256(target)
             if sha != entry.sha256:
                 report.problems.append(f"MISMATCH {entry.relpath}  ({entry.kind}): the catalogue says "
                                        f"{entry.sha256}, the store holds {sha}")
@@ -403,6 +405,8 @@ def _restore_files(backup_store: Path, files: list[dict], store_dir: Path, repor
             continue
         target = store.resolve(rel)
         sha, _size = copy_verified(src, target)
+        if rel.endswith(GZ) and f["kind"] == "original":
+            sha = content_sha256(target)
         if f["kind"] == "original":
             os.chmod(target, 0o444)  # originals are read-only in the store
         if sha != f["sha256"]:

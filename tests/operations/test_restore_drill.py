@@ -42,6 +42,22 @@ def _read_bnl_block(platform, shared_data):
     return item_id
 
 
+def _keep_gzipped_xml(platform, tmp_path) -> dict:
+    """An XML original kept gzipped, as a METS import keeps its ALTO: the backup copies the .gz, checks it
+    by the checksum of the bytes sent, and the restore brings it back."""
+    import hashlib
+
+    path = tmp_path / "p1.alto.xml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><alto>' + "<String CONTENT=\"lecteurs\"/>" * 500
+                    + "</alto>", encoding="utf-8")
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    assert platform.store.put_original(path, sha, compress=True)
+    with platform.sessions.begin() as s:
+        s.add(StoredFile(sha256=sha, size_bytes=len(data), media_type="application/xml", original_name=path.name))
+    return {"sha256": sha, "bytes": data}
+
+
 def _snapshot(platform, item_id):
     """What must survive: the item's title, its pages' text and status, and every checksum."""
     with platform.sessions() as s:
@@ -62,6 +78,7 @@ def _target_settings(settings, request, tmp_path):
 
 def test_backup_restore_drill(platform, settings, shared_data, tmp_path, request):
     item_id = _read_bnl_block(platform, shared_data)
+    alto = _keep_gzipped_xml(platform, tmp_path)
     before = _snapshot(platform, item_id)
     assert before[1][0][1] == PageStatus.done and WORD in before[1][0][2]
 
@@ -72,6 +89,7 @@ def test_backup_restore_drill(platform, settings, shared_data, tmp_path, request
     assert manifest["catalogue"]["kind"] == ("postgresql" if "postgresql" in settings.catalogue_url else "sqlite")
     assert manifest["catalogue"]["schema_revision"] and manifest["counts"]["pages"] == 1
     listed = {f["relpath"]: f["sha256"] for f in manifest["files"]}
+    assert listed[platform.store.stored_original_relpath(alto["sha256"])] == alto["sha256"]  # the .gz, by content
     for relpath, sha in before[2]:
         assert listed[relpath] == sha
     assert any(f["kind"] == "other" and f["relpath"].endswith("/text.txt") for f in manifest["files"])
@@ -100,6 +118,9 @@ def test_backup_restore_drill(platform, settings, shared_data, tmp_path, request
     p2 = build_platform(target)
     try:
         assert _snapshot(p2, item_id) == before
+        with p2.store.open_original(alto["sha256"]) as f:  # an original kept gzipped comes back as it was sent
+            assert f.read() == alto["bytes"]
+        assert p2.store.stored_original_relpath(alto["sha256"]).endswith(".gz")
         hits = p2.search.search(WORD, actor=SYSTEM, kinds=("page",))
         assert hits.total == 1
         assert check_fixity(p2.sessions, p2.store).ok
