@@ -109,6 +109,17 @@ def highlight(snippet) -> Markup:
     return Markup("…" if snippet.cut_before else "") + Markup("").join(out) + Markup("…" if snippet.cut_after else "")
 
 
+def hit_boxes(hit) -> Markup:
+    """The boxes of a hit's matches over its page thumbnail (SVG ``rect``s, each titled with its words):
+    built here rather than in the template, where a page of 20 hits with 150 boxes cost a millisecond."""
+    out = []
+    for sp in hit.spans:
+        title = escape(sp.text)
+        out += [f'<rect class="hitbox" x="{int(b.x)}" y="{int(b.y)}" width="{int(b.w)}" height="{int(b.h)}">'
+                f"<title>{title}</title></rect>" for b in sp.boxes]
+    return Markup("".join(out))
+
+
 @bp.get("/search")
 def search():
     """The search page; every choice lives in the URL, so a search can be shared."""
@@ -132,16 +143,18 @@ def search():
         except InputRejected as exc:
             error = exc.problem
 
-    base = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    base = [(k, v, urlencode([(k, v)])) for k, v in request.args.items(multi=True) if k != "page"]
 
     def page_link(n: int) -> str:
-        return urlencode(base + [("page", n)])
+        return "&".join([enc for _, _, enc in base] + [urlencode([("page", n)])])
 
-    def facet_link(name: str, value) -> str:
-        return urlencode([(k, v) for k, v in base if not (k == name and v == str(value))] + [(name, value)])
+    def facet_link(name: str, value) -> str:  # the query with this value added (once), each pair encoded once
+        value = str(value)
+        return "&".join([enc for k, v, enc in base if not (k == name and v == value)] + [urlencode([(name, value)])])
 
     return render_template("search.html", t=t, lang=lang, q=q, fuzzy=fuzzy, res=res, error=error, notices=notices,
-                           page_link=page_link, facet_link=facet_link, highlight=highlight, busy=False)
+                           page_link=page_link, facet_link=facet_link, highlight=highlight, hit_boxes=hit_boxes,
+                           busy=False)
 
 
 CSV_COLUMNS = ("item_id", "title", "page", "page_id", "matches", "snippet", "link")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker, undefer
+from sqlalchemy.orm import Session, sessionmaker
 
 from library.access import Access, Actor
 from library.errors import InputRejected, NotFound, SearchOffline
@@ -214,8 +214,9 @@ class SearchService:
 
         page_ids = [int(h.id.split(":", 1)[1]) for h in result.hits if h.kind == PAGE]
         with self.sessions() as s:
-            rows = {p.id: p for p in s.scalars(select(Page).where(Page.id.in_(page_ids))
-                                                     .options(undefer(Page.layout)))} if page_ids else {}
+            rows = {p.id: p for p in s.execute(  # the columns a hit shows, not whole Page objects
+                select(Page.id, Page.item_id, Page.sequence, Page.width, Page.height, Page.text, Page.layout)
+                .where(Page.id.in_(page_ids)))} if page_ids else {}
             titles = dict(s.execute(select(Item.id, Item.title).where(
                 Item.id.in_({p.item_id for p in rows.values()}))).all()) if rows else {}
         out = SearchPage(query=query, total=result.total, page=result.page, per_page=result.per_page, hits=[],
@@ -246,7 +247,7 @@ class SearchService:
         return _spans(page.text or "", spans, self._words_covering({page.id: spans}).get(page.id))
 
     def _words_covering(self, spans_by_page: dict[int, list[tuple[int, int]]],
-                        pages: dict[int, Page] | None = None) -> dict[int, list[list[LayoutWord]]]:
+                        pages: dict | None = None) -> dict[int, list[list[LayoutWord]]]:
         """For every page, the words under each of its spans (sorted, as given), from the pages' stored
         layouts: those of ``pages`` (rows already loaded, their text already unpacked) or read in one query."""
         if not spans_by_page:
