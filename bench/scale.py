@@ -11,7 +11,7 @@ Stages, for each size in ``--sizes`` (the same platform grows from one size to t
    derivatives apart);
 3. **reindex**: ``Indexer.rebuild`` (what ``heritage reindex`` runs) — documents/s, the time for 1M pages;
 4. **portal**: ``heritage serve --web-processes N`` (waitress; 2 by default, one per core) on the data folder and ``--clients``
-   concurrent keep-alive clients × ``--requests`` each: p50/p95 of a search page (a different two-word
+   concurrent clients × ``--requests`` each (each request on a new connection): p50/p95 of a search page (a different two-word
    query each request; hits with word boxes), the 1,000-page book's item page and a deep window of it,
    IIIF tiles never asked before, the staff dashboard (signed in), a collection's page, an OAI-PMH
    ListRecords page and its resumption page; then metadata edits (``platform.items.edit``, one at a
@@ -177,17 +177,21 @@ def free_port() -> int:
 
 
 def client(port: int, paths: list[str], headers: dict | None = None) -> list[float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    """One client's requests, one after the other, each on a new connection (timed with its connect): the
+    web processes share the port (SO_REUSEPORT) and the kernel gives each *connection* to one of them, so
+    20 keep-alive clients split unevenly between 2 processes, differently each run (p50 of the same search
+    load swung 234–382 ms between two identical runs); a proxy in front spreads requests the same way."""
     times = []
     for path in paths:
         t0 = time.perf_counter()
-        conn.request("GET", path, headers=headers or {})
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.request("GET", path, headers=dict(headers or {}, Connection="close"))
         resp = conn.getresponse()
         resp.read()
+        conn.close()
         if resp.status != 200:
             raise RuntimeError(f"{path}: HTTP {resp.status}")
         times.append((time.perf_counter() - t0) * 1000)
-    conn.close()
     return times
 
 
