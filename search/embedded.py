@@ -413,19 +413,26 @@ class TantivyEngine(SearchEngine):
             if prep.request.item_id is None:
                 raise QueryError("Sorting by page needs an item to search within.")
             kwargs = dict(order_by_field="page_number", order=tantivy.Order.Asc)
-        matching = self._compile(_matching_only(prep.plan))  # the same documents, no optional clause to score
+        matching = every_match = self._compile(_matching_only(prep.plan))  # no optional clause to score
         buckets = self._sample_buckets(searcher, prep, matching)
-        if buckets < SAMPLE_BUCKETS:  # every clause kept to the sample, the optional ones too (tantivy reads an
-            # optional phrase's own matches, not only those of the required clauses: half the time at 100k)
+        sampled, by_field = buckets < SAMPLE_BUCKETS, prep.sort != "relevance"
+        if sampled:  # every clause kept to the sample, the optional ones too (tantivy reads an optional
+            # phrase's own matches, not only those of the required clauses: half the time at 100k)
             query = self._compile(_sliced_plan(prep.plan, RangeQ("sample", 0, buckets - 1)))
             matching = self._sliced(matching, buckets)
         try:
-            found = searcher.search(query, prep.limit, count=True, offset=offset, **kwargs)
+            if sampled and by_field:
+                # the oldest (or newest) of every match, not of the sample: the matching documents in full,
+                # ordered by the field (nothing scored, no positions read); the count from the sample
+                matched = int(searcher.search(matching, 1, count=True).count or 0)
+                found = searcher.search(every_match, prep.limit, count=False, offset=offset, **kwargs)
+            else:
+                found = searcher.search(query, prep.limit, count=True, offset=offset, **kwargs)
+                matched = int(found.count or 0)
         except ValueError as e:  # never show tantivy's words to a user
             raise SearchError(f"the embedded index could not run a search: {e}") from e
         scale = SAMPLE_BUCKETS / buckets
-        matched = int(found.count or 0)
-        total = matched if buckets == SAMPLE_BUCKETS else round(matched * scale)
+        total = matched if not sampled else round(matched * scale)
         hits = [self._hit(searcher, addr, score if prep.sort == "relevance" else None, prep)
                 for score, addr in found.hits]
         facets: dict[str, list[FacetCount]] = {}
@@ -440,14 +447,13 @@ class TantivyEngine(SearchEngine):
             else:
                 facets = {name: [] for name in prep.facets}
         next_offset = offset + len(hits)
-        next_cursor = (encode_cursor(self.cursor_family, prep.fingerprint, next_offset)
-                       if hits and next_offset < matched else None)
+        more = len(hits) == prep.limit if sampled and by_field else next_offset < matched
+        next_cursor = encode_cursor(self.cursor_family, prep.fingerprint, next_offset) if hits and more else None
         page = offset // prep.limit + 1
-        sampled = buckets < SAMPLE_BUCKETS
         return SearchResult(total=total, hits=hits, facets=facets, page=page, per_page=prep.limit,
                             next_cursor=next_cursor, notices=[], query=prep.parsed,
                             sample=buckets / SAMPLE_BUCKETS if sampled else None,
-                            reachable=matched if sampled else None)
+                            reachable=matched if sampled and not by_field else None)
 
     def _sample_buckets(self, searcher: tantivy.Searcher, prep: Prepared, matching: tantivy.Query) -> int:
         """How many sample buckets to search: all of them, unless the query is very broad (its matches in a

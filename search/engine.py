@@ -115,7 +115,8 @@ class SearchResult:
     took_ms: float = 0.0
     #: None: every match was counted, faceted and ranked. A fraction: a very broad query was answered from
     #: that random share of the index; ``total`` and facet counts are then estimates (scaled up from the
-    #: sample) and the hits are the best of the sample, ``reachable`` of them (paging ends there).
+    #: sample) and the hits are the best of the sample, ``reachable`` of them (paging ends there) — unless
+    #: sorted by a field (date): then the hits are every match in order, ``reachable`` None.
     sample: float | None = None
     reachable: int | None = None
 
@@ -430,10 +431,13 @@ class SearchEngine(ABC):
         prep = prepare(request, engine=self.cursor_family, max_per_page=self._max_per_page(request))
         result = self._execute(prep)
         notices = list(prep.notices) + result.notices
-        if result.sample is not None:
+        if result.sample is not None and result.reachable is not None:
             notices.append(Notice("sampled", "Very many documents match: the count and the filters are estimated "
                                   "from a random sample of the library, and the results are the best of that "
                                   "sample. Add a word or choose a filter to narrow the search."))
+        elif result.sample is not None:  # sorted by a field: every match is in order, only counts are estimated
+            notices.append(Notice("sampled_counts", "Very many documents match: the count and the filters are "
+                                  "estimated from a random sample of the library."))
         reachable = result.total if result.reachable is None else result.reachable
         if prep.cursor_key is None and reachable and prep.offset >= reachable:
             last = (reachable - 1) // prep.limit + 1

@@ -14,6 +14,8 @@ TEXT = {
         "collection": "Bộ sưu tập", "switch": "English", "switch_lang": "en",
         "search": "Tìm kiếm", "search_placeholder": "Tìm trong sách báo, ví dụ: Văn Miếu",
         "found": "Tìm thấy {n} trang", "found_about": "Tìm thấy khoảng {n} trang",
+        "notice_sampled_counts": "Rất nhiều trang khớp với tìm kiếm này: số trang và các bộ lọc được ước tính từ "
+                                 "một mẫu ngẫu nhiên của thư viện.",
         "notice_sampled": "Rất nhiều trang khớp với tìm kiếm này: số trang và các bộ lọc được ước tính từ một mẫu "
                           "ngẫu nhiên của thư viện, và kết quả là những trang phù hợp nhất trong mẫu đó. Hãy thêm "
                           "từ hoặc chọn bộ lọc để thu hẹp tìm kiếm.",
@@ -48,6 +50,8 @@ TEXT = {
         "collection": "Collection", "switch": "Tiếng Việt", "switch_lang": "vi",
         "search": "Search", "search_placeholder": "Search books and newspapers, e.g. Van Mieu",
         "found": "{n} pages found", "found_about": "About {n} pages found",
+        "notice_sampled_counts": "Very many pages match: the count and the filters are estimated from a random "
+                                 "sample of the library.",
         "notice_sampled": "Very many pages match: the count and the filters are estimated from a random sample of "
                           "the library, and the pages shown are the best of that sample. Add a word or choose a "
                           "filter to narrow the search.",

@@ -36,7 +36,8 @@ def corpus(tmp_path_factory):
             words.append(RARE)
             truth["rare"].add(i)
         docs.append(PageDoc(access="public", page_id=i, item_id=1 + i // 500, page_number=1 + i % 500,
-                            text=" ".join(words), title=f"Báo {i // 500}", collections=(collection,)))
+                            text=" ".join(words), title=f"Báo {i // 500}", collections=(collection,),
+                            date=str(1900 + (i * 7919) % 97)))
     engine = open_engine(tmp_path_factory.mktemp("broad") / "index")
     engine.index(docs)
     engine.refresh()
@@ -109,3 +110,22 @@ def test_the_sample_share_follows_the_threshold(corpus):
         assert small.reachable < larger.reachable
     finally:
         engine.exact_up_to = 300
+
+
+def test_a_broad_query_sorted_by_date_is_in_order_over_every_match(corpus):
+    """Sorted by date, the first pages are the oldest of all the matches (a historian's "earliest mention"),
+    not of the sample; only the count and the facets are estimated, and paging goes on past the sample."""
+    engine, truth = corpus
+    oldest = _search(engine, COMMON, sort="date", exhaustive=True, per_page=50)
+    res = _search(engine, COMMON, sort="date", per_page=50)
+    assert res.sample is not None and res.reachable is None
+    assert [h.id for h in res.hits] == [h.id for h in oldest.hits]
+    years = [h.year_start for h in res.hits]
+    assert years == sorted(years) and years[0] == min(1900 + (i * 7919) % 97 for i in truth["common"])
+    assert [n.code for n in res.notices if n.code.startswith("sampled")] == ["sampled_counts"]
+    seen, cursor = [h.id for h in res.hits], res.next_cursor
+    for _ in range(15):  # past the ~300 matches of the sample
+        page = _search(engine, COMMON, sort="date", per_page=50, cursor=cursor)
+        seen += [h.id for h in page.hits]
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen)) == 800
