@@ -134,7 +134,8 @@ def get_item(item_id: int):
                     attempts=r.attempts, mean_confidence=r.mean_confidence, needs_review=r.needs_review)
                for r in pages],
         page_count=window.total if window else 0, pages_next=pages_next,
-        articles=articles,  # sections and articles of an imported METS package: type, label, pages, depth
+        articles=articles,  # sections and articles (type, label, pages, depth) of a METS package or found by layout
+        articles_source=_platform().mets.contents_source(item_id) if articles else None,  # "mets" | "layout"
     )
 
 

@@ -11,6 +11,7 @@ VI = {
     "toc_title": "Mục lục", "toc_page": "tr. {pages}", "toc_untitled": "(không nhan đề)",
     "toc_type_article": "bài", "toc_type_section": "chuyên mục", "toc_type_chapter": "chương",
     "toc_type_advertisement": "quảng cáo", "toc_type_supplement": "phụ trương", "toc_type_other": "phần",
+    "toc_found_by_layout": "Các bài do máy nhận ra theo tít và cột trên trang; tên bài là tít đã nhận dạng.",
 }
 
 EN = {
@@ -21,4 +22,6 @@ EN = {
     "toc_title": "Contents", "toc_page": "p. {pages}", "toc_untitled": "(untitled)",
     "toc_type_article": "article", "toc_type_section": "section", "toc_type_chapter": "chapter",
     "toc_type_advertisement": "advertisement", "toc_type_supplement": "supplement", "toc_type_other": "part",
+    "toc_found_by_layout": "Articles found by the machine from the headlines and columns of each page; "
+                           "their names are the headlines as read.",
 }

@@ -88,14 +88,16 @@ def item(item_id: int):
     if decision.content:
         window = c.page_window(item_id, start=_int_arg("from", 1), count=PAGES_PER_SCREEN)
         pages, texts = window.rows, window.texts
-        contents = current_app.extensions["heritage"].mets.contents(item_id)  # articles, sections (METS import)
+        mets = current_app.extensions["heritage"].mets
+        contents = mets.contents(item_id)  # articles, sections (a METS import's, or found by layout analysis)
+        contents_source = mets.contents_source(item_id) if contents else None
     else:  # restricted_metadata = shown: the record only, no page, image or text
-        pages, texts, contents = [], {}, []
+        pages, texts, contents, contents_source = [], {}, [], None
     busy = it.status.value == "processing"
     staff_view = guard.current_actor().is_staff  # staff see the access state (level, embargo, withdrawal)
     resp = current_app.make_response(render_template(
         "item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy=busy, access=decision,
-        staff_view=staff_view, contents=contents, window=window))
+        staff_view=staff_view, contents=contents, contents_source=contents_source, window=window))
     return guard.keep_private(resp, it, decision)
 
 

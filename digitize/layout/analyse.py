@@ -130,11 +130,25 @@ def group_articles(layout: PageLayout) -> PageLayout:
     heights = [r.h for r in regions if r.kind == HEADLINE and r.psm == PSM_LINE]
     gap_px = float(np.median(heights)) if heights else 0.0  # a deck sits within a headline's height
     found = ordering.articles(boxes, heads, texts, gap_px)
+    found = _with_body_text(found, regions)
     updated = tuple(
         Region(r.kind, r.x, r.y, r.w, r.h, r.order, r.column, r.psm, int(a) if a >= 0 else None, r.lines)
         for r, a in zip(regions, found)
     )
     return PageLayout(updated, layout.columns, layout.multi_column, layout.reasons)
+
+
+def _with_body_text(found: np.ndarray, regions: list[Region]) -> np.ndarray:
+    """``found`` with only the articles that have body text (a text region read as a block, not a
+    single line), numbered 0, 1 … in reading order: a masthead over its dateline, or a headline
+    whose story is elsewhere, is no article."""
+    bodies = {int(a) for a, r in zip(found, regions) if a >= 0 and r.kind == TEXT and r.psm != PSM_LINE}
+    first: dict[int, int] = {}
+    for a, r in zip(found, regions):
+        if a in bodies and r.order >= 0:
+            first[int(a)] = min(first.get(int(a), r.order), r.order)
+    numbers = {a: n for n, a in enumerate(sorted(bodies, key=lambda a: (first.get(a, 1 << 30), a)))}
+    return np.array([numbers.get(int(a), -1) for a in found], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------- stages

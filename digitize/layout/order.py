@@ -23,6 +23,7 @@ import numpy as np
 OVERLAP_MIN = 2  # boxes overlapping sideways by less than this do not count as overlapping ...
 OVERLAP_SHARE = 0.1  # ... nor by less than this share of the narrower
 ARTICLE_SPAN_SHARE = 0.6  # a headline over this share of a block's width heads its article
+DECK_CENTRE_SHARE = 0.25  # a deck's centre lies within this share of its headline's width from the headline's
 COLUMN_ROWS_PERCENTILE = 75  # a page has as many columns as this percentile of its rows show
 
 
@@ -188,6 +189,13 @@ def _headline_above(boxes, heads, h, gap_px, article) -> int:
         if other == h or article[other] < 0:
             continue
         ox0, _, ox1, oy1 = boxes[other]
-        if 0 <= y0 - oy1 <= gap_px and min(x1, ox1) - max(x0, ox0) > 0.5 * min(x1 - x0, ox1 - ox0):
+        if not 0 <= y0 - oy1 <= gap_px or min(x1, ox1) - max(x0, ox0) <= 0.5 * min(x1 - x0, ox1 - ox0):
+            continue
+        # a deck is set under its headline, no wider, centred on it or flush with its left edge; a
+        # one-column headline in a corner under a banner across the page opens an article of its own,
+        # and so does a banner under a masthead
+        if x1 - x0 > (ox1 - ox0) + gap_px:
+            continue
+        if abs((x0 + x1) - (ox0 + ox1)) / 2 <= DECK_CENTRE_SHARE * (ox1 - ox0) or abs(x0 - ox0) <= gap_px:
             return int(other)
     return -1

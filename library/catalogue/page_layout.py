@@ -19,7 +19,11 @@ A page of 1,500 words used to be 1,500 ``words`` rows and a few hundred ``text_r
   whose text differs (a hyphenated ALTO word, say) keep theirs: indexes, UTF-8 lengths and bytes last;
 - confidence is one byte: ``floor`` of 0–100 (so ``confidence < threshold`` keeps its answer for a
   whole-number threshold), 254 for a negative confidence (an engine's "none", read back as -1.0),
-  255 for ``None``.
+  255 for ``None``;
+- format 2 adds two block columns last: the block's role in the page's layout (a byte: 0 none, then
+  :data:`ROLES` from 1: text, headline, caption …) and its newspaper article (0 none, article + 1), so
+  the regions a layout analysis found survive in the catalogue (ALTO ``TYPE``/``TAGREFS``, the item's
+  table of contents); format 1 blobs are still read (every block without a role).
 
 ``encode(layout, text)`` takes the layout dict of :func:`library.reading.ocr_jobs.layout_of`;
 ``decode(blob, text)`` gives a :class:`PageLayout` whose words and regions carry the attribute names
@@ -39,7 +43,11 @@ from array import array
 from itertools import accumulate
 from typing import NamedTuple
 
-VERSION = 1
+VERSION = 2
+_READABLE = (1, 2)
+# a block's role in the page's layout (digitize.layout's region kinds); 0 in the blob is "none"
+ROLES = ("text", "headline", "caption", "furniture", "image", "rule")
+_ROLE_CODE = {r: i for i, r in enumerate(ROLES, start=1)}
 _HEADER = struct.Struct("<IIII")
 _NONE_CONFIDENCE, _NEGATIVE_CONFIDENCE = 255, 254
 # raw LZMA2 (no container: 1 byte of header, not 60) without literal context: numbers, not prose
@@ -66,7 +74,9 @@ class LayoutWord(NamedTuple):
 
 
 class LayoutRegion(NamedTuple):
-    """A block (``paragraph`` and ``line`` None) or a line of a page, with its box and character span."""
+    """A block (``paragraph`` and ``line`` None) or a line of a page, with its box and character span;
+    a block may have a ``role`` (one of :data:`ROLES`) and an ``article`` (0-based, on its page) from the
+    page's layout analysis."""
 
     kind: str  # "block" | "line"
     block: int
@@ -78,6 +88,8 @@ class LayoutRegion(NamedTuple):
     h: int
     char_start: int
     char_end: int
+    role: str | None = None
+    article: int | None = None
 
 
 class PageLayout(NamedTuple):
@@ -91,8 +103,21 @@ class PageLayout(NamedTuple):
             "words": [[w.text, w.char_start, w.char_end, w.x, w.y, w.w, w.h, w.confidence, w.block, w.paragraph,
                        w.line] for w in self.words],
             "lines": [[r.block, r.paragraph, r.line, r.x, r.y, r.w, r.h, r.char_start, r.char_end] for r in self.lines],
-            "blocks": [[r.block, r.x, r.y, r.w, r.h, r.char_start, r.char_end] for r in self.blocks],
+            "blocks": [_block_row(r) for r in self.blocks],
         }
+
+    def articles(self) -> dict[int, list[LayoutRegion]]:
+        """``{article: its blocks in reading order}`` of the blocks a layout analysis grouped."""
+        out: dict[int, list[LayoutRegion]] = {}
+        for b in self.blocks:
+            if b.article is not None:
+                out.setdefault(b.article, []).append(b)
+        return out
+
+
+def _block_row(r: LayoutRegion) -> list:
+    row = [r.block, r.x, r.y, r.w, r.h, r.char_start, r.char_end]
+    return row + [r.role, r.article] if r.role is not None or r.article is not None else row
 
 
 EMPTY = PageLayout([], [], [])
@@ -237,14 +262,26 @@ def _groups(rows, key) -> dict:
 # ------------------------------------------------------------------ codec
 def encode(layout: dict, text: str | None) -> bytes:
     """``layout`` ({"words": [[text, start, end, x, y, w, h, conf, block, par, line]…], "lines": [[block,
-    par, line, x, y, w, h, start, end]…], "blocks": [[block, x, y, w, h, start, end]…]}) as a blob:
-    the version byte then zlib. ``text`` is the page text the offsets point into (None: every word
-    keeps its text); :func:`decode` needs the same text. A region's paragraph or line None is 0."""
+    par, line, x, y, w, h, start, end]…], "blocks": [[block, x, y, w, h, start, end(, role, article)]…]})
+    as a blob: the version byte then LZMA. ``text`` is the page text the offsets point into (None: every
+    word keeps its text); :func:`decode` needs the same text. A region's paragraph or line None is 0; a
+    block's role is one of :data:`ROLES` or None (anything else: ValueError), its article a whole
+    number ≥ 0 or None."""
     text = text or ""
     words = [[w[0]] + [_whole(v) for v in w[1:7]] + [w[7]] + [_whole(v) for v in w[8:11]]
              for w in layout.get("words", [])]
     lines = [[_whole(v) for v in r] for r in layout.get("lines", [])]
-    blocks = [[_whole(v) for v in r] for r in layout.get("blocks", [])]
+    block_rows = layout.get("blocks", [])
+    blocks = [[_whole(v) for v in r[:7]] for r in block_rows]
+    roles, articles = [], []
+    for r in block_rows:
+        role, article = (r[7], r[8]) if len(r) > 7 else (None, None)
+        if role is not None and role not in _ROLE_CODE:
+            raise ValueError(f"a block's role must be one of {', '.join(ROLES)} or None, not {role!r}")
+        if article is not None and (_whole(article) < 0):
+            raise ValueError(f"a block's article must be a whole number ≥ 0 or None, not {article!r}")
+        roles.append(_ROLE_CODE.get(role, 0))
+        articles.append(0 if article is None else _whole(article) + 1)
     own = [i for i, w in enumerate(words) if text[w[1]:w[2]] != w[0] or not 0 <= w[1] <= w[2]]
     own_bytes = [words[i][0].encode("utf-8") for i in own]
 
@@ -280,6 +317,7 @@ def encode(layout: dict, text: str | None) -> bytes:
     rc = list(zip(*residues)) if residues else [()] * 6
     parts += [_pack(_deltas([r[0] for r in blocks]))] + [_pack(list(rc[i])) for i in range(6)]
     parts += [_pack(_deltas(own)), _pack([len(b) for b in own_bytes]), b"".join(own_bytes)]
+    parts += [bytes(roles), _pack(articles)]
     return bytes([VERSION]) + lzma.compress(b"".join(parts), format=lzma.FORMAT_RAW, filters=_LZMA)
 
 
@@ -314,6 +352,11 @@ def decode(blob: bytes | None, text: str | None) -> PageLayout:
     b_res = [r.column(n_blocks) for _ in range(6)]
     own_at, own_len = _sums(r.column(n_own)), r.column(n_own)
     own = {i: r.raw(n).decode("utf-8") for i, n in zip(own_at, own_len)}
+    if blob[0] >= 2:
+        roles = [ROLES[c - 1] if c else None for c in r.raw(n_blocks)]
+        articles = [a - 1 if a else None for a in r.column(n_blocks)]
+    else:
+        roles = articles = [None] * n_blocks
 
     guess, words = _WordGuess(text), []
     for i in range(n_words):
@@ -334,7 +377,8 @@ def decode(blob: bytes | None, text: str | None) -> PageLayout:
     blocks = []
     for i in range(n_blocks):
         g = _union([(r.x, r.y, r.w, r.h, r.char_start, r.char_end) for r in by_block.get(b_keys[i], [])])
-        blocks.append(LayoutRegion("block", b_keys[i], None, None, *(g[k] + b_res[k][i] for k in range(6))))
+        blocks.append(LayoutRegion("block", b_keys[i], None, None, *(g[k] + b_res[k][i] for k in range(6)),
+                                   roles[i], articles[i]))
     return PageLayout(words, lines, blocks)
 
 
@@ -393,8 +437,9 @@ def words_between(blob: bytes | None, text: str | None, lo: int, hi: int) -> lis
 
 def _payload(blob: bytes, limit: int = 0) -> bytes:
     blob = bytes(blob)
-    if blob[0] != VERSION:
-        raise ValueError(f"page layout format {blob[0]} is not known (this code reads format {VERSION})")
+    if blob[0] not in _READABLE:
+        raise ValueError(f"page layout format {blob[0]} is not known (this code reads formats "
+                         f"{', '.join(map(str, _READABLE))})")
     return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_LZMA).decompress(blob[1:], max_length=limit or -1)
 
 
@@ -411,6 +456,7 @@ def quantised(layout: dict) -> dict:
     out = {k: [list(row) for row in layout.get(k, [])] for k in ("words", "lines", "blocks")}
     for row in out["words"]:
         row[7] = _confidence(_confidence_byte(row[7]))
+    out["blocks"] = [row[:7] if len(row) > 7 and row[7] is None and row[8] is None else row for row in out["blocks"]]
     return out
 
 

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -410,7 +411,9 @@ class ExportService:
                       languages=languages or "vie", engine=engine)
         if kind == "hocr":
             return hocr_document(parsed, **common)
-        return alto_document(parsed, **common, page_number=page.sequence)
+        # the layout analysis's kinds and articles, kept with the blocks: ALTO TYPE and TAGREFS
+        typed = [_TypedBox(r.x, r.y, r.w, r.h, r.role, r.article) for r in layout.blocks if r.role is not None]
+        return alto_document(parsed, **common, page_number=page.sequence, regions=typed)
 
     # ------------------------------------------------------------------ helpers
     def _not_ready_now(self, item_id: int) -> ItemNotReady:
@@ -430,6 +433,17 @@ class ExportService:
             if old != keep:
                 old.unlink(missing_ok=True)  # a download already under way keeps its open file
                 self.cache.forget(self.store.item_derivative_relpath(item_id, old.name))
+
+
+class _TypedBox(NamedTuple):
+    """A stored block as :func:`digitize.reading.alto_document` takes a region: its box, kind, article."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    kind: str
+    article: int | None
 
 
 @contextmanager

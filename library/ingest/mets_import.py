@@ -37,6 +37,7 @@ from library.errors import InputRejected, LimitExceeded
 from library.ingest.alto_reading import AltoPage, page_layout, read_alto
 from library.ingest.mets_package import MetsPackage, PackageFile, open_package
 from library.reading.confidence import layout_doubtful
+from library.reading.articles import STRUCTURE_FILE  # the logical structure, beside the item in the store
 from library.reading.ocr_jobs import replace_layout
 from library.settings import Settings
 from library.store import FileStore, sha256_of
@@ -45,7 +46,6 @@ from library.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 INGEST_ACTION = "upload_scans"  # the same permission as any ingest
-STRUCTURE_FILE = "structure.json"  # the logical structure, beside the item in the store
 ENGINE_LABEL_CHARS = 100  # pages.ocr_engine
 XML_MEDIA_TYPE = "application/xml"
 # zlib level of the normalised page PNG: 1 writes a 4588×7158 grey page ~3× faster than 6 for ~13% more bytes
@@ -205,6 +205,16 @@ class MetsImporter:
         from library.ingest.mets_structure import table_of_contents
 
         return table_of_contents(self.logical_structure(item_id))
+
+    def contents_source(self, item_id: int) -> str | None:
+        """Who made the item's table of contents: ``"mets"`` (imported with the item), ``"layout"`` (the
+        articles the layout analysis of its read pages found, :mod:`library.reading.articles`) or None."""
+        from library.reading.articles import SOURCE
+
+        structure = self.logical_structure(item_id)
+        if not structure:
+            return None
+        return SOURCE if structure.get("source") == SOURCE else "mets"
 
     # ------------------------------------------------------------- the stages
     def _prepare_page(self, page, package: MetsPackage, progress) -> PreparedPage:
@@ -414,8 +424,9 @@ def _imported_viewer_query(image_sha256: str):
 
 
 def logical_structure(store: FileStore, item_id: int) -> dict | None:
-    """The logical structure stored beside an imported item (``{"divisions": [{"type", "label", "order",
-    "pages", "areas": [{"page", "block"}], "children"}], "pages": [...]}``), or None when it has none."""
+    """The logical structure stored beside an item (``{"divisions": [{"type", "label", "order", "pages",
+    "areas": [{"page", "block"}], "children"}], "pages": [...]}``: imported with it, or ``"source":
+    "layout"`` for articles found on its read pages), or None when it has none."""
     path = store.resolve(store.item_derivative_relpath(item_id, STRUCTURE_FILE))
     try:
         st = path.stat()

@@ -1,5 +1,6 @@
-"""An imported item's logical structure (``structure.json``, written by :mod:`library.ingest.mets_import`)
-read as what the rest of the platform wants from it:
+"""An item's logical structure (``structure.json``, written by :mod:`library.ingest.mets_import` for an
+imported item, or by :mod:`library.reading.articles` from the articles the layout analysis found on its
+read pages) read as what the rest of the platform wants from it:
 
 - :func:`item_divisions`: the divisions a METS export writes under the item's own division
   (``[{"type", "label", "pages", "parts"}]``, :meth:`library.discovery.mets.LogicalDivision.from_dict`);

@@ -248,7 +248,8 @@ class CorrectionService:
             words = layout.words
             current = page.text or ""
             text, layout = _splice(current, regions, words,
-                                   {**{n: current[regions[n].char_start:regions[n].char_end] for n in sure}, **clean})
+                                   {**{n: current[regions[n].char_start:regions[n].char_end] for n in sure}, **clean},
+                                   roles={b.block: (b.role, b.article) for b in layout.blocks})
             if text == page.text:
                 if sure:
                     replace_layout(s, page_id, layout, text)
@@ -380,8 +381,10 @@ def _check_line(n, text) -> str:
     return " ".join(text.split())
 
 
-def _splice(text: str, regions: list[LayoutRegion], words: list[LayoutWord], changes: dict[int, str]):
-    """The new page text and layout after replacing the given lines' text (offsets recomputed)."""
+def _splice(text: str, regions: list[LayoutRegion], words: list[LayoutWord], changes: dict[int, str],
+            roles: dict | None = None):
+    """The new page text and layout after replacing the given lines' text (offsets recomputed); ``roles``
+    (block → (role, article) of the layout analysis) stay with their blocks."""
     out_text, out_words, out_lines = [], [], []
     pos = 0  # in the old text
     new_len = 0
@@ -420,7 +423,10 @@ def _splice(text: str, regions: list[LayoutRegion], words: list[LayoutWord], cha
             e = blocks[b]
             e[1], e[2], e[3], e[4] = min(e[1], x), min(e[2], y), max(e[3], x + w), max(e[4], y + h)
             e[5], e[6] = min(e[5], cs), max(e[6], ce)
-    block_rows = [[b, x0, y0, x1 - x0, y1 - y0, cs, ce] for b, x0, y0, x1, y1, cs, ce in blocks.values()]
+    roles = roles or {}
+    block_rows = [[b, x0, y0, x1 - x0, y1 - y0, cs, ce] + (list(roles[b]) if roles.get(b, (None, None)) != (None, None)
+                                                           else [])
+                  for b, x0, y0, x1, y1, cs, ce in blocks.values()]
     return new_text, {"words": out_words, "lines": out_lines, "blocks": block_rows}
 
 

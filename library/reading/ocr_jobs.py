@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from library import leases
 from library.access import Actor, require_permission
+from library.reading.articles import write_found_articles
 from library.reading.confidence import layout_doubtful
 from library.catalogue import page_layout
 from library.catalogue.page_text import set_page_text
@@ -403,10 +404,12 @@ class PageReader:
                 return item.status
             failed = [p for p in pages if p.status == PageStatus.failed]
             cancelled = [p for p in pages if p.status == PageStatus.cancelled]
-            texts = [(p.sequence, p.text or "") for p in pages if p.status == PageStatus.done]
-        if texts:
-            body = "\n\n".join(f"--- {seq} ---\n{text}" for seq, text in texts) + "\n"
+            read = [(p.sequence, p.text or "", p.layout) for p in pages if p.status == PageStatus.done]
+        if read:
+            body = "\n\n".join(f"--- {seq} ---\n{text}" for seq, text, _ in read) + "\n"
             self.store.write_bytes(self.store.item_derivative_relpath(item_id, "text.txt"), body.encode("utf-8"))
+        # the articles the layout analysis found: the item's table of contents (an imported one stays)
+        write_found_articles(self.store, item_id, read)
         with self.work(WORKER) as work:
             s = work.session
             item = s.get(Item, item_id)
@@ -566,13 +569,24 @@ def turned(image, rotation_deg: int):
 
 
 def layout_of(reading) -> dict:
-    """The words, lines and blocks of a reading as plain data (offsets into its text, boxes in pixels)."""
+    """The words, lines and blocks of a reading as plain data (offsets into its text, boxes in pixels);
+    a block that lies in a region of the page's layout analysis (``reading.regions``) carries that
+    region's kind (headline, text, caption …) and newspaper article."""
+    from digitize.reading import region_of
+
+    regions = getattr(reading, "regions", ()) or ()
+
+    def block_row(b) -> list:
+        row = [b.block, b.x, b.y, b.w, b.h, b.char_start, b.char_end]
+        region = region_of(b, regions) if regions else None
+        return row + [region.kind, region.article] if region is not None else row
+
     return {
         "words": [[w.text, w.char_start, w.char_end, w.x, w.y, w.w, w.h, w.confidence, w.block, w.paragraph, w.line]
                   for w in reading.words],
         "lines": [[ln.block, ln.paragraph, ln.line, ln.x, ln.y, ln.w, ln.h, ln.char_start, ln.char_end]
                   for ln in reading.lines],
-        "blocks": [[b.block, b.x, b.y, b.w, b.h, b.char_start, b.char_end] for b in reading.blocks],
+        "blocks": [block_row(b) for b in reading.blocks],
     }
 
 

@@ -143,6 +143,31 @@ def test_headline_over_columns_groups_them_into_one_article(shared_data):
     assert layout.articles == 1
 
 
+def _region(kind, x, y, w, h, order, psm=6):
+    from digitize.layout.regions import Region
+
+    return Region(kind, x, y, w, h, order, None, psm)
+
+
+def test_a_masthead_a_banner_a_corner_headline_and_a_deck_make_the_articles_a_reader_sees():
+    """A page drawn as boxes (what a newspaper front page holds): the paper's name over its dateline is
+    no article (no body text); the banner under it opens one, its centred deck joins it; a one-column
+    headline in the corner under the banner opens its own; articles numbered in reading order."""
+    regions = [
+        _region(HEADLINE, 300, 100, 600, 180, 0, psm=7),  # masthead
+        _region(TEXT, 600, 300, 300, 50, 1, psm=7),  # dateline
+        _region(HEADLINE, 300, 370, 1800, 150, 2, psm=7),  # banner across the page
+        _region(HEADLINE, 800, 530, 800, 60, 3, psm=7),  # its deck, centred under it
+        _region(TEXT, 100, 620, 700, 1400, 4),  # the banner's story, two columns
+        _region(TEXT, 850, 620, 700, 1400, 5),
+        _region(HEADLINE, 1620, 540, 630, 120, 6),  # a one-column headline in the corner
+        _region(TEXT, 1600, 680, 670, 1300, 7),
+    ]
+    got = group_articles(PageLayout(tuple(regions), 3, True))
+    assert [r.article for r in got.regions] == [None, None, 0, 0, 0, 0, 1, 1]
+    assert got.articles == 2
+
+
 def test_single_column_book_page_is_left_to_tesseract(shared_data):
     page = render_page(luc_van_tien(shared_data)[:40], font_path=find_vietnamese_font(), dpi=200, title="Lục Vân Tiên")
     layout = analyse_layout(page.image, dpi=200)

@@ -167,3 +167,51 @@ def test_a_column_comes_back_as_packed_at_every_width(values):
         reader = _Reader(packed + b"tail")
         assert reader.column(len(column)) == column
         assert reader.raw(4) == b"tail"
+
+
+# made by format 1 (before blocks had roles) from _random_page(random.Random(7), 30, _V1_ALPHABET)
+_V1_ALPHABET = "aăâbcdđeêôơư"
+_V1_BLOB = bytes.fromhex(
+    "01e0030c017f00001a80340873c45b9430a4baf4f4211b26668d7d023f504e6352b486edd1eb4d0ea75dd64b5ec4249742049663a3"
+    "6428332a9b9e370b52ae3c522cf498f1cf3e4cb2d4f28656be8dcd2db0ca8e655ce2060b6389f51e0be2587b6f8c533a4d289900cd"
+    "f05cfec82833d843aa61bef0eb41d0982ff27970c085ae7ae0b855094732327d510cd569039ff11b4964398861a45e21e7d5d1fb7d"
+    "c9a8ab3c65ebd750cbc85a4b87b7eef622412dbb950c4d64d1ffb93f20e3a75734d85e3cd72ff49e2d5af230805b7c2347e85a84ca"
+    "aa6b0639da3f4b4ebeda7d53303efaf2ba3c3db9dce507b2b8bb45a6fe7d70f9c54a0db70c3d92dc633f9fc0a623fe05fd8637e400"
+    "2dbe96cf097a64f4d9c172017df879f45ca58240c9d73be834eff089231e71e4b9a95ebfb800702f1d8b80328eb7610607a010d1c5"
+    "48ec38afde5158130cb9e1cf667020e62af93316e61ee7385107173fd1057de184b5f7676be618abb4934a88964d540bb79e4d38c0"
+    "82d3a9cae0a9345bd596e7eae6dac82585129df900")
+
+
+def test_a_format_1_blob_is_still_read_its_blocks_without_roles():
+    """Pages stored before blocks had roles keep working: same words, lines and blocks, no role."""
+    text, layout = _random_page(random.Random(7), 30, _V1_ALPHABET)
+    assert _V1_BLOB[0] == 1
+    got = decode(_V1_BLOB, text)
+    assert got.as_dict() == quantised(layout)
+    assert all(b.role is None and b.article is None for b in got.blocks) and got.articles() == {}
+
+
+def test_blocks_keep_their_role_and_article():
+    """A newspaper page's blocks: a headline and two text blocks of article 0, a caption without one,
+    a block the analysis did not type; all come back, and re-encoding the decoded layout keeps them."""
+    rng = random.Random(3)
+    text, layout = _random_page(rng, 1000, "abcdefghij")
+    assert len(layout["blocks"]) == 5
+    extra = [("headline", 0), ("text", 0), ("text", 0), ("caption", None), (None, None)]
+    for row, (role, article) in zip(layout["blocks"], extra):
+        row += [role, article]
+    blob = encode(layout, text)
+    got = decode(blob, text)
+    assert [(b.role, b.article) for b in got.blocks] == extra
+    assert got.as_dict() == quantised(layout)
+    assert [b.block for b in got.articles()[0]] == [1, 2, 3]
+    assert encode(got.as_dict(), text) == blob
+
+
+def test_a_block_with_an_unknown_role_is_refused():
+    layout = {"words": [], "lines": [], "blocks": [[1, 0, 0, 10, 10, 0, 0, "sidebar", None]]}
+    with pytest.raises(ValueError, match="role must be one of text, headline"):
+        encode(layout, "")
+    layout["blocks"][0][7:] = ["text", -2]
+    with pytest.raises(ValueError, match="article must be a whole number"):
+        encode(layout, "")
