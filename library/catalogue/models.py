@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -233,6 +234,9 @@ class Page(Base):
         Index("ix_pages_status_item_queued", "status", "item_id", "queued_at"),
         # pages read (or failed) in the last minutes, for the metrics: a range of the index, counted exactly
         Index("ix_pages_status_finished", "status", "finished_at"),
+        # the items that start with an original: one row an item (is this upload one we hold?)
+        Index("ix_pages_first_by_original", "source_sha256", sqlite_where=sql_text("sequence = 1"),
+              postgresql_where=sql_text("sequence = 1")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

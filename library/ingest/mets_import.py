@@ -257,16 +257,10 @@ class MetsImporter:
 
     def _identical_item(self, pages: list[PreparedPage]) -> int | None:
         """An existing (not deleted) item made of exactly these page images, in this order."""
-        wanted = [p.image_sha256 for p in pages]
+        from library.catalogue.duplicates import identical_item
+
         with self.sessions() as s:
-            candidates = s.scalars(select(Page.item_id).join(Item, Item.id == Page.item_id).where(
-                Page.source_sha256 == wanted[0], Page.sequence == 1, Item.deleted_at.is_(None))).all()
-            for item_id in candidates:
-                have = s.scalars(select(Page.source_sha256).where(Page.item_id == item_id)
-                                 .order_by(Page.sequence)).all()
-                if list(have) == wanted:
-                    return item_id
-        return None
+            return identical_item(s, [(p.image_sha256, 0) for p in pages])
 
     def _store_originals(self, path: Path, package: MetsPackage, pages: list[PreparedPage]) -> list[tuple]:
         """Copy the images, ALTO files and the METS (or the zip as given) into the store under their sha256;

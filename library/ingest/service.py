@@ -295,21 +295,9 @@ class IngestService:
 
     def _identical_item(self, session: Session, files) -> int | None:
         """An existing item whose pages come from exactly these files, in this order."""
-        wanted = [(f.sha256, p.page_index) for f in files for p in f.pages]
-        first_sha, first_index = wanted[0]
-        candidates = session.scalars(
-            select(Page.item_id).join(Item, Item.id == Page.item_id).where(
-                Page.source_sha256 == first_sha, Page.source_page_index == first_index, Page.sequence == 1,
-                Item.deleted_at.is_(None),  # a deleted item may be uploaded again
-            )
-        ).all()
-        for item_id in candidates:
-            pages = session.execute(
-                select(Page.source_sha256, Page.source_page_index).where(Page.item_id == item_id).order_by(Page.sequence)
-            ).all()
-            if [tuple(p) for p in pages] == wanted:
-                return item_id
-        return None
+        from library.catalogue.duplicates import identical_item
+
+        return identical_item(session, [(f.sha256, p.page_index) for f in files for p in f.pages])
 
     def _create_rows(self, meta, files, packages, zones, options, actor: Actor, *, do_not_ocr=False
                      ) -> tuple[int, list[int]]:
