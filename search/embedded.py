@@ -413,13 +413,14 @@ class TantivyEngine(SearchEngine):
             if prep.request.item_id is None:
                 raise QueryError("Sorting by page needs an item to search within.")
             kwargs = dict(order_by_field="page_number", order=tantivy.Order.Asc)
-        matching = every_match = self._compile(_matching_only(prep.plan))  # no optional clause to score
-        buckets = self._sample_buckets(searcher, prep, matching)
+        matching_plan = _matching_only(prep.plan)  # no optional clause to score
+        matching = every_match = self._compile(matching_plan)
+        buckets = self._sample_buckets(searcher, prep, matching_plan)
         sampled, by_field = buckets < SAMPLE_BUCKETS, prep.sort != "relevance"
         if sampled:  # every clause kept to the sample, the optional ones too (tantivy reads an optional
             # phrase's own matches, not only those of the required clauses: half the time at 100k)
-            query = self._compile(_sliced_plan(prep.plan, RangeQ("sample", 0, buckets - 1)))
-            matching = self._sliced(matching, buckets)
+            query = self._compile(_sliced_plan(prep.plan, buckets))
+            matching = self._compile(_sliced_plan(matching_plan, buckets))
         try:
             if sampled and by_field:
                 # the oldest (or newest) of every match, not of the sample: the matching documents in full,
@@ -455,7 +456,7 @@ class TantivyEngine(SearchEngine):
                             sample=buckets / SAMPLE_BUCKETS if sampled else None,
                             reachable=matched if sampled and not by_field else None)
 
-    def _sample_buckets(self, searcher: tantivy.Searcher, prep: Prepared, matching: tantivy.Query) -> int:
+    def _sample_buckets(self, searcher: tantivy.Searcher, prep: Prepared, matching: Q) -> int:
         """How many sample buckets to search: all of them, unless the query is very broad (its matches in a
         probe slice of the index, scaled, above ``exact_up_to``); then enough to hold about ``exact_up_to`` matches.
         A search within an item, or an ``exhaustive`` one, is never sampled."""
@@ -464,18 +465,11 @@ class TantivyEngine(SearchEngine):
         if searcher.num_docs <= self.exact_up_to:
             return SAMPLE_BUCKETS  # not even every document would be too many
         probe_buckets = max(1, min(_PROBE_MAX_BUCKETS, round(SAMPLE_BUCKETS * _PROBE_DOCS / searcher.num_docs)))
-        probe = searcher.search(self._sliced(matching, probe_buckets), 1, count=True).count or 0
+        probe = searcher.search(self._compile(_sliced_plan(matching, probe_buckets)), 1, count=True).count or 0
         estimate = probe * SAMPLE_BUCKETS / probe_buckets
         if estimate <= self.exact_up_to:
             return SAMPLE_BUCKETS
         return max(1, min(SAMPLE_BUCKETS, math.ceil(SAMPLE_BUCKETS * self.exact_up_to / estimate)))
-
-    def _sliced(self, query: tantivy.Query, buckets: int) -> tantivy.Query:
-        """``query`` kept to the documents of sample buckets ``0 … buckets - 1``."""
-        return tantivy.Query.boolean_query([
-            (tantivy.Occur.Must, query),
-            (tantivy.Occur.Must, tantivy.Query.const_score_query(
-                tantivy.Query.range_query(self._schema, "sample", tantivy.FieldType.Integer, 0, buckets - 1), 0.0))])
 
     def _hit(self, searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float | None,
              prep: Prepared) -> Hit:
@@ -545,8 +539,10 @@ def _matching_only(plan: Q) -> Q:
     return plan
 
 
-def _sliced_plan(plan: Q, piece: Q) -> Q:
-    """``plan`` kept to the documents ``piece`` matches, in every clause (scores unchanged)."""
+def _sliced_plan(plan: Q, buckets: int) -> Q:
+    """``plan`` kept to the documents of sample buckets ``0 … buckets - 1``, in every clause (scores
+    unchanged)."""
+    piece = RangeQ("sample", 0, buckets - 1)
     if isinstance(plan, BoolQ):
         return BoolQ(must=plan.must, should=tuple(BoolQ(must=(c,), filter=(piece,)) for c in plan.should),
                      must_not=plan.must_not, filter=plan.filter + (piece,))

@@ -323,7 +323,7 @@ def encode(layout: dict, text: str | None) -> bytes:
 
 def _word_columns(blob: bytes, text: str):
     """The reader past the words' columns, the header's counts and those columns (checked against
-    ``text``): what :func:`decode` and :func:`words_between` both start with."""
+    ``text``): what :func:`decode` and :func:`words_under` both start with."""
     r = _Reader(_payload(blob))
     n_words, n_lines, n_blocks, n_own = _HEADER.unpack(r.raw(_HEADER.size))
     (crc,) = struct.unpack("<I", r.raw(4))
@@ -427,12 +427,6 @@ def words_under(blob: bytes | None, text: str | None, spans) -> list[list[Layout
                 out[k].append(word)
             k += 1
     return out
-
-
-def words_between(blob: bytes | None, text: str | None, lo: int, hi: int) -> list[LayoutWord]:
-    """The words of ``blob`` (:func:`decode`) that overlap the characters ``[lo, hi)`` of ``text``, in
-    reading order."""
-    return words_under(blob, text, [(lo, hi)])[0]
 
 
 def _payload(blob: bytes, limit: int = 0) -> bytes:

@@ -110,9 +110,12 @@ def test_an_unknown_format_is_refused():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_the_words_under_a_range_are_those_decode_gives(seed):
-    """``words_between`` (what search boxes its highlights with) gives exactly the words of ``decode``
-    that overlap the range, in order — with words in text order (it may stop early) and out of it."""
-    from library.catalogue.page_layout import words_between
+    """``words_under`` with one range gives exactly the words of ``decode`` that overlap it, in order —
+    with words in text order (it may stop early) and out of it."""
+    from library.catalogue.page_layout import words_under
+
+    def words_between(blob, text, lo, hi):
+        return words_under(blob, text, [(lo, hi)])[0]
 
     rng = random.Random(seed)
     text, layout = _random_page(rng, 600, "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạ")
