@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     security.csrf.exempt(item_pages.api_bp)  # HTTP Basic, like api.bp
 
     app.register_blueprint(metadata_export.bp)
+    from web import reader  # one page of an item at a time: /items/<id>/pages/<n>
+
+    app.register_blueprint(reader.bp)
     from web import metrics  # /metrics (Prometheus) and /health/live, /health/ready
 
     app.register_blueprint(metrics.bp)

@@ -6,8 +6,7 @@ Routes (blueprint ``findable``):
 - ``/sitemap.xml``: a sitemap index of ``/sitemap-pages.xml`` (home, collections, monuments,
   serials) and ``/sitemap-items-<n>.xml``, chunk ``n`` covering item ids
   ``(n-1)·CHUNK+1 … n·CHUNK`` (``CHUNK`` = 50,000, the protocol's limit, or ``SITEMAP_CHUNK_ITEMS``);
-- ``/items/<id>/pages/<n>``: the stable URL of page ``n`` of an item (a redirect to its place on the
-  item page).
+(``/items/<id>/pages/<n>``, the stable URL of page ``n`` of an item, is the reader's: :mod:`web.reader`.)
 
 Sitemaps list only what the anonymous public may see (:func:`library.access.visible_condition` for an
 anonymous actor outside the reading room), whoever asks; each chunk is one query on an id range.
@@ -24,15 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, current_app, redirect, url_for
+from flask import Blueprint, Response, current_app, url_for
 from sqlalchemy import func, select
 
-from library.access import Actor, Refused
-from library.catalogue.models import Collection, Item, Monument, Page
+from library.access import Actor
+from library.catalogue.models import Collection, Item, Monument
 from library.discovery.citing import citation, rights_uri
 from library.errors import NotFound
 from web import findable_words, guard
-from web.pages import item_page_url
 from web.i18n import TEXT, add
 
 bp = Blueprint("findable", __name__)
@@ -152,21 +150,6 @@ def sitemap_pages():
     return _xml(f'<urlset xmlns="{SITEMAP_NS}">\n' + "\n".join(entries) + "\n</urlset>\n")
 
 
-# ------------------------------------------------------------------ stable page URLs
-@bp.get("/items/<int:item_id>/pages/<int:sequence>")
-def page(item_id: int, sequence: int):
-    """Page ``sequence`` of the item: a redirect to its place on the item page (the item's access rules
-    apply: 404 as if missing, 403 or 410 with the reason)."""
-    _item, decision = guard.item_record(item_id)
-    if not decision.content:  # the record only (restricted_metadata = shown): its pages answer 403
-        raise Refused(decision)
-    with _platform().sessions() as s:
-        found = s.scalar(select(Page.id).where(Page.item_id == item_id, Page.sequence == sequence))
-    if found is None:
-        raise NotFound(f"no page {sequence} in item {item_id}")
-    return redirect(item_page_url(item_id, sequence), 302)  # into the window of pages holding it
-
-
 # ------------------------------------------------------------------ the item page's record and citation
 @dataclass(frozen=True)
 class Findable:
@@ -244,7 +227,7 @@ def findable(item, pages=(), access=None, lang: str = "vi") -> Findable:
     content = access is not None and access.content
     page_rows = []
     for p in pages if content else ():
-        page_url = url_for("findable.page", item_id=item.id, sequence=p.sequence, _external=True)
+        page_url = url_for("reader.page", item_id=item.id, sequence=p.sequence, _external=True)
         page_rows.append((p.sequence, page_url, citation(url=page_url, page=p.sequence, **fields)))
     done = content and getattr(item.status, "value", item.status) == "done"
     pdf_url = url_for("exports.pdf", item_id=item.id, _external=True) if done else None

@@ -93,10 +93,10 @@ def item(item_id: int):
         contents_source = mets.contents_source(item_id) if contents else None
     else:  # restricted_metadata = shown: the record only, no page, image or text
         pages, texts, contents, contents_source = [], {}, [], None
-    busy = it.status.value == "processing"
+    busy = it.status.value == "processing"  # its progress is polled by script (progress.js), never a reload
     staff_view = guard.current_actor().is_staff  # staff see the access state (level, embargo, withdrawal)
     resp = current_app.make_response(render_template(
-        "item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy=busy, access=decision,
+        "item.html", item=it, pages=pages, texts=texts, t=TEXT[lang], lang=lang, busy_item=busy, access=decision,
         staff_view=staff_view, contents=contents, contents_source=contents_source, window=window))
     return guard.keep_private(resp, it, decision)
 

@@ -46,6 +46,19 @@ class HitSpan:
 
 
 @dataclass
+class WithinItem:
+    """A search inside one item for a reader: ``pages`` ``[(sequence, matches)]`` in page order (``total``
+    pages match; at most ``search.engine.MAX_WITHIN_HITS`` listed), ``spans`` the matches of the page asked
+    for, with their boxes."""
+
+    query: str
+    pages: list[tuple[int, int]]
+    total: int
+    spans: list[HitSpan]
+    notice_codes: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclass
 class PageHit:
     page_id: int
     item_id: int
@@ -208,6 +221,34 @@ class SearchService:
         with engine_errors():
             result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy, access_levels=levels)
         return self._answer(query, result)
+
+    def within_item(self, item_id: int, query: str, *, actor: Actor, sequence: int | None = None,
+                    fuzzy: bool = False) -> "WithinItem":
+        """The pages of one item that match (sequence and number of matches, in page order) and, for page
+        ``sequence``, its matches with their boxes: what a reader of the item needs, without the boxes of
+        every other page (a common word on a 1,000-page book). Nothing when ``actor`` may not see it."""
+        from search import PAGE
+
+        levels = self.levels(actor)
+        with self.sessions() as s:
+            if s.get(Item, item_id) is None:
+                raise NotFound(f"no item {item_id}")
+        with engine_errors():
+            result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy, access_levels=levels)
+        hits = [h for h in result.hits if h.kind == PAGE and h.page_number]
+        spans: list[HitSpan] = []
+        here = next((h for h in hits if h.page_number == sequence), None) if sequence else None
+        if here is not None and here.highlights:
+            page_id = int(here.id.split(":", 1)[1])
+            with self.sessions() as s:
+                page = s.execute(select(Page.id, Page.text, Page.layout).where(Page.id == page_id)).first()
+            if page is not None:
+                wanted = [(a, b) for a, b in here.highlights]
+                spans = _spans(page.text or "", wanted, self._words_covering({page.id: wanted}, pages={
+                    page.id: page}).get(page.id))
+        return WithinItem(query=query, pages=[(int(h.page_number), len(h.highlights)) for h in hits],
+                          total=result.total, spans=spans,
+                          notice_codes=[n.code for n in result.notices])
 
     def _answer(self, query: str, result) -> SearchPage:
         from search import PAGE

@@ -79,7 +79,7 @@ def test_a_read_newspaper_page_keeps_its_articles_and_the_item_lists_them(settin
         html = client.get(f"/items/{item_id}?lang=vi").get_data(as_text=True)
         assert "Mục lục" in html and "Các bài do máy nhận ra" in html
         for e in contents:
-            assert f'#page-1">{_escaped(e.label)}</a>' in html
+            assert f'/items/{item_id}/pages/1?lang=vi">{_escaped(e.label)}</a>' in html
         assert "Articles found by the machine" in client.get(f"/items/{item_id}?lang=en").get_data(as_text=True)
         body = client.get(f"/api/v1/items/{item_id}").get_json()
         assert body["articles_source"] == "layout" and [a["label"] for a in body["articles"]] == [

@@ -140,8 +140,9 @@ def test_stable_page_urls_lead_to_the_page_and_follow_the_access_rules(app):
     item_id = add_item(app, "Sách công khai")
     hidden = add_item(app, "Sách nội bộ", access_level=AccessLevel.staff)
     client = app.test_client()
-    r = client.get(f"/items/{item_id}/pages/2")
-    assert r.status_code == 302 and r.headers["Location"].endswith(f"/so/items/{item_id}#page-2")
+    r = client.get(f"/items/{item_id}/pages/2")  # the page in the reader, its canonical URL the public one
+    assert r.status_code == 200
+    assert f'<link rel="canonical" href="{PUBLIC_URL}/items/{item_id}/pages/2">' in r.get_data(as_text=True)
     assert client.get(f"/items/{item_id}/pages/3").status_code == 404
     assert client.get(f"/items/{hidden}/pages/1").status_code == 404
     assert client.get("/items/999/pages/1").status_code == 404

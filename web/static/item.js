@@ -23,7 +23,7 @@
     if (!resp.ok) { count.textContent = (await resp.json()).message || resp.statusText; return; }
     const page = await resp.json();
     let shown = 0;
-    const elsewhere = new Set();  // hits on pages outside this window of pages
+    const elsewhere = new Set();  // hits on pages outside this window of pages: each opens in the reader
     for (const anno of page.items || []) {
       const [canvas, fragment] = anno.target.split("#xywh=");
       const sequence = canvas.split("/canvas/p").pop();
@@ -43,7 +43,7 @@
       count.append(" · ");
       for (const n of [...elsewhere].sort((a, b) => a - b).slice(0, 50)) {
         const link = document.createElement("a");
-        link.href = `/items/${form.dataset.item}/pages/${n}`;
+        link.href = `/items/${form.dataset.item}/pages/${n}?q=${encodeURIComponent(q)}`;
         link.textContent = `p. ${n}`;
         count.append(link, " ");
       }

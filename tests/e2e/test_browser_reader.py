@@ -1,0 +1,99 @@
+"""The reader in a real browser (Debian's chromium through Selenium) on a phone-sized screen against the
+real server: a reader opens a page of an item with a search inside it, sees the match boxed on the page
+image (pixels checked), follows the link of the match, turns the page with the → key and with a swipe,
+hides the text and finds it hidden on the next page; the browser logs no error. Pages read by the real
+tesseract. Screenshots in test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from library.access import Actor
+from library.container import build_platform
+from library.ingest.service import Upload
+from tests.conftest import make_settings
+from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
+from tests.library.test_jobs import small_scans
+
+SYSTEM = Actor.system("tests")
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def reader_portal(tmp_path_factory):
+    need_chromium()
+    tmp = tmp_path_factory.mktemp("reader")
+    settings = make_settings(tmp / "data")
+    p = build_platform(settings)
+    report = p.ingest.ingest_item([Upload(x, x.name) for x in small_scans(tmp, 4)], {"title": "Hà Nội xưa"},
+                                  actor=SYSTEM)
+    item_id = report.items[0].item_id
+    for row in p.catalogue.page_statuses(item_id):
+        assert p.reader.read(row.page_id).value == "done"
+    p.reader.finish_item(item_id)
+    p.indexer.flush()
+    p.close()
+    with serving(settings, tmp, "--no-workers") as url:
+        yield {"url": url, "tmp": tmp, "item": item_id}
+
+
+def _errors(d) -> list:
+    return [e for e in d.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+
+
+def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    url, item = reader_portal["url"], reader_portal["item"]
+    d = browser(reader_portal["tmp"], 390, 844)
+    try:
+        d.get(f"{url}/items/{item}/pages/2?lang=en&q=Quoc%20Tu%20Giam")  # Quốc Tử Giám is on page 2
+        wait_until(lambda: int(d.find_element(By.ID, "reader").get_attribute("data-boxes") or 0) >= 1,
+                   timeout_s=30, what="the matches boxed on the page image")
+        overlay = d.find_element(By.CSS_SELECTOR, "#zoom .hit-overlay")
+        wait_until(lambda: overlay.is_displayed() and overlay.size["width"] > 4, timeout_s=20, what="a box drawn")
+        time.sleep(1.5)  # tiles fade in
+        image = shot(d, "reader-phone-match")
+        r = d.execute_script("const b = arguments[0].getBoundingClientRect(); return [b.left, b.top, b.width, b.height,"
+                             " devicePixelRatio];", overlay)
+        box = np.asarray(image.crop(tuple(int(v * r[4]) for v in (r[0], r[1], r[0] + r[2], r[1] + r[3]))), dtype=int)
+        assert box.size and (box[..., 0] - box[..., 2]).mean() > 20, "the box is not drawn orange over the page"
+
+        d.find_element(By.ID, "hit-link-1").click()  # the match's own URL zooms to it
+        wait_until(lambda: d.current_url.endswith("#hit-1"), timeout_s=5, what="the match's URL")
+        wait_until(lambda: d.find_elements(By.CSS_SELECTOR, "#hit-box-1.current"), timeout_s=10, what="match marked")
+
+        d.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)  # the → key turns the page
+        wait_until(lambda: f"/items/{item}/pages/3" in d.current_url, timeout_s=10, what="page 3 by the key")
+        assert "q=Quoc" in d.current_url  # the search goes along
+        assert "Page 3 of 4" in d.find_element(By.CSS_SELECTOR, "#turn-top .where").text
+
+        toggle = d.find_element(By.ID, "text-toggle")
+        assert d.find_element(By.ID, "page-text-body").is_displayed()
+        toggle.click()
+        assert not d.find_element(By.ID, "page-text-body").is_displayed()
+        assert toggle.get_attribute("aria-expanded") == "false"
+
+        d.execute_script(  # a swipe to the left over the page text turns to the next page
+            "const el = document.getElementById('reader-view');"
+            "const t = (x) => new Touch({identifier: 1, target: el, clientX: x, clientY: 300});"
+            "el.dispatchEvent(new TouchEvent('touchstart', {touches: [t(300)], changedTouches: [t(300)], bubbles: true}));"
+            "el.dispatchEvent(new TouchEvent('touchend', {touches: [], changedTouches: [t(80)], bubbles: true}));")
+        wait_until(lambda: f"/items/{item}/pages/4" in d.current_url, timeout_s=10, what="page 4 by a swipe")
+        assert not d.find_element(By.ID, "page-text-body").is_displayed()  # hidden stays hidden
+        wait_until(lambda: d.execute_script("return document.querySelectorAll('#zoom canvas').length"),
+                   timeout_s=20, what="the page image drawn")
+        shot(d, "reader-phone-page-4-text-hidden")
+        ActionChains(d).send_keys(Keys.ARROW_LEFT).perform()
+        wait_until(lambda: f"/items/{item}/pages/3" in d.current_url, timeout_s=10, what="back by the ← key")
+        assert not _errors(d), _errors(d)
+    finally:
+        d.quit()
+        shutil.rmtree(reader_portal["tmp"] / "profiles", ignore_errors=True)

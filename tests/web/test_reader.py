@@ -1,0 +1,113 @@
+"""The reader (issue #13, point 1): ``/items/<id>/pages/<n>`` shows one page of an item of any length —
+its image viewer, its text, previous/next, first/last, the slider and jump field, the nearby thumbnails,
+the table of contents — with a constant number of bounded queries whatever the item's length (a
+1,000-page book costs what a 1-page leaflet does); a page out of range answers 404 with a message in
+the reader's language; the item's access rules apply; a search inside the item lists its pages with
+matches and boxes those of the page shown (real tesseract, real search); an item being read offers its
+progress to poll, and neither the reader nor the item page reloads itself. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+import pytest
+
+from library.access import Actor
+from library.catalogue.models import Item, PageStatus
+from library.ingest.service import Upload
+from tests.web.staff_accounts import client_as, staffed_app
+from tests.web.test_paging import bulk_item, statements
+
+SYSTEM = Actor.system("tests")
+
+
+@pytest.fixture
+def app(settings):
+    yield from staffed_app(settings)
+
+
+def test_a_page_of_a_thousand_page_book_costs_what_a_leaflet_does(app):
+    book, leaflet = bulk_item(app, "Sách nghìn trang", 1000), bulk_item(app, "Tờ rơi", 1)
+    client = app.test_client()
+    with statements(app) as big:
+        r = client.get(f"/items/{book}/pages/500?lang=en")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "Page 500 of 1000" in html and "trang số 500 " in html and "trang số 501 " not in html  # this page's text
+    assert f'rel="prev" href="/items/{book}/pages/499?lang=en"' in html
+    assert f'rel="next" href="/items/{book}/pages/501?lang=en"' in html
+    assert f'href="/items/{book}/pages/1000?lang=en" class="last"' in html
+    assert f'data-info="/iiif/image/p' in html and html.count('class="deepzoom') == 1  # one viewer, not one a page
+    thumbs = re.findall(rf'href="/items/{book}/pages/(\d+)\?lang=en">\s*<img', html)
+    assert thumbs == [str(n) for n in range(495, 506)]
+    assert 'http-equiv="refresh"' not in html
+    with statements(app) as small:
+        r = client.get(f"/items/{leaflet}/pages/1?lang=en")
+    assert r.status_code == 200 and "Page 1 of 1" in r.get_data(as_text=True)
+    assert len(big) == len(small)  # the same queries, each bounded (see test_paging.statements)
+    assert len(r.get_data()) * 3 > len(html.encode())  # the book's page is not bigger for its 999 other pages
+
+
+def test_jumping_and_a_page_out_of_range(app):
+    book = bulk_item(app, "Sách ba mươi trang", 30)
+    client = app.test_client()
+    r = client.get(f"/items/{book}/pages/3?lang=en&page=17")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/items/{book}/pages/17?lang=en")
+    r = client.get(f"/items/{book}/pages/3?page=abc")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/items/{book}/pages/3")
+    vi = client.get(f"/items/{book}/pages/31?lang=vi", headers={"Accept": "text/html"})
+    assert vi.status_code == 404 and "Tài liệu này không có trang 31: nó có 30 trang." in vi.get_data(as_text=True)
+    en = client.get(f"/items/{book}/pages/31?lang=en", headers={"Accept": "text/html"})
+    assert en.status_code == 404 and "This item has no page 31: it has 30 pages." in en.get_data(as_text=True)
+    assert client.get(f"/items/{book + 100}/pages/1").status_code == 404
+    assert client.get(f"/items/{book}/pages/0").status_code == 404
+
+
+def test_the_reader_follows_the_items_access(app):
+    book = bulk_item(app, "Sách nội bộ", 3)
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:
+        s.get(Item, book).access_level = "staff"
+    assert app.test_client().get(f"/items/{book}/pages/1").status_code == 404  # as if missing
+    assert app.test_client().get(f"/api/v1/items/{book}/progress").status_code == 404
+    librarian = client_as(app, "librarian")
+    assert librarian.get(f"/items/{book}/pages/1").status_code == 200
+
+
+def test_an_item_being_read_offers_its_progress_and_never_reloads(app):
+    item_id = bulk_item(app, "Đang đọc", 4, status=PageStatus.queued)
+    client = app.test_client()
+    for url in (f"/items/{item_id}?lang=en", f"/items/{item_id}/pages/2?lang=en"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'http-equiv="refresh"' not in html, url
+        assert 'id="reading-progress"' in html and "progress.js" in html, url
+    body = client.get(f"/api/v1/items/{item_id}/progress").get_json()
+    assert body == {"status": "processing", "pages": {"queued": 4}, "total": 4, "done": 0}
+    assert "has not been read yet" in client.get(f"/items/{item_id}/pages/2?lang=en").get_data(as_text=True)
+
+
+@pytest.mark.slow
+def test_a_search_inside_the_item_lists_its_pages_and_boxes_the_matches_here(app, tmp_path):
+    from tests.library.test_jobs import small_scans
+
+    p = app.extensions["heritage"]
+    paths = small_scans(tmp_path, 3)
+    report = p.ingest.ingest_item([Upload(x, x.name) for x in paths], {"title": "Hà Nội xưa"}, actor=SYSTEM)
+    item_id = report.items[0].item_id
+    for row in p.catalogue.page_statuses(item_id):
+        p.reader.read(row.page_id)
+    p.reader.finish_item(item_id)
+    p.indexer.flush()
+    pages = p.catalogue.page_window(item_id, start=1, count=3)
+    word = max((w for w in pages.texts[pages.rows[1].page_id].split() if w.isalpha()), key=len)
+    client = app.test_client()
+    html = client.get(f"/items/{item_id}/pages/2?lang=en&q={word}").get_data(as_text=True)
+    q = quote(word)
+    assert "Found on" in html and f'href="/items/{item_id}/pages/2?lang=en&amp;q={q}"' in html
+    boxes = json.loads(re.search(r'<script type="application/json" id="hit-boxes">(.*?)</script>', html).group(1))
+    assert boxes and all(w > 0 and h > 0 for _x, _y, w, h in boxes)
+    assert f'href="/items/{item_id}/pages/2?lang=en&amp;q={q}#hit-1"' in html  # each match its own URL
+    none = client.get(f"/items/{item_id}/pages/2?lang=en&q=zzqxv").get_data(as_text=True)
+    assert "“zzqxv” is not in this item." in none and "[]" in none

@@ -1,0 +1,94 @@
+"""The reader: one page of an item at a time, for items of any length (issue #13, point 1).
+
+Routes (blueprint ``reader``):
+
+- ``/items/<id>/pages/<n>``: page ``n`` — its deep-zoom image (one viewer), its text beside or under it
+  (switchable), previous/next (links, keys ← →, a swipe), first/last, a page slider and a jump-to-page
+  field (``?page=<m>`` answers with a redirect to page ``m``), a strip of the nearby pages' thumbnails, the
+  item's table of contents; ``?q=`` searches inside the item: the pages with matches are listed (each a
+  link to that page with the same search) and the matches on this page are boxed on the image, each with
+  its own stable URL (``…/pages/<n>?q=<q>#hit-<k>``). This is the stable URL of a page (citations, the
+  sitemap's item pages link here).
+- ``/api/v1/items/<id>/progress``: how many pages of the item are read, queued, running or failed — what
+  the reader and the item page poll while an item is being read (never a reload of the page).
+
+Every query is bounded by the page's place: the page, the thumbnails around it (the (item_id, sequence)
+index) and the item's page count; a 1,000-page book costs what a leaflet does. The item's access rules
+apply as on the item page (404 as if missing, 403 or 410 with the reason).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+
+from library.access import Refused
+from web import guard, reader_words
+from web.errors import error_page
+from web.i18n import TEXT, add, current_lang
+
+bp = Blueprint("reader", __name__)
+add(vi=reader_words.VI, en=reader_words.EN)
+
+THUMBS_AROUND = 5  # thumbnails on each side of the page in the strip
+PAGES_LISTED = 200  # pages with matches listed under a search inside the item
+QUERY_CHARS = 200
+
+
+def _platform():
+    return current_app.extensions["heritage"]
+
+
+def reader_url(item_id: int, sequence: int, *, lang: str | None = None, q: str | None = None,
+               hit: int | None = None) -> str:
+    """The stable URL of page ``sequence`` of an item (with a search inside it, and one of its matches)."""
+    args = [(k, v) for k, v in (("lang", lang), ("q", q)) if v]
+    url = url_for("reader.page", item_id=item_id, sequence=sequence) + ("?" + urlencode(args) if args else "")
+    return url + (f"#hit-{hit}" if hit is not None else "")
+
+
+bp.add_app_template_global(reader_url, "reader_url")
+
+
+@bp.get("/items/<int:item_id>/pages/<int:sequence>")
+def page(item_id: int, sequence: int):
+    lang = current_lang()
+    t = TEXT[lang]
+    item, decision = guard.item_record(item_id)  # 404 as if missing, 403 or 410 with the reason
+    if not decision.content:  # the record only (restricted_metadata = shown): its pages answer 403
+        raise Refused(decision)
+    q = request.args.get("q", "").strip()[:QUERY_CHARS]
+    if "page" in request.args:  # the jump-to-page field and the slider
+        try:
+            wanted = int(request.args["page"])
+        except ValueError:
+            wanted = sequence
+        return redirect(reader_url(item_id, max(1, wanted), lang=request.args.get("lang"), q=q or None), 302)
+    p = _platform()
+    window = p.catalogue.page_window(item_id, start=max(1, sequence - THUMBS_AROUND), count=2 * THUMBS_AROUND + 1)
+    current = next((r for r in window.rows if r.sequence == sequence), None)
+    if current is None:
+        resp = error_page(404, t["rd_no_page"].format(n=sequence, total=window.total))
+        return guard.keep_private(current_app.make_response(resp), item, decision)
+    within = None
+    if q:
+        from web.viewer import current_actor
+
+        within = p.search.within_item(item_id, q, actor=current_actor(), sequence=sequence)
+    contents = p.mets.contents(item_id)
+    boxes = [[b.x, b.y, b.w, b.h] for sp in (within.spans if within else []) for b in sp.boxes[:1]]
+    resp = current_app.make_response(render_template(
+        "reader.html", t=t, lang=lang, item=item, access=decision, page=current, window=window,
+        text=window.texts.get(current.page_id), q=q, within=within, boxes=boxes, contents=contents,
+        contents_source=p.mets.contents_source(item_id) if contents else None, pages_listed=PAGES_LISTED,
+        busy_item=item.status.value == "processing"))
+    return guard.keep_private(resp, item, decision)
+
+
+@bp.get("/api/v1/items/<int:item_id>/progress")
+def progress(item_id: int):
+    """``{"status", "pages": {status: n}, "total", "done"}`` of an item its reader may see."""
+    item, decision = guard.item_record(item_id)
+    counts = _platform().catalogue.page_progress(item_id) if decision.content else {}
+    return jsonify(status=item.status.value, pages=counts, total=sum(counts.values()), done=counts.get("done", 0))

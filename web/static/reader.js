@@ -1,0 +1,97 @@
+// The reader: one page at a time. Deep zoom of the page over the portal's IIIF Image API with the
+// matches of a search inside the item boxed (#hit-k zooms to match k), previous/next by the keys ← →
+// and by a swipe, the page slider, the text shown or hidden (remembered). An item being read shows its
+// progress through progress.js.
+(function () {
+  "use strict";
+  const root = document.getElementById("reader");
+  if (!root) return;
+  const link = (rel) => document.querySelector(`#turn-top a[rel="${rel}"]`);
+  const go = (rel) => { const a = link(rel); if (a) window.location.href = a.href; };
+
+  // ---- the page image and the boxes of the matches on it
+  const zoom = document.getElementById("zoom");
+  let viewer = null;
+  if (zoom && window.OpenSeadragon) {
+    viewer = OpenSeadragon({
+      element: zoom, tileSources: zoom.dataset.info, prefixUrl: "/static/vendor/openseadragon/images/",
+      showNavigator: false, gestureSettingsTouch: { pinchRotate: false }, visibilityRatio: 1,
+    });
+    const boxesEl = document.getElementById("hit-boxes");
+    const boxes = boxesEl ? JSON.parse(boxesEl.textContent) : [];
+    const rects = [];
+    const focusHit = () => {
+      const m = /^#hit-(\d+)$/.exec(window.location.hash);
+      const k = m ? Number(m[1]) : 0;
+      for (const el of document.querySelectorAll(".hit-overlay.current")) el.classList.remove("current");
+      if (!k || !rects[k - 1]) return;
+      const r = rects[k - 1];
+      document.getElementById(`hit-box-${k}`).classList.add("current");
+      const pad = Math.max(r.width, r.height) * 4;
+      viewer.viewport.fitBounds(new OpenSeadragon.Rect(r.x - pad, r.y - pad, r.width + 2 * pad, r.height + 2 * pad));
+    };
+    viewer.addOnceHandler("open", () => {
+      boxes.forEach(([x, y, w, h], i) => {
+        const box = document.createElement("div");
+        box.className = "hit-overlay";
+        box.id = `hit-box-${i + 1}`;
+        const rect = viewer.viewport.imageToViewportRectangle(x, y, w, h);
+        rects.push(rect);
+        viewer.addOverlay(box, rect);
+      });
+      root.dataset.boxes = String(boxes.length);
+      focusHit();
+    });
+    window.addEventListener("hashchange", focusHit);
+  }
+
+  // ---- keys and swipes turn the page
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const tag = (event.target.tagName || "").toLowerCase();
+    if (["input", "textarea", "select", "button"].includes(tag) || event.target.isContentEditable) return;
+    if (event.key === "ArrowLeft") { event.preventDefault(); go("prev"); }
+    if (event.key === "ArrowRight") { event.preventDefault(); go("next"); }
+  });
+  let start = null;
+  const view = document.getElementById("reader-view");
+  view.addEventListener("touchstart", (event) => {
+    start = event.touches.length === 1 ? [event.touches[0].clientX, event.touches[0].clientY] : null;
+  }, { passive: true });
+  view.addEventListener("touchend", (event) => {
+    if (!start || event.changedTouches.length !== 1) return;
+    const dx = event.changedTouches[0].clientX - start[0];
+    const dy = event.changedTouches[0].clientY - start[1];
+    start = null;
+    if (Math.abs(dx) < 60 || Math.abs(dx) < 2 * Math.abs(dy)) return;
+    // on the image a drag pans it once it is zoomed in: only a page seen whole turns
+    if (viewer && zoom.contains(event.target) && viewer.viewport.getZoom() > viewer.viewport.getHomeZoom() * 1.05) return;
+    go(dx < 0 ? "next" : "prev");
+  });
+
+  // ---- the page slider moves the number and goes there when let go
+  const slider = document.getElementById("page-slider");
+  const number = document.getElementById("page-number");
+  if (slider && number) {
+    slider.addEventListener("input", () => { number.value = slider.value; });
+    slider.addEventListener("change", () => { number.value = slider.value; number.form.submit(); });
+  }
+
+  // ---- the text beside (or under) the image, shown or hidden
+  const toggle = document.getElementById("text-toggle");
+  const body = document.getElementById("page-text-body");
+  const setShown = (shown) => {
+    body.hidden = !shown;
+    toggle.setAttribute("aria-expanded", String(shown));
+    toggle.textContent = shown ? toggle.dataset.hide : toggle.dataset.show;
+    root.classList.toggle("text-hidden", !shown);
+  };
+  let stored = null;
+  try { stored = window.localStorage.getItem("reader-text"); } catch (e) { stored = null; }
+  setShown(stored !== "hidden");
+  toggle.addEventListener("click", () => {
+    const shown = body.hidden;
+    setShown(shown);
+    try { window.localStorage.setItem("reader-text", shown ? "shown" : "hidden"); } catch (e) { /* private mode */ }
+  });
+})();
