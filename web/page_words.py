@@ -12,6 +12,9 @@ VI = {
     "toc_type_article": "bài", "toc_type_section": "chuyên mục", "toc_type_chapter": "chương",
     "toc_type_advertisement": "quảng cáo", "toc_type_supplement": "phụ trương", "toc_type_other": "phần",
     "toc_found_by_layout": "Các bài do máy nhận ra theo tít và cột trên trang; tên bài là tít đã nhận dạng.",
+    # the search page's refine panel and the suggestions of an empty search
+    "sr_refine": "Lọc kết quả", "sr_years": "Khoảng năm", "sr_year_from": "Từ năm", "sr_year_to": "Đến năm",
+    "sr_apply": "Áp dụng", "sr_try": "Thử tìm:",
 }
 
 EN = {
@@ -24,4 +27,6 @@ EN = {
     "toc_type_advertisement": "advertisement", "toc_type_supplement": "supplement", "toc_type_other": "part",
     "toc_found_by_layout": "Articles found by the machine from the headlines and columns of each page; "
                            "their names are the headlines as read.",
+    "sr_refine": "Refine the results", "sr_years": "Years", "sr_year_from": "From", "sr_year_to": "To",
+    "sr_apply": "Apply", "sr_try": "Try:",
 }

@@ -134,13 +134,15 @@ def search():
         page = max(1, min(int(request.args.get("page", "1")), 5000))
     except ValueError:
         page = 1
+    year_from, year_to = _year_arg("year_from"), _year_arg("year_to")
     res, error, notices = None, None, []
     if q.strip():
         try:
             from web.viewer import current_actor
 
             res = current_app.extensions["heritage"].search.search(q, actor=current_actor(), filters=filters,
-                                                                   page=page, per_page=20, fuzzy=fuzzy)
+                                                                   page=page, per_page=20, fuzzy=fuzzy,
+                                                                   year_from=year_from, year_to=year_to)
             notices = [t.get(f"notice_{code}", message) for code, message in zip(res.notice_codes, res.notices)]
         except InputRejected as exc:
             error = exc.problem
@@ -154,9 +156,27 @@ def search():
         value = str(value)
         return "&".join([enc for k, v, enc in base if not (k == name and v == value)] + [urlencode([(name, value)])])
 
+    def instead(query: str, *, fuzzy_too: bool = False) -> str:  # the same search, the query (or fuzziness) changed
+        kept = [enc for k, _, enc in base if k not in ("q", "fuzzy")]
+        return "&".join(kept + [urlencode([("q", query)])] + (["fuzzy=1"] if fuzzy_too or fuzzy else []))
+
+    from search.vietnamese import fold
+
+    plain = fold(q)  # Văn Miếu → Van Mieu: what a reader without a Vietnamese keyboard types
     return render_template("search.html", t=t, lang=lang, q=q, fuzzy=fuzzy, res=res, error=error, notices=notices,
                            page_link=page_link, facet_link=facet_link, highlight=highlight, hit_boxes=hit_boxes,
-                           busy=False)
+                           year_from=year_from, year_to=year_to, refined=bool(filters or year_from or year_to),
+                           try_plain=instead(plain) if plain != q else None,
+                           try_fuzzy=instead(q, fuzzy_too=True) if not fuzzy else None, plain=plain, busy=False)
+
+
+def _year_arg(name: str) -> int | None:
+    """A year of the date range (the refine panel): a whole number 1–9999, or None (empty or not a year)."""
+    try:
+        year = int(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+    return year if 1 <= year <= 9999 else None
 
 
 CSV_COLUMNS = ("item_id", "title", "page", "page_id", "matches", "snippet", "link")
@@ -177,7 +197,9 @@ def search_csv():
 
     try:
         res = current_app.extensions["heritage"].search.search(q, actor=current_actor(), filters=filters,
-                                                               per_page=100, fuzzy=request.args.get("fuzzy") == "1")
+                                                               per_page=100, fuzzy=request.args.get("fuzzy") == "1",
+                                                               year_from=_year_arg("year_from"),
+                                                               year_to=_year_arg("year_to"))
     except InputRejected as exc:
         return Response(f"{exc.problem}\n", status=422, mimetype="text/plain")
     out = io.StringIO()
@@ -187,6 +209,6 @@ def search_csv():
         snippet = " … ".join(sn.text.replace("\n", " ") for sn in h.snippets)
         writer.writerow([csv_safe(v) for v in (
             h.item_id, h.item_title, h.sequence, h.page_id, " ".join(sp.text for sp in h.spans), snippet,
-            item_page_url(h.item_id, h.sequence, external=True))])
+            url_for("reader.page", item_id=h.item_id, sequence=h.sequence, _external=True))])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="search.csv"'})

@@ -1,6 +1,6 @@
 """The reader in a real browser (Debian's chromium through Selenium) on a phone-sized screen against the
-real server: a reader opens a page of an item with a search inside it, sees the match boxed on the page
-image (pixels checked), follows the link of the match, turns the page with the → key and with a swipe,
+real server: a reader searches (the first result on screen before the refine panel, suggestions as they
+type), opens a result in the reader and sees the match boxed on the page image (pixels checked), follows the link of the match, turns the page with the → key and with a swipe,
 hides the text and finds it hidden on the next page; the browser logs no error. Pages read by the real
 tesseract. Screenshots in test-artifacts/."""
 
@@ -54,7 +54,22 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
     url, item = reader_portal["url"], reader_portal["item"]
     d = browser(reader_portal["tmp"], 390, 844)
     try:
-        d.get(f"{url}/items/{item}/pages/2?lang=en&q=Quoc%20Tu%20Giam")  # Quốc Tử Giám is on page 2
+        # the search page on a phone: the first result on screen, the refine panel closed; suggestions
+        d.get(f"{url}/search?lang=en&q=quoc+tu+giam")
+        first = d.find_element(By.CSS_SELECTOR, "article.hit")
+        assert first.location["y"] < 844 and first.is_displayed()
+        assert d.execute_script("return document.getElementById('refine').open") is False
+        shot(d, "search-phone-results-first")
+        box = d.find_element(By.ID, "search-q")
+        box.clear()
+        box.send_keys("Hà N")
+        wait_until(lambda: "Hà Nội xưa" in d.execute_script(
+            "return Array.from(document.querySelectorAll('#search-suggestions option')).map(o => o.value)"),
+            timeout_s=10, what="a suggestion as the reader types")
+        d.get(f"{url}/search?lang=en&q=quoc+tu+giam")
+        d.find_element(By.CSS_SELECTOR, "article.hit h3 a").click()  # the result opens the reader with the search
+        wait_until(lambda: f"/items/{item}/pages/2" in d.current_url and "q=quoc" in d.current_url, timeout_s=10,
+                   what="the reader at the page of the result")
         wait_until(lambda: int(d.find_element(By.ID, "reader").get_attribute("data-boxes") or 0) >= 1,
                    timeout_s=30, what="the matches boxed on the page image")
         overlay = d.find_element(By.CSS_SELECTOR, "#zoom .hit-overlay")
@@ -72,7 +87,7 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
 
         d.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)  # the → key turns the page
         wait_until(lambda: f"/items/{item}/pages/3" in d.current_url, timeout_s=10, what="page 3 by the key")
-        assert "q=Quoc" in d.current_url  # the search goes along
+        assert "q=quoc" in d.current_url  # the search goes along
         assert "Page 3 of 4" in d.find_element(By.CSS_SELECTOR, "#turn-top .where").text
 
         toggle = d.find_element(By.ID, "text-toggle")
