@@ -204,7 +204,8 @@ def monument_json(slug: str):
     def item(r, how: str) -> dict:
         return {"item_id": r.item_id, "title": r.title, "page": r.page_sequence, "note": r.note, "how": how,
                 "snippet": r.snippet.text if r.snippet is not None else None,
-                "url": item_page_url(r.item_id, r.page_sequence, external=True)}
+                "url": (url_for("reader.page", item_id=r.item_id, sequence=r.page_sequence, _external=True)
+                        if r.page_sequence else item_page_url(r.item_id, external=True))}
 
     body.update(items=[item(r, "linked") for r in related.linked] + [item(r, "found") for r in related.found],
                 search_offline=related.search_offline)

@@ -7,8 +7,8 @@ Routes (blueprint ``reader``):
   field (``?page=<m>`` answers with a redirect to page ``m``), a strip of the nearby pages' thumbnails, the
   item's table of contents; ``?q=`` searches inside the item: the pages with matches are listed (each a
   link to that page with the same search) and the matches on this page are boxed on the image, each with
-  its own stable URL (``…/pages/<n>?q=<q>#hit-<k>``). This is the stable URL of a page (citations, the
-  sitemap's item pages link here).
+  its own stable URL (``…/pages/<n>?q=<q>#hit-<k>``); with ``go=first`` (the item page's search form) it
+  goes to the first page with a match. This is the stable URL of a page (citations link here).
 - ``/api/v1/items/<id>/progress``: how many pages of the item are read, queued, running or failed — what
   the reader and the item page poll while an item is being read (never a reload of the page).
 
@@ -76,6 +76,9 @@ def page(item_id: int, sequence: int):
         from web.viewer import current_actor
 
         within = p.search.within_item(item_id, q, actor=current_actor(), sequence=sequence)
+        if request.args.get("go") == "first" and within.pages and sequence not in dict(within.pages):
+            # the item page's search: straight to the first page with a match
+            return redirect(reader_url(item_id, within.pages[0][0], lang=request.args.get("lang"), q=q), 302)
     contents = p.mets.contents(item_id)
     boxes = [[b.x, b.y, b.w, b.h] for sp in (within.spans if within else []) for b in sp.boxes[:1]]
     resp = current_app.make_response(render_template(

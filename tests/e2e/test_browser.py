@@ -179,22 +179,21 @@ def test_librarian_uploads_watches_and_corrects_then_archivist_finds_it_boxed(po
         assert "quoc tu giam" in d.current_url.replace("+", " ")  # the search lives in the URL
         shot(d, "archivist-search-boxed")
 
-        # the item page: deep zoom of each page over IIIF, search inside with the hits boxed on the page
+        # the item page: its pages as thumbnails; its search goes to the first page with a match, in the
+        # reader, where the hits are boxed on the deep-zoom image of the page
         d.get(f"{portal['url']}/items/{item_id}")
         wait_until(lambda: d.execute_script(
-            "return document.querySelectorAll('.deepzoom canvas').length"), timeout_s=30, what="deep-zoom viewers")
+            "return Array.from(document.querySelectorAll('ol.page-grid img')).filter(i => i.complete && "
+            "i.naturalWidth > 0).length") == 2, timeout_s=30, what="the pages' thumbnails")
         box = d.find_element(By.CSS_SELECTOR, "#search-within input[name=q]")
         box.send_keys("Quoc Tu Giam")
         box.submit()
-        wait_until(lambda: d.find_element(By.ID, "within-count").get_attribute("data-hits"), timeout_s=20,
-                   what="search inside answered")
-        assert int(d.find_element(By.ID, "within-count").get_attribute("data-hits")) >= 1
-        d.execute_script("document.getElementById('page-2').scrollIntoView()")
-        wait_until(lambda: [o for o in d.find_elements(By.CSS_SELECTOR, "#zoom-2 .hit-overlay") if o.is_displayed()
+        wait_until(lambda: f"/items/{item_id}/pages/2" in d.current_url, timeout_s=20, what="the page with the hits")
+        wait_until(lambda: [o for o in d.find_elements(By.CSS_SELECTOR, "#zoom .hit-overlay") if o.is_displayed()
                             and o.size["width"] > 2], timeout_s=20, what="hit boxed in the deep-zoom viewer")
         time.sleep(1.0)
-        image = shot(d, "archivist-item-deepzoom-hit")
-        zoom = d.find_element(By.ID, "zoom-2")
+        image = shot(d, "archivist-reader-deepzoom-hit")
+        zoom = d.find_element(By.ID, "zoom")
         r = d.execute_script("const b = arguments[0].getBoundingClientRect(); return [b.left, b.top, b.width, b.height,"
                              " window.devicePixelRatio];", zoom)
         crop = image.crop(tuple(int(v * r[4]) for v in (r[0], max(r[1], 0), r[0] + r[2], min(r[1] + r[3], 900))))

@@ -1,5 +1,5 @@
 """Readers' feedback end to end in a real browser against the real server: a reader on
-a phone reports a text error on an item page, a librarian answers it in the queue and
+a phone reports a text error on a page of an item (in the reader), a librarian answers it in the queue and
 puts the correction into the text, and the answer is shown publicly beside the question.
 Screenshots are kept in test-artifacts/."""
 
@@ -44,6 +44,8 @@ def test_a_reader_reports_an_error_a_librarian_answers_and_the_answer_is_public(
     d = browser(portal["tmp"], 390, 844)  # the reader's phone
     try:
         d.get(f"{url}/items/{item_id}")
+        d.find_element(By.ID, "read-item").click()  # read the item: its first page in the reader
+        wait_until(lambda: f"/items/{item_id}/pages/1" in d.current_url, timeout_s=10, what="the reader")
         d.find_element(By.LINK_TEXT, "Báo lỗi chữ trên trang này").click()
         wait_until(lambda: "/report" in d.current_url, timeout_s=10, what="report form")
         Select(d.find_element(By.NAME, "line")).select_by_value("1")
@@ -91,10 +93,13 @@ def test_a_reader_reports_an_error_a_librarian_answers_and_the_answer_is_public(
         assert "Cảm ơn chị Hoa, thư viện đã sửa theo bản gốc." in answer.text and answer.is_displayed()
         assert "Đã sửa trong văn bản (phiên bản 2)." in entry.text
         assert "hoa@example.vn" not in d.page_source
-        assert "Văn Miếu được xây dựng năm 1076" in d.find_element(By.CSS_SELECTOR, "#page-1 pre").text
         width = d.execute_script("return document.documentElement.scrollWidth")
         assert width <= 390, f"the feedback section makes the phone page scroll sideways ({width} px)"
         d.execute_script("arguments[0].scrollIntoView()", entry)
         shot(d, "feedback-public-answer-phone")
+        d.get(f"{url}/items/{item_id}/pages/1")  # the corrected text, in the reader
+        assert "Văn Miếu được xây dựng năm 1076" in d.find_element(By.CSS_SELECTOR, "#page-text pre").text
+        width = d.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"the reader makes the phone page scroll sideways ({width} px)"
     finally:
         d.quit()

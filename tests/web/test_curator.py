@@ -271,7 +271,7 @@ def test_items_are_linked_to_a_monument(app):
     r = post(client, url, {"item_id": str(item_id), "page": "2", "note": "Ảnh giếng & gác"})
     assert r.status_code == 302 and r.headers["Location"].endswith("#items")
     html = client.get(f"/staff/monuments/{m.id}").get_data(as_text=True)
-    assert f'href="/items/{item_id}?lang=vi#page-2">Hà Nội xưa</a>' in html and "Ảnh giếng &amp; gác" in html
+    assert f'href="/items/{item_id}/pages/2?lang=vi">Hà Nội xưa</a>' in html and "Ảnh giếng &amp; gác" in html
     for data, message in [({"item_id": "999999"}, "Không nhận: Số tài liệu: không có tài liệu số 999999"),
                           ({"item_id": str(item_id), "page": "7"}, f"Không nhận: Trang (tuỳ chọn): tài liệu {item_id} không có trang 7"),
                           ({"item_id": "mười"}, "Không nhận: Số tài liệu: phải là một số"),

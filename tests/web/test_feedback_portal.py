@@ -61,8 +61,8 @@ def stored(app) -> list[Feedback]:
 def test_a_reader_reports_an_error_and_the_answer_is_published_beside_it(app):
     item_id, page_id = read_item(app.extensions["heritage"])
     reader = app.test_client()
-    item_page = reader.get(f"/items/{item_id}").get_data(as_text=True)
-    assert f'href="/items/{item_id}/report?page=1&amp;lang=vi"' in item_page and "Báo lỗi chữ trên trang này" in item_page
+    page = reader.get(f"/items/{item_id}/pages/1").get_data(as_text=True)  # the page in the reader
+    assert f'href="/items/{item_id}/report?page=1&amp;lang=vi"' in page and "Báo lỗi chữ trên trang này" in page
     form = reader.get(f"/items/{item_id}/report?page=1").get_data(as_text=True)
     assert '<option value="1">1. Văn Miếu được xây dựng năm 1070</option>' in form
     sent = {"kind": "text_error", "page": "1", "line": "1", "quoted": "xây dựng", "suggestion": "dựng",

@@ -130,8 +130,8 @@ def test_the_items_that_speak_of_the_monument_are_on_its_page(app, built):
     p.guides.link_item(m.id, linked, page_sequence=1, note="Ảnh gác năm 1930", actor=SYSTEM)
     html = app.test_client().get(f"/monuments/{m.slug}").get_data(as_text=True)
     related = html[html.index('id="related-items"'):]
-    assert f'href="/items/{found}?lang=vi#page-2">Trung Bắc tân văn</a>' in related
-    assert f'href="/items/{linked}?lang=vi#page-1">Hà Nội &amp; &lt;phố&gt; cổ</a>' in related
+    assert f'href="/items/{found}/pages/2?lang=vi">Trung Bắc tân văn</a>' in related  # the page, in the reader
+    assert f'href="/items/{linked}/pages/1?lang=vi">Hà Nội &amp; &lt;phố&gt; cổ</a>' in related
     assert "Ảnh gác năm 1930" in related and "Chùa Một Cột" not in related
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in related and "<script>alert" not in related
     assert "<mark>Khue</mark>" in related  # found without diacritics, the name marked in the words around it
