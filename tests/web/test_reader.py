@@ -101,7 +101,9 @@ def test_a_search_inside_the_item_lists_its_pages_and_boxes_the_matches_here(app
     p.reader.finish_item(item_id)
     p.indexer.flush()
     pages = p.catalogue.page_window(item_id, start=1, count=3)
-    word = max((w for w in pages.texts[pages.rows[1].page_id].split() if w.isalpha()), key=len)
+    page_one = pages.texts[pages.rows[0].page_id].lower()
+    word = max((w for w in pages.texts[pages.rows[1].page_id].split() if w.isalpha() and w.lower() not in page_one),
+               key=len)  # on page 2, not on page 1
     client = app.test_client()
     html = client.get(f"/items/{item_id}/pages/2?lang=en&q={word}").get_data(as_text=True)
     q = quote(word)
@@ -109,5 +111,9 @@ def test_a_search_inside_the_item_lists_its_pages_and_boxes_the_matches_here(app
     boxes = json.loads(re.search(r'<script type="application/json" id="hit-boxes">(.*?)</script>', html).group(1))
     assert boxes and all(w > 0 and h > 0 for _x, _y, w, h in boxes)
     assert f'href="/items/{item_id}/pages/2?lang=en&amp;q={q}#hit-1"' in html  # each match its own URL
+    r = client.get(f"/items/{item_id}/pages/1?lang=en&go=first&q={q}")  # the item page's search form
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/items/{item_id}/pages/2?lang=en&q={q}")
+    item_page = client.get(f"/items/{item_id}?lang=en").get_data(as_text=True)
+    assert 'name="go" value="first"' in item_page and f'action="/items/{item_id}/pages/1"' in item_page
     none = client.get(f"/items/{item_id}/pages/2?lang=en&q=zzqxv").get_data(as_text=True)
     assert "“zzqxv” is not in this item." in none and "[]" in none
