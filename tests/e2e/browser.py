@@ -66,7 +66,11 @@ def browser(tmp, width: int, height: int):
     return webdriver.Chrome(service=Service(DRIVER), options=opts)
 
 
-def shot(driver, name: str) -> Image.Image:
+def shot(driver, name: str, *, accessible: bool = True) -> Image.Image:
+    """The screen as the test sees it, kept in test-artifacts/; unless ``accessible`` is False the page is
+    also checked against WCAG 2.1 AA by axe-core first (:func:`assert_accessible`)."""
+    if accessible:
+        assert_accessible(driver, name)
     ARTIFACTS.mkdir(exist_ok=True)
     png = driver.get_screenshot_as_png()
     (ARTIFACTS / f"{name}.png").write_bytes(png)
@@ -86,3 +90,29 @@ def wait_until(predicate, timeout_s: float = 120.0, interval_s: float = 0.25, wh
             return None
 
     return _wait_until(asked, timeout_s=timeout_s, interval_s=interval_s, what=what)
+
+
+AXE = REPO / "web" / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.1 AA
+
+
+def serious_violations(driver) -> list[str]:
+    """axe-core (from the npm registry, ``web/frontend``) run on the page the browser shows, against WCAG
+    2.1 A and AA: each serious or critical violation as ``rule: selectors (impact)``."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is not installed ({AXE}): run scripts/frontend.sh")
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    driver.set_script_timeout(60)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}, resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}))))"
+        ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));", AXE_TAGS)
+    return [f"{v['id']}: {', '.join(v['nodes'])} ({v['impact']}; {v['help']})" for v in result
+            if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(driver, what: str) -> None:
+    found = serious_violations(driver)
+    assert not found, f"{what}: WCAG 2.1 AA violations (axe-core):\n" + "\n".join(found)

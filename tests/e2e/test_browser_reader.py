@@ -16,7 +16,7 @@ from library.access import Actor
 from library.container import build_platform
 from library.ingest.service import Upload
 from tests.conftest import make_settings
-from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
+from tests.e2e.browser import assert_accessible, browser, serious_violations, need_chromium, serving, shot, wait_until
 from tests.library.test_jobs import small_scans
 
 SYSTEM = Actor.system("tests")
@@ -60,6 +60,7 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
         assert first.location["y"] < 844 and first.is_displayed()
         assert d.execute_script("return document.getElementById('refine').open") is False
         shot(d, "search-phone-results-first")
+        assert_accessible(d, "the search page")
         box = d.find_element(By.ID, "search-q")
         box.clear()
         box.send_keys("Hà N")
@@ -76,6 +77,7 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
         wait_until(lambda: overlay.is_displayed() and overlay.size["width"] > 4, timeout_s=20, what="a box drawn")
         time.sleep(1.5)  # tiles fade in
         image = shot(d, "reader-phone-match")
+        assert_accessible(d, "the reader")
         r = d.execute_script("const b = arguments[0].getBoundingClientRect(); return [b.left, b.top, b.width, b.height,"
                              " devicePixelRatio];", overlay)
         box = np.asarray(image.crop(tuple(int(v * r[4]) for v in (r[0], r[1], r[0] + r[2], r[1] + r[3]))), dtype=int)
@@ -108,6 +110,14 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
         shot(d, "reader-phone-page-4-text-hidden")
         ActionChains(d).send_keys(Keys.ARROW_LEFT).perform()
         wait_until(lambda: f"/items/{item}/pages/3" in d.current_url, timeout_s=10, what="back by the ← key")
+        d.get(f"{url}/items/{item}?lang=en")
+        assert_accessible(d, "the item page")
+        d.get(f"{url}/?lang=en")
+        assert_accessible(d, "the home page")
+        d.execute_script("document.querySelector('main').insertAdjacentHTML('beforeend', "
+                         "'<button type=\"button\"></button><img src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">')")
+        found = serious_violations(d)  # the check itself: a button without a name, an image without text
+        assert any(v.startswith("button-name") for v in found) and any(v.startswith("image-alt") for v in found), found
         assert not _errors(d), _errors(d)
     finally:
         d.quit()
