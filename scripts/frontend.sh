@@ -2,7 +2,7 @@
 # Front-end packages from the npm registry, served by the portal itself (no CDN):
 # model-viewer (3D, with three.js inside), three's Draco decoder for compressed GLB,
 # OpenSeadragon (deep zoom over the portal's own IIIF Image API), Leaflet (the monuments map)
-# and Mirador (any IIIF manifest, ours included).
+# Mirador (any IIIF manifest, ours included) and the Noto Sans web font.
 set -euo pipefail
 cd "$(dirname "$0")/../web/frontend"
 if ! command -v npm >/dev/null; then
@@ -24,6 +24,25 @@ cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$
 cp -r node_modules/leaflet/dist/images "$VENDOR/leaflet/images"
 cp node_modules/mirador/dist/mirador.min.js "$VENDOR/mirador/"
 cp node_modules/meshoptimizer/meshopt_decoder.cjs "$VENDOR/meshopt_decoder.js"  # UMD: sets self.MeshoptDecoder
+# Noto Sans (SIL OFL) for every Vietnamese letter at the weights the portal uses: only the latin,
+# latin-ext and vietnamese subsets of 400, 700 and 400 italic, woff2 only (browsers fetch a subset when
+# a page uses its letters: unicode-range); one fonts.css
+mkdir -p "$VENDOR/noto-sans/files"
+node -e '
+const fs = require("fs"), dir = "node_modules/@fontsource/noto-sans/", out = process.argv[1];
+const keep = ["latin", "latin-ext", "vietnamese"], css = [];
+for (const sheet of ["400.css", "700.css", "400-italic.css"]) {
+  for (const block of fs.readFileSync(dir + sheet, "utf8").split(/\n(?=\/\* )/)) {
+    const m = /\/\* noto-sans-([a-z-]+)-(\d+)-(normal|italic) \*\//.exec(block);
+    if (!m || !keep.includes(m[1])) continue;
+    const file = `noto-sans-${m[1]}-${m[2]}-${m[3]}.woff2`;
+    fs.copyFileSync(dir + "files/" + file, out + "/files/" + file);
+    css.push(block.replace(/src: [^;]+;/, `src: url(files/${file}) format("woff2");`).trim());
+  }
+}
+fs.writeFileSync(out + "/fonts.css", css.join("\n\n") + "\n");
+' "$VENDOR/noto-sans"
+cp node_modules/@fontsource/noto-sans/LICENSE "$VENDOR/noto-sans/"
 # precompressed copies: the portal sends them to browsers that accept gzip (model-viewer: 1.07 MB -> 0.29 MB)
 find "$VENDOR" -type f \( -name '*.js' -o -name '*.css' -o -name '*.wasm' \) -size +8k -exec gzip -9 -k -f -n {} \;
 echo "frontend: model-viewer $(node -p "require('./node_modules/@google/model-viewer/package.json').version") in web/static/vendor"

@@ -11,7 +11,7 @@ TEXT = {
         "queued": "đang chờ", "running": "đang đọc", "done": "xong", "failed": "lỗi", "processing": "đang xử lý",
         "empty": "Chưa có tài liệu nào.", "confidence": "Độ tin cậy", "review": "cần soát lại",
         "text": "Văn bản", "back": "Tất cả tài liệu", "creator": "Tác giả", "date": "Năm",
-        "collection": "Bộ sưu tập", "switch": "English", "switch_lang": "en",
+        "collection": "Bộ sưu tập", "switch": "English", "switch_lang": "en", "menu": "Danh mục",
         "search": "Tìm kiếm", "search_placeholder": "Tìm trong sách báo, ví dụ: Văn Miếu",
         "found": "Tìm thấy {n} trang", "found_about": "Tìm thấy khoảng {n} trang",
         "notice_sampled_counts": "Rất nhiều trang khớp với tìm kiếm này: số trang và các bộ lọc được ước tính từ "
@@ -47,7 +47,7 @@ TEXT = {
         "queued": "queued", "running": "reading", "done": "done", "failed": "failed", "processing": "processing",
         "empty": "No items yet.", "confidence": "Confidence", "review": "needs review",
         "text": "Text", "back": "All items", "creator": "Creator", "date": "Date",
-        "collection": "Collection", "switch": "Tiếng Việt", "switch_lang": "vi",
+        "collection": "Collection", "switch": "Tiếng Việt", "switch_lang": "vi", "menu": "Menu",
         "search": "Search", "search_placeholder": "Search books and newspapers, e.g. Van Mieu",
         "found": "{n} pages found", "found_about": "About {n} pages found",
         "notice_sampled_counts": "Very many pages match: the count and the filters are estimated from a random "

@@ -75,7 +75,11 @@ def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
         assert differing > canvas.width * canvas.height * 0.02, "no model pixels on the canvas"
         d.find_element(By.LINK_TEXT, "English").click()
         wait_until(lambda: "Constellation of Literature Pavilion" in d.page_source, timeout_s=10, what="English")
-        assert d.find_element(By.LINK_TEXT, "Monuments")
+        nav = d.find_element(By.ID, "site-nav")
+        assert not nav.is_displayed()  # on a phone the header's links wait in a menu…
+        d.find_element(By.ID, "menu-button").click()
+        assert nav.is_displayed() and d.find_element(By.LINK_TEXT, "Monuments").is_displayed()  # …that opens
+        assert d.find_element(By.ID, "menu-button").get_attribute("aria-expanded") == "true"
         shot(d, "tourist-monument-english")
     finally:
         d.quit()

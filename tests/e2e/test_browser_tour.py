@@ -152,6 +152,9 @@ def test_the_map_shows_the_monument_without_a_tile_server(site):
     link = wait_until(lambda: [a for a in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content a")
                                if a.is_displayed()], timeout_s=5, what="the popup")[0]
     assert link.text == "Khuê Văn Các" and link.get_attribute("href").endswith(f"/monuments/{site['slug']}?lang=vi")
+    wait_until(lambda: d.execute_script(  # Leaflet fades the popup in: its colours are checked once it is opaque
+        "return getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"), timeout_s=5,
+        what="the popup faded in")
     shot(d, "map-popup-phone")
     loaded = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert loaded and all(u.startswith(site["url"]) for u in loaded), [u for u in loaded if not u.startswith(site["url"])]

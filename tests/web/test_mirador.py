@@ -143,7 +143,8 @@ def test_an_item_opens_in_mirador_from_its_page(read_item, client):  # noqa: F81
     assert r.status_code == 200
     assert f'data-manifest="http://localhost/iiif/{item_id}/manifest"' in html and 'data-lang="vi"' in html
     scripts = re.findall(r"<script[^>]*>", html)
-    assert scripts == ['<script src="/static/vendor/mirador/mirador.min.js">', '<script src="/static/mirador-init.js">']
+    assert scripts == ['<script src="/static/vendor/mirador/mirador.min.js">', '<script src="/static/mirador-init.js">',
+                       '<script src="/static/menu.js" defer>']  # the portal's own, the header's menu last
     assert not re.search(r"<script[^>]*>[^<]", html)  # no inline script: the CSP forbids it
     assert "script-src 'self'" in r.headers["Content-Security-Policy"]
     vendor = client.get("/static/vendor/mirador/mirador.min.js")
