@@ -93,5 +93,8 @@ def page(item_id: int, sequence: int):
 def progress(item_id: int):
     """``{"status", "pages": {status: n}, "total", "done"}`` of an item its reader may see."""
     item, decision = guard.item_record(item_id)
-    counts = _platform().catalogue.page_progress(item_id) if decision.content else {}
+    counts = {}
+    if decision.content:  # the item's pages counted per status (the pages.item_id index), none that are 0
+        (row,) = _platform().catalogue.item_statuses([item_id])
+        counts = {status: n for status, n in row.counts.items() if n}
     return jsonify(status=item.status.value, pages=counts, total=sum(counts.values()), done=counts.get("done", 0))

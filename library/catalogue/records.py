@@ -95,16 +95,6 @@ class Catalogue:
         with self.sessions() as s:
             return int(s.scalar(select(func.count()).select_from(Page).where(Page.item_id == item_id)) or 0)
 
-    def page_progress(self, item_id: int) -> dict[str, int]:
-        """``{page status: how many pages}`` of ``item_id`` (one grouped count on the item's pages), for a
-        reader watching it being read."""
-        with self.sessions() as s:
-            if s.get(Item, item_id) is None:
-                raise NotFound(f"no item {item_id}")
-            rows = s.execute(select(Page.status, func.count()).where(Page.item_id == item_id)
-                             .group_by(Page.status)).all()
-        return {status.value: int(n) for status, n in rows}
-
     def page_window(self, item_id: int, *, start: int = 1, count: int = 10) -> "PageWindow":
         """The pages of ``item_id`` from sequence ``start`` on, at most ``count`` (capped to MAX_LIMIT), with
         their text; the window's neighbours and the item's page count. Every query is bounded by the

@@ -214,13 +214,16 @@ class SearchService:
     def search_within(self, item_id: int, query: str, *, actor: Actor, fuzzy: bool = False) -> SearchPage:
         """The pages of one item that match, in page order, each span with its boxes (IIIF Content Search);
         no pages when ``actor`` may not see the item."""
+        return self._answer(query, self._within(item_id, query, actor=actor, fuzzy=fuzzy))
+
+    def _within(self, item_id: int, query: str, *, actor: Actor, fuzzy: bool):
+        """The engine's answer to a search inside item ``item_id`` (NotFound when there is no such item)."""
         levels = self.levels(actor)
         with self.sessions() as s:
             if s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
         with engine_errors():
-            result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy, access_levels=levels)
-        return self._answer(query, result)
+            return self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy, access_levels=levels)
 
     def within_item(self, item_id: int, query: str, *, actor: Actor, sequence: int | None = None,
                     fuzzy: bool = False) -> "WithinItem":
@@ -229,12 +232,7 @@ class SearchService:
         every other page (a common word on a 1,000-page book). Nothing when ``actor`` may not see it."""
         from search import PAGE
 
-        levels = self.levels(actor)
-        with self.sessions() as s:
-            if s.get(Item, item_id) is None:
-                raise NotFound(f"no item {item_id}")
-        with engine_errors():
-            result = self.indexer.engine.search_within(item_id, query, fuzzy=fuzzy, access_levels=levels)
+        result = self._within(item_id, query, actor=actor, fuzzy=fuzzy)
         hits = [h for h in result.hits if h.kind == PAGE and h.page_number]
         spans: list[HitSpan] = []
         here = next((h for h in hits if h.page_number == sequence), None) if sequence else None
