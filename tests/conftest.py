@@ -116,6 +116,16 @@ def redis_server(tmp_path_factory):
         proc.wait(timeout=10)
 
 
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's real Redis, emptied for this test: a message an earlier test's worker sent as it
+    stopped (a page's ``finish_item``) must not be counted as this test's backlog."""
+    import redis
+
+    redis.Redis.from_url(redis_server).flushdb()
+    return redis_server
+
+
 # ------------------------------------------------------------ the platform
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 def broker_url(request):
     if request.param == "filesystem":
         return ""
-    return request.getfixturevalue("redis_server")
+    return request.getfixturevalue("redis_url")
 
 
 def _purge(platform) -> None:

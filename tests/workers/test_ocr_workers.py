@@ -50,7 +50,7 @@ def small_pages(count: int):
 def broker_url(request):
     if request.param == "filesystem":
         return ""
-    return request.getfixturevalue("redis_server")
+    return request.getfixturevalue("redis_url")
 
 
 def test_multi_page_multi_item_ingest_read_by_real_workers(tmp_path, database_url, broker_url, start_worker):
