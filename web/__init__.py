@@ -67,6 +67,9 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
     from web import metrics  # /metrics (Prometheus) and /health/live, /health/ready
 
     app.register_blueprint(metrics.bp)
+    from web import offline  # the monument guide without signal: manifest, service worker, icons
+
+    offline.init_app(app)
     if settings.proxy_hops > 0:  # the client's address and scheme as the proxy saw them
         from werkzeug.middleware.proxy_fix import ProxyFix
 

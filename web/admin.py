@@ -110,7 +110,7 @@ def _admin_link():
 
 def _page(code: int = 200, error: str | None = None, form: dict | None = None):
     t = words()
-    return render_template("admin_users.html", t=t, lang=current_lang(), busy=False, error=error, form=form or {},
+    return render_template("admin_users.html", t=t, lang=current_lang(), error=error, form=form or {},
                            users=_platform().users.accounts(), roles=[r.value for r in Role],
                            me=signed_in_user()), code
 

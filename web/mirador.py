@@ -38,11 +38,10 @@ def item(item_id: int):
     try:
         it, _decision = guard.item_content(item_id)  # a hidden item answers as a missing one; 403 or 410 with the reason
     except NotFound:
-        return render_template("mirador.html", t=t, lang=lang, item=None, item_id=item_id, manifest=None,
-                               busy=False), 404
+        return render_template("mirador.html", t=t, lang=lang, item=None, item_id=item_id, manifest=None), 404
     with current_app.extensions["heritage"].sessions() as s:  # one row at most, on pages.item_id
         ready = s.scalar(select(Page.id).where(Page.item_id == item_id, Page.status == PageStatus.done,
                                                Page.width.is_not(None)).limit(1)) is not None
     manifest = url_for("iiif.manifest", item_id=item_id, _external=True) if ready else None
     code = 200 if ready else 409
-    return render_template("mirador.html", t=t, lang=lang, item=it, manifest=manifest, busy=False), code
+    return render_template("mirador.html", t=t, lang=lang, item=it, manifest=manifest), code

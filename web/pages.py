@@ -167,7 +167,7 @@ def search():
                            page_link=page_link, facet_link=facet_link, highlight=highlight, hit_boxes=hit_boxes,
                            year_from=year_from, year_to=year_to, refined=bool(filters or year_from or year_to),
                            try_plain=instead(plain) if plain != q else None,
-                           try_fuzzy=instead(q, fuzzy_too=True) if not fuzzy else None, plain=plain, busy=False)
+                           try_fuzzy=instead(q, fuzzy_too=True) if not fuzzy else None, plain=plain)
 
 
 def _year_arg(name: str) -> int | None:

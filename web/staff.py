@@ -147,7 +147,7 @@ def _dashboard(code: int = 200, error: str | None = None):
     user = signed_in_user()
     t = words()
     board = _platform().jobs.board()
-    return render_template("dashboard.html", board=board, t=t, lang=current_lang(), busy=False, user=user,
+    return render_template("dashboard.html", board=board, t=t, lang=current_lang(), user=user,
                            can_items=user.role in RETRY_ROLES, can_builds=user.role in BUILD_ROLES,
                            duration_text=lambda sec: duration_text(sec, t), error=error, poll_s=POLL_S), code
 

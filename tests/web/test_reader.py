@@ -83,6 +83,9 @@ def test_an_item_being_read_offers_its_progress_and_never_reloads(app):
         html = client.get(url).get_data(as_text=True)
         assert 'http-equiv="refresh"' not in html, url
         assert 'id="reading-progress"' in html and "progress.js" in html, url
+    home = client.get("/?lang=en").get_data(as_text=True)  # the home page's recent items: polled per row
+    assert 'http-equiv="refresh"' not in home and "progress.js" in home
+    assert f'class="item-progress" data-item="{item_id}"' in home
     body = client.get(f"/api/v1/items/{item_id}/progress").get_json()
     assert body == {"status": "processing", "pages": {"queued": 4}, "total": 4, "done": 0}
     assert "has not been read yet" in client.get(f"/items/{item_id}/pages/2?lang=en").get_data(as_text=True)

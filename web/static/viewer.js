@@ -17,11 +17,24 @@ document.addEventListener("DOMContentLoaded", () => {
       const wide = window.matchMedia("(min-width: 800px)").matches;
       const saving = navigator.connection && navigator.connection.saveData;
       const next = wide && !saving ? levels[levels.length - 1] : levels[Math.min(1, levels.length - 1)];
-      if (next && !viewer.src.endsWith(next)) {
+      if (next && !viewer.src.endsWith(next) && navigator.onLine && !failed.has(next)) {
         loaded = false;
+        shownSrc = viewer.src;
         viewer.src = next;
       }
     };
+    let shownSrc = null;
+    const failed = new Set();  // levels that could not be fetched: not asked for again on this page
+    viewer.addEventListener("error", () => {
+      // the larger level could not be fetched (signal lost, not in the offline guide's cache): the level
+      // already drawn comes back instead of an empty viewer
+      if (shownSrc && !viewer.src.endsWith(shownSrc)) {
+        failed.add(viewer.src);
+        const back = shownSrc;
+        shownSrc = null;
+        viewer.src = back;
+      }
+    });
     viewer.addEventListener("model-visibility", (event) => {
       if (event.detail && event.detail.visible) {
         shown = true;
