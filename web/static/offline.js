@@ -19,10 +19,13 @@
     if (event.data.type === "kept") say(navigator.onLine ? "ready" : "offline");
     else if (event.data.type === "keep-failed" && navigator.onLine) say("failed");
   });
-  navigator.serviceWorker.register(status.dataset.worker, { scope: status.dataset.scope }).then(() => {
+  const register = () => navigator.serviceWorker.register(status.dataset.worker, { scope: status.dataset.scope }).then(() => {
     if (navigator.onLine) say("saving");
     return navigator.serviceWorker.ready;
   }).then((registration) => {
     registration.active.postMessage({ type: "keep", urls, page: window.location.href, title: document.title });
   }).catch(() => { if (navigator.onLine) say("failed"); });
+  // after the page has loaded: the worker's own downloads never compete with the page's first model
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register, { once: true });
 })();
