@@ -176,6 +176,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
         OMP_THREAD_LIMIT="1",
         PYTHONUNBUFFERED="1",
     )
+    if settings.map_tiles:  # a map tile server, when the test set one
+        env.update(HERITAGE_MAP_TILES=settings.map_tiles, HERITAGE_MAP_ATTRIBUTION=settings.map_attribution)
     return env
 
 

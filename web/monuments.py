@@ -18,14 +18,18 @@ from web import guard, i18n
 from web.i18n import current_lang, words
 from web.pages import highlight, item_page_url
 from web.security import CSP
+from web.site_plan import Place, site_plan
 
 bp = Blueprint("monuments", __name__)
 api_bp = Blueprint("monuments_api", __name__, url_prefix="/api/v1")
 
 i18n.add(
     vi={
-        "mon_map": "Bản đồ di tích",
-        "mon_no_tiles": "Bản đồ không có lớp nền; các di tích được đánh dấu theo toạ độ.", "mon_open": "Xem di tích",
+        "mon_map": "Bản đồ di tích", "mon_open": "Xem di tích",
+        "mon_plan": "Sơ đồ khu di tích", "mon_plan_north": "B",
+        "mon_plan_note": "Sơ đồ vẽ theo toạ độ của các di tích, không có bản đồ nền; phía bắc ở trên.",
+        "mon_plan_page": "Sơ đồ chỉ gồm các di tích của trang này; các di tích khác ở những trang khác.",
+        "mon_plan_unplaced": "{n} di tích chưa có toạ độ nên không có trên sơ đồ.",
         "mon_points": "Các điểm đáng chú ý", "mon_tour": "Tham quan có hướng dẫn", "mon_play": "Phát",
         "mon_pause": "Tạm dừng", "mon_next_stop": "Điểm sau", "mon_prev_stop": "Điểm trước",
         "mon_stop": "Điểm dừng {n}/{total}", "mon_ar": "Xem trong không gian thực (AR)",
@@ -38,9 +42,12 @@ i18n.add(
         "rank_city": "Di tích cấp thành phố", "rank_none": "Chưa xếp hạng",
     },
     en={
-        "mon_map": "Map of monuments",
-        "mon_no_tiles": "The map has no base layer; monuments are marked by their coordinates.",
-        "mon_open": "Open the monument", "mon_points": "Points of interest", "mon_tour": "Guided tour",
+        "mon_map": "Map of monuments", "mon_open": "Open the monument",
+        "mon_plan": "Site plan", "mon_plan_north": "N",
+        "mon_plan_note": "Drawn from the monuments' coordinates, without a base map; north is up.",
+        "mon_plan_page": "The plan shows only this page's monuments; the others are on the other pages.",
+        "mon_plan_unplaced": "Monuments without coordinates, not on the plan: {n}.",
+        "mon_points": "Points of interest", "mon_tour": "Guided tour",
         "mon_play": "Play", "mon_pause": "Pause", "mon_next_stop": "Next stop", "mon_prev_stop": "Previous stop",
         "mon_stop": "Stop {n} of {total}", "mon_ar": "View in your space (AR)",
         "mon_related": "Library items about this monument", "mon_linked": "Chosen by the curator",
@@ -98,8 +105,13 @@ def index():
     origin = tile_origin(tiles) if tiles else None
     page = _page_arg()
     monuments, more = _platform().monuments.monuments_page(page)
-    html = render_template("monuments.html", t=words(), lang=current_lang(), monuments=monuments,
-                           page=page, more=more,
+    lang = current_lang()
+    # no tile server: a plan of this page's monuments drawn by the server (web/site_plan.py), no Leaflet
+    plan = None if origin else site_plan([
+        Place(in_lang(m, "name", lang), url_for("monuments.monument", slug=m.slug, lang=lang), m.lat, m.lon)
+        for m in monuments])
+    html = render_template("monuments.html", t=words(), lang=lang, monuments=monuments,
+                           page=page, more=more, plan=plan,
                            tiles=tiles if origin else "", attribution=attribution, in_lang=in_lang,
                            mapped=[m for m in monuments if m.lat is not None and m.lon is not None])
     resp = make_response(html)

@@ -1,8 +1,8 @@
 """A tourist on a phone (Debian's chromium, a 390×844 window) against the real server: the point
 of interest is labelled in Vietnamese on the 3D model, playing the guided tour moves the camera to
-each stop's orbit and target (read back from model-viewer) and the picture changes with it, the
-keyboard drives the tour too, and the map of monuments shows its marker with no tile server and no
-request leaving the portal. Screenshots are kept in test-artifacts/."""
+each stop's orbit and target (read back from model-viewer) and the picture changes with it, and the
+keyboard drives the tour too (the map of monuments, with and without a tile server:
+test_browser_site_plan.py). Screenshots are kept in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -133,30 +133,3 @@ def test_the_tour_moves_the_camera_from_stop_to_stop(site):
     wait_until(lambda: at_stop(camera(d, viewer), 0), timeout_s=15, what="back at stop 1 by keyboard")
     previous.send_keys(Keys.ARROW_RIGHT)
     wait_until(lambda: at_stop(camera(d, viewer), 1), timeout_s=15, what="stop 2 by the arrow key")
-
-
-def test_the_map_shows_the_monument_without_a_tile_server(site):
-    from selenium.webdriver.common.by import By
-
-    d = site["driver"]
-    d.get(f"{site['url']}/monuments?lang=vi")
-    wait_until(lambda: d.execute_script("return document.getElementById('monument-map').dataset.markers === '1'"),
-               timeout_s=10, what="the map's markers")
-    marker = d.find_element(By.CSS_SELECTOR, "#monument-map .leaflet-marker-icon")
-    wait_until(lambda: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", marker),
-               timeout_s=10, what="the marker's image")
-    assert marker.is_displayed() and marker.get_attribute("title") == "Khuê Văn Các"
-    assert not d.find_elements(By.CSS_SELECTOR, "#monument-map .leaflet-tile")  # no tile layer at all
-    shot(d, "map-without-tiles-phone")
-    marker.click()
-    link = wait_until(lambda: [a for a in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content a")
-                               if a.is_displayed()], timeout_s=5, what="the popup")[0]
-    assert link.text == "Khuê Văn Các" and link.get_attribute("href").endswith(f"/monuments/{site['slug']}?lang=vi")
-    wait_until(lambda: d.execute_script(  # Leaflet fades the popup in: its colours are checked once it is opaque
-        "return getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"), timeout_s=5,
-        what="the popup faded in")
-    shot(d, "map-popup-phone")
-    loaded = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-    assert loaded and all(u.startswith(site["url"]) for u in loaded), [u for u in loaded if not u.startswith(site["url"])]
-    link.click()
-    wait_until(lambda: f"/monuments/{site['slug']}" in d.current_url, timeout_s=10, what="the monument's page")

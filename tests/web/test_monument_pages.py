@@ -161,19 +161,22 @@ def test_the_page_works_and_shows_the_curators_links_when_search_is_down(tmp_pat
 
 
 def test_the_map_needs_no_tile_server(app, built):
+    """Without tiles the server draws a plan of the site (tests/web/test_site_plan.py): no Leaflet."""
     p = app.extensions["heritage"]
     p.monuments.create_monument(name_vi="Đình <làng> Kim Liên", actor=SYSTEM)  # no coordinates: listed, not on the map
     r = app.test_client().get("/monuments")
     html = r.get_data(as_text=True)
-    assert 'id="monument-map" class="monument-map no-tiles"' in html and 'data-tiles=""' in html
-    assert 'data-lat="21.0286" data-lon="105.8356"' in html
-    assert 'data-name="Khuê Văn Các" data-href="/monuments/khue-van-cac?lang=vi"' in html
+    assert 'id="site-plan"' in html and 'id="monument-map"' not in html and "leaflet" not in html
+    assert html.count('<a class="plan-mark" href="/monuments/khue-van-cac?lang=vi">') == 1
+    assert html.count('class="plan-mark"') == 1  # only the monument with coordinates is drawn
     assert "Đình &lt;làng&gt; Kim Liên" in html and html.count("data-lat=") == 1
-    assert "/static/vendor/leaflet/leaflet.js" in html and "/static/map.js" in html
-    assert "http://" not in html.replace("http://localhost", "") and "https://" not in html  # nothing from elsewhere
+    assert "/static/map.js" not in html
+    assert "http://" not in html.replace("http://localhost", "").replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in html  # nothing from elsewhere
     assert "img-src 'self' data: blob:;" in r.headers["Content-Security-Policy"]
     en = app.test_client().get("/monuments?lang=en").get_data(as_text=True)
     assert 'data-name="Constellation of Literature Pavilion"' in en and "Special national monument" in en
+    assert ">Constellation of Literature Pavilion</text>" in en and ">Site plan</title>" in en
 
 
 def test_a_tile_server_from_the_settings_is_allowed_and_credited(tmp_path):
@@ -192,9 +195,9 @@ def test_a_tile_server_from_the_settings_is_allowed_and_credited(tmp_path):
             if origin:
                 assert f'data-tiles="{tiles}"' in html and f"img-src 'self' {origin} data: blob:" in csp
                 assert 'data-attribution="© Bản đồ &lt;Hà Nội&gt;"' in html and "no-tiles" not in html
-            else:  # not a web address: no tile layer, and the page says so
-                assert 'data-tiles=""' in html and "javascript:" not in html and "javascript" not in csp
-                assert "Bản đồ không có lớp nền" in html
+            else:  # not a web address: no tile layer, the plan of the site instead
+                assert "javascript:" not in html and "javascript" not in csp and "leaflet" not in html
+                assert 'id="site-plan"' in html and "không có bản đồ nền" in html
         finally:
             app.extensions["heritage"].close()
 

@@ -81,6 +81,8 @@ def test_a_monument_page_registers_the_worker_and_a_book_page_does_not(app, tmp_
     assert '<link rel="manifest" href="/manifest.webmanifest?lang=en">' in html
     assert "/static/offline.js" in html and 'data-worker="/sw.js"' in html and 'data-scope="/monuments"' in html
     assert 'data-ready="This guide is saved for use without signal."' in html
+    listing = client.get("/monuments?lang=en").get_data(as_text=True)  # the manifest's start_url
+    assert '<link rel="manifest" href="/manifest.webmanifest?lang=en">' in listing
     vi = client.get(f"/monuments/{m.slug}?lang=vi").get_data(as_text=True)
     assert 'data-ready="Đã lưu hướng dẫn này để xem khi không có mạng."' in vi
     for url in ("/?lang=en", "/search?q=x&lang=en", "/collections?lang=en"):
