@@ -51,6 +51,19 @@ def reader_url(item_id: int, sequence: int, *, lang: str | None = None, q: str |
 bp.add_app_template_global(reader_url, "reader_url")
 
 
+def facing_page(sequence: int, window):
+    """The page that faces ``sequence`` in the open item, as ``(row, side)`` with ``side`` "left" or "right"
+    (where it lies), when it has been read: page 1 stands alone (a recto), then 2 | 3, 4 | 5 … — shown
+    side by side on a wide screen (reader.js); None otherwise."""
+    if window.total < 3 or sequence < 2:
+        return None
+    other, side = (sequence + 1, "right") if sequence % 2 == 0 else (sequence - 1, "left")
+    row = next((r for r in window.rows if r.sequence == other), None)
+    if row is None or row.status != "done":
+        return None
+    return row, side
+
+
 @bp.get("/items/<int:item_id>/pages/<int:sequence>")
 def page(item_id: int, sequence: int):
     lang = current_lang()
@@ -79,12 +92,14 @@ def page(item_id: int, sequence: int):
         if request.args.get("go") == "first" and within.pages and sequence not in dict(within.pages):
             # the item page's search: straight to the first page with a match
             return redirect(reader_url(item_id, within.pages[0][0], lang=request.args.get("lang"), q=q), 302)
+    facing = facing_page(sequence, window)
     contents = p.mets.contents(item_id)
     boxes = [[b.x, b.y, b.w, b.h] for sp in (within.spans if within else []) for b in sp.boxes[:1]]
     resp = current_app.make_response(render_template(
         "reader.html", t=t, lang=lang, item=item, access=decision, page=current, window=window,
         text=window.texts.get(current.page_id), q=q, within=within, boxes=boxes, contents=contents,
         contents_source=p.mets.contents_source(item_id) if contents else None, pages_listed=PAGES_LISTED,
+        facing=facing,
         busy_item=item.status.value == "processing"))
     return guard.keep_private(resp, item, decision)
 

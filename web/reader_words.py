@@ -14,7 +14,8 @@ VI = {
     "rd_hit": "Chỗ tìm thấy {k}", "rd_keys": "Phím ← và → để lật trang; vuốt sang trái/phải trên điện thoại.",
     "rd_progress": "Đang nhận dạng: {done}/{total} trang xong", "rd_progress_done": "Đã nhận dạng xong.",
     "rd_progress_failed": "{n} trang không nhận dạng được.", "rd_show_result": "Xem kết quả",
-    "rd_image": "Ảnh trang {n}",
+    "rd_image": "Ảnh trang {n}", "rd_pages_of": "Trang {a}–{b} / {total}", "rd_images": "Ảnh trang {a} và {b}",
+    "rd_two_pages": "Hai trang",
 }
 
 EN = {
@@ -30,5 +31,6 @@ EN = {
     "rd_hit": "Match {k}", "rd_keys": "Keys ← and → turn the page; swipe left or right on a phone.",
     "rd_progress": "Being read: {done} of {total} pages done", "rd_progress_done": "Reading finished.",
     "rd_progress_failed": "{n} pages could not be read.", "rd_show_result": "Show the result",
-    "rd_image": "Image of page {n}",
+    "rd_image": "Image of page {n}", "rd_pages_of": "Pages {a}–{b} of {total}", "rd_images": "Images of pages {a} and {b}",
+    "rd_two_pages": "Two pages",
 }

@@ -73,6 +73,8 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
                    what="the reader at the page of the result")
         wait_until(lambda: int(d.find_element(By.ID, "reader").get_attribute("data-boxes") or 0) >= 1,
                    timeout_s=30, what="the matches boxed on the page image")
+        assert d.find_element(By.ID, "reader").get_attribute("data-images") == "1"  # one page on a phone
+        assert not d.find_element(By.ID, "spread-toggle").is_displayed()
         overlay = d.find_element(By.CSS_SELECTOR, "#zoom .hit-overlay")
         wait_until(lambda: overlay.is_displayed() and overlay.size["width"] > 4, timeout_s=20, what="a box drawn")
         time.sleep(1.5)  # tiles fade in
@@ -122,3 +124,57 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
     finally:
         d.quit()
         shutil.rmtree(reader_portal["tmp"] / "profiles", ignore_errors=True)
+
+
+def test_a_reader_on_a_wide_screen_sees_two_facing_pages(reader_portal):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    url, item = reader_portal["url"], reader_portal["item"]
+    d = browser(reader_portal["tmp"], 1400, 900)
+    try:
+        d.get(f"{url}/items/{item}/pages/2?lang=en&q=quoc+tu+giam")
+        root = d.find_element(By.ID, "reader")
+        wait_until(lambda: root.get_attribute("data-images") == "2", timeout_s=30, what="pages 2 and 3 side by side")
+        assert d.find_element(By.CSS_SELECTOR, "#turn-top .where").text == "Pages 2–3 of 4"
+        toggle = d.find_element(By.ID, "spread-toggle")
+        assert toggle.is_displayed() and toggle.get_attribute("aria-pressed") == "true"
+        assert d.find_element(By.CSS_SELECTOR, '#turn-top a[rel="next"]').get_attribute("href").split("?")[0].endswith(
+            f"/items/{item}/pages/4")  # past the spread
+        assert not d.find_elements(By.CSS_SELECTOR, '#turn-top a[rel="prev"]') or d.find_element(
+            By.CSS_SELECTOR, '#turn-top a[rel="prev"]').get_attribute("href").split("?")[0].endswith(f"/pages/1")
+        wait_until(lambda: int(root.get_attribute("data-boxes") or 0) >= 1, timeout_s=30, what="the match boxed")
+        overlay = d.find_element(By.CSS_SELECTOR, "#zoom .hit-overlay")
+        wait_until(lambda: overlay.is_displayed() and overlay.size["width"] > 4, timeout_s=20, what="a box drawn")
+        zoom = d.find_element(By.ID, "zoom").rect
+        # page 2 is the left-hand page: its match is boxed on the left half of the spread
+        assert overlay.rect["x"] + overlay.rect["width"] / 2 < zoom["x"] + zoom["width"] / 2
+        d.execute_script("document.getElementById('zoom').scrollIntoView()")
+        time.sleep(1.5)  # tiles fade in
+        image = shot(d, "reader-wide-two-pages")
+        z = d.execute_script("const b = document.getElementById('zoom').getBoundingClientRect();"
+                             "return [b.left, b.top, b.width, b.height, devicePixelRatio];")
+        k = z[4]
+        spread = np.asarray(image.crop(tuple(int(v * k) for v in (z[0], z[1], z[0] + z[2], z[1] + z[3]))).convert("L"), dtype=int)
+        half = spread.shape[1] // 2
+        for part in (spread[:, : half - 5], spread[:, half + 5 :]):  # both pages drawn: paper and ink in each half
+            assert (part > 200).mean() > 0.05 and (part < 120).mean() > 0.001
+        d.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)  # → goes past the spread
+        wait_until(lambda: f"/items/{item}/pages/4" in d.current_url, timeout_s=10, what="page 4 by the key")
+
+        d.get(f"{url}/items/{item}/pages/3?lang=vi")
+        root = d.find_element(By.ID, "reader")
+        wait_until(lambda: root.get_attribute("data-images") == "2", timeout_s=30, what="page 3 with page 2")
+        assert d.find_element(By.CSS_SELECTOR, "#turn-top .where").text == "Trang 2–3 / 4"
+        d.find_element(By.ID, "spread-toggle").click()  # one page at a time, remembered
+        wait_until(lambda: d.find_element(By.ID, "reader").get_attribute("data-images") == "1", timeout_s=30,
+                   what="one page after the reader's choice")
+        assert d.find_element(By.ID, "spread-toggle").get_attribute("aria-pressed") == "false"
+        assert d.find_element(By.CSS_SELECTOR, "#turn-top .where").text == "Trang 3 / 4"
+        d.get(f"{url}/items/{item}/pages/2?lang=vi")
+        wait_until(lambda: d.find_element(By.ID, "reader").get_attribute("data-images") == "1", timeout_s=30,
+                   what="the choice kept on the next page")
+        assert_accessible(d, "the reader on a wide screen")
+        assert not _errors(d), _errors(d)
+    finally:
+        d.quit()

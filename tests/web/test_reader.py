@@ -15,7 +15,9 @@ from urllib.parse import quote
 import pytest
 
 from library.access import Actor
-from library.catalogue.models import Item, PageStatus
+from sqlalchemy import update
+
+from library.catalogue.models import Item, Page, PageStatus
 from library.ingest.service import Upload
 from tests.web.staff_accounts import client_as, staffed_app
 from tests.web.test_paging import bulk_item, statements
@@ -120,3 +122,30 @@ def test_a_search_inside_the_item_lists_its_pages_and_boxes_the_matches_here(app
     assert 'name="go" value="first"' in item_page and f'action="/items/{item_id}/pages/1"' in item_page
     none = client.get(f"/items/{item_id}/pages/2?lang=en&q=zzqxv").get_data(as_text=True)
     assert "“zzqxv” is not in this item." in none and "[]" in none
+
+
+def test_facing_pages_are_offered_for_a_wide_screen(app):
+    book, leaflet = bulk_item(app, "Sách mười trang", 10), bulk_item(app, "Hai tờ", 2)
+    client = app.test_client()
+
+    def facing(item_id: int, n: int) -> dict:
+        html = client.get(f"/items/{item_id}/pages/{n}?lang=en").get_data(as_text=True)
+        found = dict(re.findall(r'data-facing-(\w+)="([^"]*)"', html))
+        assert ('id="spread-toggle"' in html) == bool(found)
+        return found
+
+    assert facing(book, 1) == {}  # page 1 stands alone, as the first recto of a book
+    two = facing(book, 2)
+    assert two["side"] == "right" and two["sequence"] == "3" and two["where"] == "Pages 2–3 of 10"
+    assert two["info"].startswith("/iiif/image/p") and two["label"] == "Images of pages 2 and 3"
+    three = facing(book, 3)
+    assert three["side"] == "left" and three["sequence"] == "2" and three["where"] == "Pages 2–3 of 10"
+    assert facing(book, 9)["sequence"] == "8"
+    assert facing(book, 10) == {}  # the last page is a left-hand page with nothing on its right
+    assert facing(leaflet, 2) == {}  # two pages are not a book's spread
+    html = client.get(f"/items/{book}/pages/4?lang=vi").get_data(as_text=True)
+    assert 'data-facing-where="Trang 4–5 / 10"' in html and ">Hai trang</button>" in html
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:  # a facing page not read yet is not shown beside it
+        s.execute(update(Page).where(Page.item_id == book, Page.sequence == 7).values(status=PageStatus.queued))
+    assert facing(book, 6) == {}

@@ -1,4 +1,4 @@
-// The reader: one page at a time. Deep zoom of the page over the portal's IIIF Image API with the
+// The reader: one page at a time (two facing pages on a wide screen). Deep zoom of the page over the portal's IIIF Image API with the
 // matches of a search inside the item boxed (#hit-k zooms to match k), previous/next by the keys ← →
 // and by a swipe, the page slider, the text shown or hidden (remembered). An item being read shows its
 // progress through progress.js.
@@ -9,12 +9,47 @@
   const link = (rel) => document.querySelector(`#turn-top a[rel="${rel}"]`);
   const go = (rel) => { const a = link(rel); if (a) window.location.href = a.href; };
 
-  // ---- the page image and the boxes of the matches on it
+  // ---- two facing pages on a wide screen (2 | 3, 4 | 5 …; page 1 alone), unless the reader chose one
   const zoom = document.getElementById("zoom");
+  const spreadToggle = document.getElementById("spread-toggle");
+  const wide = window.matchMedia("(min-width: 62rem)").matches;
+  let chosen = null;
+  try { chosen = window.localStorage.getItem("reader-spread"); } catch (e) { chosen = null; }
+  const facing = zoom && zoom.dataset.facingInfo && wide ? {
+    info: zoom.dataset.facingInfo, side: zoom.dataset.facingSide, sequence: Number(zoom.dataset.facingSequence),
+  } : null;
+  const two = facing !== null && chosen !== "one";
+  if (facing && spreadToggle) {
+    spreadToggle.hidden = false;
+    spreadToggle.setAttribute("aria-pressed", String(two));
+    spreadToggle.addEventListener("click", () => {
+      try { window.localStorage.setItem("reader-spread", two ? "one" : "two"); } catch (e) { /* private mode */ }
+      window.location.reload();
+    });
+  }
+  root.classList.toggle("spread", two);
+  if (two) {  // the pages before and after the spread, not the facing page itself
+    const n = Number(root.dataset.sequence), total = Number(root.dataset.total);
+    const left = Math.min(n, facing.sequence), right = Math.max(n, facing.sequence);
+    for (const a of document.querySelectorAll('.turn a[rel="prev"], .turn a[rel="next"]')) {
+      const to = a.rel === "prev" ? left - 1 : right + 1;
+      if (to < 1 || to > total) a.remove();
+      else a.href = a.href.replace(/\/pages\/\d+/, `/pages/${to}`);
+    }
+    for (const where of document.querySelectorAll(".turn .where")) where.textContent = zoom.dataset.facingWhere;
+    zoom.setAttribute("aria-label", zoom.dataset.facingLabel);
+  }
+
+  // ---- the page image and the boxes of the matches on it
   let viewer = null;
   if (zoom && window.OpenSeadragon) {
+    const gap = 0.02;  // the fold, in page widths
+    const sources = two
+      ? [{ tileSource: zoom.dataset.info, x: facing.side === "right" ? 0 : 1 + gap, width: 1 },
+         { tileSource: facing.info, x: facing.side === "right" ? 1 + gap : 0, width: 1 }]
+      : zoom.dataset.info;
     viewer = OpenSeadragon({
-      element: zoom, tileSources: zoom.dataset.info, prefixUrl: "/static/vendor/openseadragon/images/",
+      element: zoom, tileSources: sources, prefixUrl: "/static/vendor/openseadragon/images/",
       showNavigator: false, gestureSettingsTouch: { pinchRotate: false }, visibilityRatio: 1,
     });
     const boxesEl = document.getElementById("hit-boxes");
@@ -31,11 +66,13 @@
       viewer.viewport.fitBounds(new OpenSeadragon.Rect(r.x - pad, r.y - pad, r.width + 2 * pad, r.height + 2 * pad));
     };
     viewer.addOnceHandler("open", () => {
+      root.dataset.images = String(viewer.world.getItemCount());
+      const page = viewer.world.getItemAt(0);  // this page (the facing one, if shown, is the second)
       boxes.forEach(([x, y, w, h], i) => {
         const box = document.createElement("div");
         box.className = "hit-overlay";
         box.id = `hit-box-${i + 1}`;
-        const rect = viewer.viewport.imageToViewportRectangle(x, y, w, h);
+        const rect = page.imageToViewportRectangle(x, y, w, h);
         rects.push(rect);
         viewer.addOverlay(box, rect);
       });
