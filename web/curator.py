@@ -76,6 +76,9 @@ i18n.add(
         "cur_err_text": "không hợp lệ ({detail})", "cur_err_model": "điểm này không thuộc mô hình của chuyến tham quan",
         "cur_err_item": "không có tài liệu số {item}", "cur_err_page": "tài liệu {item} không có trang {page}",
         "cur_err_exists": "Đã có di tích mang tên này.", "cur_err_upload": "Không nhận tệp nguồn: {detail}",
+        "cur_stop_place": "Nơi đứng ngoài thực địa", "cur_stop_place_help": "tuỳ chọn: nơi khách đứng khi đến điểm dừng này",
+        "cur_stop_lat": "Vĩ độ (WGS 84, độ)", "cur_stop_lon": "Kinh độ (WGS 84, độ)",
+        "cur_err_pair": "cần điền cả vĩ độ và kinh độ, hoặc để trống cả hai",
     },
     en={
         "cur_title": "Monuments (curator)", "cur_new": "Add a monument", "cur_edit": "Edit the monument",
@@ -120,6 +123,9 @@ i18n.add(
         "cur_err_item": "there is no item {item}", "cur_err_page": "item {item} has no page {page}",
         "cur_err_exists": "A monument with this name exists already.",
         "cur_err_upload": "The source files were not accepted: {detail}",
+        "cur_stop_place": "Place on the ground", "cur_stop_place_help": "optional: where the visitor stands for this stop",
+        "cur_stop_lat": "Latitude (WGS 84, degrees)", "cur_stop_lon": "Longitude (WGS 84, degrees)",
+        "cur_err_pair": "give both the latitude and the longitude, or neither",
     },
 )
 
@@ -432,7 +438,7 @@ def _stop_args() -> dict:
                 target=_triple("target", required=False), poi_id=_number("poi_id", integer=True),
                 field_of_view_deg=30.0 if fov is None else fov, caption_vi=_text("caption_vi"),
                 caption_en=_text("caption_en"), dwell_s=6.0 if dwell is None else dwell,
-                sequence=_number("sequence", integer=True))
+                sequence=_number("sequence", integer=True), lat=_number("lat"), lon=_number("lon"))
 
 
 def _tour_page(monument_id: int, tour_id: int, *, error=None, form=None, code=200):

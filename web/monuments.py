@@ -25,7 +25,8 @@ api_bp = Blueprint("monuments_api", __name__, url_prefix="/api/v1")
 
 i18n.add(
     vi={
-        "mon_map": "Bản đồ di tích", "mon_open": "Xem di tích",
+        "mon_map": "Bản đồ di tích", "mon_model_alt": "Mô hình 3D của {name} ({title}).",
+        "mon_model_alt_points": "Các điểm đáng chú ý trên mô hình được kể bằng chữ bên dưới.", "mon_open": "Xem di tích",
         "mon_plan": "Sơ đồ khu di tích", "mon_plan_north": "B",
         "mon_plan_note": "Sơ đồ vẽ theo toạ độ của các di tích, không có bản đồ nền; phía bắc ở trên.",
         "mon_plan_page": "Sơ đồ chỉ gồm các di tích của trang này; các di tích khác ở những trang khác.",
@@ -40,9 +41,20 @@ i18n.add(
         "mon_period": "Thời kỳ", "mon_rank": "Xếp hạng", "mon_model_help": "Kéo để xoay, chụm hai ngón để phóng to.",
         "rank_special_national": "Di tích quốc gia đặc biệt", "rank_national": "Di tích quốc gia",
         "rank_city": "Di tích cấp thành phố", "rank_none": "Chưa xếp hạng",
+        "mon_walk": "Đi bộ theo tour", "mon_walk_stop": "Dừng đi bộ", "mon_walk_waiting": "Đang lấy vị trí của bạn…",
+        "mon_walk_to": "Điểm tiếp theo: {name}, cách {distance} về hướng {direction}.",
+        "mon_walk_arrived": "Bạn đã đến: {name}.", "mon_walk_end": "Hết tour.",
+        "mon_walk_stopped": "Đã dừng đi bộ theo tour.",
+        "mon_walk_error": "Không lấy được vị trí: {reason}",
+        "mon_walk_denied": "bạn chưa cho phép trang này dùng vị trí của máy.",
+        "mon_walk_unavailable": "máy chưa xác định được vị trí.", "mon_walk_timeout": "chờ vị trí quá lâu.",
+        "mon_walk_unsupported": "trình duyệt này không chia sẻ vị trí.",
+        "mon_walk_compass": "bắc|đông bắc|đông|đông nam|nam|tây nam|tây|tây bắc", "mon_walk_decimal": ",",
+        "mon_walk_help": "Trang chỉ hỏi vị trí của máy khi bạn bấm nút, và không gửi vị trí đi đâu.",
     },
     en={
-        "mon_map": "Map of monuments", "mon_open": "Open the monument",
+        "mon_map": "Map of monuments", "mon_model_alt": "3D model of {name} ({title}).",
+        "mon_model_alt_points": "Its points of interest are listed as text below.", "mon_open": "Open the monument",
         "mon_plan": "Site plan", "mon_plan_north": "N",
         "mon_plan_note": "Drawn from the monuments' coordinates, without a base map; north is up.",
         "mon_plan_page": "The plan shows only this page's monuments; the others are on the other pages.",
@@ -57,6 +69,16 @@ i18n.add(
         "mon_period": "Period", "mon_rank": "Heritage rank", "mon_model_help": "Drag to turn, pinch to zoom.",
         "rank_special_national": "Special national monument", "rank_national": "National monument",
         "rank_city": "City-level monument", "rank_none": "Not ranked",
+        "mon_walk": "Walk this tour", "mon_walk_stop": "Stop walking", "mon_walk_waiting": "Finding your position…",
+        "mon_walk_to": "Next stop: {name}, {distance} to the {direction}.",
+        "mon_walk_arrived": "You have arrived: {name}.", "mon_walk_end": "End of the tour.",
+        "mon_walk_stopped": "You stopped walking the tour.",
+        "mon_walk_error": "Your position is not available: {reason}",
+        "mon_walk_denied": "this page was not allowed to use the phone's position.",
+        "mon_walk_unavailable": "the phone could not tell where it is.", "mon_walk_timeout": "it took too long.",
+        "mon_walk_unsupported": "this browser does not share its position.",
+        "mon_walk_compass": "north|north-east|east|south-east|south|south-west|west|north-west", "mon_walk_decimal": ".",
+        "mon_walk_help": "The page asks for the phone's position only when you press the button, and sends it nowhere.",
     },
 )
 
@@ -133,8 +155,14 @@ def monument(slug: str):
 
     return render_template("monument.html", t=words(), lang=current_lang(), m=m, models=models, guides=guides,
                            related=visible_related(p.guides.related_items(m.id, actor=current_actor())),
-                           in_lang=in_lang, num=num,
+                           in_lang=in_lang, num=num, placed=placed,
+                           walkable=any(placed(tour) for g in guides.values() for tour in g.tours),
                            highlight=highlight)
+
+
+def placed(tour) -> list:
+    """The stops of a tour that have a place on the ground, in order: those a visitor can walk to."""
+    return [st for st in tour.stops if st.lat is not None and st.lon is not None]
 
 
 def visible_related(related):
@@ -176,7 +204,8 @@ def _tour(tour) -> dict:
                        "orbit": {"theta_deg": st.orbit_theta_deg, "phi_deg": st.orbit_phi_deg,
                                  "radius_m": st.orbit_radius_m},
                        "target": [st.target_x, st.target_y, st.target_z], "field_of_view_deg": st.field_of_view_deg,
-                       "caption_vi": st.caption_vi, "caption_en": st.caption_en, "dwell_s": st.dwell_s}
+                       "caption_vi": st.caption_vi, "caption_en": st.caption_en, "dwell_s": st.dwell_s,
+                       "lat": st.lat, "lon": st.lon}
                       for st in tour.stops]}
 
 

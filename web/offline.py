@@ -24,7 +24,7 @@ bp = Blueprint("offline", __name__)
 SCOPE = "/monuments"  # a prefix: the list (/monuments?lang=…) and every monument page
 # What every monument page needs, relative to the static folder; the model viewer's decoders only load
 # for models compressed with them, but a phone offline cannot fetch them later
-PRECACHE = ("site.css", "menu.js", "viewer.js", "monument.js", "offline.js", "vendor/noto-sans/fonts.css",
+PRECACHE = ("site.css", "menu.js", "viewer.js", "monument.js", "offline.js", "walk.js", "vendor/noto-sans/fonts.css",
             "vendor/model-viewer.min.js", "vendor/meshopt_decoder.js", "vendor/draco/draco_decoder.js",
             "vendor/draco/draco_decoder.wasm", "vendor/draco/draco_wasm_wrapper.js", "icons/icon-192.png")
 

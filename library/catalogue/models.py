@@ -589,7 +589,9 @@ class Tour(Base):
 class TourStop(Base):
     """One stop of a tour: where the camera looks from (an orbit around the target: azimuth theta and
     polar angle phi in degrees, distance in metres), what it looks at (model frame, metres), its field
-    of view, a caption in Vietnamese and English, and how long it stays when the tour plays."""
+    of view, a caption in Vietnamese and English, and how long it stays when the tour plays; and,
+    optionally, its place on the ground (``lat``, ``lon``: where the visitor stands for this stop, WGS 84
+    degrees, both or neither), which lets a visitor walk the tour from stop to stop."""
 
     __tablename__ = "tour_stops"
 
@@ -607,6 +609,8 @@ class TourStop(Base):
     caption_vi: Mapped[str | None] = mapped_column(Text)
     caption_en: Mapped[str | None] = mapped_column(Text)
     dwell_s: Mapped[float] = mapped_column(Float, default=6.0)
+    lat: Mapped[float | None] = mapped_column(Float)  # where the visitor stands, WGS 84 degrees (or None)
+    lon: Mapped[float | None] = mapped_column(Float)
 
     tour: Mapped[Tour] = relationship(back_populates="stops")
 

@@ -5,7 +5,9 @@ library items that speak of it.
 Points and camera targets are in the model's own frame (metres, glTF axes,
 y up), the frame ``<model-viewer>`` reads ``data-position`` and
 ``camera-target`` in. A camera orbit is an azimuth ``theta`` and a polar
-angle ``phi`` in degrees around the target, and a distance in metres.
+angle ``phi`` in degrees around the target, and a distance in metres. A stop
+may also have a place on the ground (``lat``, ``lon``, WGS 84 degrees, both
+or neither): where the visitor stands for it, so that the tour can be walked.
 
 The items that speak of a monument are the ones a curator linked (with the
 page, and a note) and, found afresh on every visit, those whose text names
@@ -53,7 +55,8 @@ Vec3 = tuple[float, float, float]
 class FieldRejected(InputRejected):
     """One field of a guide's form cannot be accepted. ``code`` names the problem so an edge can say it
     in the user's language (``required``, ``number``, ``range``, ``normal``, ``text``, ``model``,
-    ``item``, ``page``); ``params`` carry the numbers the message needs."""
+    ``item``, ``page``, ``pair``: one of two values that go together is missing); ``params`` carry the
+    numbers the message needs."""
 
     def __init__(self, field_name: str, code: str, problem: str, **params):
         super().__init__(field_name, problem)
@@ -243,9 +246,10 @@ class GuideService:
 
     def add_stop(self, tour_id: int, *, orbit: Iterable, target: Iterable | None = None, poi_id: int | None = None,
                  field_of_view_deg: float = 30.0, caption_vi: str | None = None, caption_en: str | None = None,
-                 dwell_s: float = 6.0, sequence: int | None = None, actor: Actor) -> TourStop:
+                 dwell_s: float = 6.0, sequence: int | None = None, lat: float | None = None,
+                 lon: float | None = None, actor: Actor) -> TourStop:
         """A stop looking at ``target`` (by default the point of interest's position) from ``orbit``
-        (theta°, phi°, radius m)."""
+        (theta°, phi°, radius m); ``lat``/``lon`` (both or neither) where the visitor stands for it."""
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
             work.audit("guide_edit", record_type="guide", detail={"op": "add_stop", "tour_id": tour_id})
@@ -253,7 +257,8 @@ class GuideService:
             tour = s.get(Tour, tour_id)
             if tour is None:
                 raise NotFound(f"no tour {tour_id}")
-            values = _stop_values(s, tour, orbit, target, poi_id, field_of_view_deg, caption_vi, caption_en, dwell_s)
+            values = _stop_values(s, tour, orbit, target, poi_id, field_of_view_deg, caption_vi, caption_en, dwell_s,
+                                  lat, lon)
             if sequence is None:
                 sequence = (s.scalar(select(func.max(TourStop.sequence)).where(TourStop.tour_id == tour_id)) or 0) + 1
             stop = TourStop(tour_id=tour_id, sequence=_order(sequence), **values)
@@ -264,7 +269,8 @@ class GuideService:
     def update_stop(self, stop_id: int, *, orbit: Iterable, target: Iterable | None = None,
                     poi_id: int | None = None, field_of_view_deg: float = 30.0, caption_vi: str | None = None,
                     caption_en: str | None = None, dwell_s: float = 6.0, sequence: int | None = None,
-                    actor: Actor) -> TourStop:
+                    lat: float | None = None, lon: float | None = None, actor: Actor) -> TourStop:
+        """The stop's every value replaced (as :meth:`add_stop` takes them: no place clears its place)."""
         require_permission(actor, GUIDE_ACTION)
         with self.work(actor) as work:
             work.audit("guide_edit", record_type="guide", detail={"op": "update_stop", "stop_id": stop_id})
@@ -273,7 +279,7 @@ class GuideService:
             if stop is None:
                 raise NotFound(f"no tour stop {stop_id}")
             values = _stop_values(s, stop.tour, orbit, target, poi_id, field_of_view_deg, caption_vi, caption_en,
-                                  dwell_s)
+                                  dwell_s, lat, lon)
             for key, value in values.items():
                 setattr(stop, key, value)
             if sequence is not None:
@@ -511,7 +517,23 @@ def _tour_values(title_vi, title_en) -> dict:
                 title_en=_text(title_en, "title_en", TITLE_CHARS))
 
 
-def _stop_values(s: Session, tour: Tour, orbit, target, poi_id, fov, caption_vi, caption_en, dwell_s) -> dict:
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _place(lat, lon) -> dict:
+    """A stop's place on the ground: both coordinates (WGS 84 degrees, finite, latitude −90 … 90, longitude
+    −180 … 180) or neither (``lat`` and ``lon`` None)."""
+    if _blank(lat) and _blank(lon):
+        return dict(lat=None, lon=None)
+    if _blank(lat) or _blank(lon):
+        missing = "lat" if _blank(lat) else "lon"
+        raise FieldRejected(missing, "pair", "give both the latitude and the longitude of the place, or neither")
+    return dict(lat=_number(lat, "lat", -90.0, 90.0), lon=_number(lon, "lon", -180.0, 180.0))
+
+
+def _stop_values(s: Session, tour: Tour, orbit, target, poi_id, fov, caption_vi, caption_en, dwell_s,
+                 lat=None, lon=None) -> dict:
     try:
         theta, phi, radius = orbit
     except (TypeError, ValueError):
@@ -522,7 +544,8 @@ def _stop_values(s: Session, tour: Tour, orbit, target, poi_id, fov, caption_vi,
                   field_of_view_deg=_number(fov, "field_of_view_deg", *FIELD_OF_VIEW_DEG),
                   dwell_s=_number(dwell_s, "dwell_s", *DWELL_S),
                   caption_vi=_text(caption_vi, "caption_vi", TEXT_CHARS, multiline=True),
-                  caption_en=_text(caption_en, "caption_en", TEXT_CHARS, multiline=True), poi_id=None)
+                  caption_en=_text(caption_en, "caption_en", TEXT_CHARS, multiline=True), poi_id=None,
+                  **_place(lat, lon))
     poi = None
     if poi_id is not None:
         try:

@@ -118,6 +118,10 @@ def test_points_of_interest_and_a_tour_on_the_page_in_either_language(app, built
     assert "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;" in en and "<img src=x" not in en
     assert "Guided tour: Around the pavilion" in en and 'data-caption="The front"' in en
     assert "Special national monument" in en and "Play" in en
+    # the model's text alternative: what it shows, and where its points are as text
+    assert 'alt="3D model of Constellation of Literature Pavilion (' in en
+    assert "Its points of interest are listed as text below." in en and 'class="poi-list"' in en
+    assert 'alt="Mô hình 3D của Khuê Văn Các (' in html and "được kể bằng chữ bên dưới" in html
 
 
 def test_the_items_that_speak_of_the_monument_are_on_its_page(app, built):

@@ -46,6 +46,8 @@
   };
 
   Tour.prototype.show = function (index) {
+    // model-viewer's "try me" wiggle would turn the camera away from the stop a few seconds later
+    this.viewer.interactionPrompt = "none";
     const count = this.stops.length;
     this.index = ((index % count) + count) % count;
     const li = this.stops[this.index];
@@ -79,7 +81,6 @@
     this.playing = true;
     this.playButton.setAttribute("aria-pressed", "true");
     this.playButton.textContent = this.section.dataset.pause;
-    this.viewer.interactionPrompt = "none";
     this.show(this.index < 0 || this.index >= this.stops.length - 1 ? 0 : this.index + 1);
     this.schedule();
   };
