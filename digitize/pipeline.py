@@ -519,11 +519,10 @@ def layout_image(image: Image.Image, context: PageContext) -> Image.Image:
 
 def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:
     """One tesseract reading in process, TSV only (the assemble stage writes
-    hOCR and ALTO from it; word alternatives only when ``want_choices``)."""
+    hOCR and ALTO from it; word alternatives as :func:`_choices` says)."""
     if context.look is not None and context.look.blank:
         return tesseract.OcrOutput(tsv=tesseract.merge_tsv([], image.width, image.height))
     options = context.options
-    context.want_choices = context.want_choices or wants_postcorrection(options)
     return tesseract.recognise(
         image,
         languages=options.languages,
@@ -531,8 +530,20 @@ def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:
         timeout_s=options.timeout_s,
         dpi=_ocr_dpi(context),
         regions=context.regions,
-        choices=context.want_choices,
+        choices=_choices(context),
     )
+
+
+def _choices(context: PageContext) -> bool | tesseract.WordFilter:
+    """Which words' alternatives a reading asks tesseract for: every word's when ``want_choices``; for
+    post-correction only the words it needs them for (:func:`digitize.postcorrect.needs_alternatives`)."""
+    if context.want_choices:
+        return True
+    if wants_postcorrection(context.options):
+        from digitize.postcorrect import needs_alternatives
+
+        return needs_alternatives
+    return False
 
 
 def parse(output: tesseract.OcrOutput, context: PageContext) -> ParsedText:
@@ -722,7 +733,7 @@ def reread_transformed(context: PageContext, method: Image.Transpose) -> bool:
     options = context.options
     output = tesseract.recognise(image, languages=options.languages, psm=options.effective_psm,
                                  timeout_s=options.timeout_s, dpi=_ocr_dpi(context), regions=regions,
-                                 choices=context.want_choices)
+                                 choices=_choices(context))
     rows = tsv_words(output.tsv)
     if not triage.clearly_better(rows, context.rows):
         return False

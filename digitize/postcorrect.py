@@ -72,6 +72,7 @@ __all__ = [
     "correct_words",
     "word_choices_from_iterator",
     "page_words_with_choices",
+    "needs_alternatives",
     "rebuild_lexicon",
     "syllable_key",
 ]
@@ -537,6 +538,26 @@ def _context_key(word: str, *, last: bool) -> str | None:
         return None
     parts = [p for p in core.split("-") if p]
     return syllable_key(parts[-1] if last else parts[0])
+
+
+def needs_alternatives(text: str, confidence: float, settings: CorrectionSettings = DEFAULT_SETTINGS) -> bool:
+    """Whether a word as read needs tesseract's alternatives for :func:`correct_words` to judge it: a
+    Vietnamese-looking word of two letters or more that is doubtful (confidence below
+    ``settings.marks_below``), broken (not a valid syllable) or unknown to the lexicon. The others, most
+    words of a page, are kept as read unless tesseract offered a close letter — which, read with
+    confidence, they almost never need (dev pages: 8 of 146 corrections), so their alternatives are
+    not asked for (:func:`digitize.tesseract.recognise` with a word filter)."""
+    kind = token_kind(text)
+    if kind not in ("vietnamese", "broken"):
+        return False
+    _lead, core, _trail = split_token(unicodedata.normalize("NFC", text))
+    if len(core) < 2:
+        return False
+    if kind == "broken" or confidence < settings.marks_below:
+        return True
+    keys = _keys(core)
+    model = load_syllable_model()
+    return keys is None or not all(model.known(k) for k in keys)
 
 
 def correct_words(

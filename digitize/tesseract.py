@@ -49,7 +49,7 @@ import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from PIL import Image
 
@@ -110,6 +110,10 @@ class Region:
     # the text lines the layout found in it, (x0, y0, x1, y1) pixels of the image, top to bottom:
     # lines a block reading (psm 6) left out are read one by one (in process only)
     lines: tuple[tuple[int, int, int, int], ...] = ()
+
+
+WordFilter = Callable[[str, float], bool]
+"""Which words of a reading need their symbols' alternatives: ``wanted(text, confidence)``."""
 
 
 @dataclass(frozen=True)
@@ -254,13 +258,14 @@ def _recognise_in_process(
     timeout_s: float,
     dpi: int | None,
     regions: Sequence[Region],
-    choices: bool,
+    choices: bool | WordFilter,
     config: dict[str, str] | None,
 ) -> OcrOutput:
     api = _api(languages)
     deadline = time.monotonic() + timeout_s
     settings = dict(config or {})
-    settings["lstm_choice_mode"] = "2" if choices else "0"
+    settings["lstm_choice_mode"] = "2" if choices is True else "0"
+    some = callable(choices)
     saved = {name: api.GetVariableAsString(name) for name in settings}
     parts: list[tuple[str, tuple[WordChoices | None, ...] | None]] = []
     try:
@@ -285,10 +290,13 @@ def _recognise_in_process(
                     raise OcrTimeout(timeout_s)
                 raise OcrFailed(f"tesseract could not read {_name(image)}")
             tsv = api.GetTSVText(0)
-            word_choices = _word_choices(api, tsv) if choices else None
+            word_choices = _word_choices(api, tsv) if choices is True else None
             if region.lines and int(region.psm) == PSM_BLOCK:
                 tsv, word_choices = _reread_missed_lines(api, region, tsv, word_choices, deadline=deadline,
-                                                         choices=choices, timeout_s=timeout_s)
+                                                         choices=choices is True, timeout_s=timeout_s)
+            if some:
+                word_choices = _choices_on_demand(api, tsv, choices, width, height, deadline=deadline,
+                                                  timeout_s=timeout_s)
             parts.append((tsv, word_choices))
     finally:
         for name, value in saved.items():
@@ -342,6 +350,7 @@ def _reread_missed_lines(
 
 
 PSM_BLOCK = 6
+PSM_SINGLE_WORD = 8
 # one line read raw: psm 7 (one line, found by tesseract) gave nothing for about half the
 # rectangles around a line the block reading had left out, psm 13 read them all
 PSM_RAW_LINE = 13
@@ -549,6 +558,59 @@ def splice_lines(rows, dropped: set, readings) -> list:
             fields[4] = str(numbers[(block, par)])
             out.append((fields, choice))
     return out
+
+
+def _choices_on_demand(api, tsv: str, wanted: WordFilter, width: int, height: int, *, deadline: float,
+                       timeout_s: float) -> tuple[WordChoices | None, ...]:
+    """Each word row of ``tsv`` with its symbols' alternatives when ``wanted(text, confidence)`` says
+    they are needed (most words of a clean page are not): that word's box alone is read again as one
+    word with the alternatives on; None for the others, and for a word that reads differently alone
+    (its alternatives would not line up with the page's reading). Asking for every word's alternatives
+    during the page's reading costs 15–30 % more of tesseract's time; a clean page has a few doubtful
+    words, read again here for 2–3 %."""
+    import tesserocr
+
+    out: list[WordChoices | None] = []
+    asked = False
+    try:
+        for row in tsv.splitlines():
+            fields = row.split("\t", 11)
+            if len(fields) < 12 or fields[0] != "5":
+                continue
+            text = unicodedata.normalize("NFC", fields[11].strip())
+            try:
+                confidence = float(fields[10])
+                x, y, w, h = (int(v) for v in fields[6:10])
+            except ValueError:
+                out.append(None)
+                continue
+            if not text or not wanted(text, confidence):
+                out.append(None)
+                continue
+            if not asked:
+                api.SetVariable("lstm_choice_mode", "2")
+                api.SetPageSegMode(PSM_SINGLE_WORD)
+                asked = True
+            remaining_ms = math.floor((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                raise OcrTimeout(timeout_s)
+            pad = max(2, round(h * 0.1))  # a tenth of the word's height: read alone it reads most like the page
+            x0, y0 = max(0, x - pad), max(0, y - pad)
+            api.SetRectangle(x0, y0, min(width, x + w + pad) - x0, min(height, y + h + pad) - y0)
+            found = None
+            if api.Recognize(timeout=remaining_ms):
+                iterator = api.GetIterator()
+                level = tesserocr.RIL.WORD
+                read = [] if iterator is None else [
+                    (unicodedata.normalize("NFC", word.GetUTF8Text(level) or ""), word.GetBestLSTMSymbolChoices() or ())
+                    for word in tesserocr.iterate_level(iterator, level) if not word.Empty(level)]
+                if len(read) == 1 and read[0][0] == text:
+                    found = word_choices(text, read[0][1])
+            out.append(found)
+    finally:
+        if asked:
+            api.SetVariable("lstm_choice_mode", "0")
+    return tuple(out)
 
 
 def _word_choices(api, tsv: str) -> tuple[WordChoices | None, ...]:
@@ -854,7 +916,7 @@ def recognise(
     timeout_s: float,
     dpi: int | None = None,
     regions: Sequence[Region] = (),
-    choices: bool = False,
+    choices: bool | WordFilter = False,
     config: dict[str, str] | None = None,
 ) -> OcrOutput:
     """Read a page (a PIL image, "L", "1" or "RGB", or an image file) and
@@ -869,7 +931,9 @@ def recognise(
     (in process only: :func:`_reread_missed_lines`). ``dpi`` tells tesseract the resolution (it guesses from
     the text size otherwise). ``choices=True`` adds each word's symbol
     alternatives (in process only: the program's run gives None); it costs
-    about 20 % more CPU. ``config`` sets tesseract variables for this
+    15–30 % more CPU. ``choices=wanted`` (a :data:`WordFilter`) gives them only
+    for the words ``wanted(text, confidence)`` picks, each read again alone
+    (:func:`_choices_on_demand`); None for the others. ``config`` sets tesseract variables for this
     reading only. ``timeout_s`` bounds the whole reading, every region
     included.
 

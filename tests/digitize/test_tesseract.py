@@ -177,6 +177,30 @@ def test_word_choices_follow_the_word_rows(tesseract_program):
     assert one[0][0] == "1" and one[0][1] < 5.0 and all(cost > one[0][1] + 5.0 for _, cost in one[1:])
 
 
+def test_word_choices_on_demand_only_for_the_words_asked(tesseract_program):
+    page, _ = words_page({"Hanoi heritage": (60, 100), "library 1935": (60, 300)})
+    full = tesseract.recognise(page, languages="eng", psm=4, timeout_s=60, choices=True)
+    asked = []
+
+    def wanted(text: str, confidence: float) -> bool:
+        asked.append((text, confidence))
+        return text in ("heritage", "1935")
+
+    some = tesseract.recognise(page, languages="eng", psm=4, timeout_s=60, choices=wanted)
+    assert some.tsv == tesseract.recognise(page, languages="eng", psm=4, timeout_s=60).tsv  # the page reads the same
+    rows = tsv_words(some.tsv)
+    assert [text for text, _ in asked] == ["Hanoi", "heritage", "library", "1935"]
+    assert all(0 <= confidence <= 100 for _, confidence in asked)
+    assert len(some.choices) == len(rows)
+    assert some.choices[rows[0].index] is None and some.choices[rows[2].index] is None
+    for row in (rows[1], rows[3]):  # the words asked for: read again alone, their symbols spell them
+        symbols = some.choices[row.index]
+        assert "".join(alternatives[0][0] for alternatives in symbols) == row.text
+        assert [a[0][0] for a in symbols] == [a[0][0] for a in full.choices[row.index]]
+    # the setting is back for the next reading (alternatives cost 15–30 % of tesseract's time)
+    assert tesseract._api("eng").GetVariableAsString("lstm_choice_mode") == "0"
+
+
 def test_word_choices_are_lined_up_with_the_word():
     steps = [[(" ", 0.1), ("i", 9.0)], [("l", 1.0), ("1", 4.0)], [("u", 0.5), ("ừ", 3.5)], [("a", 0.2)]]
     # the steps' best spell the word: the blank step before it goes
