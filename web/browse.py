@@ -45,6 +45,14 @@ def first_pages(item_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def collection_covers(collection_ids) -> dict[int, int]:
+    """The page whose picture stands for each collection: the first page of its first item the reader
+    may see (two statements for the whole list)."""
+    first = _platform().collections.first_items(current_actor(), collection_ids)
+    pages = first_pages(list(first.values()))
+    return {cid: pages[item_id] for cid, item_id in first.items() if item_id in pages}
+
+
 def featured_monuments():
     """Monuments with their newest published model (the thumbnail), those with a model first."""
     service = _platform().monuments
@@ -67,6 +75,7 @@ def home():
     busy = any(r.status == ItemStatus.processing.value for r in rows.values())
     return render_template("home.html", t=words(), lang=current_lang(), busy=busy,
                            monuments=featured_monuments(), collections=collections, sizes=sizes,
+                           collection_covers=collection_covers(c.id for c in collections),
                            recent=[rows[i.id] for i in recent if i.id in rows],
                            covers=first_pages([i.id for i in recent]))
 
@@ -82,6 +91,7 @@ def _collections_page(*, error: InputRejected | None = None, form: dict | None =
     shown, more = guard.collections_page(page, COLLECTIONS_PER_PAGE)
     sizes = guard.collection_sizes(c.id for c in shown)  # counted up to a cap (guard.size_text)
     return render_template("collections.html", t=words(), lang=current_lang(), collections=shown,
+                           covers=collection_covers(c.id for c in shown),
                            page=page, more=more, sizes=sizes, editor=may(current_actor(), "edit_collection"), error=error,
                            form=form or {}, messages=get_flashed_messages()), status
 

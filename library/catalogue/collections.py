@@ -412,6 +412,18 @@ class CollectionService:
                  .order_by(*_sort_keys(sort)).limit(max(1, min(limit, 200))).offset(max(0, offset)))
             return list(s.scalars(q))
 
+    def first_items(self, actor: Actor, collection_ids: Iterable[int]) -> dict[int, int]:
+        """The first item (in the collection's order) the actor may see of each collection: its picture
+        stands for the collection on a card. One statement, one index seek per collection."""
+        ids = sorted({int(c) for c in collection_ids})[:200]
+        if not ids:
+            return {}
+        first = (select(Item.id).where(Item.collection_id == Collection.id, self.access.visible(actor))
+                 .order_by(*_sort_keys("order")).limit(1).correlate(Collection).scalar_subquery())
+        with self.sessions() as s:
+            rows = s.execute(select(Collection.id, first).where(Collection.id.in_(ids))).all()
+        return {cid: item_id for cid, item_id in rows if item_id is not None}
+
     def serials(self, actor: Actor, *, after: str = "", limit: int = SERIALS_PER_PAGE) -> SerialShelf:
         """One page of the newspaper and magazine titles with the issues the actor may see, by title
         (``naturalsort.title_key``), from the first after ``after`` (a shelf's ``next``). The titles are

@@ -184,3 +184,29 @@ def test_an_item_moved_into_a_hidden_collection_leaves_the_readers_lists(app, pl
     assert app.test_client().get(f"/collections/{hidden.id}").status_code == 404
     with platform.sessions() as s:
         assert s.get(Item, ids["Cung oán"]).collection_id == hidden.id
+
+
+def test_collections_are_cards_with_a_picture_the_reader_may_see(app, platform):
+    from library.catalogue.models import Page
+
+    hidden_first = platform.collections.create(CLI, "Bản đồ cổ", "Bản đồ Hà Nội")
+    secret = add_item(platform, "Bản đồ mật", collection_id=hidden_first.id, access_level=AccessLevel.staff)
+    public = add_item(platform, "Bản đồ 1890", collection_id=hidden_first.id)
+    empty = platform.collections.create(CLI, "Chưa có gì", "")
+    with platform.sessions() as s:
+        page_of = dict(s.execute(select(Page.item_id, Page.id).where(Page.item_id.in_([secret, public]))).all())
+
+    def cover(html: str, coll) -> str | None:
+        card = re.search(rf'<li class="card"><a href="/collections/{coll.id}\?lang=vi">(.*?)</li>', html, re.S)
+        assert card, coll.name
+        found = re.search(r'<img src="/iiif/image/p(\d+)/full/240,/0/default.jpg" alt=""', card.group(1))
+        return found and found.group(1)
+
+    for url in ("/collections?lang=vi", "/?lang=vi"):
+        html = app.test_client().get(url).get_data(as_text=True)
+        assert cover(html, hidden_first) == str(page_of[public]), url  # never the staff-only item's page
+    html = app.test_client().get("/collections?lang=vi").get_data(as_text=True)
+    assert cover(html, empty) is None  # no item: a card without a picture
+    staff_html = client_as(app, "librarian").get("/collections?lang=vi").get_data(as_text=True)
+    assert cover(staff_html, hidden_first) == str(page_of[secret])  # staff see the collection's first item
+    assert platform.collections.first_items(Actor.system("tests"), []) == {}

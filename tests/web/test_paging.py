@@ -325,7 +325,7 @@ def test_the_collections_list_pages_in_the_portal_the_api_and_iiif(app, monkeypa
     assert len(second["items"]) == 5 and second["partOf"][0]["id"].endswith("/iiif/collection/top")
     monkeypatch.setattr(web.browse, "COLLECTIONS_PER_PAGE", 50)
     html = client.get("/collections?lang=en&page=3").get_data(as_text=True)
-    assert html.count('<li><a href="/collections/') == 5 and 'href="?page=2&amp;lang=en" rel="prev"' in html
+    assert html.count('<li class="card"><a href="/collections/') == 5 and 'href="?page=2&amp;lang=en" rel="prev"' in html
 
 
 # ------------------------------------------------------------------ the serials' shelf
