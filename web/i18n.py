@@ -7,7 +7,10 @@ from flask import request
 
 TEXT = {
     "vi": {
-        "site": "Di sản Hà Nội số", "items": "Tài liệu", "status": "Trạng thái", "pages": "Trang",
+        "site": "Di sản Hà Nội số",
+        "site_description": "Sách, báo và tạp chí của thư viện Hà Nội, số hoá và tìm được đến từng chữ; "
+                            "các di tích của Hà Nội trong mô hình 3D.",
+        "items": "Tài liệu", "status": "Trạng thái", "pages": "Trang",
         "queued": "đang chờ", "running": "đang đọc", "done": "xong", "failed": "lỗi", "processing": "đang xử lý",
         "empty": "Chưa có tài liệu nào.", "confidence": "Độ tin cậy", "review": "cần soát lại",
         "text": "Văn bản", "back": "Tất cả tài liệu", "creator": "Tác giả", "date": "Năm",
@@ -43,7 +46,10 @@ TEXT = {
         "sheet_help": "Mỗi dòng là một tài liệu; cột tệp (file) ghi tên các tệp tải lên cùng bảng.",
     },
     "en": {
-        "site": "Hanoi Heritage Online", "items": "Items", "status": "Status", "pages": "Pages",
+        "site": "Hanoi Heritage Online",
+        "site_description": "The Hanoi library's books, newspapers and magazines, digitised and searchable to "
+                            "the word; Hanoi's monuments as 3D models.",
+        "items": "Items", "status": "Status", "pages": "Pages",
         "queued": "queued", "running": "reading", "done": "done", "failed": "failed", "processing": "processing",
         "empty": "No items yet.", "confidence": "Confidence", "review": "needs review",
         "text": "Text", "back": "All items", "creator": "Creator", "date": "Date",

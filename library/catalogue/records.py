@@ -23,6 +23,8 @@ class PageStatusRow:
     attempts: int
     mean_confidence: float | None
     needs_review: bool
+    width: int | None = None  # of the page's image, once read (a thumbnail's box before it loads)
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class Catalogue:
                                .order_by(Page.sequence.desc()).limit(count)).all()
             total = s.scalar(select(func.count()).select_from(Page).where(Page.item_id == item_id))
             rows = [PageStatusRow(p.id, p.sequence, p.source_name, p.status.value, p.status_reason, p.attempts,
-                                  p.mean_confidence, p.needs_review) for p in pages[:count]]
+                                  p.mean_confidence, p.needs_review, p.width, p.height) for p in pages[:count]]
             texts = {p.id: p.text for p in pages[:count]}
         return PageWindow(rows=rows, texts=texts, total=int(total or 0),
                           previous_start=min(before) if before else None,

@@ -8,6 +8,7 @@ progress to poll, and neither the reader nor the item page reloads itself. SQLit
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from urllib.parse import quote
@@ -149,3 +150,27 @@ def test_facing_pages_are_offered_for_a_wide_screen(app):
     with p.sessions.begin() as s:  # a facing page not read yet is not shown beside it
         s.execute(update(Page).where(Page.item_id == book, Page.sequence == 7).values(status=PageStatus.queued))
     assert facing(book, 6) == {}
+
+
+def test_every_page_describes_itself_for_search_engines(app):
+    book = bulk_item(app, "Sách mô tả", 3)
+    client = app.test_client()
+
+    def description(url: str) -> str:
+        html = client.get(url).get_data(as_text=True)
+        found = re.findall(r'<meta name="description" content="([^"]*)">', html)
+        assert len(found) == 1, url
+        return html_lib.unescape(found[0])
+
+    assert description("/?lang=vi").startswith("Sách, báo và tạp chí của thư viện Hà Nội")
+    assert description("/search?lang=en").startswith("The Hanoi library's books, newspapers and magazines")
+    page = description(f"/items/{book}/pages/2?lang=en")
+    assert page.startswith("Sách mô tả – Page 2 of 3: trang số 2 chữ") and page.endswith("…") and len(page) < 200
+    assert description(f"/items/{book}?lang=vi").startswith("Sách mô tả – Sách, báo")
+    # the reader's thumbnails keep their box before they load (no layout shift): a width from the page's size
+    p = app.extensions["heritage"]
+    with p.sessions.begin() as s:
+        s.execute(update(Page).where(Page.item_id == book).values(width=1240, height=1754))
+    html = client.get(f"/items/{book}/pages/2?lang=en").get_data(as_text=True)
+    assert 'loading="lazy" height="120" width="85"' in html
+    assert html.count('accesskey="n"') == 1 and html.count('accesskey="p"') == 1
