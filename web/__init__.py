@@ -79,6 +79,7 @@ def create_app(test_config: dict | None = None, *, settings: Settings | None = N
         app.wsgi_app = security.PublicURL(app.wsgi_app, settings.public_url)
     errors.init_app(app)
     static_files.init_app(app)
+    static_files.init_compression(app)
     security.init_app(app, settings.data_dir)
     security.csrf.exempt(api.bp)  # the JSON API authenticates every request (HTTP Basic), no cookies
     security.csrf.exempt(iiif_search.bp)

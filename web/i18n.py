@@ -9,7 +9,7 @@ TEXT = {
     "vi": {
         "site": "Di sản Hà Nội số",
         "site_description": "Sách, báo và tạp chí của thư viện Hà Nội, số hoá và tìm được đến từng chữ; "
-                            "các di tích của Hà Nội trong mô hình 3D.",
+                            "các di tích của Hà Nội trong mô hình ba chiều.",
         "items": "Tài liệu", "status": "Trạng thái", "pages": "Trang",
         "queued": "đang chờ", "running": "đang đọc", "done": "xong", "failed": "lỗi", "processing": "đang xử lý",
         "empty": "Chưa có tài liệu nào.", "confidence": "Độ tin cậy", "review": "cần soát lại",
@@ -48,7 +48,7 @@ TEXT = {
     "en": {
         "site": "Hanoi Heritage Online",
         "site_description": "The Hanoi library's books, newspapers and magazines, digitised and searchable to "
-                            "the word; Hanoi's monuments as 3D models.",
+                            "the word; Hanoi's monuments as three-dimensional models.",
         "items": "Items", "status": "Status", "pages": "Pages",
         "queued": "queued", "running": "reading", "done": "done", "failed": "failed", "processing": "processing",
         "empty": "No items yet.", "confidence": "Confidence", "review": "needs review",

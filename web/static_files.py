@@ -1,6 +1,8 @@
 """Static files, with the precompressed copy (``name.gz``, made by scripts/frontend.sh)
 sent to browsers that accept gzip: the 3D viewer's script shrinks from 1.07 MB to
-0.29 MB, which is what a phone on a slow connection waits for."""
+0.29 MB, which is what a phone on a slow connection waits for. Every other text answer
+(pages, styles, scripts, JSON, XML) is compressed as it is sent by Flask-Compress (zstd,
+Brotli or gzip, as the browser accepts): a search page of 88 KB goes as about 12 KB."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import mimetypes
 import os
 
 from flask import Flask, request, send_from_directory
+from flask_compress import Compress
 from werkzeug.security import safe_join
 
 VENDOR_MAX_AGE_S = 7 * 86400  # front-end packages change only when the npm lock file does
@@ -31,3 +34,27 @@ def init_app(app: Flask) -> None:
         return resp
 
     app.view_functions["static"] = static
+
+
+COMPRESSED = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+              "application/ld+json", "application/manifest+json", "text/xml", "application/xml", "image/svg+xml",
+              "text/plain"]
+
+
+class _Compress(Compress):
+    def after_request(self, response):
+        if response.status_code == 206:  # a range of a file: compressing it would corrupt the range
+            return response
+        body = response.response
+        response = super().after_request(response)
+        if response.response is not body and hasattr(body, "close"):
+            response.call_on_close(body.close)  # the file under a stream compressed as it goes is closed too
+        return response
+
+
+def init_compression(app: Flask) -> None:
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
+    app.config.setdefault("COMPRESS_STREAMS", True)  # files and exports: compressed chunk by chunk as they go
+    app.config.setdefault("COMPRESS_BR_LEVEL", 4)
+    _Compress(app)

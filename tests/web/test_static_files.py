@@ -28,7 +28,31 @@ def test_the_viewer_script_goes_compressed_to_browsers_that_accept_gzip(client):
         assert r.cache_control.max_age == 7 * 86400
     with client.get("/static/vendor/model-viewer.min.js", headers={"Accept-Encoding": "identity"}) as plain:
         assert "Content-Encoding" not in plain.headers and plain.data == original
-    with client.get("/static/site.css", headers={"Accept-Encoding": "gzip"}) as css:  # no .gz copy: as it is
-        assert css.status_code == 200 and "Content-Encoding" not in css.headers
+    site_css = (VENDOR.parent / "site.css").read_bytes()
+    import brotli
+
+    # no .gz copy: compressed as it is sent, chunk by chunk (Brotli or zstd: Flask-Compress streams no gzip)
+    with client.get("/static/site.css", headers={"Accept-Encoding": "gzip, deflate, br, zstd"}) as css:
+        assert css.status_code == 200 and css.headers["Content-Encoding"] in ("br", "zstd")
+        if css.headers["Content-Encoding"] == "br":
+            assert brotli.decompress(css.data) == site_css
+    with client.get("/static/site.css", headers={"Accept-Encoding": "br"}) as css:
+        assert brotli.decompress(css.data) == site_css and len(css.data) < len(site_css) / 3
+    with client.get("/static/site.css", headers={"Accept-Encoding": "br", "Range": "bytes=0-99"}) as part:
+        assert part.status_code == 206 and "Content-Encoding" not in part.headers and part.data == site_css[:100]
     assert client.get("/static/../pyproject.toml").status_code == 404
     assert client.get("/static/vendor/..%2f..%2f__init__.py").status_code == 404
+
+
+def test_pages_go_compressed_as_the_browser_accepts(client):
+    import brotli
+
+    plain = client.get("/search?lang=en&q=x").get_data()
+    assert len(plain) > 1024
+    r = client.get("/search?lang=en&q=x", headers={"Accept-Encoding": "gzip"})
+    assert r.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in r.headers["Vary"]
+    assert gzip.decompress(r.get_data()) == plain and len(r.get_data()) < len(plain) / 2
+    br = client.get("/search?lang=en&q=x", headers={"Accept-Encoding": "br"})
+    assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.get_data()) == plain
+    small = client.get("/health/live", headers={"Accept-Encoding": "gzip"})
+    assert small.status_code == 200 and "Content-Encoding" not in small.headers  # under 1 KB: as it is
