@@ -229,15 +229,22 @@ class ClusterEngine(SearchEngine):
         if self._ready:
             return
         http = self._http()
-        try:
-            found = http("GET", f"/{self.alias}/_mapping")
-        except _HTTPError as e:
-            if e.status != 404:
-                raise SearchError(f"the search cluster refused a request ({e.status} {e.error_type})") from e
-            found = None
-        if found is None:
-            self._create_generation(alias=True)
-        else:
+        for _ in range(2):
+            try:
+                found = http("GET", f"/{self.alias}/_mapping")
+            except _HTTPError as e:
+                if e.status != 404:
+                    raise SearchError(f"the search cluster refused a request ({e.status} {e.error_type})") from e
+                found = None
+            if found is not None or self._create_generation(alias=True) is not None:
+                break
+            # another process (a web process searching, a worker indexing) created it first: read its mapping
+        if found is not None:
+            # made a moment ago by another process, its shard may still be starting (a search would get a
+            # 503 "all shards failed"; a new index's starting primary counts as yellow, hence the second
+            # condition): wait for it, briefly — at once on a running cluster
+            self._call("GET", f"/_cluster/health/{self.alias}?wait_for_status=yellow"
+                              "&wait_for_no_initializing_shards=true&timeout=10s")
             for name, body in found.items():
                 meta = (body.get("mappings") or {}).get("_meta") or {}
                 if meta.get("heritage_schema") != CLUSTER_SCHEMA_VERSION:
@@ -252,7 +259,10 @@ class ClusterEngine(SearchEngine):
         health = self._call("GET", "/_cluster/health")
         return 0 if int(health.get("number_of_data_nodes", 1)) <= 1 else 1
 
-    def _create_generation(self, *, alias: bool, refresh_interval: str = "1s") -> str:
+    def _create_generation(self, *, alias: bool, refresh_interval: str = "1s") -> str | None:
+        """A new index generation; with ``alias``, also the alias's write index — None if another process
+        made the alias first (two processes meeting a new cluster at once: OpenSearch refuses the second
+        write index with a 500 illegal_state_exception, and the first one serves both)."""
         name = f"{self.alias}-v{CLUSTER_SCHEMA_VERSION}-{time.time_ns() // 1000}"
         body = index_body(shards=self.shards, replicas=self._replicas(), refresh_interval=refresh_interval)
         if alias:
@@ -260,8 +270,9 @@ class ClusterEngine(SearchEngine):
         try:
             self._http()("PUT", f"/{name}", body)
         except _HTTPError as e:
-            if alias and e.error_type in ("resource_already_exists_exception", "invalid_alias_name_exception"):
-                return name  # another process created it first
+            if alias and (e.error_type in ("resource_already_exists_exception", "invalid_alias_name_exception")
+                          or self._generations()):
+                return None  # another process created it first
             raise SearchError(f"could not create the search index ({e.status} {e.error_type})") from e
         # (query string in the path: opensearch-py takes a "timeout" parameter as its own)
         self._call("GET", f"/_cluster/health/{name}?wait_for_status=yellow&timeout=30s")

@@ -85,3 +85,47 @@ def test_rebuild_keeps_answering_from_the_old_index_until_the_swap(opensearch_ur
         engine.drop()
         engine.close()
         reader.close()
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_a_searcher_and_an_indexer_meeting_a_new_cluster_at_once_both_succeed(opensearch_url, attempt):
+    """A fresh deployment: a web process's first search and a worker's first page meet no index, and each
+    creates one. OpenSearch refuses the second write index for the alias (a 500 illegal_state_exception),
+    which answered a reader with 503 in the deployment test; the loser now uses the winner's index."""
+    import threading
+
+    alias = f"test-race-{uuid.uuid4().hex[:8]}"
+    web, worker = open_engine(opensearch_url, index=alias), open_engine(opensearch_url, index=alias)
+    web._http(), worker._http()  # both connected: only the index is missing
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+    answers: list[int] = []
+
+    def search():
+        start.wait()
+        try:
+            answers.append(web.search(SearchRequest(access_levels=("public",), query="Văn Miếu")).total)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    def index():
+        start.wait()
+        try:
+            worker.index(corpus_docs())
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=search), threading.Thread(target=index)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == [] and len(answers) == 1
+        assert len(worker._generations()) == 1  # one index, no orphan
+        worker.refresh()
+        assert web.search(SearchRequest(access_levels=("public",), query="Văn Miếu", kinds=["page"])).total == 5
+    finally:
+        worker.drop()
+        web.close()
+        worker.close()
