@@ -122,6 +122,21 @@ def hit_boxes(hit) -> Markup:
     return Markup("".join(out))
 
 
+def page_picture(page_id: int, width: int, height: int) -> dict:
+    """What a search hit's page picture needs: ``src`` (the smallest size ``info.json`` advertises, at
+    most 512 px on its long side), ``srcset`` (with the next one, for screens of 2–3 device pixels per
+    CSS pixel) and the CSS size it is shown at (200 px wide). Advertised sizes are what the image
+    service keeps in its cache: a page of 20 hits renders nothing twice (a "400," request, not one of
+    them, was rendered from the page image at every view)."""
+    from library.discovery.iiif import ImageLimits, advertised_sizes
+
+    limits = current_app.config.get("IIIF_LIMITS") or ImageLimits()
+    sizes = advertised_sizes(width, height, limits)[:2]
+    urls = [(f"/iiif/image/p{page_id}/full/{w},{h}/0/default.jpg", w) for w, h in sizes]
+    return {"src": urls[0][0], "srcset": ", ".join(f"{u} {w}w" for u, w in urls),
+            "width": 200, "height": max(1, round(200 * height / width))}
+
+
 @bp.get("/search")
 def search():
     """The search page; every choice lives in the URL, so a search can be shared."""
@@ -165,6 +180,7 @@ def search():
     plain = fold(q)  # Văn Miếu → Van Mieu: what a reader without a Vietnamese keyboard types
     return render_template("search.html", t=t, lang=lang, q=q, fuzzy=fuzzy, res=res, error=error, notices=notices,
                            page_link=page_link, facet_link=facet_link, highlight=highlight, hit_boxes=hit_boxes,
+                           page_picture=page_picture,
                            year_from=year_from, year_to=year_to, refined=bool(filters or year_from or year_to),
                            try_plain=instead(plain) if plain != q else None,
                            try_fuzzy=instead(q, fuzzy_too=True) if not fuzzy else None, plain=plain)

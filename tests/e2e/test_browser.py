@@ -176,10 +176,15 @@ def test_librarian_uploads_watches_and_corrects_then_archivist_finds_it_boxed(po
         wait_until(lambda: d.find_elements(By.CSS_SELECTOR, "rect.hitbox"), timeout_s=30, what="hits boxed")
         rect = d.find_element(By.CSS_SELECTOR, "rect.hitbox")
         assert rect.is_displayed() and rect.size["width"] > 2 and rect.size["height"] > 2
-        image = d.find_element(By.CSS_SELECTOR, "svg.page-thumb image")
-        wait_until(lambda: d.execute_script(
-            "const i = new Image(); i.src = arguments[0].getAttribute('href'); return i.complete && i.naturalWidth > 0;",
-            image), timeout_s=20, what="page image loaded")
+        image = d.find_element(By.CSS_SELECTOR, ".page-thumb img")
+        wait_until(lambda: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0;", image),
+                   timeout_s=20, what="page image loaded")
+        # the boxes lie on the picture: the first match's box inside the image's box
+        inside = d.execute_script(
+            "const r = arguments[0].getBoundingClientRect(), i = arguments[1].getBoundingClientRect();"
+            "return i.width > 100 && r.left >= i.left - 1 && r.right <= i.right + 1"
+            " && r.top >= i.top - 1 && r.bottom <= i.bottom + 1;", rect, image)
+        assert inside
         assert "quoc tu giam" in d.current_url.replace("+", " ")  # the search lives in the URL
         shot(d, "archivist-search-boxed")
 

@@ -68,4 +68,19 @@ def test_search_page_boxes_each_hit_on_the_page_image(client, read_item):  # noq
     api = client.get("/api/v1/search?q=quoc+tu+giam").json
     boxes = {tuple(b) for h in api["hits"] for sp in h["spans"] for b in sp["boxes"]}
     assert {tuple(int(v) for v in r[:4]) for r in rects} == boxes
-    assert re.search(r'<image href="/iiif/image/p\d+/full/400,/0/default.jpg"', html)
+    # each hit's page picture: an <img> of a size info.json advertises (so the image service caches it:
+    # the second view of the search renders nothing), with a width and height (no layout shift), the
+    # boxes drawn over it; the pictures after the first two load lazily
+    pictures = re.findall(r'<div class="page-thumb"><img src="(/iiif/image/p\d+/full/(\d+),(\d+)/0/default\.jpg)" '
+                          r'srcset="([^"]+)" sizes="200px" width="200" height="(\d+)" alt=""( loading="lazy")?', html)
+    assert pictures and len(pictures) == html.count('class="hit"')
+    assert all(p[5] == "" for p in pictures[:2]) and all(p[5] for p in pictures[2:])
+    for src, w, h, srcset, shown_h, _ in pictures[:2]:
+        page_id = int(re.search(r"/p(\d+)/", src).group(1))
+        info = client.get(f"/iiif/image/p{page_id}/info.json").json
+        assert {"width": int(w), "height": int(h)} in info["sizes"] and int(w) <= 512
+        assert srcset.startswith(f"{src} {w}w") and abs(int(shown_h) - 200 * int(h) / int(w)) <= 1.5
+        for expected in ("miss", "hit"):
+            got = client.get(src)
+            assert got.status_code == 200 and got.mimetype == "image/jpeg"
+            assert got.headers["X-IIIF-Cache"] == expected
