@@ -26,7 +26,10 @@ cp node_modules/mirador/dist/mirador.min.js "$VENDOR/mirador/"
 cp node_modules/meshoptimizer/meshopt_decoder.cjs "$VENDOR/meshopt_decoder.js"  # UMD: sets self.MeshoptDecoder
 # Noto Sans (SIL OFL) for every Vietnamese letter at the weights the portal uses: only the latin,
 # latin-ext and vietnamese subsets of 400, 700 and 400 italic, woff2 only (browsers fetch a subset when
-# a page uses its letters: unicode-range); one fonts.css
+# a page uses its letters: unicode-range); one fonts.css. font-display: optional, not fontsource's swap:
+# the text is never drawn twice (a swap moved every page's text when the font came: Lighthouse's layout
+# shift 0.2-0.4); base.html preloads the regular and bold latin and Vietnamese files, so the font is
+# usually there for the first paint, and from the cache on every later page
 mkdir -p "$VENDOR/noto-sans/files"
 node -e '
 const fs = require("fs"), dir = "node_modules/@fontsource/noto-sans/", out = process.argv[1];
@@ -37,7 +40,8 @@ for (const sheet of ["400.css", "700.css", "400-italic.css"]) {
     if (!m || !keep.includes(m[1])) continue;
     const file = `noto-sans-${m[1]}-${m[2]}-${m[3]}.woff2`;
     fs.copyFileSync(dir + "files/" + file, out + "/files/" + file);
-    css.push(block.replace(/src: [^;]+;/, `src: url(files/${file}) format("woff2");`).trim());
+    css.push(block.replace(/src: [^;]+;/, `src: url(files/${file}) format("woff2");`)
+                  .replace(/font-display: swap;/, "font-display: optional;").trim());
   }
 }
 fs.writeFileSync(out + "/fonts.css", css.join("\n\n") + "\n");

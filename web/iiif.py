@@ -18,13 +18,14 @@ on the manifest's canvases. A malformed image request answers 400 with the reaso
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import select
 
 from library.discovery.citing import LIBRARY_NAME, nav_date, rights_uri
-from library.discovery.iiif import (ImageLimits, ImageRequestError, ImageService, identifier_of, page_id_of, parse_size,
-                                    viewer_image_path)
+from library.discovery.iiif import (ImageLimits, ImageRequestError, ImageService, PageImage, identifier_of,
+                                    page_id_of, parse_size, viewer_image_path)
 from library.reading.ocr_jobs import IMAGES_ONLY_REASON
 from library.errors import NotFound
 from library.catalogue.models import Item
@@ -92,6 +93,17 @@ def _cors(resp):
 
 
 # ------------------------------------------------------------------ Image API 3
+def inline_info(row) -> dict | None:
+    """The ``info.json`` of a read page whose size the catalogue knows, for a page to carry with it (the
+    reader's first image then waits for no round trip before its tiles); None otherwise (the viewer asks
+    for it). The caller has checked that the actor may see the page."""
+    if getattr(row, "status", None) != "done" or not row.width or not row.height:
+        return None
+    identifier = f"p{row.page_id}"
+    image = PageImage(row.page_id, 0, row.sequence, Path(), int(row.width), int(row.height))
+    return _images().info(image, _service_id(identifier))
+
+
 def _service_id(identifier: str) -> str:
     return url_for("iiif.image_base", identifier=identifier, _external=True)
 

@@ -95,8 +95,14 @@ def page(item_id: int, sequence: int):
     facing = facing_page(sequence, window)
     contents = p.mets.contents(item_id)
     boxes = [[b.x, b.y, b.w, b.h] for sp in (within.spans if within else []) for b in sp.boxes[:1]]
+    from web.iiif import inline_info
+
+    infos = {"zoom-info": inline_info(current)}
+    if facing:
+        infos["zoom-facing-info"] = inline_info(facing[0])
     resp = current_app.make_response(render_template(
         "reader.html", t=t, lang=lang, item=item, access=decision, page=current, window=window,
+        infos={k: v for k, v in infos.items() if v},
         text=window.texts.get(current.page_id), q=q, within=within, boxes=boxes, contents=contents,
         contents_source=p.mets.contents_source(item_id) if contents else None, pages_listed=PAGES_LISTED,
         facing=facing,

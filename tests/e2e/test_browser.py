@@ -185,6 +185,11 @@ def test_librarian_uploads_watches_and_corrects_then_archivist_finds_it_boxed(po
             "return i.width > 100 && r.left >= i.left - 1 && r.right <= i.right + 1"
             " && r.top >= i.top - 1 && r.bottom <= i.bottom + 1;", rect, image)
         assert inside
+        shifted = d.execute_async_script(  # the page did not move under the reader as its pictures came
+            "const done = arguments[arguments.length - 1]; let sum = 0;"
+            "new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput) sum += e.value; })"
+            ".observe({type: 'layout-shift', buffered: true}); setTimeout(() => done(sum), 300);")
+        assert shifted < 0.05, shifted
         assert "quoc tu giam" in d.current_url.replace("+", " ")  # the search lives in the URL
         shot(d, "archivist-search-boxed")
 

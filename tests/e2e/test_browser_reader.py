@@ -109,6 +109,15 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
         assert not d.find_element(By.ID, "page-text-body").is_displayed()  # hidden stays hidden
         wait_until(lambda: d.execute_script("return document.querySelectorAll('#zoom canvas').length"),
                    timeout_s=20, what="the page image drawn")
+        # drawn on a 2D canvas (no WebGL: OpenSeadragon's canvas drawer) with the page's dark text in it, from
+        # the info.json the page carries: the browser never asked for one
+        wait_until(lambda: d.execute_script(
+            "const c = document.querySelector('#zoom canvas'), g = c && c.getContext('2d');"
+            "if (!g || !c.width) return 0; const px = g.getImageData(0, 0, c.width, c.height).data; let dark = 0;"
+            "for (let i = 0; i < px.length; i += 4 * 31) if (px[i] < 100 && px[i + 3] > 0) dark++; return dark;") > 20,
+            timeout_s=20, what="the page's text drawn on a 2D canvas")
+        assert d.execute_script("return performance.getEntriesByType('resource')"
+                                ".filter(e => e.name.includes('info.json')).length") == 0
         shot(d, "reader-phone-page-4-text-hidden")
         ActionChains(d).send_keys(Keys.ARROW_LEFT).perform()
         wait_until(lambda: f"/items/{item}/pages/3" in d.current_url, timeout_s=10, what="back by the ← key")

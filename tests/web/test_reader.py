@@ -124,6 +124,20 @@ def test_a_search_inside_the_item_lists_its_pages_and_boxes_the_matches_here(app
     none = client.get(f"/items/{item_id}/pages/2?lang=en&q=zzqxv").get_data(as_text=True)
     assert "“zzqxv” is not in this item." in none and "[]" in none
 
+    # the page carries its image's info.json, and its facing page's: what the image service answers for
+    # them, so the viewer asks for tiles at once (no round trip first)
+    def carried(page_html: str, key: str) -> dict:
+        return json.loads(re.search(rf'<script type="application/json" id="{key}">(.*?)</script>', page_html).group(1))
+
+    own, other = carried(html, "zoom-info"), carried(html, "zoom-facing-info")
+    for info, row in ((own, pages.rows[1]), (other, pages.rows[2])):
+        served = client.get(f"/iiif/image/p{row.page_id}/info.json")
+        assert served.status_code == 200 and served.json == info
+        assert (info["width"], info["height"]) == (row.width, row.height) and info["tiles"]
+        tile = client.get(f"{info['id'].removeprefix('http://localhost')}/full/{info['sizes'][0]['width']},"
+                          f"/0/default.jpg")
+        assert tile.status_code == 200 and tile.mimetype == "image/jpeg"
+
 
 def test_facing_pages_are_offered_for_a_wide_screen(app):
     book, leaflet = bulk_item(app, "Sách mười trang", 10), bulk_item(app, "Hai tờ", 2)

@@ -56,3 +56,21 @@ def test_pages_go_compressed_as_the_browser_accepts(client):
     assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.get_data()) == plain
     small = client.get("/health/live", headers={"Accept-Encoding": "gzip"})
     assert small.status_code == 200 and "Content-Encoding" not in small.headers  # under 1 KB: as it is
+
+
+def test_the_font_is_preloaded_and_never_swapped_in_under_drawn_text(client):
+    """Every page preloads the regular and bold latin and Vietnamese Noto Sans files it draws its text with,
+    each one that fonts.css declares and the portal serves as woff2; fonts.css lets a font that comes late
+    be skipped (font-display: optional) rather than swapped in, which moved every page's text."""
+    import re
+
+    html = client.get("/?lang=vi").get_data(as_text=True)
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin>', html)
+    assert len(preloads) == 4 and any("vietnamese-700" in p for p in preloads)
+    with client.get("/static/vendor/noto-sans/fonts.css") as sheet:
+        css = sheet.get_data(as_text=True)
+    assert css.count("font-display: optional;") == css.count("@font-face") > 0 and "swap" not in css
+    for href in preloads:
+        assert f"url(files/{href.rsplit('/', 1)[1]})" in css
+        with client.get(href) as font:
+            assert font.status_code == 200 and font.data[:4] == b"wOF2"
