@@ -38,6 +38,13 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
     assert smallest == "mobile.glb"  # the test sphere makes every level the same size: the lightest goes first
     assert f'src="/models/{v.id}/{smallest}"' in html
     assert "/static/vendor/model-viewer.min.js" in html and "/static/viewer.js" in html
+    # the model's picture is an <img> of the page itself (painted before the viewer's script has run),
+    # model-viewer's poster once it has
+    assert published.thumbnail
+    poster = f'<img slot="poster" class="model-poster" src="/models/{v.id}/{published.thumbnail}" alt="" fetchpriority="high">'
+    assert poster in html and html.index(poster) < html.index("</model-viewer>")
+    with client.get(f"/models/{v.id}/{published.thumbnail}") as picture:
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
     en = client.get(f"/monuments/{m.slug}?lang=en").get_data(as_text=True)
     assert "Constellation of Literature Pavilion" in en and "built in 1805" in en
     with client.get(f"/models/{v.id}/{smallest}") as glb:

@@ -10,7 +10,8 @@
   for (const viewer of document.querySelectorAll("model-viewer[data-levels]")) {
     const levels = viewer.dataset.levels.split(" ");
     urls.push(...levels.slice(0, 2));  // the smallest and the mobile level (the viewer's choice on a phone)
-    if (viewer.getAttribute("poster")) urls.push(viewer.getAttribute("poster"));
+    const poster = viewer.querySelector("img.model-poster");
+    if (poster) urls.push(poster.src);
   }
   if (!navigator.onLine) say("offline");
   window.addEventListener("offline", () => say("offline"));
