@@ -81,6 +81,11 @@ def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
         assert nav.is_displayed() and d.find_element(By.LINK_TEXT, "Monuments").is_displayed()  # …that opens
         assert d.find_element(By.ID, "menu-button").get_attribute("aria-expanded") == "true"
         shot(d, "tourist-monument-english")
+        d.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})  # a phone without script
+        d.refresh()
+        wait_until(lambda: d.find_element(By.ID, "site-nav").is_displayed(), timeout_s=10, what="links shown")
+        assert d.find_element(By.LINK_TEXT, "Monuments").is_displayed()
+        assert not d.find_element(By.ID, "menu-button").is_displayed()  # a button that could not open anything
     finally:
         d.quit()
 

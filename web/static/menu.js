@@ -1,12 +1,10 @@
-// The site header on a phone: its links fold into a menu the reader opens (the language switch stays
-// in sight). Without script every link shows, as on a wide screen.
+// The site header on a phone: its links are folded into a menu (site.css, from the first paint) that this
+// opens (the language switch stays in sight). Without script every link shows (base.html's <noscript>).
 (function () {
   "use strict";
   const header = document.getElementById("site-header");
   const button = document.getElementById("menu-button");
   if (!header || !button) return;
-  header.classList.add("js-menu");
-  button.hidden = false;
   button.addEventListener("click", () => {
     const open = !header.classList.contains("open");
     header.classList.toggle("open", open);
