@@ -71,7 +71,7 @@ def test_search_page_boxes_each_hit_on_the_page_image(client, read_item):  # noq
     # each hit's page picture: an <img> of a size info.json advertises (so the image service caches it:
     # the second view of the search renders nothing), with a width and height (no layout shift), the
     # boxes drawn over it; the pictures after the first two load lazily
-    pictures = re.findall(r'<div class="page-thumb"><img src="(/iiif/image/p\d+/full/(\d+),(\d+)/0/default\.jpg)" '
+    pictures = re.findall(r'<div class="page-thumb"><img src="(/iiif/image/p\d+/full/(\d+),(\d+)/0/default\.webp)" '
                           r'srcset="([^"]+)" sizes="200px" width="200" height="(\d+)" alt=""( loading="lazy")?', html)
     assert pictures and len(pictures) == html.count('class="hit"')
     assert all(p[5] == "" for p in pictures[:2]) and all(p[5] for p in pictures[2:])
@@ -82,5 +82,5 @@ def test_search_page_boxes_each_hit_on_the_page_image(client, read_item):  # noq
         assert srcset.startswith(f"{src} {w}w") and abs(int(shown_h) - 200 * int(h) / int(w)) <= 1.5
         for expected in ("miss", "hit"):
             got = client.get(src)
-            assert got.status_code == 200 and got.mimetype == "image/jpeg"
+            assert got.status_code == 200 and got.mimetype == "image/webp" and got.data[8:12] == b"WEBP"
             assert got.headers["X-IIIF-Cache"] == expected
