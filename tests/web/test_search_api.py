@@ -72,9 +72,12 @@ def test_search_page_boxes_each_hit_on_the_page_image(client, read_item):  # noq
     # the second view of the search renders nothing), with a width and height (no layout shift), the
     # boxes drawn over it; the pictures after the first two load lazily
     pictures = re.findall(r'<div class="page-thumb"><img src="(/iiif/image/p\d+/full/(\d+),(\d+)/0/default\.webp)" '
-                          r'srcset="([^"]+)" sizes="200px" width="200" height="(\d+)" alt=""( loading="lazy")?', html)
+                          r'srcset="([^"]+)" sizes="200px" width="200" height="(\d+)" alt=""( fetchpriority="high"| loading="lazy")?',
+                          html)
     assert pictures and len(pictures) == html.count('class="hit"')
-    assert all(p[5] == "" for p in pictures[:2]) and all(p[5] for p in pictures[2:])
+    # the first asked for before the rest (the phone's largest paint), the next eager, the others lazy
+    assert pictures[0][5] == ' fetchpriority="high"' and all(p[5] == "" for p in pictures[1:2])
+    assert all(p[5] == ' loading="lazy"' for p in pictures[2:])
     for src, w, h, srcset, shown_h, _ in pictures[:2]:
         page_id = int(re.search(r"/p(\d+)/", src).group(1))
         info = client.get(f"/iiif/image/p{page_id}/info.json").json
