@@ -68,7 +68,7 @@ def test_a_reader_on_a_phone_sees_the_match_boxed_and_turns_pages(reader_portal)
             "return Array.from(document.querySelectorAll('#search-suggestions option')).map(o => o.value)"),
             timeout_s=10, what="a suggestion as the reader types")
         d.get(f"{url}/search?lang=en&q=quoc+tu+giam")
-        d.find_element(By.CSS_SELECTOR, "article.hit h3 a").click()  # the result opens the reader with the search
+        d.find_element(By.CSS_SELECTOR, "article.hit h2 a").click()  # the result opens the reader with the search
         wait_until(lambda: f"/items/{item}/pages/2" in d.current_url and "q=quoc" in d.current_url, timeout_s=10,
                    what="the reader at the page of the result")
         wait_until(lambda: int(d.find_element(By.ID, "reader").get_attribute("data-boxes") or 0) >= 1,
