@@ -153,17 +153,13 @@ def plain_tesseract(case: Case) -> str:
 def engine_tesseract(case: Case) -> str:
     """The pipeline's tesseract (in process when tesserocr imports) on the page as it is: plain's psm,
     the zone file's regions for the zoned pages, no preprocessing, no layout, no correction."""
-    from PIL import Image
-
     from digitize import tesseract
     from digitize.reading import parse_tsv
 
-    with Image.open(case.image) as opened:
-        image = opened.convert("L") if opened.mode not in ("1", "L", "RGB") else opened.copy()
     regions = ()
     if case.zones:
         regions = tuple(tesseract.Region(z.x, z.y, z.w, z.h, 6) for z in read_zones(case.image.with_suffix(".uzn")))
-    out = tesseract.recognise(image, languages=case.languages, psm=6 if case.zones else 3, timeout_s=1800,
+    out = tesseract.recognise(case.image, languages=case.languages, psm=6 if case.zones else 3, timeout_s=1800,
                               regions=regions)
     return parse_tsv(out.tsv).text
 
