@@ -146,10 +146,11 @@ class JobBoard:
         self.settings = settings
         self.sessions = sessions
 
-    def board(self, *, item_id: int | None = None, recent: int = RECENT_DONE) -> Board:
+    def board(self, *, item_id: int | None = None, recent: int = RECENT_DONE, now: datetime | None = None) -> Board:
         """Every item and build still in progress, failed or cancelled, and the ``recent`` last done;
-        or only ``item_id`` (with all its pages)."""
-        now = utcnow()
+        or only ``item_id`` (with all its pages). ``now`` (default: the clock) is the moment the
+        estimates count from."""
+        now = now or utcnow()
         with self.sessions() as s:
             if item_id is not None and s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")

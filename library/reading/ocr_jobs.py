@@ -528,11 +528,14 @@ class PageReader:
             s = work.session
             if s.get(Item, item_id) is None:
                 raise NotFound(f"no item {item_id}")
-            ids = s.scalars(select(Page.id).where(Page.item_id == item_id, Page.status == PageStatus.queued)).all()
+            # one statement, its own answer: a page a worker claims while this runs is either cancelled
+            # here or running there, never counted as cancelled and read (a SELECT then UPDATE was)
+            ids = sorted(s.scalars(
+                update(Page).where(Page.item_id == item_id, Page.status == PageStatus.queued)
+                .values(status=PageStatus.cancelled, status_reason=f"cancelled{who}", lease_token=None,
+                        finished_at=utcnow())
+                .returning(Page.id).execution_options(synchronize_session=False)).all())
             if ids:
-                s.execute(update(Page).where(Page.id.in_(ids), Page.status == PageStatus.queued)
-                          .values(status=PageStatus.cancelled, status_reason=f"cancelled{who}", lease_token=None,
-                                  finished_at=utcnow()).execution_options(synchronize_session=False))
                 work.audit("ocr_cancel", record_id=item_id, detail={"pages": len(ids)})
             running = s.scalar(select(func.count()).select_from(Page).where(
                 Page.item_id == item_id, Page.status == PageStatus.running))
