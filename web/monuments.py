@@ -39,6 +39,7 @@ i18n.add(
         "mon_search_offline": "Tìm kiếm đang tạm ngừng; chỉ hiện các tài liệu do người phụ trách chọn.",
         "mon_no_model": "Mô hình 3D của di tích này đang được dựng.", "mon_address": "Địa chỉ",
         "mon_period": "Thời kỳ", "mon_rank": "Xếp hạng", "mon_model_help": "Kéo để xoay, chụm hai ngón để phóng to.",
+        "mon_start": "Xem mô hình 3D", "mon_start_failed": "Chưa tải được trình xem 3D. Bấm để thử lại.",
         "rank_special_national": "Di tích quốc gia đặc biệt", "rank_national": "Di tích quốc gia",
         "rank_city": "Di tích cấp thành phố", "rank_none": "Chưa xếp hạng",
         "mon_walk": "Đi bộ theo tour", "mon_walk_stop": "Dừng đi bộ", "mon_walk_waiting": "Đang lấy vị trí của bạn…",
@@ -67,6 +68,7 @@ i18n.add(
         "mon_search_offline": "Search is unavailable right now; only the items the curator chose are shown.",
         "mon_no_model": "The 3D model of this monument is being built.", "mon_address": "Address",
         "mon_period": "Period", "mon_rank": "Heritage rank", "mon_model_help": "Drag to turn, pinch to zoom.",
+        "mon_start": "View in 3D", "mon_start_failed": "The 3D viewer could not be loaded. Press to try again.",
         "rank_special_national": "Special national monument", "rank_national": "National monument",
         "rank_city": "City-level monument", "rank_none": "Not ranked",
         "mon_walk": "Walk this tour", "mon_walk_stop": "Stop walking", "mon_walk_waiting": "Finding your position…",
@@ -157,7 +159,14 @@ def monument(slug: str):
                            related=visible_related(p.guides.related_items(m.id, actor=current_actor())),
                            in_lang=in_lang, num=num, placed=placed,
                            walkable=any(placed(tour) for g in guides.values() for tour in g.tours),
-                           highlight=highlight)
+                           highlight=highlight, download=download_size)
+
+
+def download_size(model, lang: str) -> str:
+    """What a phone downloads to show the model (its two smallest levels, viewer.js), as "1,2 MB"."""
+    size = sum(level[2] or 0 for level in model.levels[:2])
+    text = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1e3))} kB"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def placed(tour) -> list:

@@ -79,6 +79,14 @@ def shot(driver, name: str, *, accessible: bool = True) -> Image.Image:
     return Image.open(BytesIO(png)).convert("RGB")
 
 
+def start_3d(driver, index: int = 0) -> None:
+    """Press a monument page's "View in 3D" under the model's picture, as a visitor does (on a phone the
+    viewer starts only when asked for: web/static/viewer.js)."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_elements(By.CSS_SELECTOR, "figure.model .model-start")[index].click()
+
+
 def wait_until(predicate, timeout_s: float = 120.0, interval_s: float = 0.25, what: str = "condition"):
     """``tests.conftest.wait_until`` for live pages: when the page's script re-draws an element
     between finding it and reading it (Selenium's stale element), the condition is simply

@@ -17,7 +17,7 @@ from library.access import Actor
 from library.container import build_platform
 from library.monuments.service import BuildSource
 from tests.conftest import make_settings
-from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
+from tests.e2e.browser import browser, need_chromium, serving, shot, start_3d, wait_until
 from tests.library.test_monuments import point_cloud
 from tests.workers.test_ocr_workers import small_pages
 
@@ -55,6 +55,17 @@ def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
     try:
         d.get(f"{portal['url']}/monuments/{portal['slug']}")
         viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+        # on a phone the page opens on the model's picture: the viewer's megabyte of script waits to be asked for
+        start = d.find_element(By.CSS_SELECTOR, "figure.model .model-start")
+        wait_until(lambda: d.execute_script("return document.readyState") == "complete", timeout_s=20, what="loaded")
+        assert start.is_displayed() and start.text.startswith("Xem mô hình 3D")
+        assert d.execute_script("return !customElements.get('model-viewer')")
+        assert not d.execute_script("return performance.getEntriesByType('resource')"
+                                    ".filter(e => e.name.includes('model-viewer')).length")
+        assert d.find_element(By.CSS_SELECTOR, "img.model-poster").is_displayed()
+        shot(d, "tourist-monument-picture")  # axe-core on the page as it opens, the button included
+        start_3d(d)
+        wait_until(lambda: not start.is_displayed(), timeout_s=5, what="the button gone once pressed")
         wait_until(lambda: d.execute_script("return arguments[0].loaded === true", viewer), timeout_s=60,
                    what="model on screen")
         time.sleep(1.0)  # let it render a frame after loading
@@ -75,6 +86,11 @@ def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
         assert differing > canvas.width * canvas.height * 0.02, "no model pixels on the canvas"
         d.find_element(By.LINK_TEXT, "English").click()
         wait_until(lambda: "Constellation of Literature Pavilion" in d.page_source, timeout_s=10, what="English")
+        # the visitor asked for 3D once on this phone: the next monument page starts its viewer by itself
+        wait_until(lambda: d.execute_script("const v = document.querySelector('model-viewer');"
+                                            "return !!customElements.get('model-viewer') && v.loaded === true"),
+                   timeout_s=60, what="the remembered viewer started")
+        assert not d.find_element(By.CSS_SELECTOR, "figure.model .model-start").is_displayed()
         nav = d.find_element(By.ID, "site-nav")
         assert not nav.is_displayed()  # on a phone the header's links wait in a menu…
         d.find_element(By.ID, "menu-button").click()
@@ -97,6 +113,7 @@ def test_a_meshopt_model_is_decoded_and_drawn(portal):
     try:
         d.get(f"{portal['url']}/monuments/{portal['meshopt_slug']}")
         viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+        start_3d(d)
         wait_until(lambda: d.execute_script("return arguments[0].loaded === true", viewer), timeout_s=60,
                    what="meshopt model on screen")
         size = d.execute_script("return arguments[0].getDimensions()", viewer)

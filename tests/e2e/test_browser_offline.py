@@ -18,7 +18,7 @@ from library.access import Actor
 from library.container import build_platform
 from library.monuments.service import BuildSource
 from tests.conftest import make_settings
-from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
+from tests.e2e.browser import browser, need_chromium, serving, shot, start_3d, wait_until
 from tests.library.test_monuments import point_cloud
 
 SYSTEM = Actor.system("tests")
@@ -59,6 +59,7 @@ def test_the_guide_opened_once_works_without_signal(tmp_path):
             status = d.find_element("id", "offline-status")
             wait_until(lambda: status.get_attribute("data-state") == "ready", timeout_s=90, what="the guide saved")
             assert status.text == "Đã lưu hướng dẫn này để xem khi không có mạng."
+            start_3d(d)  # the visitor asks for 3D once; the saved page starts it by itself from then on
             wait_until(lambda: model_drawn(d), timeout_s=90, what="the model drawn with signal")
             with_signal = shot(d, "offline-guide-1-with-signal")
             assert not severe_errors(d)

@@ -16,7 +16,7 @@ from library.access import Actor
 from library.container import build_platform
 from library.monuments.service import BuildSource
 from tests.conftest import make_settings
-from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
+from tests.e2e.browser import browser, need_chromium, serving, shot, start_3d, wait_until
 from tests.library.test_monuments import point_cloud
 
 SYSTEM = Actor.system("tests")  # the tests act as the machine (trusted, like the command line)
@@ -50,7 +50,7 @@ def site(tmp_path_factory):
     with serving(settings, tmp) as url:
         d = browser(tmp, 390, 844)
         try:
-            yield {"url": url, "slug": m.slug, "driver": d}
+            yield {"url": url, "slug": m.slug, "driver": d, "tmp": tmp}
         finally:
             d.quit()
 
@@ -86,6 +86,7 @@ def test_the_tour_moves_the_camera_from_stop_to_stop(site):
     viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
     levels = viewer.get_attribute("data-levels").split()
     phone_level = levels[min(1, len(levels) - 1)]  # viewer.js: on a phone, the second smallest after the first
+    start_3d(d)
     wait_until(lambda: d.execute_script("return arguments[0].loaded === true && arguments[0].src.endsWith(arguments[1])"
                                         " && parseInt(arguments[0].dataset.loaded || '0') >= arguments[2]",
                                         viewer, phone_level, 2 if len(levels) > 1 else 1),
@@ -133,3 +134,27 @@ def test_the_tour_moves_the_camera_from_stop_to_stop(site):
     wait_until(lambda: at_stop(camera(d, viewer), 0), timeout_s=15, what="back at stop 1 by keyboard")
     previous.send_keys(Keys.ARROW_RIGHT)
     wait_until(lambda: at_stop(camera(d, viewer), 1), timeout_s=15, what="stop 2 by the arrow key")
+
+
+def test_a_tour_stop_pressed_before_the_viewer_started_starts_it_and_goes_there(site):
+    """On a phone the 3D viewer waits to be asked for (viewer.js); a stop of a tour pressed first starts
+    it, and the camera is at the stop once the model is drawn (not at model-viewer's own framing)."""
+    from selenium.webdriver.common.by import By
+
+    d = browser(site["tmp"], 390, 844)  # a visitor who has never started a viewer on this phone
+    try:
+        d.get(f"{site['url']}/monuments/{site['slug']}?lang=vi")
+        viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+        assert d.execute_script("return !customElements.get('model-viewer')")
+        go = d.find_elements(By.CSS_SELECTOR, "section.tour .tour-go")
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", go[1])
+        go[1].click()
+        caption = d.find_element(By.CSS_SELECTOR, "section.tour .tour-caption")
+        assert caption.text == STOPS[1][3]  # said at once, before the viewer is there
+        wait_until(lambda: d.execute_script("return arguments[0].loaded === true", viewer), timeout_s=60,
+                   what="the viewer started by the tour")
+        wait_until(lambda: at_stop(camera(d, viewer), 1), timeout_s=15, what=f"camera at stop 2 ({camera(d, viewer)})")
+        assert not d.find_element(By.CSS_SELECTOR, "figure.model .model-start").is_displayed()
+        assert not [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+    finally:
+        d.quit()

@@ -16,7 +16,7 @@ from library.access import Actor
 from library.container import build_platform
 from library.monuments.service import BuildSource
 from tests.conftest import make_settings
-from tests.e2e.browser import browser, need_chromium, serving, shot, wait_until
+from tests.e2e.browser import browser, need_chromium, serving, shot, start_3d, wait_until
 from tests.library.test_monuments import point_cloud
 from web.site_plan import METRES_PER_DEGREE, haversine_m
 
@@ -92,6 +92,7 @@ def open_page(site, lang: str):
     d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SPY})
     d.get(f"{site['url']}/monuments/{site['slug']}?lang={lang}")
     viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+    start_3d(d)
     levels = viewer.get_attribute("data-levels").split()
     phone_level = levels[min(1, len(levels) - 1)]  # viewer.js: on a phone, the second smallest after the first
     wait_until(lambda: d.execute_script("return arguments[0].loaded === true && arguments[0].src.endsWith(arguments[1])"

@@ -37,7 +37,14 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
     smallest = published.levels[0][1]
     assert smallest == "mobile.glb"  # the test sphere makes every level the same size: the lightest goes first
     assert f'src="/models/{v.id}/{smallest}"' in html
-    assert "/static/vendor/model-viewer.min.js" in html and "/static/viewer.js" in html
+    # the viewer's script is not loaded with the page: viewer.js loads it when the visitor asks for 3D,
+    # by a button that says what a phone will download (its two smallest levels)
+    assert '<script src="/static/viewer.js" data-module="/static/vendor/model-viewer.min.js">' in html
+    assert 'type="module"' not in html
+    phone_bytes = sum(level[2] for level in published.levels[:2])
+    size = f"{phone_bytes / 1e6:.1f} MB" if phone_bytes >= 100_000 else f"{max(1, round(phone_bytes / 1e3))} kB"
+    assert f'class="model-start" aria-controls="model-{published.model_id}"' in html
+    assert f"Xem mô hình 3D <small>{size.replace('.', ',')}</small></button>" in html
     # the model's picture is an <img> of the page itself (painted before the viewer's script has run),
     # model-viewer's poster once it has
     assert published.thumbnail
@@ -47,6 +54,7 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
         assert picture.status_code == 200 and picture.mimetype == "image/png"
     en = client.get(f"/monuments/{m.slug}?lang=en").get_data(as_text=True)
     assert "Constellation of Literature Pavilion" in en and "built in 1805" in en
+    assert f"View in 3D <small>{size}</small></button>" in en
     with client.get(f"/models/{v.id}/{smallest}") as glb:
         assert glb.status_code == 200 and glb.data[:4] == b"glTF" and glb.mimetype == "model/gltf-binary"
     for bad in ("..%2Freport.json", "../../secret_key", "report.json%00.glb", "HIGH.GLB", "x" * 60 + ".glb"):

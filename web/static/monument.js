@@ -45,16 +45,24 @@
     this.viewer.maxCameraOrbit = `auto auto ${Math.max(...radii, framed * 1.5)}m`;
   };
 
-  Tour.prototype.show = function (index) {
+  // the stop's camera, once the viewer is there (a tour started before it is starts it: viewer.js)
+  Tour.prototype.aim = function () {
+    const li = this.stops[this.index];
     // model-viewer's "try me" wiggle would turn the camera away from the stop a few seconds later
     this.viewer.interactionPrompt = "none";
-    const count = this.stops.length;
-    this.index = ((index % count) + count) % count;
-    const li = this.stops[this.index];
     this.allowStops();
     this.viewer.cameraTarget = li.dataset.target;
     this.viewer.cameraOrbit = li.dataset.orbit;
     this.viewer.fieldOfView = li.dataset.fov;
+  };
+
+  Tour.prototype.show = function (index) {
+    const count = this.stops.length;
+    this.index = ((index % count) + count) % count;
+    const li = this.stops[this.index];
+    const shown = this.index;
+    const ready = self.HeritageViewer ? self.HeritageViewer.start(this.viewer) : Promise.resolve();
+    ready.then(() => { if (this.index === shown) this.aim(); }, () => this.pause());
     highlightPoint(this.viewer, li.dataset.poi);
     this.stops.forEach((other, n) => {
       if (n === this.index) other.setAttribute("aria-current", "step");
@@ -114,6 +122,11 @@
     tour.viewer.addEventListener("camera-change", (event) => {
       if (event.detail && event.detail.source === "user-interaction" && tour.playing) tour.pause();
     });
-    tour.viewer.addEventListener("load", () => tour.allowStops());
+    // the model drawn the first time (a tour pressed before it was): the stop's camera, within the limits
+    tour.viewer.addEventListener("load", () => {
+      const first = !tour.limitsSet;
+      tour.allowStops();
+      if (first && tour.index >= 0) tour.aim();
+    });
   }
 })();

@@ -4,6 +4,68 @@ self.ModelViewerElement = self.ModelViewerElement || {};
 self.ModelViewerElement.dracoDecoderLocation = "/static/vendor/draco/";
 self.ModelViewerElement.meshoptDecoderLocation = "/static/vendor/meshopt_decoder.js";
 
+// The viewer starts when asked for: model-viewer (a megabyte of script, and a WebGL context) is loaded
+// only when the visitor presses "View in 3D" under the model's picture, or a tour or walk needs the
+// camera; at once on a wide screen (not saving data) and for a visitor who has started one before on
+// this device. Until then the page is its picture, text, points of interest and tours as text.
+const HeritageViewer = (() => {
+  const script = document.currentScript;
+  const moduleUrl = script && script.dataset.module;
+  const REMEMBER = "heritage.viewer3d";
+  let defining = null;
+
+  function define() {
+    if (window.customElements && customElements.get("model-viewer")) return Promise.resolve();
+    if (!moduleUrl || !window.customElements) return Promise.reject(new Error("no 3D viewer on this page"));
+    if (!defining) {
+      defining = new Promise((resolve, reject) => {
+        const tag = document.createElement("script");
+        tag.type = "module";
+        tag.src = moduleUrl;
+        tag.onerror = () => { defining = null; tag.remove(); reject(new Error(`${moduleUrl} could not be loaded`)); };
+        document.head.appendChild(tag);
+        customElements.whenDefined("model-viewer").then(resolve);
+      });
+    }
+    return defining;
+  }
+
+  function start(viewer) {
+    const figure = viewer.closest("figure.model") || viewer;
+    const button = figure.querySelector(".model-start");
+    figure.dataset.started = "";
+    try { localStorage.setItem(REMEMBER, "on"); } catch (e) { /* private mode: not remembered */ }
+    return define().then(() => {
+      if (button) delete button.dataset.state;
+    }, (err) => {
+      delete figure.dataset.started;  // the button comes back, saying so, to try again
+      if (button) {
+        button.dataset.state = "failed";
+        button.textContent = button.dataset.failed;
+      }
+      throw err;
+    });
+  }
+
+  function wanted() {
+    let remembered = false;
+    try { remembered = localStorage.getItem(REMEMBER) === "on"; } catch (e) { /* no storage */ }
+    const saving = navigator.connection && navigator.connection.saveData;
+    return remembered || (window.matchMedia("(min-width: 800px)").matches && !saving);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const viewers = document.querySelectorAll("model-viewer[data-levels]");
+    for (const viewer of viewers) {
+      const button = viewer.closest("figure.model") && viewer.closest("figure.model").querySelector(".model-start");
+      if (button) button.addEventListener("click", () => start(viewer).then(() => viewer.focus(), () => {}));
+    }
+    if (viewers.length && wanted()) viewers.forEach((viewer) => start(viewer).catch(() => {}));
+  });
+  return { start, define };
+})();
+self.HeritageViewer = HeritageViewer;
+
 // The smallest level loads first; once it is on screen (drawn, not just fetched), a
 // larger one replaces it where the screen and connection can take it. Swapping the
 // source before the first level was drawn would hide it until the larger one arrives.

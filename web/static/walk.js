@@ -140,7 +140,7 @@
     this.index = n + 1;
     // model-viewer's "try me" wiggle would turn the camera away from the stop (as playing the tour, it stops)
     const viewer = document.getElementById(this.section.dataset.viewer);
-    if (viewer) viewer.interactionPrompt = "none";
+    if (viewer) viewer.setAttribute("interaction-prompt", "none");  // before or after the viewer has started
     const go = this.stops[n].li.querySelector(".tour-go");  // monument.js moves the camera to the stop
     if (go) go.click();
   };
