@@ -40,7 +40,6 @@ import struct
 import sys
 import zlib
 from array import array
-from itertools import accumulate
 from typing import NamedTuple
 
 VERSION = 2
@@ -124,63 +123,106 @@ EMPTY = PageLayout([], [], [])
 
 
 # ------------------------------------------------------------------ columns
-def _zigzag(v: int) -> int:
-    return (v << 1) ^ (v >> 63)
+# numpy packs and unpacks the columns (a page's ~30 columns of 1,500 values: a Python loop per value was
+# most of encode's and of words_under's time); the bytes are the format's, as the ``array`` module
+# writes them. numpy is imported on first use (nothing happens at import time).
+_INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
-def _unzigzag(u: int) -> int:
-    return (u >> 1) ^ -(u & 1)
+def _np():
+    import numpy
+
+    return numpy
 
 
-def _plain(values: list[int]) -> bytes:
-    """``values`` as the narrowest signed ``array`` (lowercase typecode) that holds them, in byte planes."""
-    lo, hi = (min(values), max(values)) if values else (0, 0)
-    code = next(c for c, a, b in _WIDTHS if a <= lo and hi <= b)
-    return _planes(code, values)
+def _ints(values):
+    """``values`` as an int64 numpy column, or None when one does not fit 64 bits (packed by the slow
+    path: :func:`_pack_big`)."""
+    np = _np()
+    if isinstance(values, np.ndarray):
+        return values.astype(np.int64, copy=False)
+    try:
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    except OverflowError:
+        return None
 
 
-def _zigzagged(values: list[int]) -> bytes | None:
-    """``values`` zigzagged (0, -1, 1, -2 … → 0, 1, 2, 3 …) as the narrowest unsigned ``array``
-    (uppercase typecode), in byte planes; None when they do not fit 63 bits."""
-    u = [_zigzag(v) for v in values]
-    hi = max(u) if u else 0
-    code = next((c.upper() for c, _, b in _WIDTHS if hi <= 2 * b + 1), None)
-    return _planes(code, u) if code and hi < (1 << 63) else None
+def _code(lo: int, hi: int, zigzagged: bool) -> str | None:
+    if zigzagged:
+        return next((c.upper() for c, _, b in _WIDTHS if hi <= 2 * b + 1), None) if hi < (1 << 63) else None
+    return next(c for c, a, b in _WIDTHS if a <= lo and hi <= b)
 
 
-def _planes(code: str, values: list[int]) -> bytes:
-    column = array(code, values)
+_DTYPES = {"b": "<i1", "h": "<i2", "i": "<i4", "q": "<i8", "B": "<u1", "H": "<u2", "I": "<u4", "Q": "<u8"}
+
+
+def _planes(code: str, column) -> bytes:
+    """``column`` (numpy) as ``array(code)`` would hold it, in byte planes: the low bytes of every value,
+    then the next ones (the high ones squeeze to nothing)."""
+    np = _np()
+    k = np.dtype(_DTYPES[code]).itemsize
+    raw = column.astype(_DTYPES[code]).view(np.uint8).reshape(-1, k)
+    return code.encode() + raw.T.tobytes()
+
+
+def _pack(values) -> bytes:
+    """A column: plain (the narrowest signed type that holds it) or zigzagged (0, -1, 1, -2 … → 0, 1, 2,
+    3 …, the narrowest unsigned type), whichever zlib squeezes more (a typecode byte says which)."""
+    np = _np()
+    column = _ints(values)
+    if column is None:
+        return _pack_big(list(values))
+    if not len(column):
+        return b"b"
+    plain = _planes(_code(int(column.min()), int(column.max()), False), column)
+    if len(column) < 8:
+        return plain
+    u = (column.astype(np.uint64) << np.uint64(1)) ^ (column >> np.int64(63)).astype(np.uint64)
+    code = _code(0, int(u.max()), True)
+    if code is None:
+        return plain
+    zz = _planes(code, u)
+    return zz if len(zlib.compress(zz, 1)) < len(zlib.compress(plain, 1)) else plain
+
+
+def _pack_big(values: list[int]) -> bytes:
+    """:func:`_pack` for a column with a value beyond 64 bits: stored plain as ``q`` when it fits that,
+    else refused (the format has no wider type)."""
+    lo, hi = min(values), max(values)
+    if not (_INT64[0] <= lo and hi <= _INT64[1]):
+        raise OverflowError(f"a layout number does not fit 64 bits: {lo if lo < _INT64[0] else hi}")
+    column = array("q", values)
     if sys.byteorder == "big":
         column.byteswap()
-    raw, k = column.tobytes(), column.itemsize
-    return code.encode() + b"".join(raw[i::k] for i in range(k))  # byte planes: the high ones squeeze to nothing
-
-
-def _pack(values: list[int]) -> bytes:
-    """A column: plain or zigzagged, whichever zlib squeezes more (a typecode byte says which)."""
-    plain, zz = _plain(values), _zigzagged(values)
-    if zz is None or len(values) < 8:
-        return plain
-    return zz if len(zlib.compress(zz, 1)) < len(zlib.compress(plain, 1)) else plain
+    raw = column.tobytes()
+    return b"q" + b"".join(raw[i::8] for i in range(8))
 
 
 class _Reader:
     def __init__(self, payload: bytes):
         self.payload, self.at = payload, 0
 
-    def column(self, n: int) -> list[int]:
+    def array(self, n: int):
+        """The next column of ``n`` values, as an int64 numpy array."""
+        np = _np()
         code = chr(self.payload[self.at])
-        column = array(code)
-        k = column.itemsize
-        start, end = self.at + 1, self.at + 1 + n * k
-        raw = bytearray(n * k)
-        for i in range(k):
-            raw[i::k] = self.payload[start + i * n:start + (i + 1) * n]
-        column.frombytes(bytes(raw))
-        if sys.byteorder == "big":
-            column.byteswap()
-        self.at = end
-        return [_unzigzag(u) for u in column] if code.isupper() else column.tolist()
+        dtype = np.dtype(_DTYPES[code])
+        k = dtype.itemsize
+        start = self.at + 1
+        self.at = start + n * k
+        planes = np.frombuffer(self.payload, dtype=np.uint8, count=n * k, offset=start).reshape(k, n)
+        column = np.ascontiguousarray(planes.T).view(dtype).reshape(n)
+        if code.isupper():
+            u = column.astype(np.uint64)
+            return (u >> np.uint64(1)).astype(np.int64) ^ -(u & np.uint64(1)).astype(np.int64)
+        return column.astype(np.int64)
+
+    def column(self, n: int) -> list[int]:
+        return self.array(n).tolist()
+
+    def sums(self, n: int) -> list[int]:
+        """The next column's running sums (a column of differences)."""
+        return self.array(n).cumsum().tolist()
 
     def skip(self, n: int, columns: int) -> None:
         """Step over ``columns`` columns of ``n`` values each, unpacking none."""
@@ -194,16 +236,14 @@ class _Reader:
         return out
 
 
-def _deltas(values: list[int]) -> list[int]:
-    out, last = [], 0
-    for v in values:
-        out.append(v - last)
-        last = v
-    return out
-
-
-def _sums(deltas) -> list[int]:
-    return list(accumulate(deltas))
+def _deltas(values):
+    """Each value less the one before (the first less 0), as an int64 numpy column (None: a value
+    beyond 64 bits, packed by the slow path)."""
+    np = _np()
+    column = _ints(values)
+    if column is None:
+        return [v - last for v, last in zip(values, [0] + list(values[:-1]))]
+    return np.diff(column, prepend=np.int64(0)) if len(column) else column
 
 
 def _confidence_byte(c) -> int:
@@ -259,6 +299,46 @@ def _groups(rows, key) -> dict:
     return out
 
 
+_SMALL = 1 << 40  # below this, sums and differences of boxes cannot leave int64
+
+
+def _residues(member_keys, member_boxes, keys, boxes) -> list:
+    """Six columns: each of ``boxes`` (x, y, w, h, start, end) less the union of the members whose key is
+    its key (:func:`_union`: zeros when none). numpy for boxes of ordinary size; Python's integers
+    (which never overflow) for any other."""
+    np = _np()
+    n = len(keys)
+    if not n:
+        return [[]] * 6
+    members = _ints([v for b in member_boxes for v in b]) if member_boxes else np.zeros(0, dtype=np.int64)
+    targets = _ints([v for b in boxes for v in b])
+    if (members is None or targets is None or (len(members) and np.abs(members).max() >= _SMALL)
+            or np.abs(targets).max() >= _SMALL):
+        by_key = _groups(range(len(member_keys)), lambda i: member_keys[i])
+        rows = [[v - g for v, g in zip(box, _union([member_boxes[i] for i in by_key.get(key, [])]))]
+                for key, box in zip(keys, boxes)]
+        return [list(c) for c in zip(*rows)]
+    members, targets = members.reshape(-1, 6), targets.reshape(n, 6)
+    ids: dict = {}
+    gid = np.fromiter((ids.setdefault(k, len(ids)) for k in member_keys), dtype=np.int64, count=len(member_keys))
+    g = len(ids)
+    order = np.arange(len(gid))
+    x0, y0 = np.full(g, _SMALL), np.full(g, _SMALL)
+    x1, y1 = np.full(g, -_SMALL), np.full(g, -_SMALL)
+    first, last = np.full(g, len(gid)), np.full(g, -1)
+    np.minimum.at(x0, gid, members[:, 0])
+    np.minimum.at(y0, gid, members[:, 1])
+    np.maximum.at(x1, gid, members[:, 0] + members[:, 2])
+    np.maximum.at(y1, gid, members[:, 1] + members[:, 3])
+    np.minimum.at(first, gid, order)
+    np.maximum.at(last, gid, order)
+    union = np.zeros((g + 1, 6), dtype=np.int64)  # the last row: a key without members
+    if g:
+        union[:g] = np.stack([x0, y0, x1 - x0, y1 - y0, members[first, 4], members[last, 5]], axis=1)
+    at = np.fromiter((ids.get(k, g) for k in keys), dtype=np.int64, count=n)
+    return list((targets - union[at]).T)
+
+
 # ------------------------------------------------------------------ codec
 def encode(layout: dict, text: str | None) -> bytes:
     """``layout`` ({"words": [[text, start, end, x, y, w, h, conf, block, par, line]…], "lines": [[block,
@@ -268,9 +348,9 @@ def encode(layout: dict, text: str | None) -> bytes:
     block's role is one of :data:`ROLES` or None (anything else: ValueError), its article a whole
     number ≥ 0 or None."""
     text = text or ""
-    words = [[w[0]] + [_whole(v) for v in w[1:7]] + [w[7]] + [_whole(v) for v in w[8:11]]
-             for w in layout.get("words", [])]
-    lines = [[_whole(v) for v in r] for r in layout.get("lines", [])]
+    words = [[w[0]] + [0 if v is None else int(v) for v in w[1:7]] + [w[7]]
+             + [0 if v is None else int(v) for v in w[8:11]] for w in layout.get("words", [])]
+    lines = [[0 if v is None else int(v) for v in r] for r in layout.get("lines", [])]
     block_rows = layout.get("blocks", [])
     blocks = [[_whole(v) for v in r[:7]] for r in block_rows]
     roles, articles = [], []
@@ -285,37 +365,32 @@ def encode(layout: dict, text: str | None) -> bytes:
     own = [i for i, w in enumerate(words) if text[w[1]:w[2]] != w[0] or not 0 <= w[1] <= w[2]]
     own_bytes = [words[i][0].encode("utf-8") for i in own]
 
-    guess = _WordGuess(text)
+    # _WordGuess, inlined: this loop runs for every word
     gap, end, xgap, w_res = [], [], [], []
+    g_end = g_right = g_width = g_length = 0
+    match, n_text = _NOT_SPACE.match, len(text)
     for _, cs, ce, x, y, w, h, *_rest in words:
-        gap.append(cs - guess.end)
-        end.append(ce - guess.char_end(cs))
-        xgap.append(x - guess.right)
-        w_res.append(w - guess.w(ce - cs))
-        guess.seen(cs, ce, x, w)
+        gap.append(cs - g_end)
+        end.append(ce - match(text, cs if 0 <= cs <= n_text else min(max(cs, 0), n_text)).end())
+        xgap.append(x - g_right)
+        length = ce - cs
+        w_res.append(w - ((g_width * length + g_length // 2) // g_length if g_length else 0))
+        g_end, g_right, g_width, g_length = ce, x + w, w, length if length > 1 else 1
     col = list(zip(*words)) if words else [()] * 11
     parts = [_HEADER.pack(len(words), len(lines), len(blocks), len(own)), struct.pack("<I", zlib.crc32(text.encode()))]
     parts += [_pack(gap), _pack(end), _pack(xgap), _pack(_deltas(list(col[4]))), _pack(w_res), _pack(list(col[6])),
               bytes(_confidence_byte(c) for c in col[7]), _pack(_deltas(list(col[8]))), _pack(_deltas(list(col[9]))),
               _pack(_deltas(list(col[10])))]
 
-    by_line = _groups(words, lambda w: (w[8], w[9], w[10]))
-    residues = []
-    for b, p, ln, *box in lines:
-        ws = by_line.get((b, p, ln), [])
-        guess_box = _union([(w[3], w[4], w[5], w[6], w[1], w[2]) for w in ws])
-        residues.append([v - g for v, g in zip(box, guess_box)])
-    rc = list(zip(*residues)) if residues else [()] * 6
+    word_boxes = [(w[3], w[4], w[5], w[6], w[1], w[2]) for w in words]
+    rc = _residues(list(zip(col[8], col[9], col[10])) if words else [], word_boxes,
+                   [tuple(r[:3]) for r in lines], [r[3:9] for r in lines])
     lc = list(zip(*lines)) if lines else [()] * 3
-    parts += [_pack(_deltas(list(lc[i]))) for i in range(3)] + [_pack(list(rc[i])) for i in range(6)]
+    parts += [_pack(_deltas(list(lc[i]))) for i in range(3)] + [_pack(rc[i]) for i in range(6)]
 
-    by_block = _groups(lines, lambda r: r[0])
-    residues = []
-    for b, *box in blocks:
-        guess_box = _union([tuple(r[3:9]) for r in by_block.get(b, [])])
-        residues.append([v - g for v, g in zip(box, guess_box)])
-    rc = list(zip(*residues)) if residues else [()] * 6
-    parts += [_pack(_deltas([r[0] for r in blocks]))] + [_pack(list(rc[i])) for i in range(6)]
+    rc = _residues([r[0] for r in lines], [tuple(r[3:9]) for r in lines], [r[0] for r in blocks],
+                   [r[1:7] for r in blocks])
+    parts += [_pack(_deltas([r[0] for r in blocks]))] + [_pack(rc[i]) for i in range(6)]
     parts += [_pack(_deltas(own)), _pack([len(b) for b in own_bytes]), b"".join(own_bytes)]
     parts += [bytes(roles), _pack(articles)]
     return bytes([VERSION]) + lzma.compress(b"".join(parts), format=lzma.FORMAT_RAW, filters=_LZMA)
@@ -330,9 +405,9 @@ def _word_columns(blob: bytes, text: str):
     if crc != zlib.crc32(text.encode()):
         raise ValueError("this page layout was made with another text than the one given")
     gap, end, xgap, y, w_res, h = (r.column(n_words), r.column(n_words), r.column(n_words),
-                                   _sums(r.column(n_words)), r.column(n_words), r.column(n_words))
+                                   r.sums(n_words), r.column(n_words), r.column(n_words))
     conf = r.raw(n_words)
-    blk, par, ln = _sums(r.column(n_words)), _sums(r.column(n_words)), _sums(r.column(n_words))
+    blk, par, ln = r.sums(n_words), r.sums(n_words), r.sums(n_words)
     return r, (n_words, n_lines, n_blocks, n_own), (gap, end, xgap, y, w_res, h, conf, blk, par, ln)
 
 
@@ -346,11 +421,11 @@ def decode(blob: bytes | None, text: str | None) -> PageLayout:
     r, counts, columns = _word_columns(blob, text)
     n_words, n_lines, n_blocks, n_own = counts
     gap, end, xgap, y, w_res, h, conf, blk, par, ln = columns
-    l_keys = [_sums(r.column(n_lines)) for _ in range(3)]
+    l_keys = [r.sums(n_lines) for _ in range(3)]
     l_res = [r.column(n_lines) for _ in range(6)]
-    b_keys = _sums(r.column(n_blocks))
+    b_keys = r.sums(n_blocks)
     b_res = [r.column(n_blocks) for _ in range(6)]
-    own_at, own_len = _sums(r.column(n_own)), r.column(n_own)
+    own_at, own_len = r.sums(n_own), r.column(n_own)
     own = {i: r.raw(n).decode("utf-8") for i, n in zip(own_at, own_len)}
     if blob[0] >= 2:
         roles = [ROLES[c - 1] if c else None for c in r.raw(n_blocks)]
@@ -397,7 +472,7 @@ def words_under(blob: bytes | None, text: str | None, spans) -> list[list[Layout
     gap, end, xgap, y, w_res, h, conf, blk, par, ln = columns
     r.skip(n_lines, 9)
     r.skip(n_blocks, 7)
-    own_at, own_len = _sums(r.column(n_own)), r.column(n_own)
+    own_at, own_len = r.sums(n_own), r.column(n_own)
     own = {i: r.raw(n).decode("utf-8") for i, n in zip(own_at, own_len)}
 
     starts = [a for a, _ in spans]

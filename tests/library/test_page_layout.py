@@ -46,6 +46,25 @@ def test_random_layouts_round_trip(seed):
     assert decode(blob, text).as_dict() == quantised(layout)
 
 
+@pytest.mark.parametrize("offset", [2**41, -(2**50), 2**61])
+def test_boxes_beyond_ordinary_sizes_round_trip(offset):
+    """Numbers far beyond a page's pixels take the encoder's Python path (numpy's int64 could overflow in
+    a box's sums and differences) and come back the same."""
+    text, layout = _random_page(random.Random(3), 400, "abcdefghij")
+    for row in layout["words"]:
+        row[3] += offset
+    for row in layout["lines"] + layout["blocks"]:
+        row[3 if len(row) == 9 else 1] += offset
+    assert decode(encode(layout, text), text).as_dict() == quantised(layout)
+
+
+def test_a_number_beyond_64_bits_is_refused():
+    text, layout = _random_page(random.Random(4), 50, "abc")
+    layout["words"][3][4] = 2**64  # a y
+    with pytest.raises(OverflowError, match="does not fit 64 bits"):
+        encode(layout, text)
+
+
 def test_vietnamese_text_and_a_word_that_differs_from_the_text():
     text = "Nhớ câu kiến nghĩa bất vi\nLàm người thế ấy cũng phi anh hùng"
     layout = {"words": [], "lines": [], "blocks": [[1, 0, 0, 900, 120, 0, len(text)]]}
