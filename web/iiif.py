@@ -73,10 +73,14 @@ def _platform():
     return current_app.extensions["heritage"]
 
 
+def image_limits() -> ImageLimits:
+    """The image service's limits: the app's (tests set IIIF_LIMITS) or the settings'."""
+    return current_app.config.get("IIIF_LIMITS") or ImageLimits(cache_bytes=_platform().settings.iiif_cache_bytes)
+
+
 def _images() -> ImageService:
     p = _platform()
-    limits = current_app.config.get("IIIF_LIMITS") or ImageLimits(cache_bytes=p.settings.iiif_cache_bytes)
-    return ImageService(p.catalogue, p.store, limits)
+    return ImageService(p.catalogue, p.store, image_limits())
 
 
 @bp.errorhandler(ImageRequestError)

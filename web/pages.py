@@ -128,10 +128,10 @@ def page_picture(page_id: int, width: int, height: int) -> dict:
     CSS pixel) and the CSS size it is shown at (200 px wide). Advertised sizes are what the image
     service keeps in its cache: a page of 20 hits renders nothing twice (a "400," request, not one of
     them, was rendered from the page image at every view)."""
-    from library.discovery.iiif import ImageLimits, advertised_sizes, formats
+    from library.discovery.iiif import advertised_sizes, formats
+    from web.iiif import image_limits
 
-    limits = current_app.config.get("IIIF_LIMITS") or ImageLimits()
-    sizes = advertised_sizes(width, height, limits)[:2]
+    sizes = advertised_sizes(width, height, image_limits())[:2]
     fmt = "webp" if "webp" in formats() else "jpg"  # WebP: a fifth to a quarter fewer bytes for a page of text
     urls = [(f"/iiif/image/p{page_id}/full/{w},{h}/0/default.{fmt}", w) for w, h in sizes]
     return {"src": urls[0][0], "srcset": ", ".join(f"{u} {w}w" for u, w in urls),

@@ -30,6 +30,7 @@ arbitrary regions and sizes cannot fill the disk. The cache itself is bounded
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import math
@@ -138,7 +139,9 @@ def identifier_of(page_id: int) -> str:
 
 
 # ------------------------------------------------------------------ parsing
+@functools.cache
 def formats() -> tuple[str, ...]:
+    """The formats this Pillow writes (WebP where it was built with libwebp): asked once a process."""
     return tuple(f for f in MEDIA_TYPES if f != "webp" or features.check("webp"))
 
 
