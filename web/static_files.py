@@ -6,14 +6,10 @@ Brotli or gzip, as the browser accepts): a search page of 88 KB goes as about 12
 
 from __future__ import annotations
 
-import functools
 import mimetypes
 import os
-import re
-from pathlib import Path
 
 from flask import Flask, request, send_from_directory
-from markupsafe import Markup
 from flask_compress import Compress
 from werkzeug.security import safe_join
 
@@ -38,23 +34,6 @@ def init_app(app: Flask) -> None:
         return resp
 
     app.view_functions["static"] = static
-
-    @app.template_global()
-    def page_style() -> Markup:
-        """The site's style sheet and its fonts' declarations, for every page to carry in its <head>:
-        no style sheet to wait for before the first paint (two render-blocking requests were most of a
-        phone's first paint on slow 4G: Lighthouse, search page). Read once a process."""
-        return _page_style(folder)
-
-
-@functools.cache
-def _page_style(folder: str) -> Markup:
-    fonts = (Path(folder) / "vendor" / "noto-sans" / "fonts.css").read_text(encoding="utf-8")
-    fonts = re.sub(r"url\((['\"]?)files/", r"url(\1/static/vendor/noto-sans/files/", fonts)
-    site = (Path(folder) / "site.css").read_text(encoding="utf-8")
-    css = re.sub(r"/\*.*?\*/", "", fonts + "\n" + site, flags=re.S)  # comments: for the files' readers
-    css = re.sub(r"\n\s*\n+", "\n", css).replace("</", "<\\/")  # nothing in it may close the <style>
-    return Markup(f"<style>{css.strip()}</style>")
 
 
 COMPRESSED = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",

@@ -74,28 +74,3 @@ def test_the_font_is_preloaded_and_never_swapped_in_under_drawn_text(client):
         assert f"url(files/{href.rsplit('/', 1)[1]})" in css
         with client.get(href) as font:
             assert font.status_code == 200 and font.data[:4] == b"wOF2"
-
-
-def test_every_page_carries_its_style_and_its_fonts_declarations(client):
-    """No style sheet to wait for before the first paint: the page's <head> holds site.css and the fonts'
-    @font-face rules (their files addressed from the site's root, each served); the files stay served
-    for the offline guide's saved pages."""
-    import re
-
-    site_css = (VENDOR.parent / "site.css").read_text(encoding="utf-8")
-    for path in ("/?lang=vi", "/search?lang=en&q=x", "/monuments?lang=vi", "/collections?lang=en"):
-        html = client.get(path).get_data(as_text=True)
-        assert 'rel="stylesheet"' not in html, path
-        found = re.search(r"<style>(.*?)</style>", html, re.S)
-        assert found, (path, html[:600])
-        style = found.group(1)
-        assert ".page-thumb{float:right;" in style and "model-viewer:not(:defined)" in style  # site.css's rules
-        assert "/*" not in style and style.count("@font-face") >= 4
-        assert style.count("font-display: optional;") == style.count("@font-face")
-        assert html.index("<style>") < html.index("</head>")
-    fonts = re.findall(r"url\((/static/vendor/noto-sans/files/[^)]+\.woff2)\)", style)
-    assert fonts and "url(files/" not in style
-    for href in sorted(set(fonts))[:6]:
-        with client.get(href) as font:
-            assert font.status_code == 200 and font.data[:4] == b"wOF2"
-    assert ".page-thumb{float:right;" in site_css
