@@ -63,6 +63,11 @@ def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
         assert not d.execute_script("return performance.getEntriesByType('resource')"
                                     ".filter(e => e.name.includes('model-viewer')).length")
         assert d.find_element(By.CSS_SELECTOR, "img.model-poster").is_displayed()
+        # "Khuê Văn Các" is drawn from the small vietnamese font files it preloads, not latin-ext's 55 KB ones
+        fonts = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)"
+                                 ".filter(n => n.endsWith('.woff2'))")
+        assert any("vietnamese-700-normal" in f for f in fonts) and not any("latin-ext" in f for f in fonts), fonts
+        assert d.execute_script("return document.fonts.check('700 16px \"Noto Sans\"', 'Văn Các')")
         shot(d, "tourist-monument-picture")  # axe-core on the page as it opens, the button included
         start_3d(d)
         wait_until(lambda: not start.is_displayed(), timeout_s=5, what="the button gone once pressed")

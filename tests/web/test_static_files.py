@@ -74,3 +74,47 @@ def test_the_font_is_preloaded_and_never_swapped_in_under_drawn_text(client):
         assert f"url(files/{href.rsplit('/', 1)[1]})" in css
         with client.get(href) as font:
             assert font.status_code == 200 and font.data[:4] == b"wOF2"
+
+
+def _faces(css: str) -> list[tuple[str, str, str, list[tuple[int, int]]]]:
+    """fonts.css's @font-face rules in declaration order: (subset, weight, style, unicode ranges)."""
+    import re
+
+    out = []
+    for m in re.finditer(r"/\* noto-sans-([a-z-]+)-(\d+)-(normal|italic) \*/\s*@font-face \{(.*?)\}", css, re.S):
+        ranges = []
+        for part in re.search(r"unicode-range: ([^;]+);", m.group(4)).group(1).split(","):
+            lo, _, hi = part.strip()[2:].partition("-")
+            ranges.append((int(lo, 16), int(hi or lo, 16)))
+        out.append((m.group(1), m.group(2), m.group(3), ranges))
+    return out
+
+
+def test_vietnamese_letters_come_from_the_vietnamese_font_file_never_latin_ext(client):
+    """Where the subsets' ranges overlap, a browser fetches the face declared last (CSS Fonts 4): every
+    Vietnamese letter, NFC or with its combining marks, must fall to the small latin or vietnamese files
+    a page preloads, never to latin-ext's 55-59 KB (fontsource declares latin-ext after vietnamese, and
+    its range holds ỳ ỵ ỷ ỹ: Lighthouse saw the search page fetch it at the highest priority)."""
+    import unicodedata
+
+    with client.get("/static/vendor/noto-sans/fonts.css") as sheet:
+        faces = _faces(sheet.get_data(as_text=True))
+    assert {(w, s) for _, w, s, _ in faces} == {("400", "normal"), ("700", "normal"), ("400", "italic")}
+    letters = set("abcdefghijklmnopqrstuvwxyzđ" + "\u0300\u0301\u0303\u0309\u0323")
+    for vowel in "aăâeêioôơuưy":
+        for tone in ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"):
+            letters.add(unicodedata.normalize("NFC", vowel + tone))
+    letters |= {c.upper() for c in letters if len(c) == 1 and c.isalpha()}
+    assert len(letters) > 140 and "ỹ" in letters and "Ỳ" in letters
+
+    def fetched(ch: str, weight: str, style: str) -> str | None:
+        for subset, w, s, ranges in reversed(faces):
+            if (w, s) == (weight, style) and any(lo <= ord(ch) <= hi for lo, hi in ranges):
+                return subset
+        return None
+
+    for weight, style in (("400", "normal"), ("700", "normal"), ("400", "italic")):
+        got = {ch: fetched(ch, weight, style) for ch in letters}
+        assert {ch for ch, subset in got.items() if subset not in ("latin", "vietnamese")} == set(), (weight, style)
+        assert got["ỹ"] == got["ơ"] == "vietnamese" and got["a"] == "latin"
+        assert fetched("ā", weight, style) == "latin-ext" and fetched("œ", weight, style) == "latin"  # other letters
