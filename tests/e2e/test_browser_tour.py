@@ -158,3 +158,32 @@ def test_a_tour_stop_pressed_before_the_viewer_started_starts_it_and_goes_there(
         assert not [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
     finally:
         d.quit()
+
+
+def test_a_viewer_that_cannot_be_fetched_says_so_and_the_button_tries_again(site):
+    """No signal and no saved copy when the visitor asks for 3D: the button says the viewer could not be
+    loaded (in the page's language), the picture stays; pressed again with signal, the model comes."""
+    from selenium.webdriver.common.by import By
+
+    d = browser(site["tmp"], 390, 844)  # a first visit: the viewer waits to be asked for
+    try:
+        d.execute_cdp_cmd("Network.enable", {})
+        d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*model-viewer.min.js*"]})
+        d.get(f"{site['url']}/monuments/{site['slug']}?lang=vi")
+        viewer = d.find_element(By.CSS_SELECTOR, "model-viewer")
+        button = d.find_element(By.CSS_SELECTOR, "figure.model .model-start")
+        start_3d(d)
+        wait_until(lambda: button.get_attribute("data-state") == "failed", timeout_s=20, what="the failure said")
+        assert button.is_displayed() and button.text == "Chưa tải được trình xem 3D. Bấm để thử lại."
+        assert d.find_element(By.CSS_SELECTOR, "img.model-poster").is_displayed()
+        assert d.execute_script("return !customElements.get('model-viewer')")
+        assert not d.find_element(By.CSS_SELECTOR, "model-viewer .hotspot").is_displayed()  # no dead points
+        shot(d, "monument-viewer-not-loaded")
+
+        d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        button.click()
+        wait_until(lambda: d.execute_script("return arguments[0].loaded === true", viewer), timeout_s=60,
+                   what="the model after the second press")
+        assert not button.is_displayed()
+    finally:
+        d.quit()

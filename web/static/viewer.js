@@ -13,6 +13,7 @@ const HeritageViewer = (() => {
   const moduleUrl = script && script.dataset.module;
   const REMEMBER = "heritage.viewer3d";
   let defining = null;
+  let attempts = 0;
 
   function define() {
     if (window.customElements && customElements.get("model-viewer")) return Promise.resolve();
@@ -21,7 +22,9 @@ const HeritageViewer = (() => {
       defining = new Promise((resolve, reject) => {
         const tag = document.createElement("script");
         tag.type = "module";
-        tag.src = moduleUrl;
+        // the HTML standard has a document remember a module that failed to load under its URL (Chromium
+        // fetches it again, others need not): a new try asks under another URL
+        tag.src = attempts++ ? `${moduleUrl}?try=${attempts}` : moduleUrl;
         tag.onerror = () => { defining = null; tag.remove(); reject(new Error(`${moduleUrl} could not be loaded`)); };
         document.head.appendChild(tag);
         customElements.whenDefined("model-viewer").then(resolve);
