@@ -136,15 +136,16 @@ def _np():
 
 
 def _ints(values):
-    """``values`` as an int64 numpy column, or None when one does not fit 64 bits (packed by the slow
-    path: :func:`_pack_big`)."""
+    """``values`` as an int64 numpy column; OverflowError when one does not fit 64 bits (the format has
+    no wider type)."""
     np = _np()
     if isinstance(values, np.ndarray):
         return values.astype(np.int64, copy=False)
     try:
         return np.fromiter(values, dtype=np.int64, count=len(values))
     except OverflowError:
-        return None
+        big = next(v for v in values if not _INT64[0] <= v <= _INT64[1])
+        raise OverflowError(f"a layout number does not fit 64 bits: {big}") from None
 
 
 def _code(lo: int, hi: int, zigzagged: bool) -> str | None:
@@ -170,8 +171,6 @@ def _pack(values) -> bytes:
     3 …, the narrowest unsigned type), whichever zlib squeezes more (a typecode byte says which)."""
     np = _np()
     column = _ints(values)
-    if column is None:
-        return _pack_big(list(values))
     if not len(column):
         return b"b"
     plain = _planes(_code(int(column.min()), int(column.max()), False), column)
@@ -183,19 +182,6 @@ def _pack(values) -> bytes:
         return plain
     zz = _planes(code, u)
     return zz if len(zlib.compress(zz, 1)) < len(zlib.compress(plain, 1)) else plain
-
-
-def _pack_big(values: list[int]) -> bytes:
-    """:func:`_pack` for a column with a value beyond 64 bits: stored plain as ``q`` when it fits that,
-    else refused (the format has no wider type)."""
-    lo, hi = min(values), max(values)
-    if not (_INT64[0] <= lo and hi <= _INT64[1]):
-        raise OverflowError(f"a layout number does not fit 64 bits: {lo if lo < _INT64[0] else hi}")
-    column = array("q", values)
-    if sys.byteorder == "big":
-        column.byteswap()
-    raw = column.tobytes()
-    return b"q" + b"".join(raw[i::8] for i in range(8))
 
 
 class _Reader:
@@ -237,12 +223,9 @@ class _Reader:
 
 
 def _deltas(values):
-    """Each value less the one before (the first less 0), as an int64 numpy column (None: a value
-    beyond 64 bits, packed by the slow path)."""
+    """Each value less the one before (the first less 0), as an int64 numpy column."""
     np = _np()
     column = _ints(values)
-    if column is None:
-        return [v - last for v, last in zip(values, [0] + list(values[:-1]))]
     return np.diff(column, prepend=np.int64(0)) if len(column) else column
 
 
@@ -305,15 +288,14 @@ _SMALL = 1 << 40  # below this, sums and differences of boxes cannot leave int64
 def _residues(member_keys, member_boxes, keys, boxes) -> list:
     """Six columns: each of ``boxes`` (x, y, w, h, start, end) less the union of the members whose key is
     its key (:func:`_union`: zeros when none). numpy for boxes of ordinary size; Python's integers
-    (which never overflow) for any other."""
+    (which never overflow) for larger ones."""
     np = _np()
     n = len(keys)
     if not n:
         return [[]] * 6
-    members = _ints([v for b in member_boxes for v in b]) if member_boxes else np.zeros(0, dtype=np.int64)
+    members = _ints([v for b in member_boxes for v in b])
     targets = _ints([v for b in boxes for v in b])
-    if (members is None or targets is None or (len(members) and np.abs(members).max() >= _SMALL)
-            or np.abs(targets).max() >= _SMALL):
+    if (len(members) and np.abs(members).max() >= _SMALL) or np.abs(targets).max() >= _SMALL:
         by_key = _groups(range(len(member_keys)), lambda i: member_keys[i])
         rows = [[v - g for v, g in zip(box, _union([member_boxes[i] for i in by_key.get(key, [])]))]
                 for key, box in zip(keys, boxes)]

@@ -65,7 +65,7 @@ const HeritageViewer = (() => {
     }
     if (viewers.length && wanted()) viewers.forEach((viewer) => start(viewer).catch(() => {}));
   });
-  return { start, define };
+  return { start };
 })();
 self.HeritageViewer = HeritageViewer;
 
