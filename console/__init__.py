@@ -308,8 +308,9 @@ def fixity(purge_expired):
 @click.option("--binarize/--no-binarize", default=None,
               help="force binarisation on or off (default: decided per page by what the page shows)")
 @click.option("--skip", "stages_off", multiple=True, metavar="STAGE",
-              help="switch an optional stage off: illumination, denoise, binarise, borders, dewarp, layout, "
-                   "postcorrect (repeatable)")
+              help="switch an optional stage off: rescale, illumination, denoise, show-through, binarise, "
+                   "borders, dewarp, layout, model (the second reading of a doubtful page with the larger "
+                   "models), postcorrect (repeatable)")
 @click.option("--osd", is_flag=True, help="detect page rotation with tesseract OSD")
 @click.option("--page", "page_index", type=int, default=1, help="page of a multi-page TIFF or PDF (1-based)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="write text, hOCR, ALTO, TSV here")

@@ -19,6 +19,10 @@ RUN /opt/heritage/bin/pip install --no-cache-dir --no-index --no-deps /wheels/pr
  && rm -rf /wheels
 # web/static with its vendor/ folder (fetched by scripts/frontend.sh, not in git, so not in the wheel)
 COPY static /opt/heritage/lib/python3.11/site-packages/web/static
+# the larger Vietnamese and French models (scripts/models.sh), beside links to Debian's other models
+COPY tessdata_best /opt/heritage/lib/python3.11/site-packages/digitize/models/tessdata_best
+RUN cd /opt/heritage/lib/python3.11/site-packages/digitize/models/tessdata_best \
+ && for f in /usr/share/tesseract-ocr/5/tessdata/*; do [ -e "$(basename "$f")" ] || ln -s "$f" .; done
 COPY files/app-entrypoint.sh /usr/local/bin/heritage-entrypoint
 ENV PATH=/opt/heritage/bin:$PATH HERITAGE_DATA_DIR=/data OMP_THREAD_LIMIT=1 PYTHONUNBUFFERED=1 \
     TESSDATA_PREFIX=/usr/share/tesseract-ocr/5/tessdata

@@ -96,8 +96,11 @@ stage_context() {
   cp -al .cache/opensearch/lib "$CONTEXT/opensearch-lib"
   cp -a web/static "$CONTEXT/static"  # with web/static/vendor, which scripts/frontend.sh fetches (not in git)
   cp -a deploy/files "$CONTEXT/files"
+  # the larger Vietnamese and French models (scripts/models.sh; not in git): the files, not the links
+  mkdir -p "$CONTEXT/tessdata_best"
+  find digitize/models/tessdata_best -maxdepth 1 -type f -name '*.traineddata' -exec cp -a {} "$CONTEXT/tessdata_best/" \;
   # reproducible mtimes: podman's layer cache keys on content and metadata
-  find "$CONTEXT/static" "$CONTEXT/files" -exec touch -h -d @315532800 {} +
+  find "$CONTEXT/static" "$CONTEXT/files" "$CONTEXT/tessdata_best" -exec touch -h -d @315532800 {} +
 }
 
 build() {

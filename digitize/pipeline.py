@@ -63,7 +63,7 @@ MOSTLY_MARGIN_SHARE = 0.1  # text covering less of the page than this is worth a
 # stages that OcrOptions.stages_off may switch off (for ablation in benchmarks)
 POSTCORRECT_LANGUAGE = "vie"  # the language digitize.postcorrect knows
 OPTIONAL_STAGES = ("rescale", "illumination", "denoise", "show-through", "binarise", "borders", "dewarp", "layout",
-                   "postcorrect")
+                   "model", "postcorrect")
 # A low-resolution page is enlarged for tesseract; from this factor on the
 # enlargement is sure to help (text under ~12 px high). Between 1.1 and it,
 # the hard development pages went both ways (a 150-dpi book page lost, a phone
@@ -198,6 +198,7 @@ class PageContext:
     unenhanced: tuple | None = None  # (page, plan without show-through, text height, scale, zones) to read too
     to_source: object | None = None  # (3, 3) homography from the OCR image back to the rescaled page (dewarp)
     enhancements: tuple[str, ...] = ()  # what the enhance stage did to the page, and why
+    model: str = tesseract.FAST  # which networks read the page (see better_model)
     want_choices: bool = False  # ask tesseract for each word's symbol alternatives (~10-20 % more CPU)
     # per word row of the TSV as tesseract gave it: choices[row.index] for each of ``rows``
     choices: tuple[tesseract.WordChoices | None, ...] | None = None
@@ -276,6 +277,7 @@ def read_page(
     parsed = context.run("parse", parse, output)
     parsed = context.run("compare_scales", compare_scales, parsed)
     parsed = context.run("compare_enhanced", compare_enhanced, parsed)
+    parsed = context.run("better_model", better_model, parsed)
     parsed = context.run("recheck", recheck, parsed)
     parsed = context.run("postcorrect", postcorrect, parsed)
     reading = context.run("assemble", assemble, parsed)
@@ -531,6 +533,7 @@ def recognise(image: Image.Image, context: PageContext) -> tesseract.OcrOutput:
         dpi=_ocr_dpi(context),
         regions=context.regions,
         choices=_choices(context),
+        model=context.model,
     )
 
 
@@ -569,7 +572,7 @@ def rebuild(rows: list[TsvWord], context: PageContext) -> ParsedText:
 
 
 _READING_STATE = ("scale", "zones", "ocr_image", "look", "regions", "tsv", "choices", "rows", "to_source",
-                  "enhancements")
+                  "enhancements", "model")
 
 
 def compare_scales(parsed: ParsedText, context: PageContext) -> ParsedText:
@@ -642,6 +645,37 @@ SURELY_READ = 60.0  # tesseract confidence from which a word counts as surely re
 # flattening or whitening is kept only when its reading has this much more surely read text:
 # where both read alike, the page as it was is the safer reading (no lines cut by a flattened picture)
 ENHANCEMENT_GAIN = 1.05
+
+
+# a page whose reading has at least this share of its characters in words read below SURELY_READ is
+# read again with the larger models (chosen on the hard set's dev pages; see better_model)
+MODEL_DOUBT = 0.02
+
+
+def doubtful_share(rows: list[TsvWord]) -> float:
+    """The share of the reading's characters in words tesseract read below :data:`SURELY_READ`."""
+    total = sum(len(row.text) for row in rows)
+    if not total:
+        return 0.0
+    return sum(len(row.text) for row in rows if row.conf < SURELY_READ) / total
+
+
+def better_model(parsed: ParsedText, context: PageContext) -> ParsedText:
+    """Read a doubtful page again with the larger models and keep that reading.
+
+    The system's models (Debian's ``tessdata_fast``) read clean pages as well as the larger ones
+    (``tesseract.BEST_MODELS_DIR``) for ~20 % less CPU; on hard pages the larger ones lose fewer
+    characters (see the README). A page whose kept reading has :data:`MODEL_DOUBT` of its characters or
+    more in doubtful words is read again, the same image and regions, with the larger models, when
+    they exist for its languages."""
+    if not context.options.runs("model") or (context.look is not None and context.look.blank):
+        return parsed
+    if context.model != tesseract.FAST or tesseract.best_models(context.options.languages) is None:
+        return parsed
+    if not context.rows or doubtful_share(context.rows) < MODEL_DOUBT:
+        return parsed
+    context.model = tesseract.BEST
+    return parse(recognise(context.ocr_image, context), context)
 
 
 def surely_read_characters(rows: list[TsvWord]) -> float:
@@ -789,7 +823,7 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
     scale = context.scale
     options = context.options
     name = context.normalised_path.name
-    engine = f"tesseract {tesseract.tesseract_version()}"
+    engine = f"tesseract {tesseract.tesseract_version()}" + (" best models" if context.model == tesseract.BEST else "")
     regions = []
     for region in context.regions:
         if context.to_source is not None:
@@ -831,6 +865,7 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
         raw_text=context.raw_text,
         regions=tuple(regions),
         low_confidence_words=sum(1 for w in parsed.words if w.confidence < LOW_CONFIDENCE),
+        model=context.model,
     )
 
 

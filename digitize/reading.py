@@ -97,7 +97,8 @@ class PageReading:
     tesseract read it before post-correction (None when post-correction
     changed nothing). ``regions`` are the layout's blocks in reading order
     (normalised-frame pixels; empty when tesseract found the layout alone),
-    ``low_confidence_words`` how many words scored below
+    ``model`` which networks gave the reading kept: ``"fast"`` (the system's) or ``"best"`` (the larger
+    ones a doubtful page is read again with). ``low_confidence_words`` how many words scored below
     ``LOW_CONFIDENCE`` (their boxes are worth a librarian's look).
     """
 
@@ -128,6 +129,7 @@ class PageReading:
     raw_text: str | None = None
     regions: tuple[Region, ...] = ()
     low_confidence_words: int = 0
+    model: str = "fast"
 
     def words_in_span(self, char_start: int, char_end: int) -> list[Word]:
         """The words that overlap ``text[char_start:char_end]``."""

@@ -69,6 +69,14 @@ TESSDATA_DIRS = (
     "/opt/homebrew/share/tessdata",
 )
 
+#: tessdata's larger LSTM models (the ``tessdata`` repository's integerised "best" networks, as npm's
+#: ``@tesseract.js-data/<lang>`` packages ship them in ``4.0.0_best_int/``), unpacked by
+#: ``scripts/models.sh`` beside links to the system's models of the other languages. Debian's
+#: ``tesseract-ocr-<lang>`` packages are ``tessdata_fast``: smaller networks, ~20 % less CPU, less accurate
+#: on hard pages. The pipeline reads with the fast ones and reads a doubtful page again with these.
+BEST_MODELS_DIR = Path(__file__).resolve().parent / "models" / "tessdata_best"
+FAST, BEST = "fast", "best"
+
 # psm values in which tesseract finds the layout itself and ignores a .uzn file
 AUTOMATIC_PSMS = frozenset({0, 1, 2, 3})
 OSD_PSM = 0
@@ -198,8 +206,34 @@ def tessdata_dir() -> Path:
         return _tessdata["dir"]
 
 
-def _api(languages: str):
-    """This thread's ``PyTessBaseAPI`` for ``languages``, made on first use."""
+def best_models(languages: str) -> Path | None:
+    """The folder of the larger models when it has one of its own (not a link to a system model) for
+    at least one of ``languages`` and a model for each of them; else None."""
+    folder = BEST_MODELS_DIR
+    try:
+        names = split_languages(languages)
+    except LanguageMissing:
+        return None
+    files = [folder / f"{name}.traineddata" for name in names]
+    if not all(f.is_file() for f in files) or all(f.is_symlink() for f in files):
+        return None
+    return folder
+
+
+def _models_dir(model: str, languages: str) -> Path:
+    if model == FAST:
+        return tessdata_dir()
+    if model == BEST:
+        folder = best_models(languages)
+        if folder is None:
+            raise EngineMissing(f"no larger tesseract model for {languages!r} in {BEST_MODELS_DIR} "
+                                "(scripts/models.sh installs them for vie and fra)")
+        return folder
+    raise ValueError(f"model must be {FAST!r} or {BEST!r}, not {model!r}")
+
+
+def _api(languages: str, model: str = FAST):
+    """This thread's ``PyTessBaseAPI`` for ``languages`` with ``model``'s networks, made on first use."""
     tesserocr = _tesserocr()
     cache: OrderedDict | None = getattr(_local, "apis", None)
     if cache is None or getattr(_local, "generation", -1) != _generation:
@@ -208,18 +242,19 @@ def _api(languages: str):
                 old.End()
         cache = _local.apis = OrderedDict()
         _local.generation = _generation
-    if languages in cache:
-        cache.move_to_end(languages)
-        return cache[languages]
+    key = (languages, model)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
     try:
-        api = tesserocr.PyTessBaseAPI(path=str(tessdata_dir()) + os.sep, lang=languages,
+        api = tesserocr.PyTessBaseAPI(path=str(_models_dir(model, languages)) + os.sep, lang=languages,
                                       psm=tesserocr.PSM.AUTO)
     except RuntimeError as exc:
         raise OcrFailed(f"tesseract could not load the language models {languages!r}", str(exc)) from None
     api.SetVariable("debug_file", os.devnull)  # its chatter ("Estimating resolution...") is not ours to print
     if hasattr(tesserocr, "set_leptonica_log_level"):  # nor are leptonica's complaints about empty boxes
         tesserocr.set_leptonica_log_level(tesserocr.LeptLogLevel.NONE)
-    cache[languages] = api
+    cache[key] = api
     while len(cache) > MAX_CACHED_APIS:
         _, old = cache.popitem(last=False)
         old.End()
@@ -260,8 +295,9 @@ def _recognise_in_process(
     regions: Sequence[Region],
     choices: bool | WordFilter,
     config: dict[str, str] | None,
+    model: str = FAST,
 ) -> OcrOutput:
-    api = _api(languages)
+    api = _api(languages, model)
     deadline = time.monotonic() + timeout_s
     settings = dict(config or {})
     settings["lstm_choice_mode"] = "2" if choices is True else "0"
@@ -918,6 +954,7 @@ def recognise(
     regions: Sequence[Region] = (),
     choices: bool | WordFilter = False,
     config: dict[str, str] | None = None,
+    model: str = FAST,
 ) -> OcrOutput:
     """Read a page (a PIL image, "L", "1" or "RGB", or an image file) and
     return tesseract's TSV.
@@ -935,16 +972,18 @@ def recognise(
     for the words ``wanted(text, confidence)`` picks, each read again alone
     (:func:`_choices_on_demand`); None for the others. ``config`` sets tesseract variables for this
     reading only. ``timeout_s`` bounds the whole reading, every region
-    included.
+    included. ``model``: :data:`FAST` (the system's models) or :data:`BEST` (the larger ones of
+    :data:`BEST_MODELS_DIR`, where :func:`best_models` finds them).
 
     Raises LanguageMissing, TesseractMissing, OcrTimeout, OcrFailed.
     """
     check_languages(languages)
+    _models_dir(model, languages)  # a model asked for and not installed is refused before any work
     if in_process():
         return _recognise_in_process(image, languages=languages, psm=psm, timeout_s=timeout_s, dpi=dpi,
-                                     regions=regions, choices=choices, config=config)
+                                     regions=regions, choices=choices, config=config, model=model)
     return _recognise_with_program(image, languages=languages, psm=psm, timeout_s=timeout_s, dpi=dpi,
-                                   regions=regions, config=config)
+                                   regions=regions, config=config, model=model)
 
 
 # --------------------------------------------------- the program, page by page
@@ -984,6 +1023,7 @@ def _recognise_with_program(
     dpi: int | None,
     regions: Sequence[Region],
     config: dict[str, str] | None,
+    model: str = FAST,
 ) -> OcrOutput:
     """The program over the page: one run, with the regions as a UNLV zone
     file (``.uzn``) when they share one non-automatic psm; otherwise one run
@@ -999,7 +1039,8 @@ def _recognise_with_program(
                 path.with_suffix(".uzn").write_text(
                     "".join(f"{r.x} {r.y} {r.w} {r.h} Text\n" for r in wanted), encoding="utf-8")
             out = recognise_file(path, path.with_name("out"), languages=languages,
-                                 psm=wanted[0].psm if wanted else psm, timeout_s=timeout_s, dpi=dpi, config=config)
+                                 psm=wanted[0].psm if wanted else psm, timeout_s=timeout_s, dpi=dpi, config=config,
+                                 model=model)
             return replace(out, tsv=merge_tsv([out.tsv], width, height) if width else out.tsv)
         tsvs = []
         for number, region in enumerate(wanted):
@@ -1009,7 +1050,7 @@ def _recognise_with_program(
             crop = image.crop((region.x, region.y, region.x + region.w, region.y + region.h))
             with _file_for_program(crop, f"region-{number}", dpi) as (crop_path, _):
                 out = recognise_file(crop_path, crop_path.with_name(f"region-{number}"), languages=languages,
-                                     psm=region.psm, timeout_s=remaining, dpi=dpi, config=config)
+                                     psm=region.psm, timeout_s=remaining, dpi=dpi, config=config, model=model)
             tsvs.append(_shift_tsv(out.tsv, region.x, region.y))
         return OcrOutput(tsv=merge_tsv(tsvs, width, height))
 
@@ -1038,6 +1079,7 @@ def recognise_file(
     dpi: int | None = None,
     config: dict[str, str] | None = None,
     outputs: tuple[str, ...] = ("tsv",),
+    model: str = FAST,
 ) -> OcrOutput:
     """Read one image file with ONE run of the program, writing every format
     in ``outputs`` (``tsv`` always; ``hocr``, ``alto``, ``txt`` on request)
@@ -1057,6 +1099,8 @@ def recognise_file(
     if unknown:
         raise ValueError(f"unknown tesseract outputs: {unknown}")
     args = [str(image_path), str(output_base), "-l", languages, "--psm", str(int(psm))]
+    if model != FAST:
+        args += ["--tessdata-dir", str(_models_dir(model, languages))]
     if dpi:
         args += ["--dpi", str(int(dpi))]
     for key, value in (config or {}).items():

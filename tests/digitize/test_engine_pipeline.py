@@ -12,7 +12,8 @@ from digitize import pipeline
 from digitize.reading import LOW_CONFIDENCE
 
 RECIPE = ["check_engine", "load", "grayscale", "orientation", "deskew", "save_normalised", "rescale", "enhance",
-          "layout", "tesseract", "parse", "compare_scales", "compare_enhanced", "recheck", "postcorrect", "assemble"]
+          "layout", "tesseract", "parse", "compare_scales", "compare_enhanced", "better_model", "recheck", "postcorrect",
+          "assemble"]
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def small_page() -> Image.Image:
 
 def test_optional_stages_are_named_and_checked():
     assert pipeline.OPTIONAL_STAGES == ("rescale", "illumination", "denoise", "show-through", "binarise", "borders",
-                                        "dewarp", "layout", "postcorrect")
+                                        "dewarp", "layout", "model", "postcorrect")
     options = OcrOptions(stages_off=["layout", "postcorrect"])
     assert options.stages_off == frozenset({"layout", "postcorrect"})
     assert not options.runs("layout") and options.runs("binarise")

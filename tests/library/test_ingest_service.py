@@ -232,6 +232,28 @@ def test_zone_hints_drive_the_ocr_of_an_ingested_page(platform, shared_data):
     assert page.ocr_engine.endswith("eng psm6 zones"), page.ocr_engine
 
 
+@pytest.mark.slow
+def test_a_doubtful_page_is_read_again_with_the_larger_models_and_the_catalogue_says_so(platform, tmp_path):
+    """A faded page (the hard set's dev split) is read again with the larger Vietnamese network: the
+    page's engine says so, and with the stage skipped for the item it is read once, with the system's."""
+    from bench.hardpages import generate_page
+    from digitize.quality import cer
+
+    faded = generate_page(tmp_path, split="dev", kind="faded", index=4)
+    same_pixels = tmp_path / "fast.png"  # other bytes, or the upload would be taken for the first one
+    Image.open(faded.image_path).save(same_pixels, compress_level=1)
+    readings = {}
+    for name, path, options in (("larger", faded.image_path, {}), ("fast", same_pixels, {"stages_off": "model"})):
+        report = platform.ingest.ingest_item([Upload(path, f"{name}.png")], {"title": f"Phai màu {name}"},
+                                             ocr_options=options, actor=SYSTEM)
+        page_id = platform.catalogue.page_statuses(report.items[0].item_id)[0].page_id
+        assert platform.reader.read(page_id).value == "done"
+        readings[name] = platform.catalogue.page(page_id)
+    assert readings["larger"].ocr_engine.endswith("vie psm3 best models"), readings["larger"].ocr_engine
+    assert readings["fast"].ocr_engine.endswith("vie psm3"), readings["fast"].ocr_engine
+    assert cer(faded.text, readings["larger"].text) < cer(faded.text, readings["fast"].text)
+
+
 def test_ocr_stages_to_skip_are_kept_with_the_item_and_checked(platform, tmp_path):
     import json
 
