@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra tesseract-ocr-osd
+  tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra tesseract-ocr-chi-tra-vert tesseract-ocr-osd
   tesseract-ocr-deu tesseract-ocr-script-frak
   fonts-dejavu-core fonts-noto-core fonts-freefont-ttf fonts-ebgaramond hunspell-vi
   poppler-utils libusb-1.0-0 libgomp1

