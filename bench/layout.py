@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ from digitize import preprocess  # noqa: E402
 from digitize.images import load_page_image  # noqa: E402
 from digitize.layout import PageLayout, analyse_layout  # noqa: E402
 from digitize.quality import alto_text, cer, line_positions, reading_order_agreement  # noqa: E402
+from heritage3d.report import peak_rss_mb  # noqa: E402
 
 TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"
 UNLV_PAGES = ("8087_054.3B", "8071_093.3B")
@@ -211,9 +211,9 @@ def _layout_peak(path: str, queue) -> None:
     start = time.perf_counter()
     image = load_page_image(Path(path), grayscale=True)
     loaded = time.perf_counter() - start
-    rss_loaded_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_loaded_mb = peak_rss_mb()  # VmHWM: ru_maxrss would carry the parent's peak into this child
     _, seconds = timed_layout(image)
-    queue.put((loaded, seconds, rss_loaded_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    queue.put((loaded, seconds, rss_loaded_mb, peak_rss_mb()))
 
 
 def ndnp_memory(path: Path) -> tuple[float, float, float, float]:
@@ -223,9 +223,9 @@ def ndnp_memory(path: Path) -> tuple[float, float, float, float]:
     queue = context.Queue()
     child = context.Process(target=_layout_peak, args=(str(path), queue))
     child.start()
-    loaded, seconds, rss_loaded_kb, rss_kb = queue.get(timeout=600)
+    loaded, seconds, rss_loaded_mb, rss_mb = queue.get(timeout=600)
     child.join()
-    return loaded, seconds, rss_loaded_kb / 1024.0, rss_kb / 1024.0
+    return loaded, seconds, rss_loaded_mb, rss_mb
 
 
 def kendall_tau_of_lines(ours: str, vendor_lines: list[str]) -> tuple[float | None, int]:

@@ -62,6 +62,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 sys.path.insert(0, str(REPO))
 
+from heritage3d.report import peak_rss_mb  # noqa: E402
+
 CPU_TARGET = 1.05  # pipeline CPU per page / raw+tsv
 TWO_WORKERS_TARGET = 1.8
 NDNP_PAGE = SHARED / "ocr" / "ndnp-park-record-1935" / "sn85058233" / "17082901001" / "1935080201" / "1289.jp2"
@@ -123,17 +125,6 @@ def kind_of(page: Page) -> str:
 # ------------------------------------------------------------------ worker side
 def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (VmHWM). ``getrusage``'s ru_maxrss is no
-    use in a spawned worker: Linux carries the parent's peak across fork and
-    exec."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def tesseract_command(work_dir: str) -> str:
@@ -248,10 +239,7 @@ def measure_peak(path: Path, languages: str) -> dict:
         "from pathlib import Path\n"
         f"sys.path.insert(0, {str(REPO)!r})\n"
         "from digitize import OcrOptions, read_page\n"
-        "def peak_rss_mb():\n"
-        "    for line in open('/proc/self/status'):\n"
-        "        if line.startswith('VmHWM:'):\n"
-        "            return int(line.split()[1]) / 1024\n"
+        "from heritage3d.report import peak_rss_mb\n"
         "before = peak_rss_mb()\n"
         "with tempfile.TemporaryDirectory() as work:\n"
         f"    reading = read_page(Path({str(path)!r}), options=OcrOptions(languages={languages!r}), work_dir=Path(work))\n"

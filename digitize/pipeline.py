@@ -823,7 +823,7 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
     scale = context.scale
     options = context.options
     name = context.normalised_path.name
-    engine = f"tesseract {tesseract.tesseract_version()}" + (" best models" if context.model == tesseract.BEST else "")
+    engine = f"tesseract {tesseract.tesseract_version()}" + tesseract.model_label(context.model)
     regions = []
     for region in context.regions:
         if context.to_source is not None:

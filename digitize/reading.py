@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from digitize.tesseract import FAST
+
 if TYPE_CHECKING:
     from digitize.tesseract import Region
 
@@ -129,7 +131,7 @@ class PageReading:
     raw_text: str | None = None
     regions: tuple[Region, ...] = ()
     low_confidence_words: int = 0
-    model: str = "fast"
+    model: str = FAST
 
     def words_in_span(self, char_start: int, char_end: int) -> list[Word]:
         """The words that overlap ``text[char_start:char_end]``."""

@@ -77,6 +77,12 @@ TESSDATA_DIRS = (
 BEST_MODELS_DIR = Path(__file__).resolve().parent / "models" / "tessdata_best"
 FAST, BEST = "fast", "best"
 
+
+def model_label(model: str) -> str:
+    """What the engine's name says about its networks: the larger ones are
+    named ("… best models", in hOCR/ALTO and the catalogue's ``ocr_engine``)."""
+    return " best models" if model == BEST else ""
+
 # psm values in which tesseract finds the layout itself and ignores a .uzn file
 AUTOMATIC_PSMS = frozenset({0, 1, 2, 3})
 OSD_PSM = 0

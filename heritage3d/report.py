@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import resource
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -55,5 +54,18 @@ class BuildReport:
     def stage(self, name: str, resumed: bool = False):
         t0 = time.perf_counter()
         yield
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = peak_rss_mb()
         self.stages.append(StageRecord(name, round(time.perf_counter() - t0, 3), round(peak_mb, 1), resumed))
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory in MB (``VmHWM``).
+
+    ``getrusage(RUSAGE_SELF).ru_maxrss`` is no use in a process started by
+    another: Linux carries the parent's peak across fork and exec (a child of
+    a 1 GB test runner reports 1 GB before it has done anything)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")

@@ -27,6 +27,7 @@ from typing import Callable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from digitize.tesseract import model_label
 from library import leases
 from library.access import Actor, require_permission
 from library.reading.articles import write_found_articles
@@ -334,7 +335,7 @@ class PageReader:
             raise OcrFailed(str(exc)) from exc
         reading.ocr_seconds = time.monotonic() - started
         reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.effective_psm}" + (
-            " zones" if zones else "") + (" best models" if reading.model == "best" else "")
+            " zones" if zones else "") + model_label(reading.model)
         return reading
 
     def _store_result(self, claim: Claim, reading) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import resource
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from digitize.layout import HEADLINE, IMAGE, TEXT, PageLayout, analyse_layout, g
 from digitize.layout.order import reading_order
 from digitize.quality import cer, comparable_text
 from digitize.synthetic import find_vietnamese_font, render_page, wrap_text
+from heritage3d.report import peak_rss_mb
 
 TESSDATA = "/usr/share/tesseract-ocr/5/tessdata/"
 NDNP_PAGE = Path("ndnp-park-record-1935/sn85058233/17082901001/1935080201/1289.jp2")
@@ -222,7 +222,7 @@ def _broadsheet_peak(path: str, queue) -> None:
     start = time.perf_counter()
     layout = analyse_layout(image)
     queue.put((layout.columns, layout.multi_column, len(layout.reading_regions()),
-               time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
+               time.perf_counter() - start, peak_rss_mb()))
 
 
 @pytest.mark.slow

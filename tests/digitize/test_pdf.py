@@ -255,13 +255,14 @@ def test_pages_are_written_as_they_come(tmp_path):
 
 
 MEMORY_PROBE = """
-import resource, sys
+import sys
 from pathlib import Path
+from heritage3d.report import peak_rss_mb
 from digitize.pdf import PageSource, write_searchable_pdf
 n, folder = int(sys.argv[1]), Path(sys.argv[2])
 image = folder / "noise.png"
 report = write_searchable_pdf((PageSource(image) for _ in range(n)), folder / f"{n}.pdf")
-print(report.size_bytes, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(report.size_bytes, int(peak_rss_mb() * 1024 * 1024))
 """
 
 
