@@ -27,7 +27,6 @@ from typing import Callable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from digitize.tesseract import model_label
 from library import leases
 from library.access import Actor, require_permission
 from library.reading.articles import write_found_articles
@@ -290,6 +289,7 @@ class PageReader:
     def _run_ocr(self, page_id: int, work_dir: Path, progress):
         import digitize  # the engine is imported only where pages are read
         from digitize import errors as derr
+        from digitize.tesseract import model_label
 
         with self.sessions() as s:
             page = s.get(Page, page_id)
