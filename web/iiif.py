@@ -60,6 +60,7 @@ LANGUAGES = {  # tesseract code: (BCP 47, Vietnamese name, English name)
     "vie": ("vi", "tiếng Việt", "Vietnamese"), "fra": ("fr", "tiếng Pháp", "French"),
     "eng": ("en", "tiếng Anh", "English"), "chi_tra": ("zh-Hant", "chữ Hán phồn thể", "Traditional Chinese"),
     "chi_sim": ("zh-Hans", "chữ Hán giản thể", "Simplified Chinese"),
+    "lzh": ("lzh", "chữ Hán (Hán văn)", "Literary Chinese (Hán script)"),
 }
 SEE_ALSO = {  # kind: (format, profile, Vietnamese label, English label)
     "hocr": ("text/vnd.hocr+html", "http://kba.github.io/hocr-spec/1.2/", "hOCR", "hOCR"),

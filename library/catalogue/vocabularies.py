@@ -22,9 +22,12 @@ LANGUAGES: dict[str, tuple[str, ...]] = {
     "vie": ("vie", "vi", "vn", "vietnamese", "viet", "tieng viet", "viet ngu", "quoc ngu", "chu quoc ngu"),
     "fra": ("fra", "fre", "fr", "french", "francais", "phap", "tieng phap", "phap ngu", "phap van"),
     "eng": ("eng", "en", "english", "anh", "tieng anh", "anh ngu"),
+    # the Hán script of Vietnam's classical texts and stelae: read by the Hán engine (digitize.han, PP-OCR)
+    "lzh": ("lzh", "literary chinese", "classical chinese", "han", "chu han", "han van", "han tu", "van ngon",
+            "co van"),
     "chi_tra": (
-        "chi tra", "zh hant", "zh tw", "zh hk", "lzh", "traditional chinese", "classical chinese",
-        "han", "chu han", "han van", "han tu", "phon the", "trung phon the", "tieng trung phon the",
+        "chi tra", "zh hant", "zh tw", "zh hk", "traditional chinese", "phon the", "trung phon the",
+        "tieng trung phon the",
     ),
     "chi_tra_vert": ("chi tra vert",),
     "chi_sim": ("chi sim", "zh hans", "zh cn", "simplified chinese", "gian the", "trung gian the", "tieng trung gian the"),
@@ -39,7 +42,7 @@ _AMBIGUOUS_CHINESE = {"zh", "chi", "zho", "chinese", "trung", "tieng trung", "ho
 _NOM = {"nom", "chu nom", "han nom", "nom na"}
 _LANGUAGE_SPLIT = re.compile(r"\s*[+,;/&|]\s*|\s+(?:và|and|et)\s+", re.IGNORECASE)
 _LANGUAGE_HELP = (
-    "vie (Tiếng Việt), fra (Pháp), eng (Anh), chi_tra (chữ Hán, zh-Hant), chi_sim (zh-Hans), "
+    "vie (Tiếng Việt), fra (Pháp), eng (Anh), lzh (chữ Hán, Hán văn), chi_tra (zh-Hant), chi_sim (zh-Hans), "
     "deu (Đức), rus (Nga), jpn (Nhật), lat (Latinh); join several with '+', e.g. vie+fra"
 )
 
@@ -66,12 +69,13 @@ def parse_languages(text: str) -> str:
         if code is None:
             if key in _AMBIGUOUS_CHINESE:
                 raise ValueError(
-                    f"ambiguous language '{token.strip()}': write zh-Hant or chữ Hán (traditional, chi_tra) "
-                    "or zh-Hans (simplified, chi_sim)"
+                    f"ambiguous language '{token.strip()}': write chữ Hán (classical texts, lzh), zh-Hant "
+                    "(modern traditional, chi_tra) or zh-Hans (simplified, chi_sim)"
                 )
             if key in _NOM:
                 raise ValueError(
-                    f"no OCR model reads chữ Nôm ('{token.strip()}'); for Hán-Nôm texts write chi_tra (chữ Hán)"
+                    f"no OCR model reads chữ Nôm ('{token.strip()}'); for Hán-Nôm texts write lzh (chữ Hán): "
+                    "the Hán characters are read, the others marked for a reader"
                 )
             raise ValueError(f"unknown language '{token.strip()}'; known: {_LANGUAGE_HELP}")
         if code not in codes:

@@ -56,7 +56,7 @@ KINDS = ("pdf", "txt", "alto", "mets")
 MEDIA_TYPES = {"pdf": "application/pdf", "txt": "text/plain", "alto": "application/zip",
                "mets": "application/zip"}  # the text is UTF-8
 SUFFIXES = {"pdf": ".pdf", "txt": ".txt", "alto": "-alto.zip", "mets": "-mets.zip"}
-BCP47 = {"vie": "vi", "eng": "en", "fra": "fr", "deu": "de", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans"}
+BCP47 = {"vie": "vi", "eng": "en", "fra": "fr", "deu": "de", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans", "lzh": "lzh"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the same pages make the same zip
 PAGE_HEADER = "--- {sequence} ---"  # between pages of the text export, as in the item's text.txt
 

@@ -46,7 +46,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 OAI_DC_XSD = "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 # tesseract language codes → BCP 47 (RFC 5646), the form Dublin Core and MODS (authority rfc5646) take
 BCP47 = {"vie": "vi", "eng": "en", "fra": "fr", "deu": "de", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans",
-         "lat": "la", "jpn": "ja", "rus": "ru"}
+         "lat": "la", "jpn": "ja", "rus": "ru", "lzh": "lzh"}
 DCMI_TYPE = "Text"  # every item here is a scanned text (books, issues, manuscripts)
 CSV_COLUMNS = ("item_id", "url", "title", "creator", "date", "publisher", "subject", "description", "language",
                "type", "identifier", "rights", "collection", "serial_title", "issue_date", "issue_number", "pages")

@@ -74,7 +74,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _LANGUAGE_CODES = {
     "vie": ("vie", "vi"), "fra": ("fre", "fr"), "eng": ("eng", "en"), "deu": ("ger", "de"),
     "chi_tra": ("chi", "zh-Hant"), "chi_sim": ("chi", "zh-Hans"), "rus": ("rus", "ru"),
-    "jpn": ("jpn", "ja"), "lat": ("lat", "la"),
+    "jpn": ("jpn", "ja"), "lat": ("lat", "la"), "lzh": ("chi", "lzh"),  # ISO 639-2 has no literary Chinese
 }
 _MODS_GENRE = {"book": "book", "newspaper": "newspaper", "magazine": "periodical", "manuscript": "manuscript",
                "other": "text"}

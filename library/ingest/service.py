@@ -444,12 +444,16 @@ def _stem(name: str) -> str:
 def _missing_language_model(languages: str) -> str | None:
     """Why ``languages`` ("vie+jpn") cannot be read here, naming the models that are installed (staff
     see this; the public item page never lists the server's models), or None when every model is there."""
-    from digitize import tesseract
+    from digitize import han_page, tesseract
     from digitize.errors import EngineMissing
 
     try:
-        installed = tesseract.available_languages()
-        missing = [name for name in tesseract.split_languages(languages) if name not in installed]
+        wanted = tesseract.split_languages(languages)
+        if han_page.LANGUAGE in wanted:  # Hán script: the second engine
+            han_page.check_engine()
+            wanted = tuple(name for name in wanted if name != han_page.LANGUAGE)
+        installed = tesseract.available_languages() if wanted else ()
+        missing = [name for name in wanted if name not in installed]
     except EngineMissing as exc:
         return str(exc)
     if not missing:

