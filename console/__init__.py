@@ -61,7 +61,7 @@ def main() -> None:
 @click.option("--creator")
 @click.option("--date", "date_", help="e.g. 1858, 1858-07-10, 1930s, 'khoảng 1930'")
 @click.option("--publisher")
-@click.option("--lang", "languages", help="tesseract languages, e.g. vie, vie+fra, eng (default vie)")
+@click.option("--lang", "languages", help="languages, e.g. vie, vie+fra, eng, lzh (Hán script, read by PP-OCR), lzh+vie (default vie)")
 @click.option("--type", "item_type", help="book, newspaper, magazine, manuscript or other")
 @click.option("--subject")
 @click.option("--identifier", help="identifier or call number")
@@ -302,7 +302,7 @@ def fixity(purge_expired):
 # --------------------------------------------------------------------- ocr
 @main.command(help="Read files with the OCR pipeline, without the catalogue. Prints the text unless --out is given.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--lang", "languages", default=None, help="tesseract languages (default vie)")
+@click.option("--lang", "languages", default=None, help="languages: tesseract's (vie, vie+fra …) or lzh for Hán script (PP-OCR), lzh+vie for both (default vie)")
 @click.option("--psm", type=int, default=None)
 @click.option("--zones", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="UNLV .uzn zone file")
 @click.option("--binarize/--no-binarize", default=None,
@@ -708,7 +708,7 @@ def item_delete(item_id, reason, yes):
 @click.argument("item_id", type=int, required=False)
 @click.option("--collection", "collection_id", type=int, help="every item of this collection (its id)")
 @click.option("--page", "pages", type=int, multiple=True, help="page number (repeat for several); all by default")
-@click.option("--lang", "languages", help="tesseract languages, e.g. vie, vie+fra")
+@click.option("--lang", "languages", help="languages, e.g. vie, vie+fra, lzh (Hán script), lzh+vie")
 @click.option("--psm", type=click.IntRange(1, 13), help="page segmentation mode")
 @click.option("--skip", "stages_off", multiple=True, help="an OCR stage to leave out (see 'heritage ocr --help')")
 @click.option("--binarize/--no-binarize", default=None)

@@ -5,7 +5,7 @@
 FROM localhost/heritage-base:bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-venv tesseract-ocr tesseract-ocr-vie \
-      tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-osd curl \
+      tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-osd unicode-data curl \
  && rm -rf /var/lib/apt/lists/* \
  && python3 -m venv /opt/heritage \
  && useradd --system --uid 990 --home-dir /data --shell /usr/sbin/nologin heritage

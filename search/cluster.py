@@ -51,6 +51,7 @@ from search.engine import (
     suggestion_prefix,
 )
 from search.errors import IndexIncompatible, QueryError, SearchError, SearchUnavailable
+from search.han_readings import reading_spans
 from search.highlight import POST_TAG, PRE_TAG, make_snippets, spans_from_tagged, word_spans
 from search.vietnamese import restore_spelling
 
@@ -412,7 +413,7 @@ class ClusterEngine(SearchEngine):
         if prep.sort == "page" and prep.request.item_id is None:
             raise QueryError("Sorting by page needs an item to search within.")
         sort = SORTS[prep.sort]
-        hidden = ["text", "heading", "meta", "suggest", "suggest_key", "location"]
+        hidden = ["text", "heading", "meta", "reading", "suggest", "suggest_key", "location"]
         body: dict[str, Any] = {"query": query, "size": prep.limit, "sort": sort, "track_total_hits": True,
                                 "_source": {"excludes": hidden}}
         if prep.sort != "relevance":
@@ -456,6 +457,17 @@ class ClusterEngine(SearchEngine):
         return SearchResult(total=total, hits=hits, facets=facets, page=offset // prep.limit + 1,
                             per_page=prep.limit, next_cursor=next_cursor, notices=notices, query=prep.parsed)
 
+    def _whole_text(self, doc_id: str, text: str, spelling: str | None) -> tuple[str, str | None]:
+        """A document's whole stored text and spelling (a highlight without a match gives only its first
+        characters); the text given when it cannot be fetched now."""
+        try:
+            found = self._http()("GET", f"/{self.alias}/_doc/{urllib.parse.quote(doc_id, safe='')}",
+                                 params={"_source_includes": f"text,{SPELLING_FIELD}"}, timeout_s=self.query_timeout_s)
+        except (SearchUnavailable, _HTTPError):
+            return text, spelling
+        source = (found or {}).get("_source") or {}
+        return source.get("text") or text, source.get(SPELLING_FIELD, spelling)
+
     def _hit(self, raw: dict[str, Any], prep: Prepared) -> Hit:
         rec = dict(raw.get("_source") or {})
         rec["id"] = rec.get("id", raw["_id"])
@@ -470,6 +482,12 @@ class ClusterEngine(SearchEngine):
                     text = plain
                 spans.extend(found)
         spans = word_spans(text, spans) if prep.request.highlight and prep.parsed.positive_items() else []
+        if prep.request.highlight and (hl.get("reading") or hl.get("reading.folded")):
+            # found by the readings of its Hán characters: the characters are boxed, from the whole text
+            whole, spelling = self._whole_text(raw["_id"], text, spelling)
+            if whole:
+                text = whole
+                spans = sorted(set(spans) | set(reading_spans(text, prep.parsed)))
         original = restore_spelling(text, spelling)
         snippets = make_snippets(original, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
         score = raw.get("_score") if prep.sort == "relevance" else None

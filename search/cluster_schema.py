@@ -1,7 +1,7 @@
 """What Elasticsearch 8 and OpenSearch 2 share: index settings, analysis, mappings and query bodies.
 
 Analysis mirrors ``search.vietnamese`` exactly:
-- ``vi_exact``: words (``WORD_PATTERN``, a pattern tokenizer), lower case;
+- ``vi_exact``: words (``WORD_PATTERN_JAVA``, a pattern tokenizer), lower case;
 - ``vi_folded``: the same after a ``mapping`` char filter built from
   ``FOLD_TABLE`` (one character for one, so offsets are unchanged).
 Each text field is indexed with ``vi_exact`` and has a ``.folded`` sub-field,
@@ -23,12 +23,13 @@ from typing import Any
 
 from search.documents import SPELLING_FIELD, spelled_for_index, suggestion_keys
 from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
-from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, folding_mappings
+from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN_JAVA, folding_mappings
 
 #: Bump when mappings or analysis change: an index with another version must be rebuilt.
 #: 2: text in the canonical spelling, ``spelling`` and ``suggest_key`` fields.
 #: 3: ``access`` (keyword): every search and suggestion filters by the asker's levels.
-CLUSTER_SCHEMA_VERSION = 3
+#: 4: a Hán character is a word of its own (``WORD_PATTERN_JAVA``); ``reading``: its Sino-Vietnamese reading.
+CLUSTER_SCHEMA_VERSION = 4
 MAX_RESULT_WINDOW = 10_000
 MAX_ANALYZED_OFFSET = 10_000_000
 
@@ -36,7 +37,7 @@ MAX_ANALYZED_OFFSET = 10_000_000
 def analysis() -> dict[str, Any]:
     return {
         "char_filter": {"vi_fold": {"type": "mapping", "mappings": folding_mappings()}},
-        "tokenizer": {"vi_words": {"type": "pattern", "pattern": WORD_PATTERN, "group": 0}},
+        "tokenizer": {"vi_words": {"type": "pattern", "pattern": WORD_PATTERN_JAVA, "group": 0}},
         "filter": {"vi_long": {"type": "length", "min": 1, "max": MAX_WORD_CHARS}},
         "analyzer": {
             "vi_exact": {"type": "custom", "tokenizer": "vi_words", "filter": ["lowercase", "vi_long"]},
@@ -66,6 +67,7 @@ def mappings() -> dict[str, Any]:
             "year_start": integer, "year_end": integer,
             "title": {"type": "keyword", "index": False, "doc_values": False},
             "heading": _text(stored_offsets=False), "text": _text(), "meta": _text(stored_offsets=False),
+            "reading": _text(stored_offsets=False),
             SPELLING_FIELD: {"type": "keyword", "index": False, "doc_values": False},
             "suggest": {"type": "keyword", "index": False, "doc_values": False},
             "suggest_key": {"type": "text", "analyzer": "vi_folded"},
@@ -150,5 +152,8 @@ def highlight_body(pre: str, post: str, *, no_match_chars: int = 300) -> dict[st
         "fields": {
             "text": {"type": "unified", "number_of_fragments": 0, "no_match_size": no_match_chars},
             "text.folded": {"type": "unified", "number_of_fragments": 0},
+            # only to learn that a hit's Hán characters were found by their readings (search.han_readings)
+            "reading": {"type": "unified", "number_of_fragments": 1, "fragment_size": 18},
+            "reading.folded": {"type": "unified", "number_of_fragments": 1, "fragment_size": 18},
         },
     }

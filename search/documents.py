@@ -52,7 +52,10 @@ INTEGER_FIELDS = ("page_number", "year", "decade", "year_start", "year_end")
 #: Analysed text fields, each indexed twice: exact (``text``) and folded (``text.folded``).
 #: A page is found by its own text only (its item's title and metadata are for display,
 #: filters and facets); items and monuments by their heading (title, names) and metadata too.
-TEXT_FIELDS = ("heading", "text", "meta")
+#: ``reading``: the Sino-Vietnamese readings of the text's Hán characters (``search.han_readings``),
+#: made from ``text`` when a document is indexed, never stored.
+TEXT_FIELDS = ("heading", "text", "meta", "reading")
+READING_FIELD = "reading"
 #: Stored for display only.
 DISPLAY_FIELDS = ("title", "date", "lat", "lon", "extra", "suggest")
 #: How to restore the original spelling of the stored ``text`` (see ``spelled_for_index``).
@@ -321,10 +324,17 @@ def spelled_for_index(rec: Mapping[str, Any]) -> dict[str, Any]:
     """A record as both engines index it: its text fields (``TEXT_FIELDS``) in the canonical
     spelling (``canonical_text``: ``hoà``/``hòa`` and ``Việt-Nam``/``Việt Nam`` alike), and
     under ``SPELLING_FIELD`` what ``restore_spelling`` needs to show the stored ``text`` as it
-    was written. The canonical text has the length of the original, so highlight offsets
+    was written, and under ``READING_FIELD`` the readings of its Hán characters. The canonical text has the length of the original, so highlight offsets
     found in it are offsets in the original."""
+    from search.han_readings import has_han, reading_text
+
     out = dict(rec)
     out.pop(SPELLING_FIELD, None)
+    out.pop(READING_FIELD, None)
+    if out.get("text") and has_han(out["text"]):
+        reading, _ = reading_text(out["text"])
+        if reading:
+            out[READING_FIELD] = reading
     for name in TEXT_FIELDS:
         if out.get(name):
             out[name], changes = canonical_spelling(out[name])

@@ -42,6 +42,7 @@ from search.documents import (
     KEYWORD_FIELDS,
     KINDS,
     MULTI_VALUED,
+    READING_FIELD,
     SPELLING_FIELD,
     TEXT_FIELDS,
     Document,
@@ -66,6 +67,7 @@ from search.engine import (
     suggestion_prefix,
 )
 from search.errors import IndexIncompatible, QueryError, SearchError, SearchUnavailable
+from search.han_readings import has_han, reading_spans
 from search.highlight import make_snippets, spans_for_query
 from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
 from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold, restore_spelling
@@ -73,7 +75,8 @@ from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold, restore_spelli
 #: 2: text fields indexed (and ``text`` stored) in the canonical spelling, with ``spelling`` to restore it.
 #: 3: every document carries its ``access`` level, and every search and suggestion filters by it.
 #: 4: every document carries its ``sample`` bucket (a very broad query is answered from a random share).
-SCHEMA_VERSION = 4
+#: 5: a Hán character is a word of its own (``WORD_PATTERN``); ``reading``: its Sino-Vietnamese reading.
+SCHEMA_VERSION = 5
 VERSION_FILE = "heritage-search.json"
 LOCK_FILE = ".heritage-writer.lock"
 ANALYZER = "vi_words"
@@ -112,6 +115,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("heading", stored=False, tokenizer_name=ANALYZER)
     sb.add_text_field("text", stored=True, tokenizer_name=ANALYZER)
     sb.add_text_field("meta", stored=False, tokenizer_name=ANALYZER)
+    sb.add_text_field(READING_FIELD, stored=False, tokenizer_name=ANALYZER)
     for name in _TEXTS:
         sb.add_text_field(f"{name}_folded", stored=False, tokenizer_name=ANALYZER)
     sb.add_bytes_field(SPELLING_FIELD, stored=True)
@@ -480,6 +484,8 @@ class TantivyEngine(SearchEngine):
         text = rec.pop("text", None) or ""  # canonical spelling: the words the index matched
         original = restore_spelling(text, rec.pop(SPELLING_FIELD, None))
         spans = spans_for_query(text, prep.parsed) if prep.request.highlight else []
+        if prep.request.highlight and has_han(text):  # the characters whose readings the query matched
+            spans = sorted(set(spans) | set(reading_spans(text, prep.parsed)))
         snippets = make_snippets(original, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
         return make_hit(rec, score, spans, snippets)
 

@@ -24,7 +24,7 @@ from typing import Iterable
 from rapidfuzz.distance import OSA
 
 from search.query import ParsedQuery, Term
-from search.vietnamese import FOLD_TABLE, MARKS, fold, words
+from search.vietnamese import FOLD_TABLE, HAN, HAN_OTHER, MARKS, fold, is_han_word, words
 
 #: Tags the cluster puts around highlighted text: private-use characters that never occur in NFC text we index.
 PRE_TAG, POST_TAG = "\ue000", "\ue001"
@@ -32,9 +32,13 @@ PRE_TAG, POST_TAG = "\ue000", "\ue001"
 Span = tuple[int, int]
 
 
-_B_START = rf"(?<![^\W_])(?<![{MARKS}])"
-_B_END = rf"(?![^\W_])(?![{MARKS}])"
+# a word starts and ends where no letter of another word touches it (a Hán character is a word of its own,
+# so it never extends a word, and its neighbours never extend it)
+_OTHER_WORD_CHAR = rf"[^\W_{HAN}{HAN_OTHER}]"
+_B_START = rf"(?<!{_OTHER_WORD_CHAR})(?<![{MARKS}])"
+_B_END = rf"(?!{_OTHER_WORD_CHAR})(?![{MARKS}])"
 _SEP = r"[\W_]+"
+_HAN_SEP = r"[\W_]*"  # Hán characters of a phrase stand side by side
 
 
 def _variants_by_base() -> dict[str, str]:
@@ -80,7 +84,7 @@ def spans_for_query(text: str, parsed: ParsedQuery, *, max_chars: int = 2_000_00
     for item in items:
         if isinstance(item, Term):
             if item.prefix:
-                alternatives.append(rf"{_folded_pattern(item.folded)}(?:[^\W_]|[{MARKS}])*")
+                alternatives.append(rf"{_folded_pattern(item.folded)}(?:{_OTHER_WORD_CHAR}|[{MARKS}])*")
                 continue
             alternatives.append(_folded_pattern(item.folded))
             if item.fuzzy:
@@ -88,7 +92,11 @@ def spans_for_query(text: str, parsed: ParsedQuery, *, max_chars: int = 2_000_00
                 if item.edit_fuzzy:
                     fuzzy_terms.append(item)
         else:
-            pattern = _B_START + _SEP.join(_folded_pattern(t.folded) for t in item.terms) + _B_END
+            pattern = _B_START + _folded_pattern(item.terms[0].folded)
+            for before, term in zip(item.terms, item.terms[1:]):
+                han_pair = is_han_word(before.folded) and is_han_word(term.folded)
+                pattern += (_HAN_SEP if han_pair else _SEP) + _folded_pattern(term.folded)
+            pattern += _B_END
             for m in re.finditer(pattern, text):
                 found.update((m.start() + w.start, m.start() + w.end) for w in words(text[m.start():m.end()]))
     if alternatives:

@@ -33,7 +33,8 @@ OCR_VARIANT_WEIGHT = 0.5
 PROXIMITY_SLOP = 3
 PROXIMITY_WEIGHT = 1.0
 
-SEARCHED = (("text", TEXT_WEIGHT), ("heading", HEADING_WEIGHT), ("meta", META_WEIGHT))
+READING_WEIGHT = 0.8  # a Hán character found by its reading ranks below the same word written out
+SEARCHED = (("text", TEXT_WEIGHT), ("heading", HEADING_WEIGHT), ("meta", META_WEIGHT), ("reading", READING_WEIGHT))
 
 
 @dataclass(frozen=True)

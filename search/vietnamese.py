@@ -5,8 +5,11 @@ the rules live here once and are handed to each engine in its own syntax:
 
 - **NFC** at index and query time (``nfc``).
 - **Words** are maximal runs of letters, combining marks and digits
-  (``WORD_PATTERN`` for the Rust and Java regex engines, ``words`` in Python).
-  A Vietnamese word of several syllables is several words here.
+  (``WORD_PATTERN`` for the Rust regex engine, ``WORD_PATTERN_JAVA`` for
+  Elasticsearch/OpenSearch, ``words`` in Python). A Vietnamese word of several
+  syllables is several words here. A Hán character (a CJK ideograph) is a word
+  of its own: classical text has no spaces, and each character is a syllable
+  and usually a word, so ``大學`` is two words and is found as a phrase.
 - **Folding** removes every tone and vowel mark and turns ``đ``/``Đ`` into
   ``d``/``D``. It maps each NFC character to exactly one character, so a folded
   text has the same length as its original and character offsets found in one
@@ -49,12 +52,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-#: A word for the Rust (tantivy) and Java (Elasticsearch/OpenSearch) regex engines.
-WORD_PATTERN = r"[\p{L}\p{M}\p{N}]+"
+#: A word for the Rust (tantivy) regex engine: a Hán letter alone, or a run of other letters, marks, digits.
+WORD_PATTERN = r"[\p{Han}&&\p{L}]|[[\p{L}\p{M}\p{N}]--\p{Han}]+"
+#: The same for the Java regex engine (Elasticsearch/OpenSearch's pattern tokenizer).
+WORD_PATTERN_JAVA = r"[\p{IsHan}&&\p{L}]|[\p{L}\p{M}\p{N}&&[^\p{IsHan}]]+"
 
 MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+#: Hán letters (the CJK ideographs of the unified blocks, their extensions and the compatibility block, and
+#: the iteration mark 々) for Python's ``re``, which has no script classes; ``HAN_OTHER`` the Han script's
+#: number letters (〇, Suzhou numerals), which are neither Hán letters nor parts of other words.
+HAN = "\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U000323af"
+HAN_OTHER = "\u3007\u3021-\u3029\u3038-\u303a"
 #: The same rule for Python's ``re`` (``[^\W_]`` is a letter or a digit).
-_WORD_RE = re.compile(rf"(?:[^\W_]|[{MARKS}])+")
+_WORD_RE = re.compile(rf"[{HAN}]|(?:[^\W_{HAN}{HAN_OTHER}]|[{MARKS}])+")
+_HAN_RE = re.compile(rf"[{HAN}]")
+
+
+def is_han_word(word: str) -> bool:
+    """Whether ``word`` (one of :func:`words`) is a Hán character."""
+    return len(word) == 1 and _HAN_RE.match(word) is not None
 
 #: Longest word the analyzers keep, in characters; longer runs are OCR noise.
 MAX_WORD_CHARS = 100

@@ -51,6 +51,38 @@ def reader_url(item_id: int, sequence: int, *, lang: str | None = None, q: str |
 bp.add_app_template_global(reader_url, "reader_url")
 
 
+def han_segments(text: str | None) -> list[tuple[str, str | None]] | None:
+    """The page text cut for showing each Hán character's Sino-Vietnamese reading above it: ``(text,
+    None)`` runs of other text, ``(character, reading)`` for a character that has one; None when the text
+    holds no Hán character (the page is shown as it is)."""
+    from search.han_readings import has_han, reading_of
+
+    if not text or not has_han(text):
+        return None
+    out: list[tuple[str, str | None]] = []
+    run: list[str] = []
+    for ch in text:
+        reading = reading_of(ch)
+        if reading is None:
+            run.append(ch)
+            continue
+        if run:
+            out.append(("".join(run), None))
+            run = []
+        out.append((ch, reading))
+    if run:
+        out.append(("".join(run), None))
+    return out
+
+
+def text_language(languages: str | None) -> str:
+    """The BCP 47 tag of an item's first language, for the ``lang`` of its text (``lzh`` stays ``lzh``)."""
+    from web.iiif import LANGUAGES
+
+    first = (languages or "vie").split("+")[0]
+    return LANGUAGES.get(first, (first[:2],))[0]
+
+
 def facing_page(sequence: int, window):
     """The page that faces ``sequence`` in the open item, as ``(row, side)`` with ``side`` "left" or "right"
     (where it lies), when it has been read: page 1 stands alone (a recto), then 2 | 3, 4 | 5 … — shown
@@ -103,7 +135,8 @@ def page(item_id: int, sequence: int):
     resp = current_app.make_response(render_template(
         "reader.html", t=t, lang=lang, item=item, access=decision, page=current, window=window,
         infos={k: v for k, v in infos.items() if v},
-        text=window.texts.get(current.page_id), q=q, within=within, boxes=boxes, contents=contents,
+        text=window.texts.get(current.page_id), segments=han_segments(window.texts.get(current.page_id)),
+        text_lang=text_language(item.languages), q=q, within=within, boxes=boxes, contents=contents,
         contents_source=p.mets.contents_source(item_id) if contents else None, pages_listed=PAGES_LISTED,
         facing=facing,
         busy_item=item.status.value == "processing"))

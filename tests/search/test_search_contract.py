@@ -436,6 +436,46 @@ def test_text_is_nfc_normalised(empty_engine):
     assert [nfc_text[s:e_] for s, e_ in hit.highlights] == ["Văn", "Miếu"]
 
 
+def test_han_characters_are_words_and_found_as_a_phrase_each_highlighted(empty_engine):
+    """Hán has no spaces: each character is a word, a run of them a phrase; the highlights are the
+    characters, one each (their boxes on the page are a character's each)."""
+    e = empty_engine
+    stele = "大寶三年壬戌科進士題名記\n國家設科目以取士"
+    e.index([page(1, stele), page(2, "Bia tiến sĩ khoa Nhâm Tuất (進士題名記) ở Văn Miếu 文廟"), page(3, "士進")])
+    e.refresh()
+    assert set(ids(pages(e, "進士"))) == {"page:1", "page:2"}  # 士進 is not the phrase
+    hit = [h for h in pages(e, "進士").hits if h.id == "page:1"][0]
+    assert [stele[s:e_] for s, e_ in hit.highlights] == ["進", "士"]
+    assert ids(pages(e, "科目")) == ["page:1"] and ids(pages(e, "目科")) == []
+    assert ids(pages(e, "士")) and set(ids(pages(e, "士"))) == {"page:1", "page:2", "page:3"}
+    mixed = [h for h in pages(e, "Văn Miếu 文廟").hits]
+    assert [h.id for h in mixed] == ["page:2"]
+    text = "Bia tiến sĩ khoa Nhâm Tuất (進士題名記) ở Văn Miếu 文廟"
+    assert [text[s:e_] for s, e_ in mixed[0].highlights] == ["Văn", "Miếu", "文", "廟"]
+
+
+def test_han_characters_are_found_by_their_sino_vietnamese_reading_with_or_without_marks(empty_engine):
+    """``tiến sĩ`` or ``tien si`` finds 進士, ``văn miếu`` finds 文廟 (Unihan's kVietnamese readings), the
+    hit boxed on the characters; a page that has the words written out ranks above one with the
+    characters; the readings follow the characters' order (士進, ``sĩ tiến``, has both words but is not the
+    phrase ``"tiến sĩ"``)."""
+    e = empty_engine
+    stele = "大寶三年壬戌科進士題名記\n" + "國家設科目以取士" * 40 + "\n文廟"  # the temple's name far down the page
+    e.index([page(1, stele), page(2, "Bia tiến sĩ ở Văn Miếu"), page(3, "士進")])
+    e.refresh()
+    for query in ("tiến sĩ", "tien si", "TIẾN SĨ"):
+        found = pages(e, query)
+        assert found.hits[0].id == "page:2" and set(ids(found)) == {"page:1", "page:2", "page:3"}, query
+        on_stele = [h for h in found.hits if h.id == "page:1"][0]
+        assert (7, 8) in on_stele.highlights and (8, 9) in on_stele.highlights, query  # 進士 in the title line
+        assert {stele[s:e_] for s, e_ in on_stele.highlights} == {"進", "士"}, query  # and every other 士
+    assert ids(pages(e, '"tiến sĩ"')) == ["page:2", "page:1"]
+    assert "page:3" not in ids(pages(e, '"tiến sĩ"'))  # 士進 reads "sĩ tiến"
+    far = [h for h in pages(e, "văn miếu").hits if h.id == "page:1"][0]
+    assert [stele[s:e_] for s, e_ in far.highlights] == ["文", "廟"]
+    assert far.snippets and "文廟" in "".join(sn.text for sn in far.snippets)
+
+
 def test_paging_beyond_ten_thousand_hits(empty_engine):
     e = empty_engine
     total = 10_030

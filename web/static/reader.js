@@ -137,4 +137,23 @@
     setShown(shown);
     try { window.localStorage.setItem("reader-text", shown ? "shown" : "hidden"); } catch (e) { /* private mode */ }
   });
+
+  // ---- the Sino-Vietnamese reading above each Hán character, shown or hidden (remembered on the device)
+  const readings = document.getElementById("readings-toggle");
+  const han = document.getElementById("page-text-pre");
+  if (readings && han) {
+    const setReadings = (shown) => {
+      han.classList.toggle("readings-off", !shown);
+      readings.setAttribute("aria-pressed", String(shown));
+      readings.textContent = shown ? readings.dataset.hide : readings.dataset.show;
+    };
+    let kept = null;
+    try { kept = window.localStorage.getItem("reader-readings"); } catch (e) { kept = null; }
+    setReadings(kept !== "hidden");
+    readings.addEventListener("click", () => {
+      const shown = han.classList.contains("readings-off");
+      setReadings(shown);
+      try { window.localStorage.setItem("reader-readings", shown ? "shown" : "hidden"); } catch (e) { /* private mode */ }
+    });
+  }
 })();

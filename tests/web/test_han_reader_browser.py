@@ -1,0 +1,72 @@
+"""The reader of a page of Hán in a real browser (Debian's chromium) at a phone's width: each character's
+Sino-Vietnamese reading stands above it, the button hides the readings (and the choice is kept on the
+device for the next page), and nothing overflows sideways."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from library.access import Actor
+from library.ingest.service import Upload
+from tests.conftest import free_port, make_settings
+from tests.digitize.test_han import render
+from tests.e2e.browser import browser, need_chromium
+from tests.web.test_han_search import STELE
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def served(tmp_path):
+    from werkzeug.serving import make_server
+
+    from web import create_app
+
+    need_chromium()
+    app = create_app({"TESTING": True}, settings=make_settings(tmp_path / "data"))
+    p = app.extensions["heritage"]
+    image, _, _ = render(STELE, vertical=True, per_line=12)
+    image.save(tmp_path / "bia.png")
+    report = p.ingest.ingest_item([Upload(tmp_path / "bia.png", "bia.png")],
+                                  {"title": "Bia tiến sĩ", "language": "lzh"}, actor=Actor.system("tests"))
+    item_id = report.items[0].item_id
+    assert p.reader.read(p.catalogue.page_statuses(item_id)[0].page_id).value == "done"
+    p.reader.finish_item(item_id)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_port}", "item_id": item_id, "tmp": tmp_path}
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        p.close()
+
+
+def test_readings_above_the_characters_hidden_by_the_button_and_remembered(served):
+    from selenium.webdriver.common.by import By
+
+    d = browser(served["tmp"], 390, 844)
+    try:
+        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                          {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        url = f"{served['url']}/items/{served['item_id']}/pages/1?lang=vi"
+        d.get(url)
+        first = d.find_element(By.CSS_SELECTOR, "#page-text-pre ruby rt")
+        character = d.find_element(By.CSS_SELECTOR, "#page-text-pre ruby")
+        assert first.text == "đại" and first.is_displayed()
+        assert first.rect["y"] < character.rect["y"] + 4  # the reading stands above its character
+        assert d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        button = d.find_element(By.ID, "readings-toggle")
+        assert button.get_attribute("aria-pressed") == "true"
+        button.click()
+        assert not first.is_displayed() and button.get_attribute("aria-pressed") == "false"
+        assert button.text == "Hiện âm Hán Việt"
+        d.get(url)  # the next visit keeps the choice
+        assert not d.find_element(By.CSS_SELECTOR, "#page-text-pre ruby rt").is_displayed()
+        d.find_element(By.ID, "readings-toggle").click()
+        assert d.find_element(By.CSS_SELECTOR, "#page-text-pre ruby rt").is_displayed()
+    finally:
+        d.quit()
