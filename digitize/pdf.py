@@ -380,15 +380,23 @@ def text_layer(
     as tall as the line (the union of its words' boxes) with its baseline at
     the line's bottom, so a reader's selection covers the printed line; each
     word is stretched horizontally over exactly its box, and a space over the
-    gap to the next word of its line, so copied text keeps its spaces. Boxes
-    are clipped to ``image_size_px`` when given.
+    gap to the next word of its line, so copied text keeps its spaces (none
+    between Hán characters). A column of Hán characters (a vertical line) has
+    each character over its own box instead. Boxes are clipped to
+    ``image_size_px`` when given.
     """
+    from digitize.reading import joined, line_is_vertical
+
     lines = _lines(words)
     if not lines:
         return b""
     limit_w, limit_h = image_size_px or (None, None)
     out = ["BT", "3 Tr"]
     for line in lines:
+        if line_is_vertical(line):  # a column of Hán: each character over its own box, top to bottom
+            out += _column(line, scale_x=scale_x, scale_y=scale_y, page_height_pt=page_height_pt,
+                           limit_w=limit_w, limit_h=limit_h)
+            continue
         top = min(w.y for w in line)
         bottom = max(w.y + w.h for w in line)
         if limit_h is not None:
@@ -407,13 +415,37 @@ def text_layer(
             out.append(f"1 0 0 1 {_n(x0 * scale_x)} {_n(baseline_pt)} Tm")
             out.append(f"{_n(100 * (x1 - x0) * scale_x / natural_pt)} Tz")
             out.append(f"<{codes.hex()}> Tj")
-            if i + 1 < len(line):
+            if i + 1 < len(line) and not joined(word.text, line[i + 1].text):
                 gap_px = max(line[i + 1].x - x1, 1)
                 out.append(f"1 0 0 1 {_n(x1 * scale_x)} {_n(baseline_pt)} Tm")
                 out.append(f"{_n(100 * gap_px * scale_x / advance_pt)} Tz")
                 out.append("<0020> Tj")
     out.append("ET")
     return ("\n".join(out) + "\n").encode("ascii")
+
+
+def _column(line: Sequence[PlacedWord], *, scale_x: float, scale_y: float, page_height_pt: float,
+            limit_w: int | None, limit_h: int | None) -> list[str]:
+    """The operators of a vertical line: every character in its own box (font as tall as the box,
+    stretched over its width), in reading order and without spaces, so a selection down the column
+    covers the characters one under another and copies them in order."""
+    out = []
+    for word in line:
+        x0, x1 = word.x, word.x + max(word.w, 1)
+        top, bottom = word.y, word.y + max(word.h, 1)
+        if limit_w is not None:
+            x0 = max(0, min(x0, limit_w - 1))
+            x1 = max(x0 + 1, min(x1, limit_w))
+        if limit_h is not None:
+            top, bottom = max(0, min(top, limit_h - 1)), max(1, min(bottom, limit_h))
+        size_pt = max(bottom - top, 1) * scale_y
+        codes = word.text.encode("utf-16-be")
+        natural_pt = len(codes) // 2 * CHAR_WIDTH_EM * size_pt
+        out.append(f"/F1 {_n(size_pt)} Tf")
+        out.append(f"1 0 0 1 {_n(x0 * scale_x)} {_n(page_height_pt - bottom * scale_y)} Tm")
+        out.append(f"{_n(100 * (x1 - x0) * scale_x / natural_pt)} Tz")
+        out.append(f"<{codes.hex()}> Tj")
+    return out
 
 
 def _lines(words: Sequence[PlacedWord]) -> list[list[PlacedWord]]:

