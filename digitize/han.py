@@ -206,6 +206,55 @@ def _recognise(engine, crop: np.ndarray) -> tuple[str, list[tuple[str, float, fl
     return "".join(c for c, _, _ in out), out
 
 
+UNREAD = "\u3013"  # 〓 the geta mark: where printers put a character they had no type for
+UNREAD_GAP = 1.6  # a step this many character spacings long between two characters read holds unread ones
+MIN_GRID = 4  # characters read in a line before its spacing is trusted to find the unread ones
+END_ROOM = 1.1  # room for this many spacings before the first (after the last) character read holds unread ones
+
+
+def mark_unread(characters: list[tuple[str, float, float]], length: float, across: float
+                ) -> list[tuple[str, float, float]]:
+    """The characters of a line of Hán with a :data:`UNREAD` mark (probability 0) wherever the line's
+    regular spacing leaves room for characters the network did not read — most often Nôm characters,
+    which its dictionary lacks and it skips.
+
+    ``characters`` are ``(text, probability, centre)`` with the centre a share of the line's ``length``;
+    ``across`` is its thickness (a Hán character is about as long as the line is thick). Classical pages
+    and stelae set their characters on a grid: the spacing is the median step between characters read,
+    no shorter than 0.8 × the thickness; a step of more than :data:`UNREAD_GAP` spacings between two
+    characters, or room for more than :data:`END_ROOM` spacings before the first or after the last, holds
+    unread ones.
+    Lines of other script (fewer than half their characters Hán) are left as they are."""
+    from digitize.reading import is_han
+
+    if len(characters) < MIN_GRID or sum(is_han(c) for c, _, _ in characters) * 2 < len(characters) or length <= 0:
+        return characters
+    positions = [c * length for _, _, c in characters]
+    spacing = max(float(np.median(np.diff(positions))), 0.8 * across)
+    if spacing <= 0:
+        return characters
+    out: list[tuple[str, float, float]] = []
+
+    def unread(start: float, end: float) -> None:
+        missing = int(round((end - start) / spacing)) - 1
+        for k in range(1, missing + 1):
+            out.append((UNREAD, 0.0, (start + k * (end - start) / (missing + 1)) / length))
+
+    def at_end(room: float) -> int:  # characters unread in ``room`` beyond the last centre read
+        return max(1, int(round(room / spacing - 0.5))) if room > END_ROOM * spacing else 0
+
+    first, last = positions[0], positions[-1]
+    for k in range(at_end(first), 0, -1):
+        out.append((UNREAD, 0.0, (first - k * spacing) / length))
+    for (ch, p, c), here, after in zip(characters, positions, positions[1:] + [None]):
+        out.append((ch, p, c))
+        if after is not None and after - here > UNREAD_GAP * spacing:
+            unread(here, after)
+    for k in range(1, at_end(length - last) + 1):
+        out.append((UNREAD, 0.0, (last + k * spacing) / length))
+    return out
+
+
 def _glyph_boxes(centres: list[float], box: tuple[int, int, int, int], vertical: bool) -> list[tuple[int, int, int, int]]:
     """A box per character along its line: between the midpoints of neighbouring centres, the line's
     thickness across; the ends reach half a spacing beyond the first and last centres, within the line."""
@@ -332,6 +381,8 @@ def read_han(image: Image.Image | Path) -> HanReading:
         text, characters = _recognise(engine, crop)
         if not characters:
             continue
+        characters = mark_unread(characters, box[3] if vertical else box[2], box[2] if vertical else box[3])
+        text = "".join(c for c, _, _ in characters)
         boxes = _glyph_boxes([c for _, _, c in characters], box, vertical)
         glyphs = tuple(Glyph(ch, *b, confidence=p) for (ch, p, _), b in zip(characters, boxes))
         lines.append(HanLine(text, *box, vertical=vertical, glyphs=glyphs))

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-chi-tra tesseract-ocr-chi-tra-vert tesseract-ocr-osd
   tesseract-ocr-deu tesseract-ocr-script-frak
-  fonts-dejavu-core fonts-noto-core fonts-freefont-ttf fonts-ebgaramond hunspell-vi unicode-data
+  fonts-dejavu-core fonts-noto-core fonts-freefont-ttf fonts-ebgaramond fonts-hanazono hunspell-vi unicode-data
   poppler-utils libusb-1.0-0 libgomp1
   postgresql redis-server
   chromium chromium-driver

@@ -118,3 +118,47 @@ def test_the_engine_leaves_the_process_logging_as_it_was():
                          cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith("heritage.worker still heard"), (out.stdout, out.stderr[-500:])
+
+
+def test_characters_the_network_skipped_are_marked_where_the_grid_leaves_room_for_them():
+    """Characters read at every step of a column but two (one inside, one at the end): an unread mark
+    (〓, probability 0) stands in each gap; a regular column gets none."""
+    step, length = 0.1, 1.0  # ten characters a column, centres at 0.05, 0.15 …
+    centres = [0.05 + step * k for k in range(10)]
+    read = [("天", 0.99, c) for k, c in enumerate(centres) if k not in (4, 9)]
+    marked = han.mark_unread(read, length * 560, 56)
+    assert [c for c, _, _ in marked] == ["天"] * 4 + [han.UNREAD] + ["天"] * 4 + [han.UNREAD]
+    assert [round(c, 2) for ch, _, c in marked if ch == han.UNREAD] == [0.45, 0.95]
+    assert all(p == 0.0 for ch, p, _ in marked if ch == han.UNREAD)
+    whole = [("天", 0.99, c) for c in centres]
+    assert han.mark_unread(whole, 560, 56) == whole
+    latin = [(ch, 0.9, c) for ch, c in zip("Van Mieu", [0.05, 0.1, 0.15, 0.5, 0.55, 0.6, 0.65, 0.7])]
+    assert han.mark_unread(latin, 560, 30) == latin  # not Hán: left as it is
+
+
+NOM_VERSES = ["𠲖欺踸𨀈細猪", "𪱆亨𢩾笠湄淫𢩾𥯒", "老𧈧𣦆役奔鈎"]  # Lục Vân Tiên, verses 3, 6 and 9 (shared data)
+
+
+def test_a_page_of_nom_marks_what_the_network_cannot_read():
+    """Nôm characters outside the network's dictionary (Extension B) are left out by the network; the
+    reading puts an unread mark where each stood, doubtful (probability 0), so the page goes to a
+    transcriber instead of passing for read (Hanazono Mincho, Debian's fonts-hanazono)."""
+    fonts = [ImageFont.truetype(f"/usr/share/fonts/truetype/hanazono/HanaMin{v}.ttf", SIZE) for v in "AB"]
+    page = Image.new("RGB", (80 + COLUMN * len(NOM_VERSES), 80 + STEP * 8), (250, 247, 240))
+    draw = ImageDraw.Draw(page)
+    for n, verse in enumerate(NOM_VERSES):
+        for k, ch in enumerate(verse):
+            font = fonts[1] if ord(ch) >= 0x20000 else fonts[0]
+            draw.text((page.width - 40 - COLUMN * (n + 1) + 10, 40 + STEP * k), ch, font=font, fill=(20, 20, 20))
+    reading = han.read_han(page)
+    assert len(reading.lines) == 3
+    known = set(han._engine().text_recognizer.postprocess_op.character)
+    for verse, line in zip(NOM_VERSES, reading.lines):
+        assert line.vertical
+        assert han.UNREAD in line.text, (verse, line.text)
+        # every character it kept is one it knows; the marks are doubtful
+        assert all(g.confidence == 0.0 for g in line.glyphs if g.text == han.UNREAD)
+        assert len(line.text) <= len(verse)  # no mark where nothing was missing
+    marks = sum(line.text.count(han.UNREAD) for line in reading.lines)
+    unknown = sum(1 for v in NOM_VERSES for c in v if c not in known)
+    assert marks >= unknown // 2, (marks, unknown, [ln.text for ln in reading.lines])
