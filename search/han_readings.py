@@ -140,3 +140,64 @@ def reading_spans(text: str, parsed) -> list[tuple[int, int]]:
         if n is not None:
             out.add((origins[n], origins[n] + 1))
     return sorted(out)
+
+
+# ------------------------------------------------------------ the character picker
+MAX_PICKED = 120
+_RADICAL_QUERY = re.compile(r"^\s*(\d{1,3})'?\s*(?:[.+]\s*(\d{1,2}))?\s*$")
+
+
+@lru_cache(maxsize=1)
+def _by_reading() -> dict[str, list[str]]:
+    """Folded reading → the characters read so (Unihan's own readings only, in code point order)."""
+    from search.vietnamese import fold
+
+    out: dict[str, list[str]] = {}
+    for line in _lines():
+        if line.startswith("U+") and f"\t{FIELD}\t" in line:
+            code, _, value = line.split("\t", 2)
+            for reading in value.split():
+                key = fold(unicodedata.normalize("NFC", reading).lower())
+                out.setdefault(key, []).append(chr(int(code[2:], 16)))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _by_radical() -> dict[tuple[int, int], list[str]]:
+    """(Kangxi radical 1–214, strokes beyond it) → characters (``kRSUnicode`` of Unihan's IRG sources)."""
+    out: dict[tuple[int, int], list[str]] = {}
+    for line in _lines("Unihan_IRGSources.txt"):
+        if line.startswith("U+") and "\tkRSUnicode\t" in line:
+            code, _, value = line.split("\t", 2)
+            for rs in value.split():
+                radical, _, strokes = rs.replace("'", "").replace('"', "").partition(".")
+                out.setdefault((int(radical), int(strokes or 0)), []).append(chr(int(code[2:], 16)))
+    return out
+
+
+def find_characters(query: str, *, limit: int = MAX_PICKED) -> list[tuple[str, tuple[str, ...]]]:
+    """Characters for a transcriber to pick: by Sino-Vietnamese (or Nôm) reading, with or without marks
+    (``tiến``, ``tien``: those read with the marks typed first), or by component — a Kangxi radical and
+    the strokes beyond it (``162.8`` for 進; ``162`` for every character of radical 162, fewest strokes
+    first). Each with its readings. Raises ``ValueError`` for a query that is neither."""
+    from search.vietnamese import fold
+
+    text = unicodedata.normalize("NFC", query or "").strip().lower()
+    if not text or len(text) > 20:
+        raise ValueError("type a reading (tiến, tien) or a radical and its strokes (162.8)")
+    table = _table()
+    found = _RADICAL_QUERY.match(text)
+    if found:
+        radical, strokes = int(found.group(1)), found.group(2)
+        if not 1 <= radical <= 214:
+            raise ValueError(f"a Kangxi radical is numbered 1–214, not {radical}")
+        index = _by_radical()
+        keys = [(radical, int(strokes))] if strokes is not None else sorted(k for k in index if k[0] == radical)
+        # fewest strokes first; within a count, the characters Vietnamese has readings for first
+        chars = [c for k in keys for c in sorted(index.get(k, []), key=lambda c: (c not in table, ord(c)))]
+    else:
+        if not re.fullmatch(r"[^\W\d_]+", text):
+            raise ValueError("type a reading (tiến, tien) or a radical and its strokes (162.8)")
+        chars = _by_reading().get(fold(text), [])
+        chars = sorted(chars, key=lambda c: (text not in table.get(c, ()), ord(c)))  # marks as typed first
+    return [(c, table.get(c, ())) for c in chars[:limit]]

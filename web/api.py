@@ -196,6 +196,21 @@ def suggest():
     return jsonify(suggestions=[{"text": t, "count": c} for t, c in found])
 
 
+@bp.get("/han/characters")
+def han_characters():
+    """Hán and Nôm characters for a transcriber to pick (issue #14): ``q`` a reading (``tiến``, ``tien``)
+    or a Kangxi radical and the strokes beyond it (``162.8``); each with its Sino-Vietnamese readings."""
+    from search.han_readings import find_characters
+
+    q = request.args.get("q", "")
+    try:
+        found = find_characters(q)
+    except ValueError as exc:
+        raise InputRejected("q", str(exc)) from None
+    return jsonify(query=q, characters=[{"character": c, "codepoint": f"U+{ord(c):04X}", "readings": list(r)}
+                                        for c, r in found])
+
+
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):

@@ -14,6 +14,11 @@ VI = {
     "cf_key_help": "Phím F8: chữ đáng ngờ tiếp theo; Shift+F8: chữ trước.",
     "cf_where": "Chữ {k}/{n}: “{word}”, dòng {line}, độ tin cậy {c} %.",
     "cf_line_right": "Dòng này đúng",
+    "cf_han_picker": "Chọn chữ Hán, chữ Nôm", "cf_han_query": "Âm đọc hoặc bộ thủ và số nét",
+    "cf_han_find": "Tìm chữ",
+    "cf_han_help": "Gõ âm (tiến, tien) hoặc số bộ thủ và số nét còn lại (162.8); bấm một chữ để chèn vào "
+                   "dòng đang sửa, thay cho chỗ đang chọn (như dấu 〓 đánh dấu chữ máy không đọc được).",
+    "cf_han_none": "Không có chữ nào như vậy.",
     "cf_confirmed": "Đã xác nhận {n} dòng đọc đúng.",
     "cf_image_boxes": "Ảnh trang {n}; các chữ đáng ngờ được đóng khung",
     "cf_line_input": "Dòng {n}",
@@ -59,6 +64,12 @@ EN = {
     "cf_key_help": "F8: next doubtful word; Shift+F8: previous one.",
     "cf_where": "Word {k} of {n}: “{word}”, line {line}, confidence {c} %.",
     "cf_line_right": "This line reads right",
+    "cf_han_picker": "Pick a Hán or Nôm character", "cf_han_query": "Reading, or radical and strokes",
+    "cf_han_find": "Find",
+    "cf_han_help": "Type a reading (tiến, tien) or a radical's number and the strokes beyond it (162.8); press "
+                   "a character to put it in the line being edited, in place of what is selected there (such "
+                   "as the 〓 that marks a character the machine could not read).",
+    "cf_han_none": "No such character.",
     "cf_confirmed": "{n} line(s) confirmed as read right.",
     "cf_image_boxes": "Page {n}; doubtful words are boxed",
     "cf_line_input": "Line {n}",

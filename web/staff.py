@@ -364,8 +364,9 @@ def correct(page_id: int):
     waiting = next((v for v in history if v.pending), None)  # a new machine reading to use or refuse
     pending = p.corrections.text_of(page_id, waiting.version) if waiting else None
     code = 409 if error else 200
+    han = "lzh" in p.catalogue.item_languages(page.item_id).split("+")  # a picker of Hán and Nôm characters
     return render_template("correct.html", t=t, lang=current_lang(), page=page, review=review, history=history,
-                           error=error, threshold=_percent(review.threshold), pending=pending), code
+                           error=error, threshold=_percent(review.threshold), pending=pending, han=han), code
 
 
 def _percent(value: float) -> str:

@@ -155,6 +155,18 @@ class Catalogue:
                 raise NotFound(f"no page {page_id}")
             return page
 
+    def item_languages(self, item_id: int) -> str:
+        """An item's languages (``"vie"``, ``"lzh+vie"``) without loading its pages."""
+        with self.sessions() as s:
+            found = s.scalar(select(Item.languages).where(Item.id == item_id))
+        if found is None and not self.exists(item_id):
+            raise NotFound(f"no item {item_id}")
+        return found or ""
+
+    def exists(self, item_id: int) -> bool:
+        with self.sessions() as s:
+            return s.scalar(select(Item.id).where(Item.id == item_id)) is not None
+
     def words(self, page_id: int) -> list[LayoutWord]:
         """The page's words in reading order (decoded from ``pages.layout``)."""
         with self.sessions() as s:

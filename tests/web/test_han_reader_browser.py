@@ -27,18 +27,21 @@ def served(tmp_path):
     need_chromium()
     app = create_app({"TESTING": True}, settings=make_settings(tmp_path / "data"))
     p = app.extensions["heritage"]
+    p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
     image, _, _ = render(STELE, vertical=True, per_line=12)
     image.save(tmp_path / "bia.png")
     report = p.ingest.ingest_item([Upload(tmp_path / "bia.png", "bia.png")],
                                   {"title": "Bia tiến sĩ", "language": "lzh"}, actor=Actor.system("tests"))
     item_id = report.items[0].item_id
-    assert p.reader.read(p.catalogue.page_statuses(item_id)[0].page_id).value == "done"
+    page_id = p.catalogue.page_statuses(item_id)[0].page_id
+    assert p.reader.read(page_id).value == "done"
     p.reader.finish_item(item_id)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "item_id": item_id, "tmp": tmp_path}
+        yield {"url": f"http://127.0.0.1:{server.server_port}", "item_id": item_id, "page_id": page_id,
+               "tmp": tmp_path}
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -68,5 +71,42 @@ def test_readings_above_the_characters_hidden_by_the_button_and_remembered(serve
         assert not d.find_element(By.CSS_SELECTOR, "#page-text-pre ruby rt").is_displayed()
         d.find_element(By.ID, "readings-toggle").click()
         assert d.find_element(By.CSS_SELECTOR, "#page-text-pre ruby rt").is_displayed()
+    finally:
+        d.quit()
+
+
+def test_a_transcriber_picks_a_character_by_its_reading_into_the_line_being_corrected(served):
+    """On the correction page of a page in chữ Hán: select a character in a line, look up ``tien`` in the
+    picker, press 進: it takes the selection's place; saved, the page's text has it."""
+    from selenium.webdriver.common.by import By
+
+    from tests.conftest import wait_until
+
+    d = browser(served["tmp"], 390, 844)
+    try:
+        d.get(f"{served['url']}/staff/login")
+        d.find_element(By.NAME, "username").send_keys("thu.thu")
+        d.find_element(By.NAME, "password").send_keys("mat-khau-thu-thu")
+        d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+        wait_until(lambda: d.current_url.rstrip("/").endswith("/staff"), timeout_s=15, what="signed in")
+        d.get(f"{served['url']}/staff/pages/{served['page_id']}/correct?lang=vi")
+        line = d.find_element(By.ID, "input-line-0")
+        before = line.get_attribute("value")
+        assert before.startswith("大寶")
+        line.click()
+        d.execute_script("arguments[0].focus(); arguments[0].setSelectionRange(1, 2);"
+                         "arguments[0].dispatchEvent(new Event('select'));", line)  # 寶 selected
+        d.find_element(By.ID, "han-q").send_keys("tien")
+        d.find_element(By.CSS_SELECTOR, "#han-picker-form button[type=submit]").click()
+        wait_until(lambda: d.find_elements(By.CSS_SELECTOR, "#han-choices .han-choice"), timeout_s=10,
+                   what="characters found")
+        choice = [b for b in d.find_elements(By.CSS_SELECTOR, "#han-choices .han-choice") if b.text == "進"][0]
+        assert "tiến" in choice.get_attribute("title")
+        choice.click()
+        assert line.get_attribute("value") == "大進" + before[2:]
+        d.find_element(By.CSS_SELECTOR, "#correct-form button[type=submit]").click()
+        wait_until(lambda: "大進" in d.find_element(By.ID, "input-line-0").get_attribute("value"), timeout_s=15,
+                   what="saved")
+        assert d.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         d.quit()

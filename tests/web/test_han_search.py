@@ -79,3 +79,20 @@ def test_the_reader_shows_each_characters_reading_above_it(client, stele_item):
     assert 'id="readings-toggle"' in html and "Ẩn âm Hán Việt" in html
     english = client.get(f"/items/{item_id}/pages/1?lang=en").get_data(as_text=True)
     assert "Hide Sino-Vietnamese readings" in english
+
+
+def test_the_character_picker_finds_by_reading_and_by_radical(client):
+    """The transcriber's picker (API): by reading with or without marks (the marks typed first), by radical
+    and strokes; a query that is neither is refused with what to type."""
+    by_reading = client.get("/api/v1/han/characters?q=tiến").json["characters"]
+    assert by_reading[0]["character"] == "進" and "tiến" in by_reading[0]["readings"]
+    assert by_reading[0]["codepoint"] == "U+9032"
+    assert "進" in [c["character"] for c in client.get("/api/v1/han/characters?q=tien").json["characters"]]
+    nom = [c["character"] for c in client.get("/api/v1/han/characters?q=người").json["characters"]]
+    assert "𠊛" in nom  # a Nôm character (Extension B) read "người"
+    by_radical = [c["character"] for c in client.get("/api/v1/han/characters?q=162.8").json["characters"]]
+    assert "進" in by_radical and "週" in by_radical
+    for bad in ("", "999", "a1b", "x" * 40):
+        answer = client.get(f"/api/v1/han/characters?q={bad}")
+        assert answer.status_code == 422, bad
+        assert "162.8" in answer.json["message"] or "1–214" in answer.json["message"], answer.json

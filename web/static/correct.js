@@ -54,3 +54,62 @@
     show(event.shiftKey ? current - 1 : current + 1);
   });
 })();
+
+// ---- the picker of Hán and Nôm characters (pages in chữ Hán): by reading or by radical and strokes;
+// a character pressed goes into the line being edited, in place of its selection (a 〓 mark, say)
+(function () {
+  const form = document.getElementById("han-picker-form");
+  const list = document.getElementById("han-choices");
+  if (!form || !list) return;
+  let target = null;
+  let range = [0, 0];
+  document.querySelectorAll("input[id^='input-line-']").forEach((input) => {
+    const keep = () => { target = input; range = [input.selectionStart, input.selectionEnd]; };
+    ["focus", "select", "keyup", "click"].forEach((kind) => input.addEventListener(kind, keep));
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = document.getElementById("han-q").value.trim();
+    if (!q) return;
+    list.textContent = "";
+    let body;
+    try {
+      const answer = await fetch(form.action + "?q=" + encodeURIComponent(q), { headers: { accept: "application/json" } });
+      body = await answer.json();
+      if (!answer.ok) throw new Error(body.message || String(answer.status));
+    } catch (error) {
+      const item = document.createElement("li");
+      item.textContent = String(error.message || error);
+      list.appendChild(item);
+      return;
+    }
+    if (!body.characters.length) {
+      const item = document.createElement("li");
+      item.textContent = list.dataset.none;
+      list.appendChild(item);
+    }
+    for (const found of body.characters) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "han-choice";
+      button.lang = "lzh";
+      button.textContent = found.character;
+      button.title = (found.readings.join(", ") || found.codepoint);
+      button.setAttribute("aria-label", found.character + " " + (found.readings.join(", ") || found.codepoint));
+      button.addEventListener("click", () => {
+        const input = target || document.querySelector("input[id^='input-line-']");
+        if (!input) return;
+        const [start, end] = target ? range : [input.value.length, input.value.length];
+        input.value = input.value.slice(0, start) + found.character + input.value.slice(end);
+        range = [start + found.character.length, start + found.character.length];
+        target = input;
+        input.focus();
+        input.setSelectionRange(range[0], range[1]);
+      });
+      item.appendChild(button);
+      list.appendChild(item);
+    }
+  });
+})();
+
