@@ -53,6 +53,35 @@ def serving(settings, tmp, *options: str, with_process: bool = False):
         log.close()
 
 
+@contextlib.contextmanager
+def served_in_process(app):
+    """``app`` (a Flask app built by the test) served by werkzeug on a free port in this process; yields
+    its base URL. For tests that prepare the platform through the app's own objects."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def sign_in(driver, url: str, username: str, password: str) -> None:
+    """Sign in on the staff login page as a person does, and wait for the staff page."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/staff/login")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    _wait_until(lambda: driver.current_url.rstrip("/").endswith("/staff"), timeout_s=15, what="signed in")
+
+
 def browser(tmp, width: int, height: int):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

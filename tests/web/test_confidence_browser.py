@@ -5,13 +5,11 @@ marked word does the same. The portal runs in this process (werkzeug) on a SQLit
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from library.access import Actor
 
-from tests.conftest import free_port, make_settings, wait_until
-from tests.e2e.browser import browser, need_chromium, shot
+from tests.conftest import make_settings
+from tests.e2e.browser import browser, need_chromium, served_in_process, shot, sign_in
 from tests.library.test_confidence_queue import read_page
 
 pytestmark = pytest.mark.slow
@@ -19,8 +17,6 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def served(tmp_path):
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     need_chromium()
@@ -28,14 +24,10 @@ def served(tmp_path):
     p = app.extensions["heritage"]
     p.users.create(Actor.system("tests"), "thu.thu", "mat-khau-thu-thu", "librarian")
     _, page_id = read_page(p)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "page_id": page_id, "tmp": tmp_path}
+        with served_in_process(app) as url:
+            yield {"url": url, "page_id": page_id, "tmp": tmp_path}
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         p.close()
 
 
@@ -45,11 +37,7 @@ def test_doubtful_words_one_after_another_from_the_keyboard_on_a_phone(served):
 
     d = browser(served["tmp"], 390, 844)
     try:
-        d.get(f"{served['url']}/staff/login")
-        d.find_element(By.NAME, "username").send_keys("thu.thu")
-        d.find_element(By.NAME, "password").send_keys("mat-khau-thu-thu")
-        d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-        wait_until(lambda: d.current_url.rstrip("/").endswith("/staff"), timeout_s=15, what="signed in")
+        sign_in(d, served["url"], "thu.thu", "mat-khau-thu-thu")
         # a phone's screen (headless chromium's windows are at least 500 px wide)
         d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})

@@ -4,15 +4,13 @@ device for the next page), and nothing overflows sideways."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from library.access import Actor
 from library.ingest.service import Upload
-from tests.conftest import free_port, make_settings
+from tests.conftest import make_settings, wait_until
 from tests.digitize.test_han import render
-from tests.e2e.browser import browser, need_chromium
+from tests.e2e.browser import browser, need_chromium, served_in_process, sign_in
 from tests.web.test_han_search import STELE
 
 pytestmark = pytest.mark.slow
@@ -20,8 +18,6 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def served(tmp_path):
-    from werkzeug.serving import make_server
-
     from web import create_app
 
     need_chromium()
@@ -36,15 +32,10 @@ def served(tmp_path):
     page_id = p.catalogue.page_statuses(item_id)[0].page_id
     assert p.reader.read(page_id).value == "done"
     p.reader.finish_item(item_id)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "item_id": item_id, "page_id": page_id,
-               "tmp": tmp_path}
+        with served_in_process(app) as url:
+            yield {"url": url, "item_id": item_id, "page_id": page_id, "tmp": tmp_path}
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         p.close()
 
 
@@ -80,15 +71,9 @@ def test_a_transcriber_picks_a_character_by_its_reading_into_the_line_being_corr
     picker, press 進: it takes the selection's place; saved, the page's text has it."""
     from selenium.webdriver.common.by import By
 
-    from tests.conftest import wait_until
-
     d = browser(served["tmp"], 390, 844)
     try:
-        d.get(f"{served['url']}/staff/login")
-        d.find_element(By.NAME, "username").send_keys("thu.thu")
-        d.find_element(By.NAME, "password").send_keys("mat-khau-thu-thu")
-        d.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-        wait_until(lambda: d.current_url.rstrip("/").endswith("/staff"), timeout_s=15, what="signed in")
+        sign_in(d, served["url"], "thu.thu", "mat-khau-thu-thu")
         d.get(f"{served['url']}/staff/pages/{served['page_id']}/correct?lang=vi")
         line = d.find_element(By.ID, "input-line-0")
         before = line.get_attribute("value")
