@@ -148,6 +148,9 @@ def test_upload_form_creates_an_item_through_the_ingest_service(app):
     client = app.test_client()
     sign_in(client, "thu.thu", "mat-khau-thu-thu")
     html = client.get("/staff/upload").get_data(as_text=True)
+    # the languages offered beside the free field, Hán script among them, named in the page's language
+    assert '<option value="lzh">chữ Hán (Hán văn)</option>' in html
+    assert '<option value="lzh+vie">chữ Hán (Hán văn) + tiếng Việt</option>' in html and 'list="languages-offered"' in html
     token = csrf_of(html)
     r = client.post("/staff/upload", data={
         "csrf_token": token, "title": "Nam Phong tạp chí", "date": "1917", "type": "magazine", "language": "vie+fra",
