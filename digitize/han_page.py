@@ -127,36 +127,10 @@ def read_han_page(image: Image.Image, context) -> PageReading:
     if not rows:
         context.warn("no text found")
     parsed = build_text(rows)
-    width, height = image.size
-    name = context.normalised_path.name
-    engine = han.ENGINE
-    return PageReading(
-        text=parsed.text,
-        words=parsed.words,
-        lines=parsed.lines,
-        blocks=parsed.blocks,
-        mean_confidence=parsed.mean_confidence,
-        hocr=hocr_document(parsed, width=width, height=height, image_name=name, languages=options.languages,
-                           engine=engine, dpi=context.dpi),
-        alto=alto_document(parsed, width=width, height=height, image_name=name, languages=options.languages,
-                           engine=engine, page_number=context.page_index + 1),
-        tsv=tsv_of(rows),
-        width=width,
-        height=height,
-        normalised_image_path=context.normalised_path,
-        rotation_deg=context.rotation_deg,
-        skew_deg=0.0,
-        scale=1.0,
-        timings_s=context.timings_s,
-        cpu_s=context.cpu_s,
-        tesseract_version="",
-        dpi=context.dpi,
-        languages=options.languages,
-        psm=options.effective_psm,
-        warnings=tuple(context.warnings),
-        low_confidence_words=sum(1 for w in parsed.words if w.confidence < LOW_CONFIDENCE),
-        engine=engine,
-    )
+    from digitize.pipeline import page_reading
+
+    return page_reading(parsed, context, engine=han.ENGINE, label=han.ENGINE, tsv=tsv_of(rows),
+                        skew_deg=0.0, scale=1.0, tesseract_version="")
 
 
 def read_page_han(source: Path | str | Image.Image, context) -> PageReading:

@@ -832,8 +832,6 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
     assert normalised is not None and context.normalised_path is not None
     width, height = normalised.size
     scale = context.scale
-    options = context.options
-    name = context.normalised_path.name
     engine = f"tesseract {tesseract.tesseract_version()}" + tesseract.model_label(context.model)
     regions = []
     for region in context.regions:
@@ -845,6 +843,24 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
             region = replace(region, x=x0, y=y0, w=x1 - x0, h=y1 - y0)
         x, y, w, h = scale_box(region.x, region.y, region.w, region.h, scale=scale, frame_w=width, frame_h=height)
         regions.append(replace(region, x=x, y=y, w=w, h=h, lines=()))  # line boxes serve the reading only
+    return page_reading(
+        parsed, context, engine="tesseract", label=engine, tsv=rescale_tsv(context.tsv, scale=scale, frame_w=width, frame_h=height),
+        regions=tuple(regions), skew_deg=context.skew_deg, scale=scale, upscaled=scale > 1.0,
+        mirrored=context.mirrored, enhancements=context.enhancements, raw_text=context.raw_text,
+        tesseract_version=tesseract.tesseract_version(), model=context.model,
+    )
+
+
+def page_reading(parsed: ParsedText, context: PageContext, *, engine: str, label: str, tsv: str,
+                 regions: tuple = (), **fields) -> PageReading:
+    """The page reading of whichever engine read it (``engine``: ``PageReading.engine``; ``label``: the
+    engine and version hOCR and ALTO name), with hOCR and ALTO written from the same words, in the frame of
+    the normalised image; ``fields`` are the engine's own (skew, scale, model…)."""
+    normalised = context.normalised_image
+    assert normalised is not None and context.normalised_path is not None
+    width, height = normalised.size
+    options = context.options
+    name = context.normalised_path.name
     return PageReading(
         text=parsed.text,
         words=parsed.words,
@@ -852,31 +868,25 @@ def assemble(parsed: ParsedText, context: PageContext) -> PageReading:
         blocks=parsed.blocks,
         mean_confidence=parsed.mean_confidence,
         hocr=hocr_document(parsed, width=width, height=height, image_name=name,
-                           languages=options.languages, engine=engine, dpi=context.dpi),
+                           languages=options.languages, engine=label, dpi=context.dpi),
         alto=alto_document(parsed, width=width, height=height, image_name=name,
-                           languages=options.languages, engine=engine, page_number=context.page_index + 1,
-                           regions=regions),
-        tsv=rescale_tsv(context.tsv, scale=scale, frame_w=width, frame_h=height),
+                           languages=options.languages, engine=label, page_number=context.page_index + 1,
+                           regions=list(regions)),
+        tsv=tsv,
         width=width,
         height=height,
         normalised_image_path=context.normalised_path,
         rotation_deg=context.rotation_deg,
-        skew_deg=context.skew_deg,
-        scale=scale,
         timings_s=context.timings_s,
         cpu_s=context.cpu_s,
-        tesseract_version=tesseract.tesseract_version(),
         dpi=context.dpi,
         languages=options.languages,
         psm=options.effective_psm,
-        upscaled=scale > 1.0,
-        mirrored=context.mirrored,
         warnings=tuple(context.warnings),
-        enhancements=context.enhancements,
-        raw_text=context.raw_text,
         regions=tuple(regions),
         low_confidence_words=sum(1 for w in parsed.words if w.confidence < LOW_CONFIDENCE),
-        model=context.model,
+        engine=engine,
+        **fields,
     )
 
 

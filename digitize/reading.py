@@ -237,12 +237,19 @@ def parse_tsv(
     return build_text(tsv_words(tsv), scale=scale, frame_w=frame_w, frame_h=frame_h)
 
 
+#: The Hán letters, as ``search.vietnamese.HAN`` counts them (digitize and search may not import each other;
+#: tests/test_han_ranges.py holds the two equal over all of Unicode): the CJK unified ideographs, their
+#: extensions, the compatibility ideographs and the iteration mark 々.
+HAN_LETTER_RANGES = ((0x3005, 0x3005), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x323AF))
+#: CJK punctuation (ideographic space, comma, full stop, brackets; the full-width ASCII punctuation).
+HAN_PUNCTUATION_RANGES = ((0x3000, 0x303F), (0xFF00, 0xFF0F))
+
+
 def is_han(character: str) -> bool:
     """Whether ``character`` is a CJK ideograph (Hán or Nôm: the unified blocks and their extensions, the
     compatibility ideographs) or CJK punctuation."""
     code = ord(character)
-    return (0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
-            or 0x20000 <= code <= 0x323AF or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFF0F)
+    return any(lo <= code <= hi for lo, hi in HAN_LETTER_RANGES + HAN_PUNCTUATION_RANGES)
 
 
 def joined(previous: str, word: str) -> bool:

@@ -441,7 +441,8 @@ class ClusterEngine(SearchEngine):
         raw_hits = found["hits"]["hits"]
         if "search_after" in body and prep.cursor_key is None and offset >= total:
             raw_hits = []  # walked past the end
-        hits = [self._hit(h, prep) for h in raw_hits]
+        whole_texts = self._whole_texts(raw_hits, prep)
+        hits = [self._hit(h, prep, whole_texts) for h in raw_hits]
         facets: dict[str, list[FacetCount]] = {}
         for name in prep.facets:
             buckets = ((found.get("aggregations") or {}).get(name) or {}).get("buckets", [])
@@ -457,18 +458,28 @@ class ClusterEngine(SearchEngine):
         return SearchResult(total=total, hits=hits, facets=facets, page=offset // prep.limit + 1,
                             per_page=prep.limit, next_cursor=next_cursor, notices=notices, query=prep.parsed)
 
-    def _whole_text(self, doc_id: str, text: str, spelling: str | None) -> tuple[str, str | None]:
-        """A document's whole stored text and spelling (a highlight without a match gives only its first
-        characters); the text given when it cannot be fetched now."""
+    def _whole_texts(self, raw_hits: list[dict[str, Any]], prep: Prepared) -> dict[str, tuple[str, str | None]]:
+        """The whole stored text and spelling of each hit found by the readings of its Hán characters (a
+        highlight without a match gives only a text's first characters), in one request for the page of
+        hits; none when they cannot be fetched now (the hits then keep the text their highlight gave)."""
+        if not prep.request.highlight:
+            return {}
+        ids = [h["_id"] for h in raw_hits if (h.get("highlight") or {}).keys() & {"reading", "reading.folded"}]
+        if not ids:
+            return {}
         try:
-            found = self._http()("GET", f"/{self.alias}/_doc/{urllib.parse.quote(doc_id, safe='')}",
+            found = self._http()("POST", f"/{self.alias}/_mget", {"ids": ids},
                                  params={"_source_includes": f"text,{SPELLING_FIELD}"}, timeout_s=self.query_timeout_s)
         except (SearchUnavailable, _HTTPError):
-            return text, spelling
-        source = (found or {}).get("_source") or {}
-        return source.get("text") or text, source.get(SPELLING_FIELD, spelling)
+            return {}
+        out: dict[str, tuple[str, str | None]] = {}
+        for doc in (found or {}).get("docs", []):
+            source = doc.get("_source") or {}
+            if doc.get("found") and source.get("text"):
+                out[doc["_id"]] = (source["text"], source.get(SPELLING_FIELD))
+        return out
 
-    def _hit(self, raw: dict[str, Any], prep: Prepared) -> Hit:
+    def _hit(self, raw: dict[str, Any], prep: Prepared, whole_texts: dict[str, tuple[str, str | None]]) -> Hit:
         rec = dict(raw.get("_source") or {})
         rec["id"] = rec.get("id", raw["_id"])
         spelling = rec.pop(SPELLING_FIELD, None)
@@ -482,12 +493,10 @@ class ClusterEngine(SearchEngine):
                     text = plain
                 spans.extend(found)
         spans = word_spans(text, spans) if prep.request.highlight and prep.parsed.positive_items() else []
-        if prep.request.highlight and (hl.get("reading") or hl.get("reading.folded")):
+        if raw["_id"] in whole_texts:
             # found by the readings of its Hán characters: the characters are boxed, from the whole text
-            whole, spelling = self._whole_text(raw["_id"], text, spelling)
-            if whole:
-                text = whole
-                spans = sorted(set(spans) | set(reading_spans(text, prep.parsed)))
+            text, spelling = whole_texts[raw["_id"]]
+            spans = sorted(set(spans) | set(reading_spans(text, prep.parsed)))
         original = restore_spelling(text, spelling)
         snippets = make_snippets(original, spans, max_snippets=prep.request.snippets) if prep.request.snippets else []
         score = raw.get("_score") if prep.sort == "relevance" else None

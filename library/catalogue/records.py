@@ -158,10 +158,10 @@ class Catalogue:
     def item_languages(self, item_id: int) -> str:
         """An item's languages (``"vie"``, ``"lzh+vie"``) without loading its pages."""
         with self.sessions() as s:
-            found = s.scalar(select(Item.languages).where(Item.id == item_id))
-        if found is None and not self.exists(item_id):
+            row = s.execute(select(Item.languages).where(Item.id == item_id)).first()
+        if row is None:
             raise NotFound(f"no item {item_id}")
-        return found or ""
+        return row[0] or ""
 
     def exists(self, item_id: int) -> bool:
         with self.sessions() as s:

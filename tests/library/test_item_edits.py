@@ -47,7 +47,6 @@ def test_an_edit_keeps_the_previous_values_and_search_follows_at_once(platform, 
     # no worker runs in this test: the unit of work sent the change to search after its commit
     assert _titles(platform, "dong duong tap chi") == ["Đông Dương tạp chí"]
     assert _titles(platform, "\"Hà Nội xưa\"") == []
-    # the page documents carry the new record too
     # the page documents carry the new record too: found by the new year, no longer by the old one
     assert platform.search.search("Văn Miếu", actor=CLI, kinds=("page",), year_from=1913, year_to=1913).total == 1
     assert platform.search.search("Văn Miếu", actor=CLI, kinds=("page",), year_from=1930, year_to=1930).total == 0
@@ -181,3 +180,10 @@ def test_a_task_the_broker_does_not_take_is_not_marked_sent_so_the_sweeper_sends
             assert s.get(Page, row.page_id).queued_at is None
     finally:
         platform.close()
+
+
+def test_an_items_languages_are_read_without_its_pages_and_a_missing_item_is_named(platform, tmp_path):
+    item_id = _read_item(platform, tmp_path, language="chữ Hán + tiếng Việt")
+    assert platform.catalogue.item_languages(item_id) == "lzh+vie"
+    with pytest.raises(NotFound, match=f"no item {item_id + 1000}"):
+        platform.catalogue.item_languages(item_id + 1000)
