@@ -466,8 +466,9 @@ def model():
 @click.option("--compression", type=click.Choice(["draco", "meshopt", "none"]), default="draco", show_default=True,
               help="GLB mesh compression: Draco, meshopt (gltfpack, needs node) or none")
 @click.option("--no-gps", is_flag=True, help="ignore the photos' EXIF GPS (scale, up and north)")
+@click.option("--no-texture", is_flag=True, help="vertex colours only: no texture atlas from the photos")
 @handle_errors
-def model_build(inputs, out, intrinsics, work, known_distance, compression, no_gps):
+def model_build(inputs, out, intrinsics, work, known_distance, compression, no_gps, no_texture):
     import tempfile
 
     from heritage3d import BuildOptions, Heritage3DError, build_model
@@ -495,7 +496,7 @@ def model_build(inputs, out, intrinsics, work, known_distance, compression, no_g
         try:
             options = BuildOptions(intrinsics=read_intrinsics(intrinsics) if intrinsics else None,
                                    known_distance=tuple(known_distance) if known_distance else None,
-                                   compression=compression, use_gps=not no_gps)
+                                   compression=compression, use_gps=not no_gps, texture=not no_texture)
             bar = tqdm(total=100, desc="build", unit="%", bar_format="{l_bar}{bar}| {postfix}")
 
             def progress(stage: str, fraction: float) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import struct
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +35,35 @@ _DRACO_POSITION, _DRACO_COLOR = 0, 2  # draco::GeometryAttribute::Type
 
 
 COMPRESSIONS = ("draco", "meshopt", "none")
+_DRACO_TEX_COORD = 3
 
 
-def to_glb(mesh: Mesh, *, draco: bool = True, compression: str | None = None, quantization_bits: int = 14) -> bytes:
-    """GLB bytes of ``mesh``: one node, one primitive with POSITION, COLOR_0 (normalised uint8) and indices.
+@dataclass(frozen=True)
+class Texture:
+    """A texture atlas for :func:`to_glb`: ``uv`` (n, 2) per vertex (glTF's: v down from the image's first
+    row) and the image's encoded bytes (JPEG or PNG, which every glTF viewer reads)."""
+
+    uv: np.ndarray
+    data: bytes
+    mime: str = "image/jpeg"
+
+
+def encode_texture(image: np.ndarray, *, quality: int = 85) -> tuple[bytes, str]:
+    """An atlas image as JPEG bytes (4:2:0, progressive off: what phones decode fastest)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image[..., :3])).save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue(), "image/jpeg"
+
+
+def to_glb(mesh: Mesh, *, draco: bool = True, compression: str | None = None, quantization_bits: int = 14,
+           texture: Texture | None = None) -> bytes:
+    """GLB bytes of ``mesh``: one node, one primitive with POSITION, COLOR_0 (normalised uint8) and indices;
+    with a ``texture``, TEXCOORD_0 and an unlit material whose base colour is the atlas instead of COLOR_0
+    (glTF multiplies the two; the photos' light is in the atlas already).
 
     ``compression``: "draco", "meshopt" or "none"; when not given, ``draco`` chooses between the first and last.
     """
@@ -47,7 +73,7 @@ def to_glb(mesh: Mesh, *, draco: bool = True, compression: str | None = None, qu
     if compression == "meshopt":
         from heritage3d import meshopt
 
-        return meshopt.compress(to_glb(mesh, compression="none"), position_bits=quantization_bits)
+        return meshopt.compress(to_glb(mesh, compression="none", texture=texture), position_bits=quantization_bits)
     draco = compression == "draco"
     v = mesh.vertices.astype(np.float32)
     f = mesh.faces.astype(np.uint32)
@@ -61,32 +87,57 @@ def to_glb(mesh: Mesh, *, draco: bool = True, compression: str | None = None, qu
     if draco:
         import DracoPy
 
-        blob = DracoPy.encode(v, f, quantization_bits=quantization_bits, compression_level=7, colors=c)
+        if texture is None:
+            blob = DracoPy.encode(v, f, quantization_bits=quantization_bits, compression_level=7, colors=c)
+        else:
+            blob = DracoPy.encode(v, f, quantization_bits=quantization_bits, compression_level=7,
+                                  tex_coord=texture.uv.astype(np.float64), tex_coord_quantization_bits=12)
         decoded = DracoPy.decode(blob)  # draco may reorder and dedupe: counts come from the decoded mesh
         pos_acc["count"] = col_acc["count"] = len(decoded.points)
         idx_acc["count"] = int(np.asarray(decoded.faces).size)
         # the extension names each attribute by its unique id in the Draco data, which the encoder chose
         # (DracoPy gives the colours id 0 and the positions id 1): read them back rather than assume
         ids = {a["attribute_type"]: a["unique_id"] for a in decoded.attributes}
-        draco_ids = {"POSITION": ids[_DRACO_POSITION], "COLOR_0": ids[_DRACO_COLOR]}
+        second, second_type = ("COLOR_0", _DRACO_COLOR) if texture is None else ("TEXCOORD_0", _DRACO_TEX_COORD)
+        if texture is not None:
+            col_acc = {"componentType": _FLOAT, "count": len(decoded.points), "type": "VEC2"}
+        draco_ids = {"POSITION": ids[_DRACO_POSITION], second: ids[second_type]}
         doc["bufferViews"] = [{"buffer": 0, "byteOffset": 0, "byteLength": len(blob)}]
         doc["accessors"] = [pos_acc, col_acc, idx_acc]
-        doc["meshes"] = [{"primitives": [{"attributes": {"POSITION": 0, "COLOR_0": 1}, "indices": 2, "mode": 4,
+        doc["meshes"] = [{"primitives": [{"attributes": {"POSITION": 0, second: 1}, "indices": 2, "mode": 4,
                                           "extensions": {"KHR_draco_mesh_compression": {
                                               "bufferView": 0, "attributes": draco_ids}}}]}]
         doc["extensionsUsed"] = doc["extensionsRequired"] = ["KHR_draco_mesh_compression"]
         binary = blob
     else:
-        parts = [v.tobytes(), _pad(np.ascontiguousarray(c).tobytes()), f.tobytes()]
+        second = "COLOR_0"
+        second_bytes = np.ascontiguousarray(c).tobytes()
+        if texture is not None:
+            second = "TEXCOORD_0"
+            second_bytes = np.ascontiguousarray(texture.uv, dtype=np.float32).tobytes()
+            col_acc = {"componentType": _FLOAT, "count": len(v), "type": "VEC2"}
+        parts = [v.tobytes(), _pad(second_bytes), f.tobytes()]
         offsets = np.cumsum([0] + [len(p) for p in parts])
         doc["bufferViews"] = [{"buffer": 0, "byteOffset": int(offsets[0]), "byteLength": len(parts[0]), "target": 34962},
-                              {"buffer": 0, "byteOffset": int(offsets[1]), "byteLength": len(c) * 3, "target": 34962},
+                              {"buffer": 0, "byteOffset": int(offsets[1]), "byteLength": len(second_bytes), "target": 34962},
                               {"buffer": 0, "byteOffset": int(offsets[2]), "byteLength": len(parts[2]), "target": 34963}]
         for i, acc in enumerate((pos_acc, col_acc, idx_acc)):
             acc["bufferView"] = i
         doc["accessors"] = [pos_acc, col_acc, idx_acc]
-        doc["meshes"] = [{"primitives": [{"attributes": {"POSITION": 0, "COLOR_0": 1}, "indices": 2, "mode": 4}]}]
+        doc["meshes"] = [{"primitives": [{"attributes": {"POSITION": 0, second: 1}, "indices": 2, "mode": 4}]}]
         binary = b"".join(parts)
+    if texture is not None:
+        image_view = len(doc["bufferViews"])
+        doc["bufferViews"].append({"buffer": 0, "byteOffset": len(_pad(binary)), "byteLength": len(texture.data)})
+        binary = _pad(binary) + texture.data
+        doc["images"] = [{"bufferView": image_view, "mimeType": texture.mime}]
+        doc["samplers"] = [{"magFilter": 9729, "minFilter": 9987, "wrapS": 33071, "wrapT": 33071}]
+        doc["textures"] = [{"source": 0, "sampler": 0}]
+        doc["materials"] = [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}, "metallicFactor": 0.0,
+                                                      "roughnessFactor": 1.0},
+                             "extensions": {"KHR_materials_unlit": {}}}]
+        doc["meshes"][0]["primitives"][0]["material"] = 0
+        doc["extensionsUsed"] = doc.get("extensionsUsed", []) + ["KHR_materials_unlit"]
     doc["buffers"] = [{"byteLength": len(_pad(binary))}]
     return _glb(doc, binary)
 
@@ -123,7 +174,7 @@ def read_glb(path: Path) -> Mesh:
 
         with tempfile.TemporaryDirectory(prefix="heritage3d-glb-") as d:
             plain = Path(d) / "plain.glb"
-            plain.write_bytes(meshopt.decompress(Path(path)))
+            plain.write_bytes(_without_texture_transform(meshopt.decompress(Path(path))))
             return read_glb(plain)
     if "KHR_draco_mesh_compression" in used:
         import DracoPy
@@ -136,6 +187,8 @@ def read_glb(path: Path) -> Mesh:
                     off = bv.get("byteOffset", 0)
                     d = DracoPy.decode(binary[off:off + bv["byteLength"]])
                     cols = None if d.colors is None else np.asarray(d.colors)[:, :3].astype(np.uint8)
+                    if cols is None and getattr(d, "tex_coord", None) is not None:
+                        cols = _texture_colours(doc, binary, prim, np.asarray(d.tex_coord, np.float64))
                     meshes.append(Mesh(np.asarray(d.points, float), np.asarray(d.faces, np.int64).reshape(-1, 3), cols))
         except (KeyError, IndexError, ValueError, RuntimeError) as exc:
             raise CorruptGeometryError(f"{Path(path).name}: broken Draco data ({exc})") from exc
@@ -143,6 +196,57 @@ def read_glb(path: Path) -> Mesh:
     from heritage3d.inputs import read_mesh
 
     return read_mesh(path)
+
+
+def _without_texture_transform(data: bytes) -> bytes:
+    """A plain (float) GLB with KHR_texture_transform's offset and scale applied to the texture coordinates
+    it moves (gltfpack quantizes them and leaves the transform, which viewers apply and trimesh does not)."""
+    jlen = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20:20 + jlen])
+    if "KHR_texture_transform" not in doc.get("extensionsUsed", []):
+        return data
+    blen = struct.unpack_from("<I", data, 20 + jlen)[0]
+    binary = bytearray(data[28 + jlen:28 + jlen + blen])
+    done: set[int] = set()
+    for mesh in doc.get("meshes", []):
+        for prim in mesh.get("primitives", []):
+            info = doc["materials"][prim["material"]]["pbrMetallicRoughness"]["baseColorTexture"] \
+                if "material" in prim else {}
+            move = (info.get("extensions") or {}).pop("KHR_texture_transform", None)
+            accessor = prim["attributes"].get(f"TEXCOORD_{info.get('texCoord', 0)}")
+            if move is None or accessor is None or accessor in done:
+                continue
+            acc = doc["accessors"][accessor]
+            view = doc["bufferViews"][acc["bufferView"]]
+            start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
+            if acc["componentType"] != _FLOAT or view.get("byteStride", 8) != 8 or move.get("rotation"):
+                raise CorruptGeometryError("a texture transform this reader cannot apply")
+            uv = np.frombuffer(bytes(binary[start:start + 8 * acc["count"]]), np.float32).reshape(-1, 2)
+            uv = uv * np.asarray(move.get("scale", [1, 1]), np.float32) + np.asarray(move.get("offset", [0, 0]), np.float32)
+            binary[start:start + 8 * acc["count"]] = uv.astype(np.float32).tobytes()
+            done.add(accessor)
+    doc["extensionsUsed"] = [e for e in doc["extensionsUsed"] if e != "KHR_texture_transform"]
+    return _glb(doc, bytes(binary))
+
+
+def _texture_colours(doc: dict, binary: bytes, prim: dict, uv: np.ndarray) -> np.ndarray | None:
+    """The vertices' colours sampled from the primitive's base colour texture (glTF UV: v down), or None
+    when it has none that can be read."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    from heritage3d.inputs import sample_texture
+
+    try:
+        material = doc["materials"][prim["material"]]
+        texture = doc["textures"][material["pbrMetallicRoughness"]["baseColorTexture"]["index"]]
+        view = doc["bufferViews"][doc["images"][texture["source"]]["bufferView"]]
+        data = binary[view.get("byteOffset", 0):view.get("byteOffset", 0) + view["byteLength"]]
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    except (KeyError, IndexError, TypeError, OSError, UnidentifiedImageError):
+        return None
+    return sample_texture(rgb, np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1))
 
 
 def concatenate(meshes: list[Mesh]) -> Mesh:

@@ -48,6 +48,10 @@ class BuildOptions:
     thumbnail_px: int = 512
     use_gps: bool = True  # metric scale, up and north from the photos' EXIF GPS when it can be trusted
     max_gps_scale_error: float = 0.05  # refuse GPS whose predicted scale error (1-sigma) is larger
+    texture: bool = True  # a model from photos gets a texture atlas per level (heritage3d.texture)
+    level_texture_px: tuple[tuple[str, int], ...] = (("high", 4096), ("medium", 2048), ("mobile", 1024))
+    texture_quality: int = 85  # JPEG quality of the atlases
+    texture_max_image_px: int = 2048  # the photos' longest side when texturing (sharper than the dense step's)
 
     def __post_init__(self):
         if self.compression not in COMPRESSIONS:
@@ -90,8 +94,9 @@ def build_model(inputs_: list[Path], *, out_dir: Path, work_dir: Path, options: 
             raise InputError(f"known distance: {', '.join(missing) or 'it'} must name photos of this build")
         if not metres > 0:
             raise InputError(f"known distance: {metres} is not a positive number of metres")
+    views = None
     if kind == "photos":
-        mesh, place = _from_photos(paths, work_dir, options, report, progress)
+        mesh, place, views = _from_photos(paths, work_dir, options, report, progress)
     else:
         with report.stage("read"):
             progress("read", 0.0)
@@ -122,7 +127,11 @@ def build_model(inputs_: list[Path], *, out_dir: Path, work_dir: Path, options: 
         report.model_frame_to_output = {"scale": s, "rotation": R.tolist(), "translation": t.tolist()}
         if placement.gps is not None:
             report.georeference = _georeference(placement, t)
-    _publish(mesh, Path(out_dir), options, report, progress)
+    if views is not None:
+        from heritage3d.texture import views_in_frame
+
+        views = views_in_frame(views, s, R, t)
+    _publish(mesh, Path(out_dir), options, report, progress, views=views)
     progress("done", 1.0)
     return report
 
@@ -208,23 +217,31 @@ def _from_photos(paths, work_dir, options, report, progress):
             f"only {len(sfm.cameras)} of {len(paths)} photos could be placed: the photos do not overlap "
             "enough (or show different subjects); nothing was published")
     dense_file = work_dir / "dense.npz"
+    views = None
+
+    def load_views(max_px: int):
+        out = []
+        for cam in sfm.cameras:
+            img, s = inputs.load_rgb(image_dir / cam.name, max_px)
+            K = cam.K.copy()
+            K[:2] *= np.array([img.shape[1] / cam.width_px, img.shape[0] / cam.height_px])[:, None]
+            out.append(dense.View(img, K, cam.dist, cam.rotation, cam.translation))
+        return out
+
     with report.stage("dense", resumed=dense_file.exists()):
         progress("dense", 0.0)
         if dense_file.exists():
             z = np.load(dense_file)
             mesh = Mesh(z["vertices"], z["faces"], z["colors"])
         else:
-            views = []
-            for cam in sfm.cameras:
-                img, s = inputs.load_rgb(image_dir / cam.name, options.dense_max_image_px)
-                K = cam.K.copy()
-                K[:2] *= np.array([img.shape[1] / cam.width_px, img.shape[0] / cam.height_px])[:, None]
-                views.append(dense.View(img, K, cam.dist, cam.rotation, cam.translation))
-            o3d_mesh = dense.fuse(views, sfm.points,
+            o3d_mesh = dense.fuse(load_views(options.dense_max_image_px), sfm.points,
                                   dense.DenseOptions(voxels_per_side=options.tsdf_voxels_per_side))
             mesh = from_open3d(o3d_mesh)
             np.savez(dense_file, vertices=mesh.vertices, faces=mesh.faces, colors=mesh.colors)
-    return mesh, lambda: _place(sfm, image_dir, options, report)
+    if options.texture:
+        with report.stage("texture_photos"):
+            views = load_views(options.texture_max_image_px)
+    return mesh, lambda: _place(sfm, image_dir, options, report), (views if options.texture else None)
 
 
 def _place(sfm, image_dir: Path, options: BuildOptions, report: BuildReport) -> Placement:
@@ -306,23 +323,50 @@ def _load_sparse(path: Path):
     return SfmResult(cams, z["points"], z["colors"], int(n_images), int(n_models), float(err))
 
 
-def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildReport, progress: Progress) -> None:
+def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildReport, progress: Progress,
+             views=None) -> None:
     from heritage3d import gltf, thumbnail
     from heritage3d.mesh import decimate
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    texture_px = dict(options.level_texture_px)
+    textured = bool(views)
+
+    def write(level: Mesh, name: str) -> LevelRecord:
+        nonlocal textured
+        path = tmp / f"{name}.glb"
+        if textured and name in texture_px:
+            from heritage3d import texture
+
+            try:
+                atlas = texture.bake(level, views, texture_px[name])
+            except texture.TextureError as exc:
+                report.warnings.append(f"no texture: {exc}; the model keeps its vertex colours")
+                textured = False
+            else:
+                data, mime = gltf.encode_texture(atlas.image, quality=options.texture_quality)
+                size = gltf.write_glb(atlas.mesh, path, compression=options.codec,
+                                      texture=gltf.Texture(atlas.uv, data, mime))
+                return LevelRecord(name, path.name, len(atlas.mesh.vertices), len(level.faces), size,
+                                   texture_px=int(atlas.image.shape[0]), texture_bytes=len(data),
+                                   texture_seen=round(atlas.seen_fraction, 4))
+        size = gltf.write_glb(level, path, compression=options.codec)
+        return LevelRecord(name, path.name, len(level.vertices), len(level.faces), size)
+
     try:
         with report.stage("levels"):
             current = mesh
             for i, (name, faces) in enumerate(options.level_faces):
                 progress("levels", i / len(options.level_faces))
                 current = decimate(current, faces)
-                size = gltf.write_glb(current, tmp / f"{name}.glb", compression=options.codec)
-                while name == "mobile" and size > options.mobile_max_bytes and len(current.faces) > 1000:
+                record = write(current, name)
+                while name == "mobile" and record.bytes > options.mobile_max_bytes and len(current.faces) > 1000:
                     current = decimate(current, len(current.faces) // 2)
-                    size = gltf.write_glb(current, tmp / f"{name}.glb", compression=options.codec)
-                report.levels.append(LevelRecord(name, f"{name}.glb", len(current.vertices), len(current.faces), size))
+                    if record.texture_px and record.texture_bytes > options.mobile_max_bytes // 2:
+                        texture_px[name] = max(256, record.texture_px // 2)
+                    record = write(current, name)
+                report.levels.append(record)
         with report.stage("thumbnail"):
             progress("thumbnail", 0.0)
             thumbnail.write_png(current, tmp / "thumbnail.png", size_px=options.thumbnail_px)

@@ -22,6 +22,9 @@ class LevelRecord:
     vertices: int
     faces: int
     bytes: int
+    texture_px: int | None = None  # side of the texture atlas; None: vertex colours
+    texture_bytes: int = 0
+    texture_seen: float | None = None  # share of the atlas's surface some photo saw (the rest: vertex colours)
 
 
 @dataclass

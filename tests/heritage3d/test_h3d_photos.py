@@ -48,7 +48,14 @@ def test_fountain_build_publishes_levels_thumbnail_and_report(fountain_build):
         assert (out / lv["file"]).stat().st_size == lv["bytes"]
     mobile = read_glb(out / "mobile.glb")
     assert len(mobile.faces) > 10_000 and (out / "mobile.glb").stat().st_size <= 1_000_000
-    assert mobile.colors.std() > 5  # real colours, not the default grey
+    assert mobile.colors.std() > 5  # real colours (sampled from its atlas), not the default grey
+    # every level carries a texture atlas from the photos, sized for it, in the GLB itself
+    for lv in saved["levels"]:
+        glb = (out / lv["file"]).read_bytes()
+        doc = json.loads(glb[20:20 + int.from_bytes(glb[12:16], "little")])
+        assert doc["images"][0]["mimeType"] == "image/jpeg" and lv["texture_bytes"] > 50_000, lv
+        assert lv["texture_seen"] > 0.9 and lv["texture_px"] in (256, 512, 1024, 2048, 4096), lv
+    assert saved["levels"][0]["texture_px"] >= saved["levels"][-1]["texture_px"]
     assert (out / "thumbnail.png").stat().st_size > 10_000
     assert {s for s, _ in stages} >= {"sparse", "dense", "levels", "thumbnail", "done"}
     assert {st["name"] for st in saved["stages"]} >= {"sparse", "dense", "clean", "levels", "thumbnail"}
