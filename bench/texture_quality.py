@@ -120,6 +120,7 @@ def measure_left_out(views, texture_views, points, left_out: list[int]) -> list[
         bake_s = time.perf_counter() - t0
         data, mime = gltf.encode_texture(atlas.image)
         textured_bytes = glb_bytes(atlas.mesh, texture=gltf.Texture(atlas.uv, data, mime))
+        unlevelled = texture.bake(mobile, [v for i, v in enumerate(texture_views) if i != k], 1024, level=False)
         same_size = vertex_colours_at(fused, textured_bytes)
         # the atlas as the viewer shows it: decoded from the JPEG in the GLB
         from io import BytesIO
@@ -127,9 +128,14 @@ def measure_left_out(views, texture_views, points, left_out: list[int]) -> list[
         from PIL import Image
 
         shown = np.asarray(Image.open(BytesIO(data)).convert("RGB"))
+
+        def as_shown(image):
+            return np.asarray(Image.open(BytesIO(gltf.encode_texture(image)[0])).convert("RGB"))
         renders = {
             "vertex colours (40k faces)": (texture.render(held, mobile), glb_bytes(mobile)),
             "vertex colours (faces for the atlas's bytes)": (texture.render(held, same_size), glb_bytes(same_size)),
+            "texture atlas, seams not levelled": (
+                texture.render(held, unlevelled.mesh, uv=unlevelled.uv, image=as_shown(unlevelled.image)), textured_bytes),
             "texture atlas (40k faces)": (texture.render(held, atlas.mesh, uv=atlas.uv, image=shown), textured_bytes),
         }
         covered = np.logical_and.reduce([mask for (_, mask), _ in renders.values()])
@@ -167,6 +173,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenes", nargs="+", default=["fountain", "synthetic"])
     ap.add_argument("--left-out", type=int, default=3, help="photos left out in turn per scene")
+    ap.add_argument("--no-builds", action="store_true", help="skip the whole builds (time and memory)")
     args = ap.parse_args()
     for scene in args.scenes:
         if scene == "fountain":
@@ -186,7 +193,7 @@ def main() -> None:
         print(f"atlas of the mobile level: {np.mean(bakes):.2f} s per bake; vertex colours at the atlas's bytes: "
               f"{int(np.mean([r['faces'] for r in rows])):,d} faces; model covers {np.mean([r['covered'] for r in rows]):.0%} "
               "of the left-out photos")
-        if folder is not None:
+        if folder is not None and not args.no_builds:
             for on in (False, True):
                 b = whole_build(folder, on)
                 mobile = dict((n, (size, px)) for n, size, px in b["levels"])["mobile"]

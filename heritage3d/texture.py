@@ -56,6 +56,8 @@ class Atlas:
     uv: np.ndarray
     image: np.ndarray
     seen_fraction: float  # share of the surface (by area) some photo saw
+    original: np.ndarray | None = None  # (n,) each vertex's vertex in the model it was made from (seams split them)
+    textured: np.ndarray | None = None  # (m,) faces whose texels come from a photo (the others: a colour block)
 
 
 def views_in_frame(views: list[View], scale: float, rotation: np.ndarray, translation: np.ndarray) -> list[View]:
@@ -222,7 +224,8 @@ UNSEEN_BLOCK_PX = 4  # a face no photo sees: a block of its fused colour
 MIN_ATLAS_PX = 256
 
 
-def bake(mesh: Mesh, views: list[View], size_px: int, *, gains: np.ndarray | None = None) -> Atlas:
+def bake(mesh: Mesh, views: list[View], size_px: int, *, gains: np.ndarray | None = None,
+         level: bool = True) -> Atlas:
     """An atlas of ``size_px``² texels for ``mesh`` from the calibrated ``views`` (in the mesh's frame)."""
     import cv2
 
@@ -312,14 +315,16 @@ def bake(mesh: Mesh, views: list[View], size_px: int, *, gains: np.ndarray | Non
             image[by:by + UNSEEN_BLOCK_PX, bx:bx + UNSEEN_BLOCK_PX] = c
         centre = (blocks + UNSEEN_BLOCK_PX / 2) / side
         corner_uv[unseen] = centre[:, None, :]
-    vertices, faces, colors, uv = split_by_uv(mesh, corner_uv)
+    vertices, faces, colors, uv, original = split_by_uv(mesh, corner_uv, with_original=True)
+    if level and seen_faces.any():
+        image = level_seams(image, faces, uv, original, seen_faces)
     area = np.linalg.norm(np.cross(mesh.vertices[mesh.faces[:, 1]] - mesh.vertices[mesh.faces[:, 0]],
                                    mesh.vertices[mesh.faces[:, 2]] - mesh.vertices[mesh.faces[:, 0]]), axis=1)
     seen_share = float(area[seen_faces].sum() / max(area.sum(), 1e-12))
-    return Atlas(Mesh(vertices, faces, colors), uv.astype(np.float32), image, seen_share)
+    return Atlas(Mesh(vertices, faces, colors), uv.astype(np.float32), image, seen_share, original, seen_faces)
 
 
-def split_by_uv(mesh: Mesh, corner_uv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def split_by_uv(mesh: Mesh, corner_uv: np.ndarray, *, with_original: bool = False) -> tuple:
     """glTF has one texture coordinate per vertex: a vertex on a seam between charts becomes one vertex per
     chart. ``corner_uv`` (m, 3, 2) per face corner (glTF's: v down from the image's first row)."""
     corners = mesh.faces.reshape(-1)
@@ -327,7 +332,112 @@ def split_by_uv(mesh: Mesh, corner_uv: np.ndarray) -> tuple[np.ndarray, np.ndarr
     key = np.concatenate([corners[:, None].astype(np.float64), np.round(uv.astype(np.float64) * 2 ** 20)], axis=1)
     unique, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     old = corners[first]
-    return mesh.vertices[old], inverse.reshape(-1, 3).astype(np.int64), mesh.colors[old], uv[first].astype(np.float32)
+    out = mesh.vertices[old], inverse.reshape(-1, 3).astype(np.int64), mesh.colors[old], uv[first].astype(np.float32)
+    return (*out, old) if with_original else out
+
+
+def _sample(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """Bilinear colours (n, 3) float of ``image`` at glTF texture coordinates ``uv`` (n, 2)."""
+    h, w = image.shape[:2]
+    x = np.clip(uv[:, 0] * w - 0.5, 0, w - 1)
+    y = np.clip(uv[:, 1] * h - 0.5, 0, h - 1)
+    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    def at(yy, xx):
+        return image[yy, xx].astype(np.float64)
+
+    return (at(y0, x0) * (1 - fx) + at(y0, x1) * fx) * (1 - fy) + (at(y1, x0) * (1 - fx) + at(y1, x1) * fx) * fy
+
+
+FIELD_STEP = 4  # the seam offsets are computed on a grid this many texels apart
+SEAM_SMOOTHNESS = 0.1  # weight of "neighbouring vertices of a patch change alike" against "the two sides of a seam meet"
+
+
+def seam_pairs(original: np.ndarray, used: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The copies of one model vertex on a seam, as pairs (each copy with the first), among the vertices
+    ``used``: (a, b) index arrays into the split mesh's vertices."""
+    order = np.argsort(original, kind="stable")
+    ids = order[used[order]]
+    starts = np.r_[0, np.flatnonzero(np.diff(original[ids])) + 1] if len(ids) else np.zeros(0, np.int64)
+    first = np.zeros(len(ids), bool)
+    first[starts] = True
+    group = np.cumsum(first) - 1
+    return ids[starts[group[~first]]], ids[~first]
+
+
+def level_seams(image: np.ndarray, faces: np.ndarray, uv: np.ndarray, original: np.ndarray,
+                textured: np.ndarray) -> np.ndarray:
+    """The atlas with a smooth colour offset added to each patch so that the two sides of every seam meet
+    (the global seam levelling of Lempitsky & Ivanov 2007 as mvs-texturing uses it): one offset per
+    vertex of a patch, found by least squares — equal colours across each seam, offsets changing slowly
+    along the patch's edges, small — then interpolated over each triangle's texels.
+
+    ``faces``/``uv`` the split mesh, ``original`` each split vertex's vertex of the model (a vertex on a
+    seam appears once per patch), ``textured`` (m,) faces whose texels come from a photo."""
+    import open3d as o3d
+    from scipy import sparse
+    from scipy.sparse.linalg import factorized
+
+    n = len(uv)
+    used = np.zeros(n, bool)
+    used[faces[textured].reshape(-1)] = True
+    colour = _sample(image, uv)
+    a_idx, b_idx = seam_pairs(original, used)
+    if not len(a_idx):
+        return image
+    tf = faces[textured]
+    edges = np.unique(np.sort(np.concatenate([tf[:, [0, 1]], tf[:, [1, 2]], tf[:, [2, 0]]]), axis=1), axis=0)
+    variables = np.flatnonzero(used)
+    index = np.full(n, -1, np.int64)
+    index[variables] = np.arange(len(variables))
+    m_seam, m_edge, m_small = len(a_idx), len(edges), len(variables)
+    rows = np.concatenate([np.repeat(np.arange(m_seam), 2), m_seam + np.repeat(np.arange(m_edge), 2),
+                           m_seam + m_edge + np.arange(m_small)])
+    cols = np.concatenate([np.stack([index[a_idx], index[b_idx]], 1).reshape(-1),
+                           index[edges].reshape(-1), np.arange(m_small)])
+    w = SEAM_SMOOTHNESS
+    vals = np.concatenate([np.tile([1.0, -1.0], m_seam), np.tile([w, -w], m_edge), np.full(m_small, 0.01)])
+    A = sparse.csr_matrix((vals, (rows, cols)), shape=(m_seam + m_edge + m_small, len(variables)))
+    offset = np.zeros((n, 3))
+    rhs = np.zeros((A.shape[0], 3))
+    rhs[:m_seam] = colour[b_idx] - colour[a_idx]
+    solve = factorized((A.T @ A).tocsc())  # normal equations: positive definite (the small-offset rows)
+    at_rhs = A.T @ rhs
+    for c in range(3):
+        offset[variables, c] = solve(at_rhs[:, c])
+    # the offsets change slowly inside a patch: found on a grid a quarter as fine, then spread bilinearly.
+    # Each grid texel of a textured triangle takes the offset interpolated from the triangle's corners (a ray
+    # cast down onto the flat atlas finds the triangle and the barycentric coordinates)
+    h, w_ = image.shape[:2]
+    step = FIELD_STEP if min(h, w_) >= 16 * FIELD_STEP else 1
+    gh, gw = h // step, w_ // step
+    flat = np.concatenate([uv * [gw, gh], np.zeros((n, 1))], axis=1).astype(np.float32)
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(flat), o3d.core.Tensor(tf.astype(np.uint32)))
+    ys, xs = np.mgrid[0:gh, 0:gw]
+    rays = np.zeros((gh * gw, 6), np.float32)
+    rays[:, 0], rays[:, 1], rays[:, 2], rays[:, 5] = xs.ravel() + 0.5, ys.ravel() + 0.5, 1.0, -1.0
+    hit = scene.cast_rays(o3d.core.Tensor(rays))
+    prim = hit["primitive_ids"].numpy().astype(np.int64)
+    inside = prim != o3d.t.geometry.RaycastingScene.INVALID_ID
+    bary = hit["primitive_uvs"].numpy()[inside].astype(np.float64)
+    corner = tf[prim[inside]]
+    weights = np.stack([1 - bary[:, 0] - bary[:, 1], bary[:, 0], bary[:, 1]], 1)
+    field = np.zeros((gh * gw, 3), np.float32)
+    field[inside] = np.einsum("ij,ijk->ik", weights, offset[corner])
+    field = field.reshape(gh, gw, 3)
+    covered = inside.reshape(gh, gw)
+    if covered.any() and not covered.all():  # texels between triangles (borders, gaps) take the nearest offset
+        from scipy import ndimage
+
+        iy, ix = ndimage.distance_transform_edt(~covered, return_distances=False, return_indices=True)
+        field = field[iy, ix]
+    if step > 1:
+        import cv2
+
+        field = cv2.resize(field, (w_, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(image.astype(np.float32) + field, 0, 255).round().astype(np.uint8)
 
 
 def render(view: View, mesh: Mesh, *, uv: np.ndarray | None = None, image: np.ndarray | None = None,

@@ -136,3 +136,28 @@ def test_face_neighbours_join_faces_across_shared_edges():
     fan = np.array([[0, 1, 2], [0, 2, 1], [0, 1, 3]])  # edge 0–1 shared by three faces: joins none
     nb = texture.face_neighbours(fan)
     assert (nb[0, 0], nb[1, 2], nb[2, 0]) == (-1, -1, -1) and nb[1, 0] == 0
+
+
+def _seam_mismatch(atlas: texture.Atlas) -> float:
+    """Mean colour difference between the copies of a vertex on a seam between two photos' patches."""
+    used = np.zeros(len(atlas.uv), bool)
+    used[atlas.mesh.faces[atlas.textured].ravel()] = True
+    a, b = texture.seam_pairs(atlas.original, used)
+    assert len(a) > 200
+    colour = texture._sample(atlas.image, atlas.uv)
+    return float(np.abs(colour[a] - colour[b]).mean())
+
+
+def test_seams_between_photos_of_different_brightness_are_levelled(pavilion):
+    mesh, used, _ = pavilion
+    # every other photo 40 levels brighter (an offset, which no exposure gain undoes); gains left at 1
+    uneven = [replace(v, image=np.clip(v.image.astype(int) + 40 * (i % 2), 0, 255).astype(np.uint8))
+              for i, v in enumerate(used)]
+    ones = np.ones((len(used), 3))
+    raw = texture.bake(mesh, uneven, 1024, gains=ones, level=False)
+    levelled = texture.bake(mesh, uneven, 1024, gains=ones)
+    assert _seam_mismatch(raw) > 15  # half the seams join a brighter photo to a darker one
+    assert _seam_mismatch(levelled) < 0.3 * _seam_mismatch(raw)
+    # offsets, not new pictures: the texels change by about half the step between the photos, not more
+    changed = np.abs(levelled.image.astype(int) - raw.image.astype(int)).mean(axis=2)
+    assert changed[raw.image.max(axis=2) > 0].mean() < 30
