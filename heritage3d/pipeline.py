@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = "heritage3d-0.2"
 Progress = Callable[[str, float], None]
+MIN_TEXTURE_PX, MAX_TEXTURE_PX = 256, 8192  # a texture atlas's side; WebGL on phones guarantees 4096 at least
+MAX_MOBILE_TEXTURE_PX = 2048
+UNSEEN_WARNING = 0.8  # less of the surface than this seen by the photos: said in the report
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,15 @@ class BuildOptions:
     def __post_init__(self):
         if self.compression not in COMPRESSIONS:
             raise ValueError(f"compression must be one of {', '.join(COMPRESSIONS)}, not {self.compression!r}")
+        for name, px in self.level_texture_px:
+            if not (isinstance(px, int) and MIN_TEXTURE_PX <= px <= MAX_TEXTURE_PX and px & (px - 1) == 0):
+                raise ValueError(f"the {name} level's texture must be a power of two from {MIN_TEXTURE_PX} to "
+                                 f"{MAX_TEXTURE_PX} pixels a side, not {px!r}")
+        if dict(self.level_texture_px).get("mobile", 0) > MAX_MOBILE_TEXTURE_PX:
+            raise ValueError(f"the mobile level's texture may be at most {MAX_MOBILE_TEXTURE_PX} pixels a side "
+                             "(phones refuse larger textures or run out of memory)")
+        if not 30 <= self.texture_quality <= 95:
+            raise ValueError(f"texture quality must be from 30 to 95, not {self.texture_quality!r}")
 
     @property
     def codec(self) -> str:
@@ -348,6 +360,9 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
                 data, mime = gltf.encode_texture(atlas.image, quality=options.texture_quality)
                 size = gltf.write_glb(atlas.mesh, path, compression=options.codec,
                                       texture=gltf.Texture(atlas.uv, data, mime))
+                if atlas.seen_fraction < UNSEEN_WARNING and not any("seen by no photo" in w for w in report.warnings):
+                    report.warnings.append(f"{1 - atlas.seen_fraction:.0%} of the surface is seen by no photo; "
+                                           "it keeps the fused colours (take more photos around it)")
                 return LevelRecord(name, path.name, len(atlas.mesh.vertices), len(level.faces), size,
                                    texture_px=int(atlas.image.shape[0]), texture_bytes=len(data),
                                    texture_seen=round(atlas.seen_fraction, 4))

@@ -161,3 +161,62 @@ def test_seams_between_photos_of_different_brightness_are_levelled(pavilion):
     # offsets, not new pictures: the texels change by about half the step between the photos, not more
     changed = np.abs(levelled.image.astype(int) - raw.image.astype(int)).mean(axis=2)
     assert changed[raw.image.max(axis=2) > 0].mean() < 30
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"level_texture_px": (("high", 5000),)}, "power of two"),
+    ({"level_texture_px": (("high", 16384),)}, "power of two from 256 to 8192"),
+    ({"level_texture_px": (("mobile", 4096),)}, "mobile level's texture may be at most 2048"),
+    ({"texture_quality": 100}, "texture quality"),
+])
+def test_texture_settings_beyond_the_limits_are_refused_by_name(settings, named):
+    from heritage3d.pipeline import BuildOptions
+
+    with pytest.raises(ValueError, match=named):
+        BuildOptions(**settings)
+
+
+def test_levels_published_from_photos_that_miss_half_the_surface_say_so(pavilion, tmp_path):
+    import json
+
+    from heritage3d.pipeline import BuildOptions, _publish
+    from heritage3d.report import BuildReport
+
+    mesh, used, _ = pavilion
+    report = BuildReport(input_kind="photos", pipeline_version="test", options={})
+    options = BuildOptions(level_faces=(("high", 60_000), ("mobile", 20_000)),
+                           level_texture_px=(("high", 1024), ("mobile", 512)))
+    _publish(mesh, tmp_path / "out", options, report, lambda stage, fraction: None, views=used)
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [(lv["name"], lv["texture_px"]) for lv in saved["levels"]] == [("high", 1024), ("mobile", 512)]
+    assert all(0.3 < lv["texture_seen"] < 0.8 for lv in saved["levels"])
+    assert sum("seen by no photo" in w for w in saved["warnings"]) == 1
+    back = gltf.read_glb(tmp_path / "out" / "mobile.glb")
+    assert len(back.faces) <= 20_000 and back.colors.std() > 20
+
+
+@pytest.mark.slow
+def test_the_command_line_builds_vertex_colours_only_when_asked(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from console import main
+    from heritage3d.synthetic import make_scene
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    scene = make_scene(16)
+    for i, view in enumerate(scene.views):
+        Image.fromarray(view.image).save(photos / f"{i:04d}.jpg", quality=92)
+    np.savetxt(tmp_path / "K.txt", scene.views[0].K)
+    result = CliRunner().invoke(main, ["model", "build", str(photos), "--out", str(tmp_path / "out"),
+                                       "--intrinsics", str(tmp_path / "K.txt"), "--no-texture"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["images_registered"] == 16 and report["options"]["texture"] is False
+    assert all(lv["texture_px"] is None for lv in report["levels"])
+    glb = (tmp_path / "out" / "mobile.glb").read_bytes()
+    doc = json.loads(glb[20:20 + int.from_bytes(glb[12:16], "little")])
+    assert "images" not in doc and "COLOR_0" in doc["meshes"][0]["primitives"][0]["attributes"]
