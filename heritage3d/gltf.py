@@ -48,14 +48,24 @@ class Texture:
     mime: str = "image/jpeg"
 
 
-def encode_texture(image: np.ndarray, *, quality: int = 85) -> tuple[bytes, str]:
-    """An atlas image as JPEG bytes (4:2:0, progressive off: what phones decode fastest)."""
+TEXTURE_FORMATS = ("webp", "jpeg")
+
+
+def encode_texture(image: np.ndarray, *, quality: int = 85, fmt: str = "jpeg") -> tuple[bytes, str]:
+    """An atlas image as JPEG (core glTF: every viewer) or WebP bytes (``EXT_texture_webp``: every phone
+    browser since 2020; about 45 % smaller than JPEG at the same look on photo atlases)."""
     import io
 
     from PIL import Image
 
+    if fmt not in TEXTURE_FORMATS:
+        raise ValueError(f"texture format must be one of {', '.join(TEXTURE_FORMATS)}, not {fmt!r}")
     out = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image[..., :3])).save(out, "JPEG", quality=quality, optimize=True)
+    picture = Image.fromarray(np.ascontiguousarray(image[..., :3]))
+    if fmt == "webp":
+        picture.save(out, "WEBP", quality=quality, method=6)
+        return out.getvalue(), "image/webp"
+    picture.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue(), "image/jpeg"
 
 
@@ -133,6 +143,10 @@ def to_glb(mesh: Mesh, *, draco: bool = True, compression: str | None = None, qu
         doc["images"] = [{"bufferView": image_view, "mimeType": texture.mime}]
         doc["samplers"] = [{"magFilter": 9729, "minFilter": 9987, "wrapS": 33071, "wrapT": 33071}]
         doc["textures"] = [{"source": 0, "sampler": 0}]
+        if texture.mime == "image/webp":  # the extension names the image; no JPEG/PNG fallback is carried
+            doc["textures"] = [{"sampler": 0, "extensions": {"EXT_texture_webp": {"source": 0}}}]
+            doc["extensionsUsed"] = doc.get("extensionsUsed", []) + ["EXT_texture_webp"]
+            doc["extensionsRequired"] = doc.get("extensionsRequired", []) + ["EXT_texture_webp"]
         doc["materials"] = [{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}, "metallicFactor": 0.0,
                                                       "roughnessFactor": 1.0},
                              "extensions": {"KHR_materials_unlit": {}}}]
@@ -174,7 +188,7 @@ def read_glb(path: Path) -> Mesh:
 
         with tempfile.TemporaryDirectory(prefix="heritage3d-glb-") as d:
             plain = Path(d) / "plain.glb"
-            plain.write_bytes(_without_texture_transform(meshopt.decompress(Path(path))))
+            plain.write_bytes(_webp_as_core(_without_texture_transform(meshopt.decompress(Path(path)))))
             return read_glb(plain)
     if "KHR_draco_mesh_compression" in used:
         import DracoPy
@@ -195,7 +209,32 @@ def read_glb(path: Path) -> Mesh:
         return concatenate(meshes)
     from heritage3d.inputs import read_mesh
 
+    if "EXT_texture_webp" in used:  # trimesh reads WebP images (through Pillow) but not the extension
+        with tempfile.TemporaryDirectory(prefix="heritage3d-glb-") as d:
+            plain = Path(d) / Path(path).name
+            plain.write_bytes(_webp_as_core(data))
+            return read_mesh(plain)
     return read_mesh(path)
+
+
+def _webp_as_core(data: bytes) -> bytes:
+    """The same GLB with each ``EXT_texture_webp`` image named as a core texture source (for readers that
+    decode WebP but do not know the extension)."""
+    jlen = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20:20 + jlen])
+    if "EXT_texture_webp" not in doc.get("extensionsUsed", []):
+        return data
+    blen = struct.unpack_from("<I", data, 20 + jlen)[0]
+    for texture in doc.get("textures", []):
+        ext = (texture.get("extensions") or {}).pop("EXT_texture_webp", None)
+        if ext is not None and "source" not in texture:
+            texture["source"] = ext["source"]
+    for key in ("extensionsUsed", "extensionsRequired"):
+        if key in doc:
+            doc[key] = [e for e in doc[key] if e != "EXT_texture_webp"]
+            if not doc[key]:
+                del doc[key]
+    return _glb(doc, data[28 + jlen:28 + jlen + blen])
 
 
 def _without_texture_transform(data: bytes) -> bytes:
@@ -241,7 +280,8 @@ def _texture_colours(doc: dict, binary: bytes, prim: dict, uv: np.ndarray) -> np
     try:
         material = doc["materials"][prim["material"]]
         texture = doc["textures"][material["pbrMetallicRoughness"]["baseColorTexture"]["index"]]
-        view = doc["bufferViews"][doc["images"][texture["source"]]["bufferView"]]
+        source = texture["source"] if "source" in texture else texture["extensions"]["EXT_texture_webp"]["source"]
+        view = doc["bufferViews"][doc["images"][source]["bufferView"]]
         data = binary[view.get("byteOffset", 0):view.get("byteOffset", 0) + view["byteLength"]]
         rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     except (KeyError, IndexError, TypeError, OSError, UnidentifiedImageError):

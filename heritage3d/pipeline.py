@@ -20,7 +20,7 @@ import numpy as np
 
 from heritage3d import inputs
 from heritage3d.errors import InputError, ReconstructionError
-from heritage3d.gltf import COMPRESSIONS
+from heritage3d.gltf import COMPRESSIONS, TEXTURE_FORMATS
 from heritage3d.mesh import Mesh
 from heritage3d.report import BuildReport, LevelRecord
 
@@ -53,7 +53,8 @@ class BuildOptions:
     max_gps_scale_error: float = 0.05  # refuse GPS whose predicted scale error (1-sigma) is larger
     texture: bool = True  # a model from photos gets a texture atlas per level (heritage3d.texture)
     level_texture_px: tuple[tuple[str, int], ...] = (("high", 4096), ("medium", 2048), ("mobile", 1024))
-    texture_quality: int = 85  # JPEG quality of the atlases
+    texture_quality: int = 80  # WebP (or JPEG) quality of the atlases
+    texture_format: str = "webp"  # "webp" (EXT_texture_webp, 45 % smaller) or "jpeg" (core glTF, any viewer)
     texture_max_image_px: int = 2048  # the photos' longest side when texturing (sharper than the dense step's)
 
     def __post_init__(self):
@@ -66,6 +67,8 @@ class BuildOptions:
         if dict(self.level_texture_px).get("mobile", 0) > MAX_MOBILE_TEXTURE_PX:
             raise ValueError(f"the mobile level's texture may be at most {MAX_MOBILE_TEXTURE_PX} pixels a side "
                              "(phones refuse larger textures or run out of memory)")
+        if self.texture_format not in TEXTURE_FORMATS:
+            raise ValueError(f"texture format must be one of {', '.join(TEXTURE_FORMATS)}, not {self.texture_format!r}")
         if not 30 <= self.texture_quality <= 95:
             raise ValueError(f"texture quality must be from 30 to 95, not {self.texture_quality!r}")
 
@@ -357,7 +360,8 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
                 report.warnings.append(f"no texture: {exc}; the model keeps its vertex colours")
                 textured = False
             else:
-                data, mime = gltf.encode_texture(atlas.image, quality=options.texture_quality)
+                data, mime = gltf.encode_texture(atlas.image, quality=options.texture_quality,
+                                                 fmt=options.texture_format)
                 size = gltf.write_glb(atlas.mesh, path, compression=options.codec,
                                       texture=gltf.Texture(atlas.uv, data, mime))
                 if atlas.seen_fraction < UNSEEN_WARNING and not any("seen by no photo" in w for w in report.warnings):

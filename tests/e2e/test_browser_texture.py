@@ -88,7 +88,7 @@ def test_a_textured_model_shows_the_photos_detail_on_a_phone(portal):
     with urllib.request.urlopen(f"{url}/models/{portal['versions']['textured']}/mobile.glb") as resp:
         glb = resp.read()
     doc = json.loads(glb[20:20 + int.from_bytes(glb[12:16], "little")])
-    assert doc["images"][0]["mimeType"] == "image/jpeg" and len(glb) <= 1_000_000
+    assert doc["images"][0]["mimeType"] == "image/webp" and len(glb) <= 1_000_000
     primitive = doc["meshes"][0]["primitives"][0]
     assert "COLOR_0" not in primitive["attributes"] and "KHR_draco_mesh_compression" in primitive["extensions"]
     d = browser(portal["tmp"], 390, 844)

@@ -53,7 +53,8 @@ def test_fountain_build_publishes_levels_thumbnail_and_report(fountain_build):
     for lv in saved["levels"]:
         glb = (out / lv["file"]).read_bytes()
         doc = json.loads(glb[20:20 + int.from_bytes(glb[12:16], "little")])
-        assert doc["images"][0]["mimeType"] == "image/jpeg" and lv["texture_bytes"] > 50_000, lv
+        assert doc["images"][0]["mimeType"] == "image/webp" and lv["texture_bytes"] > 30_000, lv
+        assert "EXT_texture_webp" in doc["extensionsRequired"]
         assert lv["texture_seen"] > 0.9 and lv["texture_px"] in (256, 512, 1024, 2048, 4096), lv
     assert saved["levels"][0]["texture_px"] >= saved["levels"][-1]["texture_px"]
     assert (out / "thumbnail.png").stat().st_size > 10_000

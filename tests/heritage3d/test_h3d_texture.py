@@ -86,7 +86,8 @@ def test_cameras_follow_the_model_into_the_output_frame(pavilion):
 
 
 @pytest.mark.parametrize("compression", ["none", "draco", "meshopt"])
-def test_a_textured_glb_carries_its_atlas_and_reads_back_with_its_colours(pavilion, tmp_path, compression):
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_a_textured_glb_carries_its_atlas_and_reads_back_with_its_colours(pavilion, tmp_path, compression, fmt):
     import json
     import struct
 
@@ -94,14 +95,16 @@ def test_a_textured_glb_carries_its_atlas_and_reads_back_with_its_colours(pavili
 
     mesh, used, _ = pavilion
     atlas = texture.bake(mesh, used, 512)
-    data, mime = gltf.encode_texture(atlas.image)
-    assert data[:3] == b"\xff\xd8\xff" and mime == "image/jpeg"
+    data, mime = gltf.encode_texture(atlas.image, fmt=fmt)
+    assert (data[:3] == b"\xff\xd8\xff" and mime == "image/jpeg") if fmt == "jpeg" else \
+        (data[:4] == b"RIFF" and data[8:12] == b"WEBP" and mime == "image/webp")
     path = tmp_path / f"{compression}.glb"
     size = gltf.write_glb(atlas.mesh, path, compression=compression, texture=gltf.Texture(atlas.uv, data, mime))
     raw = path.read_bytes()
     assert size == len(raw)
     doc = json.loads(raw[20:20 + struct.unpack_from("<I", raw, 12)[0]])
-    assert doc["images"][0]["mimeType"] == "image/jpeg" and doc["textures"] and doc["samplers"]
+    assert doc["images"][0]["mimeType"] == mime and doc["textures"] and doc["samplers"]
+    assert ("EXT_texture_webp" in doc.get("extensionsRequired", [])) == (fmt == "webp")
     primitive = doc["meshes"][0]["primitives"][0]
     assert "TEXCOORD_0" in primitive["attributes"] and "COLOR_0" not in primitive["attributes"]
     assert "KHR_materials_unlit" in doc["extensionsUsed"]
@@ -168,6 +171,7 @@ def test_seams_between_photos_of_different_brightness_are_levelled(pavilion):
     ({"level_texture_px": (("high", 16384),)}, "power of two from 256 to 8192"),
     ({"level_texture_px": (("mobile", 4096),)}, "mobile level's texture may be at most 2048"),
     ({"texture_quality": 100}, "texture quality"),
+    ({"texture_format": "ktx2"}, "texture format must be one of webp, jpeg"),
 ])
 def test_texture_settings_beyond_the_limits_are_refused_by_name(settings, named):
     from heritage3d.pipeline import BuildOptions
