@@ -118,7 +118,7 @@ def measure_left_out(views, texture_views, points, left_out: list[int]) -> list[
         t0 = time.perf_counter()
         atlas = texture.bake(mobile, [v for i, v in enumerate(texture_views) if i != k], 1024)
         bake_s = time.perf_counter() - t0
-        data, mime = gltf.encode_texture(atlas.image)
+        data, mime = gltf.encode_texture(atlas.image, quality=80, fmt="webp")  # as the pipeline writes it
         textured_bytes = glb_bytes(atlas.mesh, texture=gltf.Texture(atlas.uv, data, mime))
         unlevelled = texture.bake(mobile, [v for i, v in enumerate(texture_views) if i != k], 1024, level=False)
         same_size = vertex_colours_at(fused, textured_bytes)
@@ -130,7 +130,7 @@ def measure_left_out(views, texture_views, points, left_out: list[int]) -> list[
         shown = np.asarray(Image.open(BytesIO(data)).convert("RGB"))
 
         def as_shown(image):
-            return np.asarray(Image.open(BytesIO(gltf.encode_texture(image)[0])).convert("RGB"))
+            return np.asarray(Image.open(BytesIO(gltf.encode_texture(image, quality=80, fmt="webp")[0])).convert("RGB"))
         renders = {
             "vertex colours (40k faces)": (texture.render(held, mobile), glb_bytes(mobile)),
             "vertex colours (faces for the atlas's bytes)": (texture.render(held, same_size), glb_bytes(same_size)),

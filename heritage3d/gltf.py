@@ -63,7 +63,7 @@ def encode_texture(image: np.ndarray, *, quality: int = 85, fmt: str = "jpeg") -
     out = io.BytesIO()
     picture = Image.fromarray(np.ascontiguousarray(image[..., :3]))
     if fmt == "webp":
-        picture.save(out, "WEBP", quality=quality, method=6)
+        picture.save(out, "WEBP", quality=quality, method=4)  # 6 is 50 % slower for the same bytes
         return out.getvalue(), "image/webp"
     picture.save(out, "JPEG", quality=quality, optimize=True)
     return out.getvalue(), "image/jpeg"
