@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data" / "photogrammetry"
 
-from heritage3d import colmap, dense, gltf, inputs, texture  # noqa: E402
+from heritage3d import colmap, dense, gltf, texture  # noqa: E402
+from heritage3d.pipeline import photo_views  # noqa: E402
 from heritage3d.mesh import Mesh, clean, decimate, from_open3d  # noqa: E402
 
 MOBILE_FACES = 40_000
@@ -71,16 +72,8 @@ def fountain_views():
     with tempfile.TemporaryDirectory() as work:
         sfm = colmap.reconstruct(folder, names, Path(work), K=K, max_image_size_px=1600)
 
-    def views(max_px):  # as the pipeline loads them: 1024 px for the dense step, 2048 px for texturing
-        out = []
-        for cam in sfm.cameras:
-            img, _ = inputs.load_rgb(folder / cam.name, max_px)
-            k = cam.K.copy()
-            k[:2] *= np.array([img.shape[1] / cam.width_px, img.shape[0] / cam.height_px])[:, None]
-            out.append(dense.View(img, k, cam.dist, cam.rotation, cam.translation))
-        return out
-
-    return views(1024), views(2048), sfm.points, folder
+    # as the pipeline reads them: 1024 px for the dense step, 2048 px for texturing
+    return photo_views(sfm, folder, 1024), photo_views(sfm, folder, 2048), sfm.points, folder
 
 
 def synthetic_views():

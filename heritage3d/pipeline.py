@@ -234,29 +234,34 @@ def _from_photos(paths, work_dir, options, report, progress):
     dense_file = work_dir / "dense.npz"
     views = None
 
-    def load_views(max_px: int):
-        out = []
-        for cam in sfm.cameras:
-            img, s = inputs.load_rgb(image_dir / cam.name, max_px)
-            K = cam.K.copy()
-            K[:2] *= np.array([img.shape[1] / cam.width_px, img.shape[0] / cam.height_px])[:, None]
-            out.append(dense.View(img, K, cam.dist, cam.rotation, cam.translation))
-        return out
-
     with report.stage("dense", resumed=dense_file.exists()):
         progress("dense", 0.0)
         if dense_file.exists():
             z = np.load(dense_file)
             mesh = Mesh(z["vertices"], z["faces"], z["colors"])
         else:
-            o3d_mesh = dense.fuse(load_views(options.dense_max_image_px), sfm.points,
+            o3d_mesh = dense.fuse(photo_views(sfm, image_dir, options.dense_max_image_px), sfm.points,
                                   dense.DenseOptions(voxels_per_side=options.tsdf_voxels_per_side))
             mesh = from_open3d(o3d_mesh)
             np.savez(dense_file, vertices=mesh.vertices, faces=mesh.faces, colors=mesh.colors)
     if options.texture:
         with report.stage("texture_photos"):
-            views = load_views(options.texture_max_image_px)
+            views = photo_views(sfm, image_dir, options.texture_max_image_px)
     return mesh, lambda: _place(sfm, image_dir, options, report), (views if options.texture else None)
+
+
+def photo_views(sfm, image_dir: Path, max_px: int) -> list:
+    """The registered photos as calibrated views (``dense.View``), read with their longest side at most
+    ``max_px`` (the camera matrices scaled to match)."""
+    from heritage3d import dense
+
+    out = []
+    for cam in sfm.cameras:
+        img, _ = inputs.load_rgb(image_dir / cam.name, max_px)
+        K = cam.K.copy()
+        K[:2] *= np.array([img.shape[1] / cam.width_px, img.shape[0] / cam.height_px])[:, None]
+        out.append(dense.View(img, K, cam.dist, cam.rotation, cam.translation))
+    return out
 
 
 def _place(sfm, image_dir: Path, options: BuildOptions, report: BuildReport) -> Placement:
