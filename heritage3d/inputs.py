@@ -427,15 +427,23 @@ def sample_texture(rgb: np.ndarray, uv: np.ndarray) -> np.ndarray:
     uv = np.where(np.isfinite(uv), uv, 0.5)
     u = np.where((uv[:, 0] < 0) | (uv[:, 0] > 1), np.mod(uv[:, 0], 1.0), uv[:, 0])
     v = np.where((uv[:, 1] < 0) | (uv[:, 1] > 1), np.mod(uv[:, 1], 1.0), uv[:, 1])
-    x = np.clip(u * w - 0.5, 0, w - 1)
-    y = np.clip((1 - v) * h - 0.5, 0, h - 1)
+    return np.clip(np.round(bilinear(rgb, u * w - 0.5, (1 - v) * h - 0.5)), 0, 255).astype(np.uint8)
+
+
+def bilinear(rgb: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Colours (n, 3) float64 of image ``rgb`` at pixel positions ``x``, ``y`` (pixel centres at whole numbers;
+    clamped to the image), interpolated between the four nearest pixels."""
+    h, w = rgb.shape[:2]
+    x = np.clip(x, 0, w - 1)
+    y = np.clip(y, 0, h - 1)
     x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
     x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
     fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    img = rgb.astype(np.float64)
-    top = img[y0, x0] * (1 - fx) + img[y0, x1] * fx
-    bottom = img[y1, x0] * (1 - fx) + img[y1, x1] * fx
-    return np.clip(np.round(top * (1 - fy) + bottom * fy), 0, 255).astype(np.uint8)
+
+    def at(yy, xx):
+        return rgb[yy, xx].astype(np.float64)
+
+    return (at(y0, x0) * (1 - fx) + at(y0, x1) * fx) * (1 - fy) + (at(y1, x0) * (1 - fx) + at(y1, x1) * fx) * fy
 
 
 def mesh_from_points(points: np.ndarray, colors: np.ndarray | None, *, depth: int = 9,

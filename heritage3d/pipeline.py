@@ -352,6 +352,10 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     texture_px = dict(options.level_texture_px)
     textured = bool(views)
+    if textured:
+        from heritage3d.texture import undistorted_views
+
+        views = undistorted_views(views)  # once for every level's atlas
 
     def write(level: Mesh, name: str) -> LevelRecord:
         nonlocal textured

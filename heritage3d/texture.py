@@ -50,7 +50,7 @@ class TextureError(RuntimeError):
 @dataclass(frozen=True)
 class Atlas:
     """A textured mesh: ``uv`` (n, 2) float32 per vertex (vertices split where charts meet), ``image``
-    (size, size, 3) uint8 RGB; ``mesh`` keeps vertex colours too (for a viewer without textures)."""
+    (size, size, 3) uint8 RGB; ``mesh`` keeps its vertex colours (the GLB carries the atlas instead)."""
 
     mesh: Mesh
     uv: np.ndarray
@@ -79,6 +79,13 @@ def _undistorted(view: View) -> np.ndarray:
     import cv2
 
     return cv2.undistort(np.ascontiguousarray(view.image), view.K, np.asarray(view.dist, float))
+
+
+def undistorted_views(views: list[View]) -> list[View]:
+    """The views with their photos undistorted once (pinhole from then on), for texturing several levels."""
+    from dataclasses import replace
+
+    return [replace(v, image=_undistorted(v), dist=np.zeros_like(np.asarray(v.dist, float))) for v in views]
 
 
 def _vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -338,16 +345,10 @@ def split_by_uv(mesh: Mesh, corner_uv: np.ndarray, *, with_original: bool = Fals
 
 def _sample(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
     """Bilinear colours (n, 3) float of ``image`` at glTF texture coordinates ``uv`` (n, 2)."""
-    h, w = image.shape[:2]
-    x = np.clip(uv[:, 0] * w - 0.5, 0, w - 1)
-    y = np.clip(uv[:, 1] * h - 0.5, 0, h - 1)
-    x0, y0 = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
-    def at(yy, xx):
-        return image[yy, xx].astype(np.float64)
+    from heritage3d.inputs import bilinear
 
-    return (at(y0, x0) * (1 - fx) + at(y0, x1) * fx) * (1 - fy) + (at(y1, x0) * (1 - fx) + at(y1, x1) * fx) * fy
+    h, w = image.shape[:2]
+    return bilinear(image, uv[:, 0] * w - 0.5, uv[:, 1] * h - 0.5)
 
 
 FIELD_STEP = 4  # the seam offsets are computed on a grid this many texels apart
