@@ -27,6 +27,7 @@ measured before are kept, the import goes on from the catalogue it left.
     nice .venv/bin/python bench/scale.py --sizes 10000 100000
     nice .venv/bin/python bench/scale.py --cluster --sizes 2000 10000    # PostgreSQL + OpenSearch
     nice .venv/bin/python bench/scale.py --profile 500
+    nice .venv/bin/python bench/scale.py --compare-jobs 5000 --jobs 2   # the import: 1 process against 2
     nice .venv/bin/python bench/scale.py --work /tmp/scale-1m --sizes 10000 1000000   # again to resume
 """
 
@@ -81,7 +82,7 @@ class Holdings:
 
 
 def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, progress=True,
-         after_batch=None) -> float:
+         after_batch=None, jobs: int = 1) -> float:
     """Import items until ``holdings.pages`` reaches ``target_pages``; the wall seconds of the imports
     (package writing excluded). ``after_batch(import seconds so far)`` is called after every batch."""
     from library.access import Actor
@@ -102,7 +103,7 @@ def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, pr
         with platform.indexer.batched():
             for name in dict.fromkeys(plan.collection for plan, _, _ in batch):
                 group = [(plan, folder) for plan, folder, _ in batch if plan.collection == name]
-                outs = platform.mets.import_batch([f for _, f in group], actor=actor, collection=name)
+                outs = platform.mets.import_batch([f for _, f in group], actor=actor, collection=name, jobs=jobs)
                 found.update({plan.number: out for (plan, _), out in zip(group, outs)})
         outcomes = [found[plan.number] for plan, _, _ in batch]
         took = time.perf_counter() - t0
@@ -384,6 +385,34 @@ def profile_import(pages: int, work: Path) -> None:
         print(text.getvalue())
 
 
+def compare_jobs(pages: int, jobs: int, work: Path) -> None:
+    """Import the same ``pages`` pages (the usual mix, no 1,000-page book) into two fresh platforms, with
+    one process and with ``jobs`` checking processes; print both rates (package writing apart and with it)."""
+    from bench.scale_packages import Planner, PackageWriter, shared_images
+    from library.container import build_platform
+    from library.settings import Settings
+
+    images = shared_images(work / "images")
+    rates = {}
+    for n in (1, jobs):
+        planner, writer = Planner(seed=99), PackageWriter(work / f"packages-{n}", images)
+        planner.number = 1  # skip the book
+        platform = build_platform(Settings.from_env(BACKEND_ENV, data_dir=work / f"data-{n}"))
+        holdings = Holdings(book_id=0)
+        started = time.perf_counter()
+        try:
+            seconds = grow(platform, planner, writer, holdings, pages, progress=False, jobs=n)
+        finally:
+            platform.close()
+        wall = time.perf_counter() - started
+        rates[n] = holdings.pages / seconds
+        print(f"--jobs {n}: {holdings.pages:,} pages ({holdings.words / holdings.pages:.0f} words a page) imported at "
+              f"{rates[n]:.1f} pages/s; {holdings.pages / wall:.1f} pages/s with the bench writing the packages",
+              flush=True)
+        shutil.rmtree(work / f"data-{n}", ignore_errors=True)
+    print(f"--jobs {jobs} against --jobs 1: {rates[jobs] / rates[1]:.2f}× (cores here: {os.cpu_count()})")
+
+
 # ------------------------------------------------------------------ report
 def print_table(sizes: list[int], columns: list[dict[str, float | tuple]], notes: dict[str, str]) -> None:
     names = list(dict.fromkeys(k for c in columns for k in c))
@@ -419,6 +448,10 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=10, help="per client and page")
     ap.add_argument("--edits", type=int, default=10, help="metadata edits timed until search finds them")
     ap.add_argument("--profile", type=int, default=0, metavar="PAGES", help="only profile an import of PAGES")
+    ap.add_argument("--compare-jobs", type=int, default=0, metavar="PAGES",
+                    help="only import PAGES pages with one process, then with --jobs processes, and compare")
+    ap.add_argument("--jobs", type=int, default=2,
+                    help="checking processes of the import (heritage ingest --jobs; default 2, one per core)")
     ap.add_argument("--src", type=Path, default=REPO, help="the source tree to run (default: this one)")
     ap.add_argument("--keep", action="store_true", help="keep the work folder (default: delete it)")
     ap.add_argument("--work", type=Path, default=None,
@@ -452,6 +485,8 @@ def main() -> None:
             print("backend: SQLite + tantivy (embedded)", flush=True)
         if args.profile:
             profile_import(args.profile, work)
+        elif args.compare_jobs:
+            compare_jobs(args.compare_jobs, args.jobs, work)
         else:
             run(args, src, work)
     finally:
@@ -542,16 +577,17 @@ def run(args, src: Path, work: Path) -> None:
                 raise SystemExit(f"the catalogue in {work} already holds {holdings.pages:,} pages, more than {size:,}")
             print(f"\n== growing to {size:,} pages", flush=True)
             before, before_s = holdings.pages, holdings.import_s
-            grow(platform, planner, writer, holdings, size,
+            grow(platform, planner, writer, holdings, size, jobs=args.jobs,
                  after_batch=lambda _s: save_state(work, holdings, planner, measured))
             seconds = holdings.import_s - before_s
             col: dict = {"items": holdings.items, "words a page": holdings.words / holdings.pages,
-                         "import pages/s (this step)": (holdings.pages - before) / seconds}
+                         "import pages/s (this step)": (holdings.pages - before) / seconds,
+                         "import checking processes (--jobs)": args.jobs}
             col.update(bytes_per_page(data, holdings.pages))
             docs, reindex_s = reindex_seconds(platform)
             col["reindex documents/s"] = docs / reindex_s
             col["reindex of 1M pages, projected h"] = MILLION * docs / holdings.pages / (docs / reindex_s) / 3600
-            col["import of 1M pages, projected h"] = MILLION / col["import pages/s (this step)"] / 3600
+            col["import of 1M pages, projected h"] = MILLION * seconds / (holdings.pages - before) / 3600
             col["peak memory of the importer MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             for k, v in col.items():
                 print(f"  {k:<44}{v:>12,.1f}", flush=True)

@@ -9,6 +9,7 @@ child processes (``python -m web``, ``python -m workers``).
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import signal
@@ -77,11 +78,14 @@ def main() -> None:
               help="switch an optional OCR stage off for this item (see 'heritage ocr --help')")
 @click.option("--dry-run", is_flag=True, help="check everything, store nothing")
 @click.option("--wait", is_flag=True, help="wait for the workers to read every page, with a progress bar")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="processes that read and check METS/ALTO packages ahead of the one storing them "
+                   "(a batch of packages; about one per core)")
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def ingest(paths, title, creator, date_, publisher, languages, item_type, subject, identifier, rights,
            collection, serial_title, issue_date, issue_number, psm, binarize, detect_orientation, stages_off,
-           dry_run, wait, as_json):
+           dry_run, wait, jobs, as_json):
     from library.ingest.service import Upload
 
     p = _platform()
@@ -95,14 +99,24 @@ def ingest(paths, title, creator, date_, publisher, languages, item_type, subjec
     reports = []
     work = _ingest_work(paths)  # a batch of METS packages (batch file, folder of packages) is one entry each
     bar = tqdm(total=len(work), desc="ingest", unit="package", disable=len(work) < 2 or as_json)
+
+    def package_done(outcome) -> None:
+        reports.append(outcome.as_ingest_report(dry_run=dry_run))
+        bar.set_postfix_str(outcome.source, refresh=False)
+        bar.update(1)
+
     with p.indexer.batched():  # a batch of many packages tells search every few seconds, not per item
-        for kind, entry in work:
-            bar.set_postfix_str(getattr(entry, "label", None) or entry.name, refresh=False)
+        for n, (kind, entry) in enumerate(work):
+            if kind == "mets":  # already read (METS + ALTO + images): imported, nothing queued for OCR
+                if n and work[n - 1][0] == "mets":
+                    continue  # imported with the run of packages it belongs to
+                run = [e for _, e in itertools.takewhile(lambda w: w[0] == "mets", work[n:])]
+                p.mets.import_batch(run, actor=_cli_actor(), dry_run=dry_run, collection=collection,
+                                    done=package_done, jobs=jobs)
+                continue
+            bar.set_postfix_str(entry.name, refresh=False)
             if kind == "sheet":
                 reports.append(p.ingest.ingest_sheet(entry, actor=_cli_actor(), dry_run=dry_run, ocr_options=options))
-            elif kind == "mets":  # already read (METS + ALTO + images): imported, nothing queued for OCR
-                [outcome] = p.mets.import_batch([entry], actor=_cli_actor(), dry_run=dry_run, collection=collection)
-                reports.append(outcome.as_ingest_report(dry_run=dry_run))
             else:
                 m = dict(meta)
                 if len(work) > 1:

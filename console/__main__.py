@@ -1,3 +1,4 @@
 from console import main
 
-main()
+if __name__ == "__main__":  # not again in the processes multiprocessing starts (heritage ingest --jobs)
+    main()

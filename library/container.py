@@ -64,6 +64,7 @@ class Platform:
     mets: MetsImporter  # METS/ALTO packages in (already read: no OCR); an item's articles and sections
 
     def close(self) -> None:
+        self.mets.close()
         self.indexer.close()
         self.queue.close()
         self.engine.dispose()

@@ -38,6 +38,9 @@ class InputRejected(HeritageError):
         self.source = source
         self.problem = problem
 
+    def __reduce__(self):  # pickled whole (a METS import's checking processes send them back)
+        return type(self), (self.source, self.problem)
+
 
 class LimitExceeded(InputRejected):
     """An input is larger than a configured limit (pixels, pages, bytes, entries)."""

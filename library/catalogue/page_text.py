@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session
 from library.catalogue.models import Page, Transcription
 
 
-def set_page_text(s: Session, page: Page, text: str | None, version: Transcription | None = None) -> None:
+def set_page_text(s: Session, page: Page, text: str | None, version: Transcription | None = None, *,
+                  new_page: bool = False) -> None:
     """Make ``text`` the page's current text; ``version`` (added to ``s`` or loaded in it) is the
     version that text comes from, which then shares it instead of keeping a copy. Call it inside the
-    change's transaction, with the page loaded (locked where the caller locks it)."""
-    for shared in s.scalars(select(Transcription).where(Transcription.page_id == page.id,
-                                                        Transcription.own_text.is_(None))):
+    change's transaction, with the page loaded (locked where the caller locks it). ``new_page``: the
+    page was made in this transaction and has no stored version to look up (an import's pages)."""
+    shared_now = () if new_page else s.scalars(select(Transcription).where(
+        Transcription.page_id == page.id, Transcription.own_text.is_(None)))
+    for shared in shared_now:
         if shared is not version:
             shared.own_text = page.text or ""
     page.text = text

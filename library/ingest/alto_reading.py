@@ -21,6 +21,8 @@ INCHES_PER_UNIT = {"pixel": None, "mm10": 1 / 254.0, "inch1200": 1 / 1200.0}
 DEFAULT_SIZE_TOLERANCE = 0.03  # ALTO page vs image, relative, per axis (vendors crop a few pixels)
 UNKNOWN_CONFIDENCE = -1.0  # a word without WC (tesseract's "no confidence")
 _FINITE = math.isfinite
+_ANY_NS = "{*}"  # lxml's wildcard: the name in any namespace or none, matched in C
+_STRING, _HYP = _ANY_NS + "String", _ANY_NS + "HYP"
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def read_alto(path: Path, *, label: str, image_size_px: tuple[int, int] | None =
     sx = sy = 1.0
     if image_size_px is not None:
         sx, sy = _scale(unit, width_u, height_u, image_size_px, image_dpi, tolerance, label)
-    blocks = tuple(_block(b, sx, sy, label) for b in page.iter() if local_name(b.tag) == "TextBlock")
+    blocks = tuple(_block(b, sx, sy, label) for b in page.iter(_ANY_NS + "TextBlock"))
     return AltoPage(
         page_id=page.get("ID"), unit=unit, width_units=width_u, height_units=height_u,
         width_px=image_size_px[0] if image_size_px else None, height_px=image_size_px[1] if image_size_px else None,
@@ -167,16 +169,15 @@ def _scale(unit, width_u, height_u, image_size_px, image_dpi, tolerance, label) 
 
 
 def _block(element: Element, sx: float, sy: float, label: str) -> AltoBlock:
-    lines = tuple(_line(ln, sx, sy, label) for ln in element if local_name(ln.tag) == "TextLine")
+    lines = tuple(_line(ln, sx, sy, label) for ln in element.iterchildren(_ANY_NS + "TextLine"))
     x, y, w, h = _box(element, sx, sy, label)
     return AltoBlock(block_id=element.get("ID") or "", x=x, y=y, w=w, h=h, lines=lines)
 
 
 def _line(element: Element, sx: float, sy: float, label: str) -> AltoLine:
     words: list[AltoWord] = []
-    for child in element:
-        name = local_name(child.tag)
-        if name == "String":
+    for child in element.iterchildren(_STRING, _HYP):  # lxml picks them in C (the <SP>s are half the children)
+        if local_name(child.tag) == "String":
             text = (child.get("CONTENT") or "").strip()
             if not text:
                 continue
@@ -187,7 +188,7 @@ def _line(element: Element, sx: float, sy: float, label: str) -> AltoLine:
                 conf = UNKNOWN_CONFIDENCE if wc is None else round(max(0.0, min(1.0, wc)) * 100, 2)
                 word = AltoWord(text, x, y, w, h, conf)
             words.append(word)
-        elif name == "HYP" and words:
+        elif words:  # <HYP>
             last = words[-1]
             words[-1] = AltoWord(last.text + (child.get("CONTENT") or "-"), last.x, last.y, last.w, last.h,
                                  last.confidence)
@@ -233,19 +234,15 @@ def _number(element: Element, name: str, label: str) -> float | None:
 
 def _languages(page: Element) -> tuple[str, ...]:
     counts: dict[str, int] = {}
-    for element in page.iter():
-        if local_name(element.tag) == "TextBlock":
-            code = (element.get("LANG") or element.get("language") or "").strip()
-            if code:
-                counts[code] = counts.get(code, 0) + 1
+    for element in page.iter(_ANY_NS + "TextBlock"):
+        code = (element.get("LANG") or element.get("language") or "").strip()
+        if code:
+            counts[code] = counts.get(code, 0) + 1
     return tuple(sorted(counts, key=lambda c: -counts[c]))
 
 
 def _first(root: Element, name: str) -> Element | None:
-    for element in root.iter():
-        if local_name(element.tag) == name:
-            return element
-    return None
+    return next(root.iter(_ANY_NS + name), None)
 
 
 def _software(root: Element) -> str | None:

@@ -142,3 +142,83 @@ def test_heritage_ingest_takes_many_packages_with_a_dry_run_a_progress_bar_and_a
         assert item_count(p) == 2
     finally:
         p.close()
+
+
+def _catalogue_of(platform) -> list[tuple]:
+    """Every item's title, and every page's text, packed layout, doubtful words and engine, in order."""
+    from library.catalogue.models import Page
+
+    with platform.sessions() as s:
+        items = s.scalars(select(Item).order_by(Item.id)).all()
+        return [(i.title, [(p.sequence, p.text, p.layout, p.low_confidence_words, p.ocr_engine, p.width, p.height)
+                           for p in s.scalars(select(Page).where(Page.item_id == i.id).order_by(Page.sequence))])
+                for i in items]
+
+
+def test_checking_processes_import_what_one_process_imports(tmp_path):
+    """``jobs=2``: two processes read and check the packages ahead of the one storing them; the same
+    outcomes, rows and packed layouts as one process, the broken package refused for the same reason,
+    no staging folder left; a dry run stores nothing."""
+    batch = package_folder(tmp_path)
+    packages = batch_packages(batch)
+    results = {}
+    for jobs in (1, 2):
+        data = tmp_path / f"data-{jobs}"
+        p = build_platform(make_settings(data, database_url=f"sqlite:///{data / 'catalogue.sqlite3'}"))
+        try:
+            checked = p.mets.import_batch(packages, actor=SYSTEM, dry_run=True, jobs=jobs)
+            assert [o.status for o in checked] == ["valid", "valid", "valid", "rejected"]
+            assert item_count(p) == 0 and not (p.store.root / "originals").exists()
+            told = []
+            outcomes = p.mets.import_batch(packages, actor=SYSTEM, jobs=jobs, done=told.append)
+            assert told == outcomes
+            results[jobs] = ([(o.source, o.status, o.pages, o.words, [str(x) for x in o.problems]) for o in outcomes],
+                             _catalogue_of(p))
+            assert list((p.settings.work_dir / "staging").iterdir()) == []
+        finally:
+            p.close()
+    assert results[2] == results[1]
+    outcomes, catalogue = results[2]
+    assert [o[1] for o in outcomes] == ["created", "created", "created", "rejected"]
+    assert "alto/p2.xml" in outcomes[3][4][0] and "missing" in outcomes[3][4][0]
+    assert len(catalogue) == 3 and all(len(pages) == 2 and pages[0][2] for _, pages in catalogue)
+
+
+def test_a_checking_process_that_dies_stops_the_batch_and_harms_nothing(platform, tmp_path):
+    """A checking process killed (out of memory, by hand): the batch stops with BrokenProcessPool before
+    storing the package it was checking, nothing half-written, and the next batch starts new processes."""
+    import os
+    import signal
+    import time
+    from concurrent.futures.process import BrokenProcessPool
+
+    batch = package_folder(tmp_path)
+    packages = batch_packages(batch)
+    first = platform.mets.import_batch(packages[:2], actor=SYSTEM, jobs=2)
+    assert [o.status for o in first] == ["created", "created"]
+    pool = platform.mets._pool
+    victim = next(iter(pool._processes.values()))
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.join(10)
+    time.sleep(0.5)  # the pool's manager notices
+    with pytest.raises(BrokenProcessPool):
+        platform.mets.import_batch(packages[2:], actor=SYSTEM, jobs=2)
+    assert item_count(platform) == 2
+    assert list((platform.settings.work_dir / "staging").iterdir()) == []
+    again = platform.mets.import_batch(packages[2:], actor=SYSTEM, jobs=2)
+    assert [o.status for o in again] == ["created", "rejected"]
+    assert item_count(platform) == 3
+
+
+def test_heritage_ingest_jobs_checks_packages_in_other_processes(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    batch = package_folder(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "console", "ingest", "--jobs", "2", "--json", str(batch)],
+                          env=settings_env(settings), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 2, done.stderr  # the broken package
+    rows = [(r["items"][0]["source"], r["items"][0]["status"]) for r in json.loads(done.stdout)]
+    assert rows == [("a-issue", "created"), ("b-issue.zip", "created"), ("c-issue", "created"),
+                    ("d-broken", "rejected")]
+    bad = subprocess.run([sys.executable, "-m", "console", "ingest", "--jobs", "0", str(batch)],
+                         env=settings_env(settings), capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert bad.returncode == 2 and "--jobs" in bad.stderr
