@@ -201,9 +201,15 @@ def read_glb(path: Path) -> Mesh:
                     off = bv.get("byteOffset", 0)
                     d = DracoPy.decode(binary[off:off + bv["byteLength"]])
                     cols = None if d.colors is None else np.asarray(d.colors)[:, :3].astype(np.uint8)
+                    points, faces = np.asarray(d.points, float), np.asarray(d.faces, np.int64).reshape(-1, 3)
                     if cols is None and getattr(d, "tex_coord", None) is not None:
-                        cols = _texture_colours(doc, binary, prim, np.asarray(d.tex_coord, np.float64))
-                    meshes.append(Mesh(np.asarray(d.points, float), np.asarray(d.faces, np.int64).reshape(-1, 3), cols))
+                        uv = np.asarray(d.tex_coord, np.float64)
+                        rgb = _texture_image(doc, binary, prim)
+                        if rgb is not None and len(uv) == len(points) and 0 <= uv.min() and uv.max() <= 1:
+                            meshes.append(Mesh(points, faces, _sampled(rgb, uv), uv, rgb))  # the texture kept
+                            continue
+                        cols = None if rgb is None else _sampled(rgb, uv)
+                    meshes.append(Mesh(points, faces, cols))
         except (KeyError, IndexError, ValueError, RuntimeError) as exc:
             raise CorruptGeometryError(f"{Path(path).name}: broken Draco data ({exc})") from exc
         return concatenate(meshes)
@@ -268,14 +274,11 @@ def _without_texture_transform(data: bytes) -> bytes:
     return _glb(doc, bytes(binary))
 
 
-def _texture_colours(doc: dict, binary: bytes, prim: dict, uv: np.ndarray) -> np.ndarray | None:
-    """The vertices' colours sampled from the primitive's base colour texture (glTF UV: v down), or None
-    when it has none that can be read."""
+def _texture_image(doc: dict, binary: bytes, prim: dict) -> np.ndarray | None:
+    """The primitive's base colour texture (h, w, 3) uint8, or None when it has none that can be read."""
     import io
 
     from PIL import Image, UnidentifiedImageError
-
-    from heritage3d.inputs import sample_texture
 
     try:
         material = doc["materials"][prim["material"]]
@@ -283,15 +286,23 @@ def _texture_colours(doc: dict, binary: bytes, prim: dict, uv: np.ndarray) -> np
         source = texture["source"] if "source" in texture else texture["extensions"]["EXT_texture_webp"]["source"]
         view = doc["bufferViews"][doc["images"][source]["bufferView"]]
         data = binary[view.get("byteOffset", 0):view.get("byteOffset", 0) + view["byteLength"]]
-        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     except (KeyError, IndexError, TypeError, OSError, UnidentifiedImageError):
         return None
+
+
+def _sampled(rgb: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    """The colours of ``rgb`` at glTF texture coordinates ``uv`` (v down)."""
+    from heritage3d.inputs import sample_texture
+
     return sample_texture(rgb, np.stack([uv[:, 0], 1.0 - uv[:, 1]], axis=1))
 
 
 def concatenate(meshes: list[Mesh]) -> Mesh:
     if not meshes:
         raise CorruptGeometryError("the file holds no triangle mesh")
+    if len(meshes) == 1:
+        return meshes[0]
     off = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
     return Mesh(np.concatenate([m.vertices for m in meshes]),
                 np.concatenate([m.faces + o for m, o in zip(meshes, off)]),

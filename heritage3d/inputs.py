@@ -231,6 +231,12 @@ def read_mesh(path: Path, companions: list[Path] | tuple[Path, ...] = (), warnin
     vertices = np.asarray(loaded.vertices, dtype=np.float64)
     faces = np.asarray(loaded.faces, dtype=np.int64).reshape(-1, 3)
     validate(vertices, faces)
+    if len(faces) == 0:
+        raise CorruptGeometryError(f"{path.name} has no triangles")
+    textured = _kept_texture(loaded.visual, len(vertices))
+    if textured is not None:
+        rgb, uv_up = textured
+        return Mesh(vertices, faces, sample_texture(rgb, uv_up), _gltf_uv(uv_up), rgb)
     colors = None
     try:
         visual = loaded.visual
@@ -239,9 +245,35 @@ def read_mesh(path: Path, companions: list[Path] | tuple[Path, ...] = (), warnin
             colors = np.asarray(vc)[:, :3].astype(np.uint8)
     except Exception:  # no usable colour: grey
         colors = None
-    if len(faces) == 0:
-        raise CorruptGeometryError(f"{path.name} has no triangles")
     return Mesh(vertices, faces, colors)
+
+
+def _kept_texture(visual, n_vertices: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(image (h, w, 3) uint8, uv (n, 2) as trimesh gives them: v up)`` of a trimesh visual whose base
+    colour is one texture image with a coordinate in 0..1 per vertex, within the texture limit; None
+    otherwise (a repeating texture, several images: the colours are baked onto the vertices as before)."""
+    if getattr(visual, "kind", None) != "texture":
+        return None
+    material = getattr(visual, "material", None)
+    image = getattr(material, "baseColorTexture", None) or getattr(material, "image", None)
+    uv = getattr(visual, "uv", None)
+    if image is None or uv is None or len(uv) != n_vertices:
+        return None
+    uv = np.asarray(uv, dtype=np.float64)
+    if not np.isfinite(uv).all() or image.size[0] * image.size[1] > MAX_TEXTURE_PIXELS:
+        return None
+    if uv.min() < -1e-6 or uv.max() > 1 + 1e-6:  # a repeating texture: the levels' atlases clamp at the edge
+        return None
+    try:
+        rgb = np.asarray(image.convert("RGB"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return rgb, uv
+
+
+def _gltf_uv(uv_up: np.ndarray) -> np.ndarray:
+    """Texture coordinates with v up (OBJ's, trimesh's) as glTF's (v down from the image's first row)."""
+    return np.stack([uv_up[:, 0], 1.0 - uv_up[:, 1]], axis=1)
 
 
 MAX_TEXTURE_PIXELS = 64_000_000  # an 8k × 8k atlas; more is refused as a decompression bomb
@@ -373,6 +405,16 @@ def _read_obj(path: Path, companions: list[Path], warnings: list[str]) -> Mesh:
     for name, why in assets.problems.items():
         what = "material file" if name.lower().endswith(".mtl") else "texture"
         warnings.append(f"the {what} {name!r} named by {path.name} is not used: {why}; the faces using it are grey")
+    textures = [_kept_texture(g.visual, len(vertices)) for g, vertices in parts]
+    if parts and all(t is not None for t in textures):  # a photogrammetry export: its textures are kept
+        meshes = []
+        for (g, vertices), (rgb, uv_up) in zip(parts, textures):
+            faces = np.asarray(g.faces, dtype=np.int64).reshape(-1, 3)
+            validate(vertices, faces)
+            meshes.append(Mesh(vertices, faces, sample_texture(rgb, uv_up), _gltf_uv(uv_up), rgb))
+        meshes = [m for m in meshes if len(m.faces)]
+        if meshes:
+            return meshes[0] if len(meshes) == 1 else _one_texture(meshes)
     meshes = []
     for g, vertices in parts:
         faces = np.asarray(g.faces, dtype=np.int64).reshape(-1, 3)
@@ -381,9 +423,61 @@ def _read_obj(path: Path, companions: list[Path], warnings: list[str]) -> Mesh:
     meshes = [m for m in meshes if len(m.faces)]
     if not meshes:
         raise CorruptGeometryError(f"{path.name} has no triangles")
+    return _joined(meshes)
+
+
+PACK_BORDER_PX = 2  # each texture's edge pixels repeated around it in the packed atlas (filtering, mipmaps)
+MAX_PACKED_PX = 8192
+
+
+def _one_texture(meshes: list[Mesh]) -> Mesh:
+    """Textured parts (an export with a texture per piece) as one mesh with one texture: the images packed
+    side by side in shelves (each with a border of its edge pixels) into the smallest power-of-two square
+    up to 8,192 px that holds them, halved together until they fit; texture coordinates moved to match."""
+    import hashlib
+
+    from heritage3d.texture import _shelf_pack
+
+    by_image: dict[bytes, list[Mesh]] = {}  # pieces sharing one image (an OBJ's objects with one material)
+    for m in meshes:
+        key = hashlib.sha1(m.texture.tobytes()).digest() + str(m.texture.shape).encode()
+        by_image.setdefault(key, []).append(m)
+    meshes = [_joined(group, np.concatenate([m.uv for m in group]), group[0].texture) for group in by_image.values()]
+    if len(meshes) == 1:
+        return meshes[0]
+    images = [m.texture for m in meshes]
+    scale = 1.0
+    while True:
+        sizes = np.array([[max(1, round(im.shape[1] * scale)) + 2 * PACK_BORDER_PX,
+                           max(1, round(im.shape[0] * scale)) + 2 * PACK_BORDER_PX] for im in images])
+        side = 256
+        while side < MAX_PACKED_PX and (side * side < (sizes[:, 0] * sizes[:, 1]).sum()
+                                        or _shelf_pack(sizes, side) is None):
+            side *= 2
+        corners = _shelf_pack(sizes, side)
+        if corners is not None:
+            break
+        scale /= 2
+    from PIL import Image
+
+    atlas = np.zeros((side, side, 3), np.uint8)
+    uvs = []
+    for m, (w, h), (x, y) in zip(meshes, sizes, corners):
+        inner_w, inner_h = int(w) - 2 * PACK_BORDER_PX, int(h) - 2 * PACK_BORDER_PX
+        im = m.texture
+        if (im.shape[1], im.shape[0]) != (inner_w, inner_h):
+            im = np.asarray(Image.fromarray(im).resize((inner_w, inner_h), Image.Resampling.LANCZOS))
+        atlas[y:y + h, x:x + w] = np.pad(im, ((PACK_BORDER_PX,) * 2, (PACK_BORDER_PX,) * 2, (0, 0)), mode="edge")
+        uvs.append(np.stack([(x + PACK_BORDER_PX + m.uv[:, 0] * inner_w) / side,
+                             (y + PACK_BORDER_PX + m.uv[:, 1] * inner_h) / side], axis=1))
+    return _joined(meshes, np.concatenate(uvs), atlas)
+
+
+def _joined(meshes: list[Mesh], uv: np.ndarray | None = None, texture: np.ndarray | None = None) -> Mesh:
+    """One mesh of ``meshes`` (faces renumbered), with ``uv`` and ``texture`` when given."""
     off = np.cumsum([0] + [len(m.vertices) for m in meshes[:-1]])
     return Mesh(np.concatenate([m.vertices for m in meshes]), np.concatenate([m.faces + o for m, o in zip(meshes, off)]),
-                np.concatenate([m.colors for m in meshes]))
+                np.concatenate([m.colors for m in meshes]), uv, texture)
 
 
 def _obj_colours(g, assets: _ObjAssets, obj_name: str, warnings: list[str]) -> np.ndarray | None:

@@ -51,7 +51,7 @@ class BuildOptions:
     thumbnail_px: int = 512
     use_gps: bool = True  # metric scale, up and north from the photos' EXIF GPS when it can be trusted
     max_gps_scale_error: float = 0.05  # refuse GPS whose predicted scale error (1-sigma) is larger
-    texture: bool = True  # a model from photos gets a texture atlas per level (heritage3d.texture)
+    texture: bool = True  # an atlas per level for a model from photos (heritage3d.texture); an imported texture kept
     level_texture_px: tuple[tuple[str, int], ...] = (("high", 4096), ("medium", 2048), ("mobile", 1024))
     texture_quality: int = 80  # WebP (or JPEG) quality of the atlases
     texture_format: str = "webp"  # "webp" (EXT_texture_webp, 45 % smaller) or "jpeg" (core glTF, any viewer)
@@ -149,6 +149,18 @@ def build_model(inputs_: list[Path], *, out_dir: Path, work_dir: Path, options: 
     _publish(mesh, Path(out_dir), options, report, progress, views=views)
     progress("done", 1.0)
     return report
+
+
+def _texture_at_most(image: np.ndarray, side_px: int) -> np.ndarray:
+    """An imported texture scaled down (Lanczos) so that its longer side is at most ``side_px``."""
+    h, w = image.shape[:2]
+    if max(h, w) <= side_px:
+        return image
+    from PIL import Image
+
+    scale = side_px / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize(size, Image.Resampling.LANCZOS))
 
 
 @dataclass(frozen=True)
@@ -360,6 +372,12 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
     def write(level: Mesh, name: str) -> LevelRecord:
         nonlocal textured
         path = tmp / f"{name}.glb"
+        if level.textured and options.texture:  # imported with its texture: the image, at most the level's size
+            image = _texture_at_most(level.texture, texture_px.get(name, max(texture_px.values(), default=4096)))
+            data, mime = gltf.encode_texture(image, quality=options.texture_quality, fmt=options.texture_format)
+            size = gltf.write_glb(level, path, compression=options.codec, texture=gltf.Texture(level.uv, data, mime))
+            return LevelRecord(name, path.name, len(level.vertices), len(level.faces), size,
+                               texture_px=int(max(image.shape[:2])), texture_bytes=len(data))
         if textured and name in texture_px:
             from heritage3d import texture
 
@@ -390,7 +408,10 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
                 current = decimate(current, faces)
                 record = write(current, name)
                 while name == "mobile" and record.bytes > options.mobile_max_bytes and len(current.faces) > 1000:
-                    current = decimate(current, len(current.faces) // 2)
+                    before = len(current.faces)
+                    current = decimate(current, before // 2)
+                    if len(current.faces) >= before and (record.texture_px or 0) <= 256:
+                        break  # nothing more to take away
                     if record.texture_px and record.texture_bytes > options.mobile_max_bytes // 2:
                         texture_px[name] = max(256, record.texture_px // 2)
                     record = write(current, name)

@@ -156,3 +156,120 @@ def test_sample_texture_is_bilinear_and_repeats():
     rgb[0, 0] = rgb[1, 1] = 200  # top-left and bottom-right
     got = sample_texture(rgb, np.array([[0.25, 0.75], [0.5, 0.5], [1.25, -0.25], [np.nan, 0.0]]))
     assert got[0, 0] == 200 and got[1, 0] == 100 and got[2, 0] == 200 and got.shape == (4, 3)
+
+
+def checker(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """A red and blue checker of 16 × 8 squares (16 texels each): finer than the mobile level's triangles."""
+    on = (np.floor(u * 16).astype(int) + np.floor(v * 8).astype(int)) % 2 == 0
+    return np.where(on[:, None], [[230.0, 40.0, 40.0]], [[30.0, 60.0, 220.0]])
+
+
+def _surface_samples(mesh, rng, k=20_000):
+    """Random points on ``mesh``'s triangles: their face, barycentric weights and (u, v) from x and z."""
+    faces = rng.integers(0, len(mesh.faces), k)
+    w = rng.dirichlet((1, 1, 1), k)
+    at = np.einsum("ij,ijk->ik", w, mesh.vertices[mesh.faces[faces]])
+    lo, hi = mesh.vertices.min(0), mesh.vertices.max(0)
+    return faces, w, (at[:, 0] - lo[0]) / (hi[0] - lo[0]), (at[:, 2] - lo[2]) / (hi[2] - lo[2])
+
+
+@pytest.mark.parametrize("codec", ["draco", "meshopt", "none"])
+def test_an_imported_texture_is_kept_through_every_level(tmp_path, codec):
+    """#14: an OBJ with a texture keeps it — each level's GLB carries the image (at most the level's size)
+    and texture coordinates, simplified by meshoptimizer along the texture's seams — so a checker finer
+    than the mobile level's triangles is still a checker on it; baked onto vertices it was a blur."""
+    from heritage3d.inputs import bilinear
+
+    obj = write_obj(tmp_path / "roof", n=81)
+    u = (np.arange(TEX_W) + 0.5) / TEX_W
+    v = 1 - (np.arange(TEX_H) + 0.5) / TEX_H
+    uu, vv = np.meshgrid(u, v)
+    Image.fromarray(checker(uu.ravel(), vv.ravel()).reshape(TEX_H, TEX_W, 3).astype(np.uint8)).save(
+        obj.parent / "textures" / "wall.png")
+    options = BuildOptions(level_faces=(("high", 100_000), ("mobile", 800)), compression=codec,
+                           level_texture_px=(("high", 4096), ("mobile", 256)))
+    report = _build(tmp_path, [obj], options)
+    assert not report.warnings
+    rng = np.random.default_rng(3)
+    for level in report.levels:
+        glb = read_glb(tmp_path / "out" / level.file)
+        assert glb.textured, (codec, level.name)
+        assert level.texture_px == max(glb.texture.shape[:2]) == min(TEX_W, dict(options.level_texture_px)[level.name])
+        faces, w, su, sv = _surface_samples(glb, rng)
+        want = checker(su, sv)
+        uv = np.einsum("ij,ijk->ik", w, glb.uv[glb.faces[faces]])
+        th, tw = glb.texture.shape[:2]
+        from_texture = bilinear(glb.texture, uv[:, 0] * tw - 0.5, uv[:, 1] * th - 0.5)
+        from_vertices = np.einsum("ij,ijk->ik", w, glb.colors[glb.faces[faces]].astype(float))
+        right = np.mean(np.abs(from_texture - want).max(1) < 60)
+        blurred = np.mean(np.abs(from_vertices - want).max(1) < 60)
+        # ~9 % of the surface lies within a texel or two of a square's edge, where WebP's halved colour
+        # resolution mixes red and blue
+        assert right > 0.85, (codec, level.name, right)
+        if level.name == "mobile":
+            assert level.faces <= 800 * 1.25
+            assert blurred < right - 0.3, (right, blurred)  # what baking onto vertices would have shown
+
+
+def test_a_repeating_texture_is_baked_onto_the_vertices(tmp_path):
+    """Texture coordinates outside 0..1 (a tiled texture) cannot go into a clamped atlas: baked as before."""
+    obj = write_obj(tmp_path / "roof")
+    text = obj.read_text().replace("vt 1.000000", "vt 2.000000")
+    obj.write_text(text)
+    report = _build(tmp_path, [obj])
+    glb = read_glb(tmp_path / "out" / "high.glb")
+    assert not glb.textured and report.levels[0].texture_px is None
+
+
+def test_a_textured_glb_made_elsewhere_keeps_its_texture(tmp_path):
+    """A GLB with a base colour texture (here one this pipeline wrote, Draco-compressed) built again: its
+    levels carry the texture, not colours baked onto the vertices."""
+    obj = write_obj(tmp_path / "roof")
+    first = build_model([obj], out_dir=tmp_path / "first", work_dir=tmp_path / "w1",
+                        options=BuildOptions(level_faces=(("high", 100_000),)))
+    glb = tmp_path / "roof.glb"
+    shutil.copy(tmp_path / "first" / first.levels[0].file, glb)
+    report = build_model([glb], out_dir=tmp_path / "again", work_dir=tmp_path / "w2",
+                         options=BuildOptions(level_faces=(("high", 100_000), ("mobile", 2_000))))
+    for level in report.levels:
+        again = read_glb(tmp_path / "again" / level.file)
+        assert again.textured and level.texture_px == TEX_W
+        assert np.abs(again.colors.astype(float) - expected_colours(again)).mean() < 8
+
+
+def test_an_obj_with_a_texture_per_piece_gets_one_packed_texture(tmp_path):
+    """An export with two pieces, each with its own material and image (and a third piece sharing the
+    first one's): one mesh whose texture holds both images once, every piece's colours still right."""
+    folder = tmp_path / "pair"
+    (folder / "tex").mkdir(parents=True)
+    n = 21
+    lines = ["mtllib pair.mtl"]
+    count = 0
+    for piece, (x0, material) in enumerate([(0.0, "left"), (1.2, "right"), (2.4, "left")]):
+        xs, zs = np.meshgrid(np.linspace(0, 1, n), np.linspace(0, 1, n))
+        lines += [f"o piece{piece}", f"usemtl {material}"]
+        lines += [f"v {x0 + a:.6f} 0 {b:.6f}" for a, b in zip(xs.ravel(), zs.ravel())]
+        lines += [f"vt {a:.6f} {b:.6f}" for a, b in zip(xs.ravel(), zs.ravel())]
+        for i in range(n - 1):
+            for j in range(n - 1):
+                a = count + i * n + j + 1
+                b, c, d = a + 1, a + n, a + n + 1
+                lines += [f"f {a}/{a} {c}/{c} {b}/{b}", f"f {b}/{b} {c}/{c} {d}/{d}"]
+        count += n * n
+    (folder / "pair.obj").write_text("\n".join(lines) + "\n")
+    (folder / "pair.mtl").write_text("newmtl left\nKd 1 1 1\nmap_Kd tex/left.png\n"
+                                     "newmtl right\nKd 1 1 1\nmap_Kd tex/right.png\n")
+    texture_image().save(folder / "tex" / "left.png")  # the gradient of texture()
+    Image.fromarray(np.full((64, 64, 3), (20, 200, 90), np.uint8)).save(folder / "tex" / "right.png")
+    report = _build(tmp_path, [folder])
+    assert not report.warnings
+    glb = read_glb(tmp_path / "out" / "high.glb")
+    assert glb.textured and glb.texture.shape[0] == glb.texture.shape[1] == 512  # 260×132 and 68×68 in 512²
+    x = glb.vertices[:, 0] - glb.vertices[:, 0].min()
+    z = glb.vertices[:, 2] - glb.vertices[:, 2].min()
+    right = (x > 1.15) & (x < 2.25)
+    left = ~right
+    u = np.where(x > 2.3, x - 2.4, x)
+    want = texture(u[left] / 1.0, z[left] / 1.0)
+    assert np.abs(glb.colors[left].astype(float) - want).mean() < 6
+    assert np.abs(glb.colors[right].astype(float) - [20, 200, 90]).max() < 12
