@@ -15,9 +15,10 @@ Then the whole build with and without textures (``heritage3d.build_model``, in c
 memory is its own): seconds, peak memory, and the mobile GLB's bytes.
 
 Scenes: ``fountain-p11`` (11 real photos, known camera matrix) and the synthetic pavilion (16 rendered
-photos, known cameras). The synthetic stele of the issue is not built yet.
+photos, known cameras); ``stele``: the synthetic stele of ``bench/stele.py`` (24 rendered photos under changing
+light, known cameras), which that bench also reads from its model.
 
-Run: .venv/bin/python bench/texture_quality.py [--scenes fountain synthetic] [--left-out 3]
+Run: .venv/bin/python bench/texture_quality.py [--scenes fountain synthetic stele] [--left-out 3]
 """
 
 from __future__ import annotations
@@ -80,6 +81,15 @@ def synthetic_views():
     from heritage3d.synthetic import make_scene
 
     scene = make_scene(16)
+    return scene.views, scene.views, scene.surface_points
+
+
+def stele_views():
+    """The synthetic stele of ``bench/stele.py`` (24 photos under changing light, known cameras)."""
+    from bench.stele import TEXT
+    from heritage3d.synthetic import stele_scene
+
+    scene = stele_scene(TEXT, n_views=24).scene
     return scene.views, scene.views, scene.surface_points
 
 
@@ -164,7 +174,7 @@ def whole_build(folder: Path, texture_on: bool) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--scenes", nargs="+", default=["fountain", "synthetic"])
+    ap.add_argument("--scenes", nargs="+", default=["fountain", "synthetic"], choices=["fountain", "synthetic", "stele"])
     ap.add_argument("--left-out", type=int, default=3, help="photos left out in turn per scene")
     ap.add_argument("--no-builds", action="store_true", help="skip the whole builds (time and memory)")
     args = ap.parse_args()
@@ -172,7 +182,7 @@ def main() -> None:
         if scene == "fountain":
             views, texture_views, points, folder = fountain_views()
         else:
-            views, texture_views, points = synthetic_views()
+            views, texture_views, points = synthetic_views() if scene == "synthetic" else stele_views()
             folder = None
         picks = np.linspace(1, len(views) - 2, args.left_out).round().astype(int).tolist()
         rows = measure_left_out(views, texture_views, points, picks)

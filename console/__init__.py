@@ -531,6 +531,34 @@ def model_build(inputs, out, intrinsics, work, known_distance, compression, no_g
     click.echo(f"model written to {out}")
 
 
+@model.command("inscription", help="Publish an inscribed face of a monument's published model (a stele's) as a "
+                                   "library item: the face rendered straight on from the model's texture, read by "
+                                   "the Hán engine, linked to the monument (and to a point of interest).")
+@click.argument("monument_id", type=int)
+@click.argument("version_id", type=int)
+@click.option("--corner", "corners", nargs=3, type=float, multiple=True, required=True, metavar="X Y Z",
+              help="three times, in the model's frame as its viewer shows it: lower left, lower right, upper left")
+@click.option("--px-per-unit", type=float, default=400.0, show_default=True,
+              help="the picture's pixels per model unit (per metre when the model is to scale)")
+@click.option("--title", required=True)
+@click.option("--lang", "languages", default="lzh", show_default=True, help="the item's languages (lzh: Hán script)")
+@click.option("--point", "point_id", type=int, help="the point of interest where the stele stands: it opens the item")
+@handle_errors
+def model_inscription(monument_id, version_id, corners, px_per_unit, title, languages, point_id):
+    if len(corners) != 3:
+        raise click.UsageError(f"give --corner three times (lower left, lower right, upper left), not {len(corners)}")
+    p = _platform()
+    try:
+        done = p.inscriptions.publish(monument_id, version_id, corners, px_per_unit=px_per_unit, title=title,
+                                      languages=languages, point_id=point_id, actor=_cli_actor())
+    finally:
+        p.close()
+    for warning in done.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(json.dumps({"item_id": done.item_id, "monument_link": done.link_id, "width_px": done.width_px,
+                           "height_px": done.height_px, "on_the_model": round(done.coverage, 3)}))
+
+
 # ------------------------------------------------------------------- users
 @main.group(help="Users and roles (librarian, archivist, curator, admin).")
 def user():

@@ -15,6 +15,15 @@ class InputError(Heritage3DError):
     """The input cannot make a model (bad file, wrong type, too few photos)."""
 
 
+class FaceError(InputError):
+    """A face marked on a model cannot be pictured; ``code`` names why (``corners``: not finite points,
+    ``same_point``, ``line``: corners on one line, ``empty``: no pixel at that resolution, ``too_large``)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
+
+
 class TooFewPhotosError(InputError):
     """Fewer photos than a reconstruction needs."""
 

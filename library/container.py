@@ -23,6 +23,7 @@ from library.catalogue.item_edits import ItemEditor
 from library.reading.jobs import JobBoard
 from library.ingest.service import IngestService
 from library.ingest.mets_import import MetsImporter
+from library.monuments.inscriptions import InscriptionPublisher
 from library.monuments.service import MonumentService
 from library.reading.ocr_jobs import PageReader
 from library.catalogue.page_ops import PageOperations
@@ -62,6 +63,7 @@ class Platform:
     collections: CollectionService  # create, rename, describe, order, move; collection pages and serials
     audit: AuditTrail  # who did what, append-only (written by the unit of work; read by admins)
     mets: MetsImporter  # METS/ALTO packages in (already read: no OCR); an item's articles and sections
+    inscriptions: InscriptionPublisher  # a stele's face on a model published as an item (Hán, read by OCR)
 
     def close(self) -> None:
         self.mets.close()
@@ -90,6 +92,8 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
     mets = MetsImporter(settings, sessions, store, work)
     exports = ExportService(settings, sessions, store)
     exports.logical_structure = mets.divisions  # an imported item's articles go out with its METS
+    monuments = MonumentService(settings, sessions, store, queue, work)
+    guides = GuideService(sessions, search, work)
     return Platform(
         settings=settings,
         engine=engine,
@@ -102,9 +106,9 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         users=UserService(sessions),
         indexer=indexer,
         search=search,
-        monuments=MonumentService(settings, sessions, store, queue, work),
+        monuments=monuments,
         corrections=corrections,
-        guides=GuideService(sessions, search, work),
+        guides=guides,
         feedback=FeedbackService(sessions, corrections),
         jobs=JobBoard(settings, sessions),
         exports=exports,
@@ -116,6 +120,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         collections=CollectionService(sessions, work, access, max_items=settings.limits.max_items_per_collection),
         audit=AuditTrail(sessions),
         mets=mets,
+        inscriptions=InscriptionPublisher(settings, monuments, ingest, guides),
     )
 
 

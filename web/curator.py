@@ -54,6 +54,23 @@ i18n.add(
         "cur_text_en": "Lời giới thiệu (tiếng Anh)", "cur_position": "Vị trí trên mô hình (x, y, z mét)",
         "cur_normal": "Pháp tuyến bề mặt (x, y, z)", "cur_order": "Thứ tự", "cur_delete": "Xoá",
         "cur_pick": "Bấm vào mô hình để lấy vị trí và pháp tuyến cho điểm mới.",
+        "cur_insc": "Văn bia: công bố một mặt khắc chữ thành tài liệu thư viện",
+        "cur_insc_help": "Chọn một góc rồi bấm vào góc ấy trên mô hình (nhìn thẳng vào mặt bia): dưới trái, "
+                         "dưới phải, trên trái. Mặt bia được chụp thẳng từ bề mặt của mô hình, đọc bằng bộ đọc "
+                         "chữ Hán, và trở thành tài liệu gắn với di tích (và với điểm đáng chú ý đã chọn).",
+        "cur_insc_pick_none": "Bấm vào mô hình để đặt điểm mới", "cur_insc_ll": "Góc dưới trái",
+        "cur_insc_lr": "Góc dưới phải", "cur_insc_ul": "Góc trên trái", "cur_insc_title": "Tên tài liệu",
+        "cur_insc_px": "Điểm ảnh trên mỗi mét", "cur_insc_lang": "Ngôn ngữ (lzh: chữ Hán)",
+        "cur_insc_point": "Điểm đáng chú ý mở văn bia", "cur_insc_no_point": "(không)",
+        "cur_insc_go": "Công bố văn bia", "cur_insc_face": "Mặt bia",
+        "cur_err_face_corners": "cần ba góc, mỗi góc ba số",
+        "cur_err_face_same_point": "hai góc dưới trùng nhau: hãy đánh dấu góc dưới trái và góc dưới phải",
+        "cur_err_face_line": "ba góc nằm trên một đường thẳng: góc trên trái phải ở phía trên góc dưới trái",
+        "cur_err_face_empty": "với số điểm ảnh trên mỗi mét này ảnh sẽ trống",
+        "cur_err_face_too_large": "ảnh sẽ quá giới hạn số điểm ảnh: hãy chọn ít điểm ảnh trên mỗi mét hơn",
+        "cur_err_face_px": "số điểm ảnh trên mỗi mét phải là một số dương",
+        "cur_err_face_off": "chỉ {share}% mặt đã đánh dấu nằm trên bề mặt mô hình: hãy bấm các góc ngay trên mặt đá",
+        "cur_err_face_blank": "mặt bia trên mô hình trống hoặc cháy sáng, không có gì để đọc (hãy chụp lại khi ánh sáng dịu hơn)", "cur_insc_done": "Đã công bố: tài liệu {item} ({w}×{h} điểm ảnh) đang chờ đọc.",
         "cur_no_points": "Chưa có điểm nào.", "cur_tours": "Các chuyến tham quan",
         "cur_tour_new": "Thêm chuyến tham quan", "cur_title_vi": "Tên (tiếng Việt)",
         "cur_title_en": "Tên (tiếng Anh)", "cur_stops": "Các điểm dừng", "cur_stop_new": "Thêm điểm dừng",
@@ -101,6 +118,23 @@ i18n.add(
         "cur_position": "Position on the model (x, y, z metres)", "cur_normal": "Surface normal (x, y, z)",
         "cur_order": "Order", "cur_delete": "Delete",
         "cur_pick": "Click the model to take the position and normal for a new point.",
+        "cur_insc": "Inscription: publish an inscribed face as a library item",
+        "cur_insc_help": "Choose a corner, then click that corner on the model (facing the stele): lower left, "
+                         "lower right, upper left. The face is rendered straight on from the model's surface, read "
+                         "by the Hán engine, and becomes an item linked to the monument (and to the point chosen).",
+        "cur_insc_pick_none": "Clicks place a new point", "cur_insc_ll": "Lower left corner",
+        "cur_insc_lr": "Lower right corner", "cur_insc_ul": "Upper left corner", "cur_insc_title": "Item title",
+        "cur_insc_px": "Pixels per metre", "cur_insc_lang": "Languages (lzh: Hán script)",
+        "cur_insc_point": "Point of interest that opens it", "cur_insc_no_point": "(none)",
+        "cur_insc_go": "Publish the inscription", "cur_insc_face": "The face",
+        "cur_err_face_corners": "three corners of three numbers each are needed",
+        "cur_err_face_same_point": "the lower corners are one point: mark the lower left and the lower right corner",
+        "cur_err_face_line": "the three corners lie on one line: the upper left corner must be above the lower left",
+        "cur_err_face_empty": "at these pixels per metre the picture would be empty",
+        "cur_err_face_too_large": "the picture would be over the pixel limit: choose fewer pixels per metre",
+        "cur_err_face_px": "pixels per metre must be a positive number",
+        "cur_err_face_off": "only {share}% of the marked face lies on the model's surface: click the corners on the stone itself",
+        "cur_err_face_blank": "the face is blank or burnt out in the model: nothing to read (take photos in softer light)", "cur_insc_done": "Published: item {item} ({w}×{h} px) is waiting to be read.",
         "cur_no_points": "No point yet.", "cur_tours": "Guided tours", "cur_tour_new": "Add a tour",
         "cur_title_vi": "Title (Vietnamese)", "cur_title_en": "Title (English)", "cur_stops": "Stops",
         "cur_stop_new": "Add a stop", "cur_poi": "Point of interest", "cur_none": "(none)",
@@ -137,7 +171,7 @@ FIELD_WORDS = {  # a refused field → the word for it on the form
     "orbit_radius_m": "cur_orbit", "field_of_view_deg": "cur_fov", "dwell_s": "cur_dwell", "item": "cur_item_id",
     "page": "cur_page_seq", "note": "cur_note", "position": "cur_position", "item_id": "cur_item_id",
     "lat": "cur_lat", "lon": "cur_lon", "year_start": "cur_year_start", "year_end": "cur_year_end",
-    "known_m": "cur_known", "model_id": "cur_model_for",
+    "known_m": "cur_known", "model_id": "cur_model_for", "face": "cur_insc_face",
 }
 
 
@@ -417,6 +451,31 @@ def delete_point(monument_id: int, point_id: int):
     g.remove_point(point_id, actor=current_actor())
     flash(words()["cur_removed"])
     return redirect(url_for("curator.model", monument_id=monument_id, model_id=model_id) + "#points")
+
+
+@bp.post("/<int:monument_id>/models/<int:model_id>/inscription")
+@login_required(CURATOR_ROLES)
+def publish_inscription(monument_id: int, model_id: int):
+    """A stele's face marked on the model (three corners) published as a library item (#14)."""
+    _check(monument_id, model_id=model_id)
+    p = _platform()
+    published = next((pm for pm in p.monuments.published(monument_id) if pm.model_id == model_id), None)
+    if published is None:
+        abort(404)
+    try:
+        corners = [_triple(f"corner_{k}") for k in ("ll", "lr", "ul")]
+        px = _number("px_per_unit")
+        point = _number("point_id", integer=True)
+        done = p.inscriptions.publish(monument_id, published.version_id, corners,
+                                      px_per_unit=px if px is not None else 400.0,
+                                      title=(_text("title") or "").strip(), languages=_text("languages") or "lzh",
+                                      point_id=point, actor=current_actor())
+    except InputRejected as exc:
+        return _model_page(monument_id, model_id, error=explain(exc), form=request.form, code=422)
+    except NotFound:
+        abort(404)
+    flash(words()["cur_insc_done"].format(item=done.item_id, w=done.width_px, h=done.height_px))
+    return redirect(url_for("curator.model", monument_id=monument_id, model_id=model_id) + "#inscription")
 
 
 # ------------------------------------------------------------------ tours

@@ -32,6 +32,7 @@ i18n.add(
         "mon_plan_page": "Sơ đồ chỉ gồm các di tích của trang này; các di tích khác ở những trang khác.",
         "mon_plan_unplaced": "{n} di tích chưa có toạ độ nên không có trên sơ đồ.",
         "mon_points": "Các điểm đáng chú ý", "mon_tour": "Tham quan có hướng dẫn", "mon_play": "Phát",
+        "mon_point_item": "Đọc văn bản (chữ Hán, âm Hán Việt)",
         "mon_pause": "Tạm dừng", "mon_next_stop": "Điểm sau", "mon_prev_stop": "Điểm trước",
         "mon_stop": "Điểm dừng {n}/{total}", "mon_ar": "Xem trong không gian thực (AR)",
         "mon_related": "Tài liệu nói về di tích", "mon_linked": "Do người phụ trách chọn",
@@ -61,6 +62,7 @@ i18n.add(
         "mon_plan_page": "The plan shows only this page's monuments; the others are on the other pages.",
         "mon_plan_unplaced": "Monuments without coordinates, not on the plan: {n}.",
         "mon_points": "Points of interest", "mon_tour": "Guided tour",
+        "mon_point_item": "Read its text (Hán script, Sino-Vietnamese reading)",
         "mon_play": "Play", "mon_pause": "Pause", "mon_next_stop": "Next stop", "mon_prev_stop": "Previous stop",
         "mon_stop": "Stop {n} of {total}", "mon_ar": "View in your space (AR)",
         "mon_related": "Library items about this monument", "mon_linked": "Chosen by the curator",
@@ -155,7 +157,10 @@ def monument(slug: str):
     guides = p.guides.guides(model.model_id for model in models)
     from web.viewer import current_actor
 
+    # the items points of interest open (a stele's inscription), those the reader may see (library.access)
+    point_items = guard.visible_item_ids([pt.item_id for g in guides.values() for pt in g.points if pt.item_id])
     return render_template("monument.html", t=words(), lang=current_lang(), m=m, models=models, guides=guides,
+                           point_items=point_items,
                            related=visible_related(p.guides.related_items(m.id, actor=current_actor())),
                            in_lang=in_lang, num=num, placed=placed,
                            walkable=any(placed(tour) for g in guides.values() for tour in g.tours),

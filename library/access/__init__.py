@@ -313,6 +313,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_monuments": frozenset({"curator", "admin"}),
     "manage_3d_builds": frozenset({"curator", "admin"}),
     "edit_monument_guides": frozenset({"curator", "admin"}),
+    # a stele's face on a monument's model published as a library item linked to the monument (#14)
+    "publish_inscriptions": frozenset({"curator", "admin"}),
     # corrections, readers' feedback and accounts
     "correct_text": frozenset({"librarian", "admin"}),
     "moderate_feedback_on_items": frozenset({"librarian", "admin"}),

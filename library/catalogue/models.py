@@ -566,6 +566,8 @@ class PointOfInterest(Base):
     label_en: Mapped[str | None] = mapped_column(String(200))
     text_vi: Mapped[str | None] = mapped_column(Text)
     text_en: Mapped[str | None] = mapped_column(Text)
+    # the library item this point opens (the inscription of the stele standing here), if any
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

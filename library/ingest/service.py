@@ -45,6 +45,7 @@ from library.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+INGEST_ACTIONS = ("upload_scans", "publish_inscriptions")
 INGEST_ACTION = "upload_scans"  # library.access.PERMISSIONS: librarians and admins (and the system)
 OCR_OPTION_KEYS = {"psm", "detect_orientation", "deskew", "binarize", "clean_borders", "target_dpi", "stages_off"}
 
@@ -127,11 +128,15 @@ class IngestService:
         ocr_options: dict | None = None,
         progress: Callable[[str], None] | None = None,
         do_not_ocr: bool = False,
+        action: str = INGEST_ACTION,
     ) -> IngestReport:
         """Make one item of ``uploads`` (their pages in the order given) for ``actor`` (required: a
         librarian, an admin or the system). ``do_not_ocr``: sensitive material, never read: its pages
-        get their images at once and nothing is queued."""
-        require_permission(actor, INGEST_ACTION)
+        get their images at once and nothing is queued. ``action``: the permission checked, the ingest's
+        own or ``publish_inscriptions`` (a curator publishing a stele's face from its model)."""
+        if action not in INGEST_ACTIONS:
+            raise ValueError(f"an ingest is done under one of {', '.join(INGEST_ACTIONS)}, not {action!r}")
+        require_permission(actor, action)
         report = IngestReport(dry_run=dry_run)
         source = ", ".join(u.name or u.path.name for u in uploads) or "(nothing)"
         raw = dict(raw_metadata or {})

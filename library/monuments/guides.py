@@ -40,6 +40,8 @@ from library.catalogue.models import (
 from library.unit_of_work import UnitOfWork
 
 GUIDE_ACTION = "edit_monument_guides"  # library.access.PERMISSIONS: curators and admins (and the system)
+# the guide's links to library items are also made when a stele's face is published from the model
+LINK_ACTIONS = (GUIDE_ACTION, "publish_inscriptions")
 MAX_COORDINATE_M = 10_000.0  # a point farther than 10 km from the model's origin is a typing error
 MAX_RADIUS_M = 10_000.0
 FIELD_OF_VIEW_DEG = (10.0, 90.0)
@@ -331,10 +333,11 @@ class GuideService:
 
     # ------------------------------------------------------------------ items
     def link_item(self, monument_id: int, item_id: int, *, page_sequence: int | None = None,
-                  note: str | None = None, actor: Actor) -> MonumentItem:
+                  note: str | None = None, actor: Actor, action: str = GUIDE_ACTION) -> MonumentItem:
         """Say that an item (and, optionally, which of its pages) speaks of the monument. Linking the
-        same item again replaces the page and the note."""
-        require_permission(actor, GUIDE_ACTION)
+        same item again replaces the page and the note. ``action``: the permission checked (one of
+        :data:`LINK_ACTIONS`)."""
+        require_permission(actor, _link_action(action))
         note = _text(note, "note", NOTE_CHARS, multiline=True)
         with self.work(actor) as work:
             work.audit("guide_edit", record_type="guide", detail={"op": "link_item", "monument_id": monument_id})
@@ -362,6 +365,27 @@ class GuideService:
             link.page_sequence, link.note = page_sequence, note
             s.flush()
             return link
+
+    def attach_item(self, point_id: int, item_id: int | None, *, actor: Actor, action: str = GUIDE_ACTION
+                    ) -> PointOfInterest:
+        """Make point ``point_id`` open item ``item_id`` (None: no item), e.g. the inscription of the
+        stele standing there. ``action``: the permission checked (one of :data:`LINK_ACTIONS`)."""
+        require_permission(actor, _link_action(action))
+        with self.work(actor) as work:
+            work.audit("guide_edit", record_type="guide", detail={"op": "attach_item", "point_id": point_id,
+                                                                  "item_id": item_id})
+            s = work.session
+            point = self._point(s, point_id)
+            if item_id is not None:
+                try:
+                    item_id = int(item_id)
+                except (TypeError, ValueError):
+                    raise FieldRejected("item", "number", f"{str(item_id)[:40]!r} is not an item's number") from None
+                if not 0 < item_id <= MAX_ID or s.get(Item, item_id) is None:
+                    raise FieldRejected("item", "item", f"there is no item {item_id}", item=item_id)
+            point.item_id = item_id
+            s.flush()
+            return point
 
     def unlink_item(self, link_id: int, *, actor: Actor) -> None:
         require_permission(actor, GUIDE_ACTION)
@@ -451,6 +475,12 @@ def name_query(names: Iterable[str | None]) -> str:
 
 
 # ---------------------------------------------------------------- validation
+def _link_action(action: str) -> str:
+    if action not in LINK_ACTIONS:
+        raise ValueError(f"a guide's link is made under one of {', '.join(LINK_ACTIONS)}, not {action!r}")
+    return action
+
+
 def _id(actor: Actor) -> int | None:
     """The user to record as the author (none for the system)."""
     return actor.user.id if actor.user is not None else None

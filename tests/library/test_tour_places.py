@@ -103,7 +103,7 @@ def test_migration_0020_adds_the_place_and_takes_it_away(platform, tour):
     assert [tuple(r) for r in rows] == [(placed.id, "Cổng", 0.0), (plain.id, "Trong gác", 90.0)]
 
     db.upgrade(platform.engine)
-    assert db.current_revision(platform.engine) == db.head_revision() == "0020"
+    assert db.current_revision(platform.engine) == db.head_revision() >= "0020"
     assert {"lat", "lon"} <= _columns(platform.engine)
     with platform.engine.connect() as conn:
         rows = conn.execute(text("SELECT id, lat, lon FROM tour_stops ORDER BY id")).all()

@@ -24,6 +24,7 @@ CURATOR_ROUTES = [  # every route of the curator's blueprint
     ("get", "/staff/monuments/1"), ("post", "/staff/monuments/1"), ("post", "/staff/monuments/1/builds"),
     ("post", "/staff/monuments/1/items"), ("post", "/staff/monuments/1/items/1/delete"),
     ("get", "/staff/monuments/1/models/1"), ("post", "/staff/monuments/1/models/1"),
+    ("post", "/staff/monuments/1/models/1/inscription"),
     ("post", "/staff/monuments/1/points/1"), ("post", "/staff/monuments/1/points/1/delete"),
     ("post", "/staff/monuments/1/models/1/tours"), ("get", "/staff/monuments/1/tours/1"),
     ("post", "/staff/monuments/1/tours/1"), ("post", "/staff/monuments/1/tours/1/delete"),
@@ -303,3 +304,38 @@ def test_the_curators_pages_are_in_the_navigation_of_curators_only(app):
     assert link in curator(app, "admin").get("/monuments").get_data(as_text=True)
     assert link not in curator(app, "librarian").get("/monuments").get_data(as_text=True)
     assert link not in app.test_client().get("/monuments").get_data(as_text=True)
+
+
+def test_a_curator_marks_a_stele_face_and_publishes_its_inscription(app, tmp_path):
+    """The model page's inscription form (#14): three corners (typed here as the clicks on the model would
+    fill them), a title and a point of interest; the item is made and linked; a face off the model is
+    refused with the reason, in the curator's language, storing nothing."""
+    from library.catalogue.models import Item
+    from tests.library.test_inscriptions import published_stele
+
+    p = app.extensions["heritage"]
+    m, model, corners = published_stele(p, tmp_path)
+    point = p.guides.add_point(model.model_id, position=corners[0], label_vi="Bia 1442", actor=SYSTEM)
+    client = curator(app)
+    page = client.get(f"/staff/monuments/{m.id}/models/{model.model_id}").get_data(as_text=True)
+    assert 'id="inscription-form"' in page and f'<option value="{point.id}">1. Bia 1442</option>' in page
+    fields = {f"corner_{k}_{axis}": str(value) for k, corner in zip(("ll", "lr", "ul"), corners)
+              for axis, value in zip("xyz", corner)}
+    with p.sessions() as s:
+        before = s.scalar(select(func.count()).select_from(Item))
+    off = dict(fields, corner_ll_x=str(corners[0][0] + 5), corner_lr_x=str(corners[1][0] + 5),
+               corner_ul_x=str(corners[2][0] + 5))
+    refused = post(client, f"/staff/monuments/{m.id}/models/{model.model_id}/inscription",
+                   data=dict(off, title="Bia tiến sĩ 1442", px_per_unit="200", point_id=str(point.id)))
+    assert refused.status_code == 422
+    assert alert(refused.get_data(as_text=True)) == ("Không nhận: Mặt bia: chỉ 0% mặt đã đánh dấu nằm trên bề mặt mô "
+                                                     "hình: hãy bấm các góc ngay trên mặt đá")
+    with p.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Item)) == before
+    done = post(client, f"/staff/monuments/{m.id}/models/{model.model_id}/inscription",
+                data=dict(fields, title="Bia tiến sĩ 1442", px_per_unit="200", point_id=str(point.id)))
+    assert done.status_code == 302 and done.headers["Location"].endswith("#inscription")
+    item_id = p.guides.point(point.id).item_id
+    assert item_id and [r.item_id for r in p.guides.linked_items(m.id)] == [item_id]
+    shown = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f"tài liệu {item_id} (152×264 điểm ảnh)" in shown

@@ -10,11 +10,23 @@
 
   const pickForm = viewer.dataset.form ? document.getElementById(viewer.dataset.form) : null;
   const marker = viewer.querySelector(".hotspot.picked");
-  if (pickForm) {
+  // an inscription's corners: while a corner is chosen, a click on the model fills it and chooses the next
+  const faceForm = document.getElementById("inscription-form");
+  const cornerOrder = ["ll", "lr", "ul", ""];
+  function markCorner(hit) {
+    const chosen = faceForm && faceForm.querySelector('input[name="corner_target"]:checked');
+    if (!chosen || !chosen.value) return false;
+    for (const axis of ["x", "y", "z"]) faceForm.elements[`corner_${chosen.value}_${axis}`].value = round(hit.position[axis]);
+    const next = cornerOrder[cornerOrder.indexOf(chosen.value) + 1];
+    faceForm.querySelector(`input[name="corner_target"][value="${next}"]`).checked = true;
+    return true;
+  }
+  if (pickForm || faceForm) {
     viewer.addEventListener("click", (event) => {
       if (event.target.closest && event.target.closest(".hotspot")) return;  // a point already there
       const hit = viewer.positionAndNormalFromPoint(event.clientX, event.clientY);
       if (!hit) return;  // the click missed the model
+      if (markCorner(hit) || !pickForm) return;
       for (const axis of ["x", "y", "z"]) {
         pickForm.elements["position_" + axis].value = round(hit.position[axis]);
         pickForm.elements["normal_" + axis].value = round(hit.normal[axis]);
