@@ -206,10 +206,14 @@ def _summary(m) -> dict:
             "api": url_for("monuments_api.monument_json", slug=m.slug, _external=True)}
 
 
-def _point(p) -> dict:
+def _point(p, visible: set[int]) -> dict:
+    """A point of interest; ``item``: the library item it opens (a stele's inscription), when the reader may
+    see it (``visible``: the item ids that pass library.access)."""
+    opens = ({"item_id": p.item_id, "url": url_for("reader.page", item_id=p.item_id, sequence=1, _external=True)}
+             if p.item_id in visible else None)
     return {"id": p.id, "sequence": p.sequence, "position": [p.x, p.y, p.z],
             "normal": [p.normal_x, p.normal_y, p.normal_z], "label_vi": p.label_vi, "label_en": p.label_en,
-            "text_vi": p.text_vi, "text_en": p.text_en}
+            "text_vi": p.text_vi, "text_en": p.text_en, "item": opens}
 
 
 def _tour(tour) -> dict:
@@ -243,6 +247,7 @@ def monument_json(slug: str):
     from web.viewer import current_actor
 
     related = visible_related(p.guides.related_items(m.id, actor=current_actor()))
+    point_items = guard.visible_item_ids([pt.item_id for g in guides.values() for pt in g.points if pt.item_id])
     body = _summary(m)
     body.update(description_vi=m.description_vi, description_en=m.description_en, models=[{
         "model_id": model.model_id, "title": model.title, "licence": model.licence, "version_id": model.version_id,
@@ -252,7 +257,7 @@ def monument_json(slug: str):
         "levels": [{"name": name, "bytes": size,
                     "url": url_for("monuments.model_file", version_id=model.version_id, name=file, _external=True)}
                    for name, file, size in model.levels],
-        "points": [_point(pt) for pt in guides[model.model_id].points],
+        "points": [_point(pt, point_items) for pt in guides[model.model_id].points],
         "tours": [_tour(tour) for tour in guides[model.model_id].tours],
     } for model in models])
 

@@ -34,7 +34,11 @@ def test_a_point_of_interest_opens_the_inscription_published_from_the_model(app,
     assert f'href="/items/{done.item_id}/pages/1?lang=en">Read its text' in client.get(
         f"/monuments/{m.slug}?lang=en").get_data(as_text=True)
     assert client.get(f"/items/{done.item_id}/pages/1").status_code == 200
+    api = client.get(f"/api/v1/monuments/{m.slug}").get_json()
+    assert api["models"][0]["points"][0]["item"] == {"item_id": done.item_id,
+                                                     "url": f"http://localhost/items/{done.item_id}/pages/1"}
 
     p.access_admin.set_item_access(SYSTEM, done.item_id, "staff")
     hidden = client.get(f"/monuments/{m.slug}?lang=vi").get_data(as_text=True)
     assert "point-item" not in hidden and "Bia tiến sĩ khoa Nhâm Tuất" in hidden  # the point stays, the link goes
+    assert client.get(f"/api/v1/monuments/{m.slug}").get_json()["models"][0]["points"][0]["item"] is None

@@ -241,7 +241,7 @@ def test_monuments_as_json(app, built):
     with client.get(model["levels"][0]["url"]) as glb:
         assert glb.data[:4] == b"glTF"
     assert model["points"] == [{"id": point.id, "sequence": 1, "position": [0.0, 1.0, 0.0], "normal": [0.0, 1.0, 0.0],
-                                "label_vi": "Đỉnh gác", "label_en": "Top", "text_vi": None, "text_en": None}]
+                                "label_vi": "Đỉnh gác", "label_en": "Top", "text_vi": None, "text_en": None, "item": None}]
     (stop,) = model["tours"][0]["stops"]
     assert stop["orbit"] == {"theta_deg": 30.0, "phi_deg": 60.0, "radius_m": 4.0} and stop["target"] == [0.0, 1.0, 0.0]
     assert stop["caption_en"] == "From above" and stop["poi_id"] == point.id
