@@ -71,9 +71,8 @@ def orthophoto(mesh: Mesh, face: Face, px_per_unit: float, *, reach: float | Non
     """``face`` of ``mesh`` seen straight on: an image (h, w, 3) uint8 of ``face.width × face.height`` at
     ``px_per_unit`` (row 0 at the top of the face), and the mask (h, w) of pixels whose ray met the model.
     Rays start ``reach`` in front of the face's plane (a fifth of its smaller side by default)."""
-    import open3d as o3d
-
     from heritage3d.inputs import bilinear
+    from heritage3d.texture import ray_hits
 
     w_px, h_px = round(face.width * px_per_unit), round(face.height * px_per_unit)
     if w_px < 1 or h_px < 1:
@@ -86,15 +85,7 @@ def orthophoto(mesh: Mesh, face: Face, px_per_unit: float, *, reach: float | Non
     cols, rows = np.meshgrid((np.arange(w_px) + 0.5) / px_per_unit, face.height - (np.arange(h_px) + 0.5) / px_per_unit)
     starts = (face.origin + cols.reshape(-1, 1) * face.right + rows.reshape(-1, 1) * face.up
               + reach * face.normal)
-    dirs = np.broadcast_to(-face.normal, starts.shape)
-    scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)), o3d.core.Tensor(mesh.faces.astype(np.uint32)))
-    hit = scene.cast_rays(o3d.core.Tensor(np.concatenate([starts, dirs], 1).astype(np.float32)))
-    ids = hit["primitive_ids"].numpy().astype(np.int64)
-    ok = ids != o3d.t.geometry.RaycastingScene.INVALID_ID
-    bary = hit["primitive_uvs"].numpy()[ok].astype(np.float64)
-    weights = np.stack([1 - bary[:, 0] - bary[:, 1], bary[:, 0], bary[:, 1]], 1)
-    tri = mesh.faces[ids[ok]]
+    ok, tri, weights = ray_hits(mesh, starts, np.broadcast_to(-face.normal, starts.shape))
     out = np.tile(np.asarray(background, np.uint8), (w_px * h_px, 1))
     if mesh.textured:
         at = np.einsum("ij,ijk->ik", weights, mesh.uv[tri])

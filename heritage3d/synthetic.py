@@ -35,6 +35,12 @@ def _box(lo, hi) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(b.vertices), np.asarray(b.triangles)
 
 
+def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes' (vertices, faces) as one mesh's."""
+    off = np.cumsum([0] + [len(v) for v, _ in parts[:-1]])
+    return np.concatenate([v for v, _ in parts]), np.concatenate([f + o for (_, f), o in zip(parts, off)]).astype(np.int64)
+
+
 def pavilion_mesh() -> tuple[np.ndarray, np.ndarray]:
     """Vertices (n, 3) float64 metres and faces (m, 3) int64 of the test monument; z is up."""
     parts = [
@@ -44,12 +50,7 @@ def pavilion_mesh() -> tuple[np.ndarray, np.ndarray]:
         _box([-0.7, -0.7, 0.9], [0.7, 0.7, 1.0]),  # roof slab
         _box([-0.15, -0.15, 1.0], [0.15, 0.15, 1.3]),  # finial
     ]
-    verts, faces, off = [], [], 0
-    for v, f in parts:
-        verts.append(v)
-        faces.append(f + off)
-        off += len(v)
-    return np.concatenate(verts), np.concatenate(faces).astype(np.int64)
+    return _joined(parts)
 
 
 def texture_rgb(points: np.ndarray, seed: int = 7) -> np.ndarray:
@@ -169,12 +170,7 @@ def stele_mesh() -> tuple[np.ndarray, np.ndarray]:
         _box([-0.75, -0.35, 0.0], [0.75, 0.35, PLINTH_H]),  # plinth
         _box([-STELE_W / 2, -STELE_D / 2, PLINTH_H], [STELE_W / 2, STELE_D / 2, PLINTH_H + STELE_H]),  # slab
     ]
-    verts, faces, off = [], [], 0
-    for v, f in parts:
-        verts.append(v)
-        faces.append(f + off)
-        off += len(v)
-    return np.concatenate(verts), np.concatenate(faces).astype(np.int64)
+    return _joined(parts)
 
 
 def stele_scene(text: str, *, n_views: int = 24, width_px: int = 1280, height_px: int = 960, per_column: int = 14,

@@ -441,27 +441,31 @@ def level_seams(image: np.ndarray, faces: np.ndarray, uv: np.ndarray, original: 
     return np.clip(image.astype(np.float32) + field, 0, 255).round().astype(np.uint8)
 
 
+def ray_hits(mesh: Mesh, starts: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where rays (``starts`` and ``directions``, (n, 3) each) first meet ``mesh``: the mask (n,) of those that
+    do, and for those the vertex indices (k, 3) of the face met and the barycentric weights (k, 3) of the point."""
+    import open3d as o3d
+
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
+                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
+    hit = scene.cast_rays(o3d.core.Tensor(np.concatenate([starts, directions], 1).astype(np.float32)))
+    ids = hit["primitive_ids"].numpy().astype(np.int64)
+    ok = ids != o3d.t.geometry.RaycastingScene.INVALID_ID
+    bary = hit["primitive_uvs"].numpy()[ok].astype(np.float64)
+    return ok, mesh.faces[ids[ok]], np.stack([1 - bary[:, 0] - bary[:, 1], bary[:, 0], bary[:, 1]], 1)
+
+
 def render(view: View, mesh: Mesh, *, uv: np.ndarray | None = None, image: np.ndarray | None = None,
            background: tuple[int, int, int] = (0, 0, 0)) -> tuple[np.ndarray, np.ndarray]:
     """What the camera of ``view`` sees of ``mesh`` (ray cast per pixel, no lighting: the colours as
     stored), from the texture when ``uv`` and ``image`` are given, else from the vertex colours; and the
     mask of pixels the model covers. For measuring a model against a photo left out of its build."""
-    import open3d as o3d
-
     h, w = view.image.shape[:2]
-    scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(mesh.vertices.astype(np.float32)),
-                        o3d.core.Tensor(mesh.faces.astype(np.uint32)))
     u, v = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
     dirs = np.stack([(u - view.K[0, 2]) / view.K[0, 0], (v - view.K[1, 2]) / view.K[1, 1], np.ones_like(u)],
                     -1).reshape(-1, 3) @ view.rotation
-    rays = np.concatenate([np.broadcast_to(view.centre, dirs.shape), dirs], 1).astype(np.float32)
-    hit = scene.cast_rays(o3d.core.Tensor(rays))
-    ids = hit["primitive_ids"].numpy().astype(np.int64)
-    ok = ids != o3d.t.geometry.RaycastingScene.INVALID_ID
-    bary = hit["primitive_uvs"].numpy()[ok].astype(np.float64)
-    weights = np.stack([1 - bary[:, 0] - bary[:, 1], bary[:, 0], bary[:, 1]], 1)
-    tri = mesh.faces[ids[ok]]
+    ok, tri, weights = ray_hits(mesh, np.broadcast_to(view.centre, dirs.shape), dirs)
     out = np.tile(np.asarray(background, np.uint8), (h * w, 1))
     if uv is not None and image is not None:
         at = np.einsum("ij,ijk->ik", weights, uv[tri].astype(np.float64))

@@ -344,12 +344,7 @@ class GuideService:
             s = work.session
             if s.get(Monument, monument_id) is None:
                 raise NotFound(f"no monument {monument_id}")
-            try:
-                item_id = int(item_id)
-            except (TypeError, ValueError):
-                raise FieldRejected("item", "number", f"{str(item_id)[:40]!r} is not an item's number") from None
-            if not 0 < item_id <= MAX_ID or s.get(Item, item_id) is None:
-                raise FieldRejected("item", "item", f"there is no item {item_id}", item=item_id)
+            item_id = _existing_item(s, item_id)
             if page_sequence is not None:
                 page_sequence = _order(page_sequence, "page")
                 exists = s.scalar(select(func.count()).select_from(Page).where(Page.item_id == item_id,
@@ -376,14 +371,7 @@ class GuideService:
                                                                   "item_id": item_id})
             s = work.session
             point = self._point(s, point_id)
-            if item_id is not None:
-                try:
-                    item_id = int(item_id)
-                except (TypeError, ValueError):
-                    raise FieldRejected("item", "number", f"{str(item_id)[:40]!r} is not an item's number") from None
-                if not 0 < item_id <= MAX_ID or s.get(Item, item_id) is None:
-                    raise FieldRejected("item", "item", f"there is no item {item_id}", item=item_id)
-            point.item_id = item_id
+            point.item_id = None if item_id is None else _existing_item(s, item_id)
             s.flush()
             return point
 
@@ -475,6 +463,17 @@ def name_query(names: Iterable[str | None]) -> str:
 
 
 # ---------------------------------------------------------------- validation
+def _existing_item(s: Session, item_id) -> int:
+    """``item_id`` as a number of an item that exists; FieldRejected ("item") otherwise."""
+    try:
+        item_id = int(item_id)
+    except (TypeError, ValueError):
+        raise FieldRejected("item", "number", f"{str(item_id)[:40]!r} is not an item's number") from None
+    if not 0 < item_id <= MAX_ID or s.get(Item, item_id) is None:
+        raise FieldRejected("item", "item", f"there is no item {item_id}", item=item_id)
+    return item_id
+
+
 def _link_action(action: str) -> str:
     if action not in LINK_ACTIONS:
         raise ValueError(f"a guide's link is made under one of {', '.join(LINK_ACTIONS)}, not {action!r}")
