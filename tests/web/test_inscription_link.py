@@ -4,20 +4,11 @@ item."""
 
 from __future__ import annotations
 
-import pytest
-
 from library.access import Actor
 from tests.library.test_inscriptions import published_stele
-from web import create_app
+from tests.web.test_monument_pages import app  # noqa: F401 (the portal on the test's platform, a fixture)
 
 SYSTEM = Actor.system("tests")
-
-
-@pytest.fixture
-def app(settings):
-    app = create_app({"TESTING": True}, settings=settings)
-    yield app
-    app.extensions["heritage"].close()
 
 
 def test_a_point_of_interest_opens_the_inscription_published_from_the_model(app, tmp_path):
