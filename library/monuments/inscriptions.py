@@ -17,9 +17,6 @@ import json
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from library.access import Actor, require_permission
 from library.errors import InputRejected, NotFound
@@ -57,6 +54,8 @@ class InscriptionPublisher:
         problem (corners that make no face, a face off the model, a blank face, a picture over the limit),
         NotFound for a build or point that is not the monument's."""
         require_permission(actor, PUBLISH_ACTION)
+        import numpy as np  # here, not at import: the web process never loads numpy or the engines
+
         from heritage3d.errors import FaceError
         from heritage3d.gltf import read_glb
         from heritage3d.orthophoto import Face, orthophoto
