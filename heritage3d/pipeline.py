@@ -32,6 +32,7 @@ PIPELINE_VERSION = "heritage3d-0.2"
 Progress = Callable[[str, float], None]
 MIN_TEXTURE_PX, MAX_TEXTURE_PX = 256, 8192  # a texture atlas's side; WebGL on phones guarantees 4096 at least
 MAX_MOBILE_TEXTURE_PX = 2048
+PREVIEW_SHARE = 0.6  # a preview level is kept only when it is at most this share of the level before it
 UNSEEN_WARNING = 0.8  # less of the surface than this seen by the photos: said in the report
 
 
@@ -44,7 +45,10 @@ class BuildOptions:
     min_photos: int = 3
     min_registered_fraction: float = 0.5  # fewer registered photos than this share: the build fails
     known_distance: tuple[str, str, float] | None = None  # (photo name, photo name, metres between the cameras)
-    level_faces: tuple[tuple[str, int], ...] = (("high", 400_000), ("medium", 120_000), ("mobile", 40_000))
+    # "preview": what a phone draws first (web/static/viewer.js loads the smallest level, then the next):
+    # on a slow connection its ~0.1 MB reach the screen a second before the mobile level's ~0.3 MB would
+    level_faces: tuple[tuple[str, int], ...] = (("high", 400_000), ("medium", 120_000), ("mobile", 40_000),
+                                                ("preview", 10_000))
     mobile_max_bytes: int = 1_000_000
     draco: bool = True  # older settings: False meant no compression; ``compression`` says it now
     compression: str = "draco"  # "draco" (DracoPy), "meshopt" (gltfpack, needs node) or "none"
@@ -52,7 +56,8 @@ class BuildOptions:
     use_gps: bool = True  # metric scale, up and north from the photos' EXIF GPS when it can be trusted
     max_gps_scale_error: float = 0.05  # refuse GPS whose predicted scale error (1-sigma) is larger
     texture: bool = True  # an atlas per level for a model from photos (heritage3d.texture); an imported texture kept
-    level_texture_px: tuple[tuple[str, int], ...] = (("high", 4096), ("medium", 2048), ("mobile", 1024))
+    level_texture_px: tuple[tuple[str, int], ...] = (("high", 4096), ("medium", 2048), ("mobile", 1024),
+                                                     ("preview", 512))
     texture_quality: int = 80  # WebP (or JPEG) quality of the atlases
     texture_format: str = "webp"  # "webp" (EXT_texture_webp, 45 % smaller) or "jpeg" (core glTF, any viewer)
     texture_max_image_px: int = 2048  # the photos' longest side when texturing (sharper than the dense step's)
@@ -402,10 +407,12 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
 
     try:
         with report.stage("levels"):
-            current = mesh
+            current = pictured = mesh
             for i, (name, faces) in enumerate(options.level_faces):
                 progress("levels", i / len(options.level_faces))
                 current = decimate(current, faces)
+                if name != "preview":
+                    pictured = current  # the thumbnail is drawn from the lightest full level
                 record = write(current, name)
                 while name == "mobile" and record.bytes > options.mobile_max_bytes and len(current.faces) > 1000:
                     before = len(current.faces)
@@ -415,10 +422,13 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
                     if record.texture_px and record.texture_bytes > options.mobile_max_bytes // 2:
                         texture_px[name] = max(256, record.texture_px // 2)
                     record = write(current, name)
+                if name == "preview" and report.levels and record.bytes > PREVIEW_SHARE * report.levels[-1].bytes:
+                    (tmp / record.file).unlink()  # too little lighter than the level before to be worth a download
+                    continue
                 report.levels.append(record)
         with report.stage("thumbnail"):
             progress("thumbnail", 0.0)
-            thumbnail.write_png(current, tmp / "thumbnail.png", size_px=options.thumbnail_px)
+            thumbnail.write_png(pictured, tmp / "thumbnail.png", size_px=options.thumbnail_px)
             report.thumbnail = "thumbnail.png"
         (tmp / "report.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         if out_dir.exists():

@@ -17,7 +17,7 @@ class StageRecord:
 
 @dataclass
 class LevelRecord:
-    name: str  # "high", "medium", "mobile"
+    name: str  # "high", "medium", "mobile", "preview"
     file: str
     vertices: int
     faces: int

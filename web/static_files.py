@@ -1,6 +1,6 @@
-"""Static files, with the precompressed copy (``name.gz``, made by scripts/frontend.sh)
-sent to browsers that accept gzip: the 3D viewer's script shrinks from 1.07 MB to
-0.29 MB, which is what a phone on a slow connection waits for. Every other text answer
+"""Static files, with the precompressed copy (``name.br`` or ``name.gz``, made by scripts/frontend.sh)
+sent to browsers that accept it, Brotli first: the 3D viewer's script shrinks from 1.07 MB to
+0.24 MB (0.29 MB gzip), which is what a phone on a slow connection waits for. Every other text answer
 (pages, styles, scripts, JSON, XML) is compressed as it is sent by Flask-Compress (zstd,
 Brotli or gzip, as the browser accepts): a search page of 88 KB goes as about 12 KB."""
 
@@ -14,6 +14,7 @@ from flask_compress import Compress
 from werkzeug.security import safe_join
 
 VENDOR_MAX_AGE_S = 7 * 86400  # front-end packages change only when the npm lock file does
+PRECOMPRESSED = (("br", ".br"), ("gzip", ".gz"))  # the smaller first
 
 
 def init_app(app: Flask) -> None:
@@ -21,15 +22,17 @@ def init_app(app: Flask) -> None:
 
     def static(filename: str):
         max_age = VENDOR_MAX_AGE_S if filename.startswith("vendor/") else None
-        gz = safe_join(folder, filename + ".gz")
-        if gz and os.path.isfile(gz) and request.accept_encodings["gzip"]:
-            mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-            resp = send_from_directory(folder, filename + ".gz", mimetype=mimetype, max_age=max_age)
-            resp.headers["Content-Encoding"] = "gzip"
-            resp.headers["Vary"] = "Accept-Encoding"
-            return resp
+        copies = [(encoding, path) for encoding, suffix in PRECOMPRESSED
+                  if (path := safe_join(folder, filename + suffix)) and os.path.isfile(path)]
+        for encoding, path in copies:
+            if request.accept_encodings[encoding]:
+                mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+                resp = send_from_directory(folder, os.path.relpath(path, folder), mimetype=mimetype, max_age=max_age)
+                resp.headers["Content-Encoding"] = encoding
+                resp.headers["Vary"] = "Accept-Encoding"
+                return resp
         resp = send_from_directory(folder, filename, max_age=max_age)
-        if gz and os.path.isfile(gz):
+        if copies:
             resp.headers["Vary"] = "Accept-Encoding"
         return resp
 

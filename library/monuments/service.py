@@ -79,6 +79,14 @@ class PublishedModel:
     version: int
     levels: list[tuple[str, str, int]]  # (name, file, bytes), smallest first
     thumbnail: str | None
+    codec: str = "none"  # the levels' geometry compression: "draco", "meshopt" or "none" (the decoder a viewer needs)
+
+
+def _codec(options: dict) -> str:
+    """The geometry compression a build's levels got (heritage3d.pipeline.BuildOptions.codec), from its
+    report's options: ``draco`` by default, ``none`` where an older report said ``draco: false``."""
+    compression = options.get("compression", "draco")
+    return "none" if compression == "draco" and options.get("draco") is False else compression
 
 
 class MonumentService:
@@ -196,7 +204,7 @@ class MonumentService:
                                                  key=lambda pair: (pair[1].get("bytes", 0), -pair[0]))]
                 out.append(PublishedModel(model.id, model.title, model.licence, v.id, v.number,
                                           [(lv["name"], lv["file"], lv.get("bytes", 0)) for lv in levels],
-                                          report.get("thumbnail")))
+                                          report.get("thumbnail"), _codec(report.get("options") or {})))
         return out
 
     def models(self, monument_id: int) -> list[MonumentModel]:

@@ -76,6 +76,15 @@ def test_tourist_sees_the_model_on_a_phone_and_switches_language(portal):
         time.sleep(1.0)  # let it render a frame after loading
         size = d.execute_script("return arguments[0].getDimensions()", viewer)
         assert 1.5 < size["x"] < 2.5, f"the model is not the 2 m sphere it should be: {size}"  # Draco decoded right
+        # the first level and the Draco decoder were fetched beside the viewer's script, once each: the
+        # press's preloads are what three.js then read (a second fetch would show as a second entry)
+        fetched = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        first = viewer.get_attribute("data-levels").split()[0]
+        for wanted in (first, "/static/vendor/draco/draco_wasm_wrapper.js", "/static/vendor/draco/draco_decoder.wasm"):
+            assert sum(name.endswith(wanted) for name in fetched) == 1, (wanted, fetched)
+        assert d.execute_script("return [...document.querySelectorAll('link[rel=preload][as=fetch]')]"
+                                ".map(l => l.getAttribute('href'))") == [
+            first, "/static/vendor/draco/draco_wasm_wrapper.js", "/static/vendor/draco/draco_decoder.wasm"]
         image = shot(d, "tourist-monument-phone")
         r = d.execute_script("const b = arguments[0].getBoundingClientRect();"
                              "return [b.left, b.top, b.width, b.height, window.devicePixelRatio];", viewer)
@@ -126,6 +135,9 @@ def test_a_meshopt_model_is_decoded_and_drawn(portal):
         assert d.execute_script("return !!self.MeshoptDecoder")  # our vendored decoder, not a CDN's
         sources = d.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(src.startswith(portal["url"]) for src in sources), sources
+        # its decoder fetched once (model-viewer's own script tag); no Draco decoder for a meshopt model
+        assert sum(src.endswith("/static/vendor/meshopt_decoder.js") for src in sources) == 1, sources
+        assert not any("/draco/" in src for src in sources), sources
         time.sleep(1.0)
         image = shot(d, "tourist-monument-meshopt")
         r = d.execute_script("const b = arguments[0].getBoundingClientRect();"

@@ -273,3 +273,19 @@ def test_an_obj_with_a_texture_per_piece_gets_one_packed_texture(tmp_path):
     want = texture(u[left] / 1.0, z[left] / 1.0)
     assert np.abs(glb.colors[left].astype(float) - want).mean() < 6
     assert np.abs(glb.colors[right].astype(float) - [20, 200, 90]).max() < 12
+
+
+def test_a_preview_level_only_where_it_is_much_lighter(tmp_path):
+    """The default levels end with a "preview" (≤ 10,000 faces, 512-px texture) that a phone draws first;
+    a mesh already that light gets none (it would be a second download of the same model)."""
+    big = _build(tmp_path / "big", [write_obj(tmp_path / "roof-big", n=161)], BuildOptions())  # 51,200 faces
+    names = [level.name for level in big.levels]
+    assert names == ["high", "medium", "mobile", "preview"], names
+    preview, mobile = big.levels[-1], big.levels[-2]
+    assert preview.faces <= 10_000 < mobile.faces and preview.texture_px <= 512
+    assert preview.bytes <= 0.6 * mobile.bytes
+    glb = read_glb(tmp_path / "big" / "out" / preview.file)
+    assert len(glb.faces) == preview.faces and glb.textured  # the kept texture, scaled to the preview
+    small = _build(tmp_path / "small", [write_obj(tmp_path / "roof-small", n=41)], BuildOptions())  # 3,200 faces
+    assert [level.name for level in small.levels] == ["high", "medium", "mobile"]
+    assert not (tmp_path / "small" / "out" / "preview.glb").exists()

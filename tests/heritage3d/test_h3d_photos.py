@@ -43,9 +43,13 @@ def test_fountain_build_publishes_levels_thumbnail_and_report(fountain_build):
     out = root / "out"
     saved = json.loads((out / "report.json").read_text())
     assert saved["images_registered"] == 11 and saved["metric_scale"] is True
-    assert [lv["name"] for lv in saved["levels"]] == ["high", "medium", "mobile"]
+    assert [lv["name"] for lv in saved["levels"]] == ["high", "medium", "mobile", "preview"]
     for lv in saved["levels"]:
         assert (out / lv["file"]).stat().st_size == lv["bytes"]
+    # what a phone draws first: at most 10,000 faces on a 512-pixel atlas, well under half the mobile level
+    preview, mobile_level = saved["levels"][3], saved["levels"][2]
+    assert preview["faces"] <= 10_000 and preview["texture_px"] == 512
+    assert preview["bytes"] <= 0.6 * mobile_level["bytes"] and preview["bytes"] <= 150_000, preview
     mobile = read_glb(out / "mobile.glb")
     assert len(mobile.faces) > 10_000 and (out / "mobile.glb").stat().st_size <= 1_000_000
     assert mobile.colors.std() > 5  # real colours (sampled from its atlas), not the default grey

@@ -35,8 +35,10 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
     assert "Gác Khuê Văn dựng năm 1805." in html and "<model-viewer" in html and " ar " in html
     published = p.monuments.published(m.id)[0]
     smallest = published.levels[0][1]
-    assert smallest == "mobile.glb"  # the test sphere makes every level the same size: the lightest goes first
-    assert f'src="/models/{v.id}/{smallest}"' in html
+    assert smallest == "preview.glb"  # the lightest level goes first: the preview, drawn before the mobile level
+    assert [name for name, _, _ in published.levels][:2] == ["preview", "mobile"]
+    assert f'src="/models/{v.id}/{smallest}" data-decoder="draco"' in html  # viewer.js preloads the decoder
+    assert published.codec == "draco"
     # the viewer's script is not loaded with the page: viewer.js loads it when the visitor asks for 3D,
     # by a button that says what a phone will download (its two smallest levels)
     assert '<script src="/static/viewer.js" data-module="/static/vendor/model-viewer.min.js">' in html

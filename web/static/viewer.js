@@ -33,10 +33,35 @@ const HeritageViewer = (() => {
     return defining;
   }
 
+  // What the viewer will ask for once its script runs — the first level and the decoder its codec needs
+  // (data-decoder) — fetched beside that script rather than after it: on a slow link the round trips of
+  // three requests one after another cost as much as the bytes.
+  // (model-viewer itself adds the meshopt decoder's script tag as it starts, whatever the model: the
+  // browser fetches that one as early as it can.)
+  const preloaded = new Set();
+  function preload(viewer) {
+    const urls = [viewer.getAttribute("src")];
+    if (viewer.dataset.decoder === "draco") {
+      urls.push(`${self.ModelViewerElement.dracoDecoderLocation}draco_wasm_wrapper.js`,
+                `${self.ModelViewerElement.dracoDecoderLocation}draco_decoder.wasm`);
+    }
+    for (const url of urls) {
+      if (!url || preloaded.has(url)) continue;
+      preloaded.add(url);
+      const link = document.createElement("link");
+      link.rel = "preload";
+      link.as = "fetch";
+      link.crossOrigin = "anonymous";  // the mode and credentials of three.js's fetch, so the answer is reused
+      link.href = url;
+      document.head.appendChild(link);
+    }
+  }
+
   function start(viewer) {
     const figure = viewer.closest("figure.model") || viewer;
     const button = figure.querySelector(".model-start");
     figure.dataset.started = "";
+    preload(viewer);
     try { localStorage.setItem(REMEMBER, "on"); } catch (e) { /* private mode: not remembered */ }
     return define().then(() => {
       if (button) delete button.dataset.state;
