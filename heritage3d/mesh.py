@@ -141,8 +141,7 @@ def decimate(mesh: Mesh, target_faces: int) -> Mesh:
 
 
 def _decimate_textured(mesh: Mesh, target_faces: int) -> Mesh:
-    import tempfile
-    from pathlib import Path
+    import io
 
     import trimesh
 
@@ -150,17 +149,16 @@ def _decimate_textured(mesh: Mesh, target_faces: int) -> Mesh:
     from heritage3d.inputs import sample_texture
 
     tiny, mime = gltf.encode_texture(np.full((4, 4, 3), 128, np.uint8), fmt="jpeg")  # only the layout matters
+    glb = gltf.to_glb(mesh, compression="none", texture=gltf.Texture(mesh.uv, tiny, mime))
     ratio = target_faces / len(mesh.faces)
-    with tempfile.TemporaryDirectory(prefix="heritage3d-simplify-") as d:
-        src, dst = Path(d) / "in.glb", Path(d) / "out.glb"
-        src.write_bytes(gltf.to_glb(mesh, compression="none", texture=gltf.Texture(mesh.uv, tiny, mime)))
-        # -noq: positions and texture coordinates stay floats; -si: the share of triangles to keep
-        args = ["-i", str(src), "-o", str(dst), "-noq", "-si", f"{min(max(ratio, 1e-4), 1.0):.6f}"]
-        meshopt._run(args)
-        out = trimesh.load(dst, force="mesh", process=False, validate=False)
-        if len(out.faces) > 1.25 * target_faces:  # the texture's seams held it back: let it move them
-            meshopt._run(args + ["-sa"])
-            out = trimesh.load(dst, force="mesh", process=False, validate=False)
+
+    def simplified(aggressive: bool):
+        out = meshopt.simplify(glb, ratio, aggressive=aggressive)
+        return trimesh.load(io.BytesIO(out), file_type="glb", force="mesh", process=False, validate=False)
+
+    out = simplified(False)
+    if len(out.faces) > 1.25 * target_faces:  # the texture's seams held it back: let it move them
+        out = simplified(True)
     vertices = np.asarray(out.vertices, dtype=np.float64)
     faces = np.asarray(out.faces, dtype=np.int64).reshape(-1, 3)
     uv_up = np.asarray(out.visual.uv, dtype=np.float64)  # trimesh's: v up

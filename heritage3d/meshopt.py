@@ -68,3 +68,15 @@ def decompress(path: Path) -> bytes:
                 raise CorruptGeometryError(f"{Path(path).name}: broken meshopt data ({exc})") from exc
             raise
         return dst.read_bytes()
+
+
+def simplify(glb: bytes, ratio: float, *, aggressive: bool = False) -> bytes:
+    """A plain GLB simplified by meshoptimizer to about ``ratio`` of its triangles (``-si``), positions and
+    texture coordinates left as floats (``-noq``). The simplifier keeps texture seams where they are unless
+    ``aggressive`` (``-sa``), which lets it move them when they would hold it far above the ratio."""
+    with tempfile.TemporaryDirectory(prefix="heritage3d-gltfpack-") as d:
+        src, dst = Path(d) / "in.glb", Path(d) / "out.glb"
+        src.write_bytes(glb)
+        _run(["-i", str(src), "-o", str(dst), "-noq", "-si", f"{min(max(ratio, 1e-4), 1.0):.6f}"]
+             + (["-sa"] if aggressive else []))
+        return dst.read_bytes()
