@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 from digitize import OcrOptions, read_page
 from digitize.quality import cer
 from digitize.reading import TsvWord, build_text, joined, line_is_vertical
-from tests.digitize.test_han import TEXT, render
+from tests.digitize.test_han import TEXT, render, worn
 
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 
@@ -83,6 +83,14 @@ def test_a_rubbing_white_on_dark_is_read_inverted_and_says_so(tmp_path):
     reading = read_page(tmp_path / "thac-ban.png", options=OcrOptions(languages="lzh"), work_dir=tmp_path / "w")
     assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.05, reading.text
     assert "white on dark: read inverted" in reading.warnings
+
+
+def test_a_worn_print_is_read_with_its_ink_strengthened_and_says_so(tmp_path):
+    page, lines, _ = render(TEXT, vertical=True)
+    worn(page).save(tmp_path / "moc-ban.png")
+    reading = read_page(tmp_path / "moc-ban.png", options=OcrOptions(languages="lzh"), work_dir=tmp_path / "w")
+    assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.05, reading.text
+    assert "worn ink: read with its faint strokes strengthened" in reading.warnings
 
 
 def test_zones_limit_the_reading_to_them(tmp_path):
