@@ -153,15 +153,20 @@ class MetsImporter:
 
     # ------------------------------------------------------------------ API
     def import_package(self, path: Path, *, actor: Actor, dry_run: bool = False, collection: str | None = None,
-                       progress: Callable[[str], None] | None = None, label: str | None = None,
-                       checking=None, staging: Path | None = None) -> MetsImportOutcome:
+                       progress: Callable[[str], None] | None = None, label: str | None = None) -> MetsImportOutcome:
         """Import the METS package at ``path`` (folder, zip, or its METS file) as one item for ``actor``.
 
         Problems are returned in the outcome (status ``rejected``), each naming its file; nothing is stored
         then. ``dry_run`` checks everything (every image and ALTO read) and stores nothing. ``label``
-        names the package in the report (an upload's own name; the path's name by default).
-        ``checking`` is a future of :func:`check_package` already running elsewhere on ``path`` with
-        ``staging`` (``import_batch`` with ``jobs``); the package is checked here otherwise."""
+        names the package in the report (an upload's own name; the path's name by default)."""
+        return self._import(path, actor=actor, dry_run=dry_run, collection=collection, progress=progress, label=label)
+
+    def _import(self, path: Path, *, actor: Actor, dry_run: bool, collection: str | None,
+                progress: Callable[[str], None] | None, label: str | None = None,
+                checking=None, staging: Path | None = None) -> MetsImportOutcome:
+        """:meth:`import_package`; ``checking`` is a future of :func:`check_package` already running
+        elsewhere on ``path`` with ``staging`` (``import_batch`` with ``jobs``); the package is checked
+        here otherwise."""
         require_permission(actor, INGEST_ACTION)
         started = time.monotonic()
         path = Path(path)
@@ -246,8 +251,8 @@ class MetsImporter:
                         if pool is not None:
                             start(n + 2 * jobs)  # enough ahead to keep every process busy
                             checking, staging = ahead.pop(n)
-                        outcome = self.import_package(entry.path, actor=actor, dry_run=dry_run, collection=collection,
-                                                      progress=progress, checking=checking, staging=staging)
+                        outcome = self._import(entry.path, actor=actor, dry_run=dry_run, collection=collection,
+                                               progress=progress, checking=checking, staging=staging)
                         outcome.source = entry.label
                     outcomes.append(outcome)
                     if done:
