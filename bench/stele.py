@@ -97,7 +97,7 @@ def main() -> None:
             high = report.levels[0]
             mesh = read_glb(work / f"model-{name[:4]}" / high.file)
             face, scale = face_in_model(report, stele.scene, stele.face)
-            image, mask = orthophoto(mesh, face, args.px_per_m / scale)
+            image, mask = orthophoto(mesh, face, args.px_per_m / scale)  # holes: blank stone, as in publishing
             Image.fromarray(image).save(work / f"orthophoto-{name[:4]}.png")
             text, cpu = read(image, work / f"ocr-{name[:4]}")
             rows.append((f"orthophoto of the {name} ({high.name} level, {high.faces:,} faces)",

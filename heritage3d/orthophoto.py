@@ -67,10 +67,13 @@ class Face:
 
 
 def orthophoto(mesh: Mesh, face: Face, px_per_unit: float, *, reach: float | None = None,
-               background: tuple[int, int, int] = (0, 0, 0)) -> tuple[np.ndarray, np.ndarray]:
+               background: tuple[int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``face`` of ``mesh`` seen straight on: an image (h, w, 3) uint8 of ``face.width × face.height`` at
     ``px_per_unit`` (row 0 at the top of the face), and the mask (h, w) of pixels whose ray met the model.
-    Rays start ``reach`` in front of the face's plane (a fifth of its smaller side by default)."""
+    Rays start ``reach`` in front of the face's plane (a fifth of its smaller side by default). Pixels whose
+    ray met nothing (a hole in the model, the face's marked corners beyond its edge) take ``background``,
+    by default the median colour of the surface met: blank stone, which a reader does not take for a
+    character (black squares were read as "1")."""
     from heritage3d.inputs import bilinear
     from heritage3d.texture import ray_hits
 
@@ -86,11 +89,14 @@ def orthophoto(mesh: Mesh, face: Face, px_per_unit: float, *, reach: float | Non
     starts = (face.origin + cols.reshape(-1, 1) * face.right + rows.reshape(-1, 1) * face.up
               + reach * face.normal)
     ok, tri, weights = ray_hits(mesh, starts, np.broadcast_to(-face.normal, starts.shape))
-    out = np.tile(np.asarray(background, np.uint8), (w_px * h_px, 1))
     if mesh.textured:
         at = np.einsum("ij,ijk->ik", weights, mesh.uv[tri])
         th, tw = mesh.texture.shape[:2]
-        out[ok] = np.clip(np.round(bilinear(mesh.texture, at[:, 0] * tw - 0.5, at[:, 1] * th - 0.5)), 0, 255)
+        met = np.clip(np.round(bilinear(mesh.texture, at[:, 0] * tw - 0.5, at[:, 1] * th - 0.5)), 0, 255)
     else:
-        out[ok] = np.einsum("ij,ijk->ik", weights, mesh.colors[tri].astype(np.float64)).round().clip(0, 255)
+        met = np.einsum("ij,ijk->ik", weights, mesh.colors[tri].astype(np.float64)).round().clip(0, 255)
+    if background is None:
+        background = np.median(met, axis=0).round() if len(met) else (0, 0, 0)
+    out = np.tile(np.asarray(background, np.uint8), (w_px * h_px, 1))
+    out[ok] = met
     return out.reshape(h_px, w_px, 3), ok.reshape(h_px, w_px)

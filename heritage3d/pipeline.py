@@ -374,8 +374,10 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
 
         views = undistorted_views(views)  # once for every level's atlas
 
+    gains = None  # each photo's exposure gains, measured once on the finest level textured
+
     def write(level: Mesh, name: str) -> LevelRecord:
-        nonlocal textured
+        nonlocal textured, gains
         path = tmp / f"{name}.glb"
         if level.textured and options.texture:  # imported with its texture: the image, at most the level's size
             image = _texture_at_most(level.texture, texture_px.get(name, max(texture_px.values(), default=4096)))
@@ -387,7 +389,9 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
             from heritage3d import texture
 
             try:
-                atlas = texture.bake(level, views, texture_px[name])
+                if gains is None:
+                    gains = texture.exposure_gains(level, views)
+                atlas = texture.bake(level, views, texture_px[name], gains=gains)
             except texture.TextureError as exc:
                 report.warnings.append(f"no texture: {exc}; the model keeps its vertex colours")
                 textured = False

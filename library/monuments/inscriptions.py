@@ -77,7 +77,7 @@ class InscriptionPublisher:
         finest = max(published[version_id].levels, key=lambda level: level[2])  # (name, file, bytes)
         mesh = read_glb(self.monuments.model_file(version_id, finest[1]))
         try:
-            image, mask = orthophoto(mesh, face, float(px_per_unit), background=(255, 255, 255))
+            image, mask = orthophoto(mesh, face, float(px_per_unit))  # holes: blank stone
         except FaceError as exc:
             raise FieldRejected(FIELD, f"face_{exc.code}", str(exc)) from None
         coverage = float(mask.mean())

@@ -44,6 +44,20 @@ def test_a_face_marked_a_little_off_the_surface_still_sees_it_and_vertex_colours
     assert mask.all() and (image == 90).all()
 
 
+def test_a_hole_in_the_model_shows_as_blank_stone_not_as_a_dark_mark():
+    mesh, _ = textured_face()
+    plain = Mesh(mesh.vertices, mesh.faces, np.full((len(mesh.vertices), 3), 150, np.uint8))
+    centre = plain.vertices[plain.faces].mean(axis=1)
+    hole = (np.abs(centre[:, 0] - 0.4) < 0.1) & (np.abs(centre[:, 1] - 0.6) < 0.1)  # a 20 cm square missing
+    holed = Mesh(plain.vertices, plain.faces[~hole], plain.colors)
+    face = Face.from_corners([0, 0, 0], [0.8, 0, 0], [0, 1.2, 0])
+    image, mask = orthophoto(holed, face, 50)
+    assert 0.9 < mask.mean() < 0.99  # the rays through the hole met nothing…
+    assert (image[~mask] == 150).all() and (image == 150).all()  # …and show the stone's own colour
+    image, mask = orthophoto(holed, face, 50, background=(0, 0, 0))
+    assert (image[~mask] == 0).all() and (image[mask] == 150).all()  # a background asked for is kept
+
+
 @pytest.mark.parametrize("corners, code", [
     ([[0, 0, 0], [0, 0, 0], [0, 1, 0]], "same_point"),
     ([[0, 0, 0], [1, 0, 0], [2, 0, 0]], "line"),
