@@ -348,8 +348,11 @@ class MetsImporter:
         try:
             with self.work(actor) as work:
                 s = work.session
+                known = set(s.scalars(select(StoredFile.sha256).where(
+                    StoredFile.sha256.in_({sha for sha, *_ in originals}))))  # one query for the package
                 for sha, size, media_type, name, count in originals:
-                    if s.get(StoredFile, sha) is None:
+                    if sha not in known:
+                        known.add(sha)  # a file sent twice in one package is one row
                         s.add(StoredFile(sha256=sha, size_bytes=size, media_type=media_type, original_name=name,
                                          page_count=count, uploaded_by=user_id))
                 s.flush()
@@ -362,8 +365,7 @@ class MetsImporter:
                 s.add(item)
                 s.flush()
                 item_id = item.id
-                for p in pages:
-                    self._add_page(s, item, p, shas)
+                self._add_pages(s, item, pages)
                 self._write_item_files(item_id, package, pages)
                 work.audit("ingest", record_id=item_id,
                            detail={"title": item.title, "pages": len(pages), "format": "METS/ALTO",
@@ -375,43 +377,50 @@ class MetsImporter:
             raise
         return item_id
 
-    def _add_page(self, s: Session, item: Item, p: PreparedPage, shas: dict) -> None:
-        engine = p.engine
-        page = Page(item_id=item.id, sequence=p.order, label=p.label, source_sha256=p.image_sha256,
-                    source_page_index=0, source_name=p.image.name, status=PageStatus.done, finished_at=utcnow(),
-                    width=p.width_px, height=p.height_px, mean_confidence=p.mean_confidence,
-                    ocr_engine=engine, attempts=0, index_pending=True,
-                    needs_review=p.mean_confidence is None or p.mean_confidence < self.settings.review_confidence,
-                    low_confidence_words=p.doubtful_words, layout=p.layout_blob,
-                    status_reason=f"imported from {p.alto.name}")
-        s.add(page)
+    def _add_pages(self, s: Session, item: Item, pages: list[PreparedPage]) -> None:
+        """The package's pages, each with its first version (the ALTO's text) and its viewer pyramid, written
+        in a few statements of many rows (one flush for the pages and their derivatives, the versions at
+        commit) rather than two round trips a page; each page's text is set before its row is written."""
+        viewers: dict[str, object] = {}  # an original's viewer pyramid, found or made in this package
+        rows, firsts = [], []
+        for p in pages:
+            page = Page(item_id=item.id, sequence=p.order, label=p.label, source_sha256=p.image_sha256,
+                        source_page_index=0, source_name=p.image.name, status=PageStatus.done,
+                        finished_at=utcnow(), width=p.width_px, height=p.height_px,
+                        mean_confidence=p.mean_confidence, ocr_engine=p.engine, attempts=0, index_pending=True,
+                        needs_review=p.mean_confidence is None or p.mean_confidence < self.settings.review_confidence,
+                        low_confidence_words=p.doubtful_words, layout=p.layout_blob,
+                        status_reason=f"imported from {p.alto.name}")
+            first = Transcription(version=1, source="ocr", text=p.text, engine=p.engine,
+                                  mean_confidence=p.mean_confidence, note=f"imported from {p.alto.name} (METS/ALTO)")
+            set_page_text(s, page, p.text, first, new_page=True)
+            for kind, written in self._page_derivatives(s, item.id, p, viewers):
+                page.derivatives.append(Derivative(kind=kind, relpath=written.relpath, sha256=written.sha256,
+                                                   size_bytes=written.size_bytes))
+            rows.append(page)
+            firsts.append(first)
+        s.add_all(rows)
         s.flush()
-        first = Transcription(page_id=page.id, version=1, source="ocr", text=p.text, engine=engine,
-                              mean_confidence=p.mean_confidence, note=f"imported from {p.alto.name} (METS/ALTO)")
-        s.add(first)
-        set_page_text(s, page, p.text, first, new_page=True)
-        for kind, written in self._page_derivatives(item.id, p):
-            s.add(Derivative(page_id=page.id, kind=kind, relpath=written.relpath, sha256=written.sha256,
-                             size_bytes=written.size_bytes))
+        for page, first in zip(rows, firsts):
+            first.page_id = page.id
+        s.add_all(firsts)
 
-    def _viewer_made_from(self, image_sha256: str):
-        with self.sessions() as s:
-            found = s.scalars(_imported_viewer_query(image_sha256)).first()
-            if found is not None:
-                s.expunge(found)
-            return found
-
-    def _page_derivatives(self, item_id: int, p: PreparedPage) -> list[tuple]:
-        """The viewer pyramid the portal shows (and the normalised PNG with ``settings.keep_normalised``)."""
+    def _page_derivatives(self, s: Session, item_id: int, p: PreparedPage, viewers: dict) -> list[tuple]:
+        """The viewer pyramid the portal shows (and the normalised PNG with ``settings.keep_normalised``).
+        ``viewers``: the pyramids found or made for this package's originals so far (by sha256)."""
         from digitize.images import load_page_image
 
         rel = lambda kind: self.store.page_derivative_relpath(item_id, p.order, kind)  # noqa: E731
         if not self.settings.keep_normalised:
-            made = self._viewer_made_from(p.image_sha256)
+            made = viewers.get(p.image_sha256)
+            if made is None:
+                made = s.scalars(_imported_viewer_query(p.image_sha256)).first()
             if made is not None:  # the same original imported before: its pyramid, linked, not made again
                 try:
-                    return [("viewer", self.store.link_file(made.relpath, rel("viewer"), sha256=made.sha256,
-                                                             size_bytes=made.size_bytes))]
+                    linked = self.store.link_file(made.relpath, rel("viewer"), sha256=made.sha256,
+                                                  size_bytes=made.size_bytes)
+                    viewers[p.image_sha256] = linked
+                    return [("viewer", linked)]
                 except FileNotFoundError:
                     pass  # gone or changed since (fixity will say): make it
         work_dir = self.settings.work_dir / "images" / f"mets-{uuid.uuid4().hex[:12]}"
@@ -428,6 +437,7 @@ class MetsImporter:
                                            quality=self.settings.viewer_jpeg_quality)
             # thumbnails are IIIF sizes of the pyramid, the text is the catalogue's: neither is kept twice
             written = [("viewer", self.store.write_file(rel("viewer"), viewer))]
+            viewers[p.image_sha256] = written[0][1]
             if self.settings.keep_normalised:
                 normalised = work_dir / "normalised.png"
                 image.save(normalised, compress_level=NORMALISED_PNG_COMPRESSION)

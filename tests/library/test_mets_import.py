@@ -454,6 +454,37 @@ def test_an_original_imported_again_shares_its_viewer_image(platform, importer, 
     assert len(kept) == 2 and all(sha256_of(platform.store.resolve(rel)) == sha for rel, sha in kept.items())
 
 
+def test_one_image_on_two_pages_of_a_package_is_stored_once_with_one_pyramid(platform, importer, tmp_path):
+    """Pages of one package sharing an image (a plate printed twice, a blank verso scanned once): one stored
+    original, one pyramid made and linked for the other page — found in the package's own uncommitted work,
+    which a lookup in another session could not see."""
+    import os
+    import shutil
+
+    from library.catalogue.models import StoredFile, Transcription
+    from library.fixity import check_fixity
+    from library.store import sha256_of
+
+    folder = make_package(tmp_path / "issue")
+    shutil.copyfile(folder / "images" / "p1.png", folder / "images" / "p2.png")
+    outcome = importer.import_package(folder, actor=SYSTEM)
+    assert outcome.status == "created" and outcome.pages == 2
+    viewers = [platform.store.resolve(platform.store.page_derivative_relpath(outcome.item_id, n, "viewer"))
+               for n in (1, 2)]
+    assert os.stat(viewers[0]).st_ino == os.stat(viewers[1]).st_ino  # made once, linked
+    image = sha256_of(folder / "images" / "p1.png")
+    with platform.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.sha256 == image)) == 1
+        pages = s.scalars(select(Page).where(Page.item_id == outcome.item_id).order_by(Page.sequence)).all()
+        assert [p.source_sha256 for p in pages] == [image, image]
+        versions = {v.page_id: v for v in s.scalars(select(Transcription).where(
+            Transcription.page_id.in_([p.id for p in pages])))}
+        assert all(p.text and versions[p.id].version == 1 and versions[p.id].text == p.text for p in pages)
+        derivatives = s.scalars(select(Derivative).where(Derivative.page_id.in_([p.id for p in pages]))).all()
+        assert len(derivatives) == 2 and len({d.sha256 for d in derivatives}) == 1
+    assert check_fixity(platform.sessions, platform.store).ok
+
+
 def test_imported_alto_and_mets_are_kept_gzipped_and_come_back_unchanged(platform, importer, tmp_path):
     """The package's XML (each page's ALTO, the METS) is kept gzipped in the store — about a tenth of its
     bytes at a page's size; the store gives the ALTO back byte for byte, fixity is clean, and a damaged
