@@ -82,6 +82,9 @@ def build_monument(settings, source: str, tmp: Path) -> tuple[str, int, list[tup
     if status.value != "done":
         raise SystemExit(f"the build failed: {p.monuments.version(v.id).status_reason}")
     published = p.monuments.published(m.id)[0]
+    if published.thumbnail:
+        picture = p.monuments.model_file(published.version_id, published.thumbnail)
+        print(f"the model's picture ({published.thumbnail}): {picture.stat().st_size / 1e3:.0f} KB")
     p.close()
     return m.slug, published.version_id, published.levels
 

@@ -432,8 +432,8 @@ def _publish(mesh: Mesh, out_dir: Path, options: BuildOptions, report: BuildRepo
                 report.levels.append(record)
         with report.stage("thumbnail"):
             progress("thumbnail", 0.0)
-            thumbnail.write_png(pictured, tmp / "thumbnail.png", size_px=options.thumbnail_px)
-            report.thumbnail = "thumbnail.png"
+            thumbnail.write(pictured, tmp / "thumbnail.webp", size_px=options.thumbnail_px)
+            report.thumbnail = "thumbnail.webp"
         (tmp / "report.json").write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
         if out_dir.exists():
             old = out_dir.with_name(out_dir.name + ".old")

@@ -191,7 +191,8 @@ def model_file(version_id: int, name: str):
     if not 0 < version_id <= MAX_ID:
         abort(404)
     path = _platform().monuments.model_file(version_id, name)
-    mimetype = {"glb": "model/gltf-binary", "png": "image/png", "json": "application/json"}[name.rsplit(".", 1)[1]]
+    mimetype = {"glb": "model/gltf-binary", "png": "image/png", "webp": "image/webp",
+                "json": "application/json"}[name.rsplit(".", 1)[1]]
     resp = send_file(path, mimetype=mimetype, conditional=True, max_age=86400)
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp

@@ -219,7 +219,7 @@ class MonumentService:
         """A published file of a build (a GLB level, the thumbnail, the report), by its plain name only."""
         import re
 
-        if not re.fullmatch(r"[a-z0-9_-]{1,40}\.(glb|png|json)", name):
+        if not re.fullmatch(r"[a-z0-9_-]{1,40}\.(glb|png|webp|json)", name):
             raise NotFound(f"no file {name[:60]!r}")
         v = self.version(version_id)
         if v.status != BuildStatus.done or not v.output_relpath:

@@ -28,7 +28,7 @@ def test_demo_scene_builds_coloured_and_upright(tmp_path, scene):
     assert _near(colours, TILE).mean() > 0.02 and _near(colours, WOOD).mean() > 0.02  # colours kept, not grey
     assert 7.5 < glb.bounds[1][1] - glb.bounds[0][1] < 10.5  # metres, +Y up, as drawn
     assert report.levels[-1].bytes < 1_000_000
-    thumb = np.asarray(Image.open(tmp_path / "out" / "thumbnail.png").convert("RGB"))
+    thumb = np.asarray(Image.open(tmp_path / "out" / "thumbnail.webp").convert("RGB"))
     roof_rows = np.nonzero(_near(thumb, TILE, 60))[0]
     base_rows = np.nonzero(_near(thumb, BRICK if scene == "khue-van-cac" else (0.22, 0.42, 0.46), 60))[0]
     assert len(roof_rows) > 500 and len(base_rows) > 500

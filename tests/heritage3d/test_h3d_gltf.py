@@ -49,7 +49,7 @@ def test_mesh_input_is_cleaned_decimated_and_published(tmp_path):
     assert report.input_kind == "mesh"
     assert [lv.faces <= n for lv, n in zip(report.levels, (100_000, 20_000))] == [True, True]
     assert (tmp_path / "out" / "mobile.glb").stat().st_size <= 1_000_000
-    assert (tmp_path / "out" / "thumbnail.png").exists()
+    assert (tmp_path / "out" / "thumbnail.webp").exists()
     assert gltf.read_glb(tmp_path / "out" / "mobile.glb").colors.std() > 10  # the PLY's vertex colours kept
 
 

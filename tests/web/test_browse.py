@@ -47,13 +47,13 @@ def test_home_shows_search_monuments_collections_and_recent_items(app, platform,
     html = client.get("/").get_data(as_text=True)
     assert 'action="/search"' in html and 'name="q"' in html
     assert "Văn Miếu – Quốc Tử Giám" in html and "Di tích quốc gia đặc biệt" in html and "Xem mô hình 3D" in html
-    assert f'src="/models/{v.id}/thumbnail.png"' in html
+    assert f'src="/models/{v.id}/thumbnail.webp"' in html
     assert html.index("Văn Miếu – Quốc Tử Giám") < html.index("Đền Quán Thánh &#34;Trấn Vũ&#34; &amp; hồ Tây")
     assert "Sách Hà Nội xưa" in html and "1 tài liệu" in html
     assert SHOWN_TITLE in html and f'/iiif/image/p{pages[0].id}/full/80,/0/default.jpg' in html and "xong" in html
     en = client.get("/?lang=en").get_data(as_text=True)
     assert "Temple of Literature" in en and "Special national monument" in en and "1 items" in en
-    with client.get(f"/models/{v.id}/thumbnail.png") as thumb:
+    with client.get(f"/models/{v.id}/thumbnail.webp") as thumb:
         assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.data)).size == (512, 512)
 
 

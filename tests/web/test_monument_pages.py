@@ -53,7 +53,7 @@ def test_a_monument_page_shows_its_model(app, tmp_path):
     poster = f'<img slot="poster" class="model-poster" src="/models/{v.id}/{published.thumbnail}" alt="" fetchpriority="high">'
     assert poster in html and html.index(poster) < html.index("</model-viewer>")
     with client.get(f"/models/{v.id}/{published.thumbnail}") as picture:
-        assert picture.status_code == 200 and picture.mimetype == "image/png"
+        assert picture.status_code == 200 and picture.mimetype == "image/webp"
     en = client.get(f"/monuments/{m.slug}?lang=en").get_data(as_text=True)
     assert "Constellation of Literature Pavilion" in en and "built in 1805" in en
     assert f"View in 3D <small>{size}</small></button>" in en
