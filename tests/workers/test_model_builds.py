@@ -48,7 +48,7 @@ def test_model_build_command_without_the_catalogue(tmp_path):
                        timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "model written to" in r.stdout and "build: 100%" in r.stderr
-    assert (out / "report.json").is_file() and any(out.glob("*.glb")) and any(out.glob("*.png"))
+    assert (out / "report.json").is_file() and any(out.glob("*.glb")) and (out / "thumbnail.webp").is_file()
     bad = tmp_path / "bad.glb"
     bad.write_bytes(b"glTF\x02\x00\x00\x00garbage")
     r = subprocess.run([sys.executable, "-m", "console", "model", "build", str(bad), "--out",
