@@ -14,8 +14,8 @@ item has a zone file, one by one). What comes back:
   ``BASEDIRECTION="ttb"``);
 - one block per run of neighbouring columns of about the same height (a stele's title band and its body
   are two blocks), so the reader's and the catalogue's blocks mean what they mean on a printed page;
-- ``warnings`` when the page was read inverted (white on dark: a rubbing, carved stone), read with its faint
-  ink strengthened (worn print) or gave no text.
+- ``warnings`` when the page was read inverted (white on dark: a rubbing, carved stone), read
+  median-filtered (grainy paper or stone), read with its faint ink strengthened (worn print) or gave no text.
 
 A character read with a probability under :data:`digitize.han.LOW_CONFIDENCE` counts in
 ``low_confidence_words``: the page is marked for a reader's check like a doubtful tesseract page.
@@ -105,7 +105,7 @@ def read_han_page(image: Image.Image, context) -> PageReading:
     options = context.options
     started = time.process_time()
     rows: list[TsvWord] = []
-    inverted = strengthened = False
+    inverted = strengthened = smoothed = False
     zones = context.zones or ()
     if zones:
         for zone in zones:
@@ -116,16 +116,19 @@ def read_han_page(image: Image.Image, context) -> PageReading:
             part = han.read_han(image.crop((x0, y0, x1, y1)))
             inverted = inverted or part.inverted
             strengthened = strengthened or part.strengthened
+            smoothed = smoothed or part.smoothed
             first = (rows[-1].block_num + 1) if rows else 0
             rows += [replace(r, index=len(rows) + k) for k, r in
                      enumerate(rows_of(part, dx=x0, dy=y0, first_block=first))]
     else:
         found = han.read_han(image)
-        inverted, strengthened = found.inverted, found.strengthened
+        inverted, strengthened, smoothed = found.inverted, found.strengthened, found.smoothed
         rows = rows_of(found)
     context.cpu_s["han"] = context.cpu_s.get("han", 0.0) + time.process_time() - started
     if inverted:
         context.warn("white on dark: read inverted")
+    if smoothed:
+        context.warn("grainy: read after a 3-pixel median filter")
     if strengthened:
         context.warn("worn ink: read with its faint strokes strengthened")
     if not rows:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
@@ -90,6 +91,52 @@ def test_a_rubbing_white_on_dark_reads_as_ink_on_paper(vertical_page):
     assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.03, reading.text
 
 
+def grainy_rubbing(page: Image.Image, sigma: float, seed: int = 7) -> Image.Image:
+    """The page as a rubbing: white characters on black, blurred, the light falling off towards the top,
+    and the stone's grain — white noise of ``sigma`` grey levels, the same in every channel."""
+    rubbing = ImageOps.invert(page).filter(ImageFilter.GaussianBlur(1.4))
+    light = np.linspace(0.7, 1.0, rubbing.height)[:, None, None]
+    grain = np.random.default_rng(seed).normal(0, sigma, (rubbing.height, rubbing.width, 1))
+    return Image.fromarray(np.clip(np.asarray(rubbing, np.float32) * 0.75 * light + 20 + grain, 0, 255).astype(np.uint8))
+
+
+def test_grain_is_the_pixel_noise_not_the_shading_or_the_strokes(vertical_page):
+    page, _, _ = vertical_page
+    grey = np.asarray(page, np.float32) * 0.6 + 40  # paper at about 190: the noise is not clipped
+    shaded = grey * np.linspace(0.5, 1.0, grey.shape[1])[None, :, None]
+    noisy = grey + np.random.default_rng(3).normal(0, 20, grey.shape[:2])[:, :, None]
+    as_bgr = lambda a: np.ascontiguousarray(np.clip(a, 0, 255).astype(np.uint8)[:, :, ::-1])  # noqa: E731
+    assert han.grain(as_bgr(grey)) < 1.0 and han.grain(as_bgr(shaded)) < 1.0  # strokes and shading: no grain
+    assert 17.0 <= han.grain(as_bgr(noisy)) <= 23.0
+    assert han.grain(np.asarray(worn(page))[:, :, ::-1].copy()) < han.GRAINY  # a print's paper is not grainy
+
+
+def test_a_grainy_rubbing_is_read_median_filtered_and_better_for_it(vertical_page):
+    page, lines, _ = vertical_page
+    truth = "".join(lines)
+    rubbing = grainy_rubbing(page, 24)
+    array, inverted = han._page_array(rubbing)
+    plain = han._read_page(han._engine(), array, inverted)
+    reading = han.read_han(rubbing)
+    assert inverted and han.grain(array) > han.GRAINY and reading.smoothed
+    plain_cer, read_cer = (cer(truth, r.text.replace("\n", "")) for r in (plain, reading))
+    assert read_cer < plain_cer and read_cer <= 0.02, (plain_cer, read_cer, reading.text)
+    assert (reading.width, reading.height) == rubbing.size  # boxes on the page as given
+
+
+def test_a_filter_that_hides_columns_from_the_detector_is_not_kept(vertical_page):
+    page, lines, _ = vertical_page
+    rubbing = grainy_rubbing(page, 32)  # so grainy that the filtered grain clumps into blotches
+    array, inverted = han._page_array(rubbing)
+    engine = han._engine()
+    plain = han._read_page(engine, array, inverted)
+    filtered = han._read_page(engine, cv2.medianBlur(array, 3), inverted)
+    assert len(filtered.glyphs) < 0.7 * len(plain.glyphs)  # whole columns lost to the filter …
+    reading = han.read_han(rubbing)
+    assert not reading.smoothed and reading.text == plain.text  # … so the page is read as it is
+    assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.10
+
+
 def worn(page: Image.Image, seed: int = 11) -> Image.Image:
     """The page printed from a worn block: the ink spread (a 3-pixel minimum), then speckled — on 80 % of
     the inked pixels, picked at random, only a faint trace 25 grey levels under the paper — on grainy paper."""
@@ -110,7 +157,7 @@ def test_worn_ink_is_read_again_strengthened_and_the_surer_reading_kept(vertical
     array, inverted = han._page_array(damaged)
     plain = han._read_page(engine, array, inverted)  # what the recogniser makes of the broken strokes
     reading = han.read_han(damaged)
-    assert plain.confidence < han.WORN_RETRY and reading.strengthened
+    assert plain.confidence < han.WORN_RETRY and reading.strengthened and not reading.smoothed
     assert reading.confidence > plain.confidence + han.WORN_MARGIN
     plain_cer, read_cer = (cer(truth, r.text.replace("\n", "")) for r in (plain, reading))
     assert read_cer <= 0.05 and read_cer < plain_cer, (plain_cer, read_cer, reading.text)

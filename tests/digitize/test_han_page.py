@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 from digitize import OcrOptions, read_page
 from digitize.quality import cer
 from digitize.reading import TsvWord, build_text, joined, line_is_vertical
-from tests.digitize.test_han import TEXT, render, worn
+from tests.digitize.test_han import TEXT, grainy_rubbing, render, worn
 
 ALTO = "{http://www.loc.gov/standards/alto/ns-v4#}"
 
@@ -91,6 +91,15 @@ def test_a_worn_print_is_read_with_its_ink_strengthened_and_says_so(tmp_path):
     reading = read_page(tmp_path / "moc-ban.png", options=OcrOptions(languages="lzh"), work_dir=tmp_path / "w")
     assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.05, reading.text
     assert "worn ink: read with its faint strokes strengthened" in reading.warnings
+
+
+def test_a_grainy_rubbing_is_read_median_filtered_and_says_so(tmp_path):
+    page, lines, _ = render(TEXT, vertical=True)
+    grainy_rubbing(page, 24).save(tmp_path / "thac-ban-san.png")
+    reading = read_page(tmp_path / "thac-ban-san.png", options=OcrOptions(languages="lzh"), work_dir=tmp_path / "w")
+    assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.02, reading.text
+    assert "grainy: read after a 3-pixel median filter" in reading.warnings
+    assert "white on dark: read inverted" in reading.warnings
 
 
 def test_zones_limit_the_reading_to_them(tmp_path):
