@@ -100,6 +100,24 @@ def grainy_rubbing(page: Image.Image, sigma: float, seed: int = 7) -> Image.Imag
     return Image.fromarray(np.clip(np.asarray(rubbing, np.float32) * 0.75 * light + 20 + grain, 0, 255).astype(np.uint8))
 
 
+def test_marks_lighter_than_their_ground_are_white_on_dark_whatever_the_grounds_brightness(vertical_page):
+    page, lines, _ = vertical_page
+    ink = 1.0 - np.asarray(page.convert("L"), np.float32) / 255.0
+    noise = np.random.default_rng(5).normal(0, 5, ink.shape)
+    assert han.light_marks(np.asarray(ImageOps.invert(page).convert("L")))  # white characters on black
+    assert not han.light_marks(np.asarray(page.convert("L")))  # ink on paper
+    assert not han.light_marks(np.full((50, 50), 128, np.uint8))  # blank: nothing to turn
+    # carved characters darker than a dark stone (a model's orthophoto in shade): dark marks, read as they are
+    stone = Image.fromarray(np.clip(80 - 35 * ink + noise, 0, 255).astype(np.uint8)).convert("RGB")
+    assert not han.light_marks(np.asarray(stone.convert("L")))
+    reading = han.read_han(stone)
+    assert not reading.inverted
+    assert cer("".join(lines), reading.text.replace("\n", "")) <= 0.02, reading.text
+    # light characters on a light stone (a rubbing photographed in sun): light marks, read inverted
+    lit = Image.fromarray(np.clip(170 + 60 * ink + noise, 0, 255).astype(np.uint8)).convert("RGB")
+    assert han.light_marks(np.asarray(lit.convert("L"))) and han.read_han(lit).inverted
+
+
 def test_grain_is_the_pixel_noise_not_the_shading_or_the_strokes(vertical_page):
     page, _, _ = vertical_page
     grey = np.asarray(page, np.float32) * 0.6 + 40  # paper at about 190: the noise is not clipped
