@@ -41,7 +41,7 @@ from library.catalogue.collections import check_collection_room
 from library.queue import OCR_PAGE, TaskQueue
 from library.settings import Settings
 from library.store import FileStore
-from library.unit_of_work import UnitOfWork
+from library.unit_of_work import UnitOfWork, Work
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +129,14 @@ class IngestService:
         progress: Callable[[str], None] | None = None,
         do_not_ocr: bool = False,
         action: str = INGEST_ACTION,
+        within: Callable[[Work, int], None] | None = None,
     ) -> IngestReport:
         """Make one item of ``uploads`` (their pages in the order given) for ``actor`` (required: a
         librarian, an admin or the system). ``do_not_ocr``: sensitive material, never read: its pages
         get their images at once and nothing is queued. ``action``: the permission checked, the ingest's
-        own or ``publish_inscriptions`` (a curator publishing a stele's face from its model)."""
+        own or ``publish_inscriptions`` (a curator publishing a stele's face from its model).
+        ``within(work, item_id)``: more of the same change, made in the new item's own transaction (a
+        published inscription's links): if it raises, nothing of the item is recorded."""
         if action not in INGEST_ACTIONS:
             raise ValueError(f"an ingest is done under one of {', '.join(INGEST_ACTIONS)}, not {action!r}")
         require_permission(actor, action)
@@ -153,7 +156,8 @@ class IngestService:
         except InputRejected as exc:
             outcome.problems.append(exc)
             options = {}
-        self._ingest_one(outcome, uploads, meta, options, actor, dry_run, progress, do_not_ocr=do_not_ocr)
+        self._ingest_one(outcome, uploads, meta, options, actor, dry_run, progress, do_not_ocr=do_not_ocr,
+                         within=within)
         return report
 
     def ingest_sheet(
@@ -195,7 +199,8 @@ class IngestService:
         return report
 
     # ------------------------------------------------------------- the recipe
-    def _ingest_one(self, outcome, uploads, meta, options, actor, dry_run, progress, *, do_not_ocr=False) -> None:
+    def _ingest_one(self, outcome, uploads, meta, options, actor, dry_run, progress, *, do_not_ocr=False,
+                    within=None) -> None:
         staging = self.settings.work_dir / "staging" / uuid.uuid4().hex
         staging.mkdir(parents=True, exist_ok=True)
         try:
@@ -249,7 +254,7 @@ class IngestService:
                 self.store.put_original(f.path, f.sha256, f.original_name)
             try:
                 item_id, page_ids = self._create_rows(meta, files, packages, zones, options, actor,
-                                                      do_not_ocr=do_not_ocr)
+                                                      do_not_ocr=do_not_ocr, within=within)
             except LimitExceeded as exc:  # the collection filled up meanwhile: nothing was recorded
                 outcome.problems.append(exc)
                 outcome.status = "rejected"
@@ -304,10 +309,11 @@ class IngestService:
 
         return identical_item(session, [(f.sha256, p.page_index) for f in files for p in f.pages])
 
-    def _create_rows(self, meta, files, packages, zones, options, actor: Actor, *, do_not_ocr=False
-                     ) -> tuple[int, list[int]]:
-        """The item's rows committed through the unit of work; its pages' OCR tasks (unless
-        ``do_not_ocr``) are sent after the commit, then marked as sent."""
+    def _create_rows(self, meta, files, packages, zones, options, actor: Actor, *, do_not_ocr=False,
+                     within: Callable[[Work, int], None] | None = None) -> tuple[int, list[int]]:
+        """The item's rows committed through the unit of work, with what ``within`` adds to the same
+        transaction; its pages' OCR tasks (unless ``do_not_ocr``) are sent after the commit, then marked
+        as sent."""
         user_id = actor.user.id if actor.user is not None else None
         for attempt in range(3):
             try:
@@ -343,6 +349,8 @@ class IngestService:
                     work.audit("ingest", record_id=item_id,
                                detail={"title": item.title, "pages": len(page_ids),
                                        "files": [f.original_name for f in files + packages][:50]})
+                    if within is not None:
+                        within(work, item_id)
                     if not do_not_ocr:
                         self._send_pages(work, page_ids)
                 return item_id, page_ids

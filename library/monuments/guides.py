@@ -37,7 +37,7 @@ from library.catalogue.models import (
     Tour,
     TourStop,
 )
-from library.unit_of_work import UnitOfWork
+from library.unit_of_work import UnitOfWork, Work
 
 GUIDE_ACTION = "edit_monument_guides"  # library.access.PERMISSIONS: curators and admins (and the system)
 # the guide's links to library items are also made when a stele's face is published from the model
@@ -338,28 +338,35 @@ class GuideService:
         same item again replaces the page and the note. ``action``: the permission checked (one of
         :data:`LINK_ACTIONS`)."""
         require_permission(actor, _link_action(action))
-        note = _text(note, "note", NOTE_CHARS, multiline=True)
         with self.work(actor) as work:
-            work.audit("guide_edit", record_type="guide", detail={"op": "link_item", "monument_id": monument_id})
-            s = work.session
-            if s.get(Monument, monument_id) is None:
-                raise NotFound(f"no monument {monument_id}")
-            item_id = _existing_item(s, item_id)
-            if page_sequence is not None:
-                page_sequence = _order(page_sequence, "page")
-                exists = s.scalar(select(func.count()).select_from(Page).where(Page.item_id == item_id,
-                                                                              Page.sequence == page_sequence))
-                if not exists:
-                    raise FieldRejected("page", "page", f"item {item_id} has no page {page_sequence}",
-                                        item=item_id, page=page_sequence)
-            link = s.scalars(select(MonumentItem).where(MonumentItem.monument_id == monument_id,
-                                                        MonumentItem.item_id == item_id)).first()
-            if link is None:
-                link = MonumentItem(monument_id=monument_id, item_id=item_id, created_by=_id(actor))
-                s.add(link)
-            link.page_sequence, link.note = page_sequence, note
-            s.flush()
-            return link
+            return self.link_within(work, monument_id, item_id, page_sequence=page_sequence, note=note, action=action)
+
+    def link_within(self, work: Work, monument_id: int, item_id: int, *, page_sequence: int | None = None,
+                    note: str | None = None, action: str = GUIDE_ACTION) -> MonumentItem:
+        """:meth:`link_item` as part of a larger change (``work``, whose actor is checked here): an
+        inscription published from a model is linked in the transaction that makes its item."""
+        require_permission(work.actor, _link_action(action))
+        note = _text(note, "note", NOTE_CHARS, multiline=True)
+        work.audit("guide_edit", record_type="guide", detail={"op": "link_item", "monument_id": monument_id})
+        s = work.session
+        if s.get(Monument, monument_id) is None:
+            raise NotFound(f"no monument {monument_id}")
+        item_id = _existing_item(s, item_id)
+        if page_sequence is not None:
+            page_sequence = _order(page_sequence, "page")
+            exists = s.scalar(select(func.count()).select_from(Page).where(Page.item_id == item_id,
+                                                                          Page.sequence == page_sequence))
+            if not exists:
+                raise FieldRejected("page", "page", f"item {item_id} has no page {page_sequence}",
+                                    item=item_id, page=page_sequence)
+        link = s.scalars(select(MonumentItem).where(MonumentItem.monument_id == monument_id,
+                                                    MonumentItem.item_id == item_id)).first()
+        if link is None:
+            link = MonumentItem(monument_id=monument_id, item_id=item_id, created_by=_id(work.actor))
+            s.add(link)
+        link.page_sequence, link.note = page_sequence, note
+        s.flush()
+        return link
 
     def attach_item(self, point_id: int, item_id: int | None, *, actor: Actor, action: str = GUIDE_ACTION
                     ) -> PointOfInterest:
@@ -367,13 +374,19 @@ class GuideService:
         stele standing there. ``action``: the permission checked (one of :data:`LINK_ACTIONS`)."""
         require_permission(actor, _link_action(action))
         with self.work(actor) as work:
-            work.audit("guide_edit", record_type="guide", detail={"op": "attach_item", "point_id": point_id,
-                                                                  "item_id": item_id})
-            s = work.session
-            point = self._point(s, point_id)
-            point.item_id = None if item_id is None else _existing_item(s, item_id)
-            s.flush()
-            return point
+            return self.attach_within(work, point_id, item_id, action=action)
+
+    def attach_within(self, work: Work, point_id: int, item_id: int | None, *, action: str = GUIDE_ACTION
+                      ) -> PointOfInterest:
+        """:meth:`attach_item` as part of a larger change (``work``, whose actor is checked here)."""
+        require_permission(work.actor, _link_action(action))
+        work.audit("guide_edit", record_type="guide", detail={"op": "attach_item", "point_id": point_id,
+                                                              "item_id": item_id})
+        s = work.session
+        point = self._point(s, point_id)
+        point.item_id = None if item_id is None else _existing_item(s, item_id)
+        s.flush()
+        return point
 
     def unlink_item(self, link_id: int, *, actor: Actor) -> None:
         require_permission(actor, GUIDE_ACTION)

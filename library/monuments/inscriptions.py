@@ -8,7 +8,8 @@ finds it by its characters and their Sino-Vietnamese readings), and links the it
 related items) — and to the point of interest where the stele stands, when one is named.
 
 One permission, ``publish_inscriptions`` (curators and admins), is checked here with the actor; the ingest
-and the link then run for the same actor under that permission.
+and the links then run for the same actor under that permission, in one transaction: the item, its pages,
+the monument's link and the point's are committed together or not at all.
 """
 
 from __future__ import annotations
@@ -104,23 +105,27 @@ class InscriptionPublisher:
                                     "px_per_unit": px_per_unit}, ensure_ascii=False)
             meta = {"title": title, "language": languages, "type": "other", "subject": monument.name_vi,
                     "description": f"Ảnh trực giao của mặt bia đánh dấu trên mô hình 3D ({described})"}
+            links: list[int] = []
+
+            def linked(change, item_id: int) -> None:  # the links, in the transaction that makes the item
+                note = f"Văn bia, đọc từ mô hình 3D (bản dựng {version_id})"
+                links.append(self.guides.link_within(change, monument_id, item_id, page_sequence=1, note=note,
+                                                     action=PUBLISH_ACTION).id)
+                if point_id is not None:
+                    self.guides.attach_within(change, point_id, item_id, action=PUBLISH_ACTION)
+
             report = self.ingest.ingest_item([Upload(picture, f"{monument.slug}-inscription.png")], meta, actor=actor,
-                                             action=PUBLISH_ACTION)
+                                             action=PUBLISH_ACTION, within=linked)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         outcome = report.items[0]
-        # the same picture published before (a retry after the links failed): its item, linked again
         item_id = outcome.item_id if outcome.status == "created" else outcome.duplicate_of
         if outcome.status not in ("created", "duplicate") or item_id is None:
             raise outcome.problems[0] if outcome.problems else InputRejected(FIELD, f"not stored ({outcome.status})")
-        # the item, the monument's link and the point's are three changes: each link is idempotent, so a
-        # publish stopped between them is completed by publishing again
-        link = self.guides.link_item(monument_id, item_id, page_sequence=1,
-                                     note=f"Văn bia, đọc từ mô hình 3D (bản dựng {version_id})", actor=actor,
-                                     action=PUBLISH_ACTION)
-        if point_id is not None:
-            self.guides.attach_item(point_id, item_id, actor=actor, action=PUBLISH_ACTION)
-        return PublishedInscription(item_id, link.id, image.shape[1], image.shape[0], coverage, warnings,
+        if outcome.status == "duplicate":  # the same face published before: that item, its links made again
+            with self.guides.work(actor) as change:
+                linked(change, item_id)
+        return PublishedInscription(item_id, links[-1], image.shape[1], image.shape[0], coverage, warnings,
                                     again=outcome.status == "duplicate")
 
     def _check_point(self, point_id: int, model_id: int) -> None:

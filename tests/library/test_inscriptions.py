@@ -103,6 +103,29 @@ def test_a_curator_publishes_a_stele_read_in_han_and_found_in_quoc_ngu(platform,
     assert [r.item_id for r in platform.guides.linked_items(m.id)] == [done.item_id]
 
 
+def test_a_publish_that_fails_before_its_links_are_made_records_nothing(platform, tmp_path, monkeypatch):
+    m, model, corners = published_stele(platform, tmp_path)
+    point = platform.guides.add_point(model.model_id, position=corners[0], label_vi="Bia", actor=SYSTEM)
+    before = item_count(platform)
+
+    def broken(*args, **kwargs):  # the database gone between the monument's link and the point's
+        raise OSError("the catalogue went away")
+
+    monkeypatch.setattr(platform.guides, "attach_within", broken)
+    with pytest.raises(OSError):
+        platform.inscriptions.publish(m.id, model.version_id, corners, px_per_unit=300, title="Bia",
+                                      point_id=point.id, actor=SYSTEM)
+    # the item, its page and the monument's link were one change with the point's: none of them is recorded
+    assert item_count(platform) == before and platform.guides.linked_items(m.id) == []
+    assert platform.guides.point(point.id).item_id is None
+    monkeypatch.undo()
+    done = platform.inscriptions.publish(m.id, model.version_id, corners, px_per_unit=300, title="Bia",
+                                         point_id=point.id, actor=SYSTEM)
+    assert not done.again and item_count(platform) == before + 1  # made now, whole
+    assert [r.item_id for r in platform.guides.linked_items(m.id)] == [done.item_id]
+    assert platform.guides.point(point.id).item_id == done.item_id
+
+
 def test_bad_marks_a_blank_face_and_the_wrong_role_are_refused_storing_nothing(platform, tmp_path):
     m, model, corners = published_stele(platform, tmp_path)
     before = item_count(platform)
