@@ -453,7 +453,7 @@ def read_han(image: Image.Image | Path) -> HanReading:
     if grain(page) > GRAINY:
         filtered = cv2.medianBlur(page, 3)
         smooth = _read_page(engine, filtered, inverted)
-        if smooth.expected >= reading.expected:  # not when the filter hid whole columns from the detector
+        if smooth.lines and smooth.expected >= reading.expected:  # not when it hid columns from the detector
             page, reading = filtered, replace(smooth, smoothed=True)
     if reading.lines and reading.confidence < WORN_RETRY:
         again = _read_page(engine, strengthened(page), inverted)

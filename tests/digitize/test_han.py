@@ -196,6 +196,13 @@ def test_strengthening_makes_faint_ink_solid_and_leaves_a_clean_page_alone(verti
     assert han.read_han(page).strengthened is False  # a clean page is read once
 
 
+def test_a_grainy_blank_stone_gives_no_text_and_no_filter_to_speak_of():
+    grain = np.random.default_rng(9).normal(0, 25, (500, 400, 1))
+    stone = Image.fromarray(np.clip(90 + grain, 0, 255).astype(np.uint8).repeat(3, axis=2))
+    reading = han.read_han(stone)
+    assert reading.lines == () and reading.text == "" and not reading.smoothed
+
+
 def test_a_blank_page_gives_no_text():
     reading = han.read_han(Image.new("RGB", (600, 800), (250, 247, 240)))
     assert reading.lines == () and reading.text == ""
