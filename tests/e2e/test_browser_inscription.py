@@ -43,13 +43,29 @@ def test_three_clicks_on_the_model_mark_the_face_and_publish_it(tmp_path):
                              form.find_element(By.CSS_SELECTOR, "input[name=corner_target][value=ll]"))
             box = d.execute_script("const b = arguments[0].getBoundingClientRect(); "
                                    "return [b.left, b.top, b.width, b.height];", viewer)
-            for fx, fy in ((0.42, 0.62), (0.58, 0.62), (0.42, 0.38)):  # of the viewer: inside the face
+            clicks = ((0.42, 0.62), (0.58, 0.62), (0.42, 0.38))  # of the viewer: inside the face
+            seen = []
+
+            def still():  # the face under every click, and the camera at rest (as a person sees before clicking)
+                points = d.execute_script(
+                    "const v = arguments[0]; return arguments[1].map(([x, y]) => {"
+                    " const h = v.positionAndNormalFromPoint(x, y);"
+                    " return h ? [h.position.x, h.position.y, h.position.z] : null; });",
+                    viewer, [[box[0] + fx * box[2], box[1] + fy * box[3]] for fx, fy in clicks])
+                seen.append(points)
+                return (None not in points and len(seen) > 1 and None not in seen[-2]
+                        and all(abs(a - b) < 1e-4 for p, q in zip(points, seen[-2]) for a, b in zip(p, q)))
+
+            wait_until(still, timeout_s=60, what="the model at rest under the pointer")
+            for fx, fy in clicks:
                 x, y = box[0] + fx * box[2], box[1] + fy * box[3]
                 for kind in ("mousePressed", "mouseReleased"):  # a click where a person would click
                     d.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left",
                                                                    "clickCount": 1})
-            values = {name: form.find_element(By.NAME, name).get_attribute("value")
-                      for name in [f"corner_{k}_{a}" for k in ("ll", "lr", "ul") for a in "xyz"]}
+            names = [f"corner_{k}_{a}" for k in ("ll", "lr", "ul") for a in "xyz"]
+            wait_until(lambda: all(form.find_element(By.NAME, n).get_attribute("value") for n in names),
+                       timeout_s=10, what="the three corners filled")
+            values = {name: form.find_element(By.NAME, name).get_attribute("value") for name in names}
             assert all(values.values()), values  # every corner filled by a click
             assert all(abs(float(values[f"corner_{k}_z"]) - z_face) < 0.02 for k in ("ll", "lr", "ul"))
             assert float(values["corner_lr_x"]) > float(values["corner_ll_x"])  # right of the first click
