@@ -445,8 +445,8 @@ def reading_order(lines: list[HanLine]) -> list[HanLine]:
 def read_han(image: Image.Image | Path) -> HanReading:
     """Read a page of Hán script: lines and columns in reading order, a box and a confidence per
     character. A blank page gives no lines (never invented text). A grainy page is read again
-    median-filtered (grainy paper, above); a page read unsurely is read again with its faint ink strengthened (worn ink,
-    above) and the surer reading kept."""
+    median-filtered (grainy paper, above); a page read unsurely is read again with its faint ink
+    strengthened (worn ink, above) and the surer reading kept."""
     engine = _engine()
     page, inverted = _page_array(image)
     reading = _read_page(engine, page, inverted)

@@ -120,7 +120,7 @@ def build_platform(settings: Settings, *, migrate: bool = True, queue: TaskQueue
         collections=CollectionService(sessions, work, access, max_items=settings.limits.max_items_per_collection),
         audit=AuditTrail(sessions),
         mets=mets,
-        inscriptions=InscriptionPublisher(settings, monuments, ingest, guides),
+        inscriptions=InscriptionPublisher(settings, monuments, ingest, guides, work),
     )
 
 

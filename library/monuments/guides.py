@@ -336,8 +336,7 @@ class GuideService:
                   note: str | None = None, actor: Actor, action: str = GUIDE_ACTION) -> MonumentItem:
         """Say that an item (and, optionally, which of its pages) speaks of the monument. Linking the
         same item again replaces the page and the note. ``action``: the permission checked (one of
-        :data:`LINK_ACTIONS`)."""
-        require_permission(actor, _link_action(action))
+        :data:`LINK_ACTIONS`); checked in :meth:`link_within`."""
         with self.work(actor) as work:
             return self.link_within(work, monument_id, item_id, page_sequence=page_sequence, note=note, action=action)
 
@@ -371,8 +370,8 @@ class GuideService:
     def attach_item(self, point_id: int, item_id: int | None, *, actor: Actor, action: str = GUIDE_ACTION
                     ) -> PointOfInterest:
         """Make point ``point_id`` open item ``item_id`` (None: no item), e.g. the inscription of the
-        stele standing there. ``action``: the permission checked (one of :data:`LINK_ACTIONS`)."""
-        require_permission(actor, _link_action(action))
+        stele standing there. ``action``: the permission checked (one of :data:`LINK_ACTIONS`) in
+        :meth:`attach_within`."""
         with self.work(actor) as work:
             return self.attach_within(work, point_id, item_id, action=action)
 

@@ -41,8 +41,9 @@ class PublishedInscription:
 
 
 class InscriptionPublisher:
-    def __init__(self, settings, monuments, ingest, guides):
+    def __init__(self, settings, monuments, ingest, guides, work):
         self.settings = settings
+        self.work = work  # the platform's unit of work: a repeat publish links in one change
         self.monuments = monuments
         self.ingest = ingest
         self.guides = guides
@@ -123,7 +124,7 @@ class InscriptionPublisher:
         if outcome.status not in ("created", "duplicate") or item_id is None:
             raise outcome.problems[0] if outcome.problems else InputRejected(FIELD, f"not stored ({outcome.status})")
         if outcome.status == "duplicate":  # the same face published before: that item, its links made again
-            with self.guides.work(actor) as change:
+            with self.work(actor) as change:
                 linked(change, item_id)
         return PublishedInscription(item_id, links[-1], image.shape[1], image.shape[0], coverage, warnings,
                                     again=outcome.status == "duplicate")
