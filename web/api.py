@@ -149,6 +149,7 @@ def get_page(page_id: int):
         id=page.id, item_id=page.item_id, sequence=page.sequence, status=page.status.value,
         reason=page.status_reason, width=page.width, height=page.height, text=page.text,
         mean_confidence=page.mean_confidence, needs_review=page.needs_review, engine=page.ocr_engine,
+        warnings=list(c.reading_warnings(page_id)),  # why the machine reading may be poor, as the engine said it
         words=[dict(text=w.text, start=w.char_start, end=w.char_end, xywh=[w.x, w.y, w.w, w.h],
                     confidence=w.confidence) for w in words],
     )

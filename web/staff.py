@@ -21,7 +21,7 @@ from library.errors import Conflict, NotFound
 from library.ingest.service import Upload
 
 from library.catalogue.models import Role, User
-from web import confidence_words, i18n, staff_words
+from web import confidence_words, i18n, reading_warning_words, staff_words
 from web.auth import TooManySignIns, check_password, safe_next
 from web.i18n import current_lang, words
 
@@ -33,6 +33,7 @@ POLL_S = 3  # how often the dashboard asks for news while work is open
 
 i18n.add(vi=staff_words.VI, en=staff_words.EN)
 i18n.add(vi=confidence_words.VI, en=confidence_words.EN)
+i18n.add(vi=reading_warning_words.VI, en=reading_warning_words.EN)
 DASHBOARD_WORDS = ("queued", "running", "done", "failed", "cancelled", "processing", "retry", "job_cancel",
                    "eta_unknown", "eta_about", "u_hours", "u_minutes", "u_seconds", "build_running", "stopping",
                    "stage_sparse", "stage_dense", "stage_read", "stage_clean", "stage_levels", "stage_thumbnail",
@@ -365,8 +366,13 @@ def correct(page_id: int):
     pending = p.corrections.text_of(page_id, waiting.version) if waiting else None
     code = 409 if error else 200
     han = "lzh" in p.catalogue.item_languages(page.item_id).split("+")  # a picker of Hán and Nôm characters
-    return render_template("correct.html", t=t, lang=current_lang(), page=page, review=review, history=history,
-                           error=error, threshold=_percent(review.threshold), pending=pending, han=han), code
+    lang = current_lang()
+    say = lambda warnings: [reading_warning_words.say(w, lang) for w in warnings]  # noqa: E731
+    in_use = next((v for v in reversed(history) if v.source != "manual" and not v.pending), None)
+    return render_template("correct.html", t=t, lang=lang, page=page, review=review, history=history,
+                           error=error, threshold=_percent(review.threshold), pending=pending, han=han, say=say,
+                           warned=say(in_use.warnings) if in_use else [],
+                           pending_warned=say(waiting.warnings) if waiting else []), code
 
 
 def _percent(value: float) -> str:

@@ -471,6 +471,9 @@ class Transcription(Base):
     # the words and lines of an OCR reading not yet in use (library.catalogue.page_layout, with this text)
     layout_blob: Mapped[bytes | None] = mapped_column(LargeBinary)
     note: Mapped[str | None] = mapped_column(String(1000))
+    # why a machine reading may be poor or partial, one a line as the engine said it ("white on dark: read
+    # inverted", "low confidence (mean 41 of 100): …"); NULL for none and for manual versions
+    warnings: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # loaded with the version: a version that shares the page's text reads it from there
@@ -484,6 +487,10 @@ class Transcription(Base):
     @text.setter
     def text(self, value: str) -> None:
         self.own_text = value
+
+    @property
+    def warning_list(self) -> tuple[str, ...]:
+        return tuple(self.warnings.split("\n")) if self.warnings else ()
 
 
 # ------------------------------------------------------------------ readers' feedback

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from library.errors import NotFound
-from library.catalogue.models import Collection, Item, Page, PageStatus
+from library.catalogue.models import Collection, Item, Page, PageStatus, Transcription
 from library.catalogue.page_layout import LayoutWord, stored
 from library.store import FileStore
 
@@ -166,6 +166,19 @@ class Catalogue:
     def exists(self, item_id: int) -> bool:
         with self.sessions() as s:
             return s.scalar(select(Item.id).where(Item.id == item_id)) is not None
+
+    def reading_warnings(self, page_id: int) -> tuple[str, ...]:
+        """Why the machine reading the page's text comes from may be poor or partial ("white on dark: read
+        inverted", …): the warnings of its newest machine version not waiting for staff; () for none."""
+        with self.sessions() as s:
+            pending = s.scalar(select(Page.pending_ocr_version).where(Page.id == page_id))
+            query = (select(Transcription.warnings).where(Transcription.page_id == page_id,
+                                                          Transcription.source != "manual")
+                     .order_by(Transcription.version.desc()).limit(1))
+            if pending is not None:
+                query = query.where(Transcription.version != pending)
+            warned = s.scalar(query)
+        return tuple(warned.split("\n")) if warned else ()
 
     def words(self, page_id: int) -> list[LayoutWord]:
         """The page's words in reading order (decoded from ``pages.layout``)."""

@@ -145,6 +145,7 @@ class Version:
     note: str | None
     pending: bool
     author: str = ""  # who made it: a user name, or "machine" / "post-correction" for the machine's own
+    warnings: tuple[str, ...] = ()  # a machine reading's: why it may be poor or partial
 
 
 MACHINE_AUTHORS = {"ocr": "machine", POSTCORRECTION_SOURCE: "post-correction"}
@@ -313,7 +314,8 @@ class CorrectionService:
             rows = s.execute(select(Transcription, User.username).outerjoin(User, User.id == Transcription.created_by)
                              .where(Transcription.page_id == page_id).order_by(Transcription.version)).all()
             return [Version(t.version, t.source, t.created_at, t.created_by, t.note,
-                            t.version == page.pending_ocr_version, name or MACHINE_AUTHORS.get(t.source, ""))
+                            t.version == page.pending_ocr_version, name or MACHINE_AUTHORS.get(t.source, ""),
+                            t.warning_list)
                     for t, name in rows]
 
     def text_of(self, page_id: int, version: int) -> str:

@@ -606,21 +606,30 @@ def add_reading_versions(s: Session, page_id: int, reading, pending_layout: dict
     when the reading waits for staff instead of replacing a correction."""
     version = (s.scalar(select(func.max(Transcription.version)).where(Transcription.page_id == page_id)) or 0) + 1
     raw_text = getattr(reading, "raw_text", None)  # set by post-correction, None when it changed nothing
+    warned = reading_warnings(reading)
     if raw_text is not None and raw_text != reading.text:
         s.add(Transcription(page_id=page_id, version=version, source="ocr", text=raw_text,
                             engine=reading.engine_label, mean_confidence=reading.mean_confidence,
-                            note="machine reading before post-correction"))
+                            note="machine reading before post-correction", warnings=warned))
         version += 1
         newest = Transcription(page_id=page_id, version=version, source=POSTCORRECTION_SOURCE, text=reading.text,
                                engine=reading.engine_label, mean_confidence=reading.mean_confidence,
                                layout_blob=_pending_blob(pending_layout, reading.text),
-                               note="post-correction of the machine reading")
+                               note="post-correction of the machine reading", warnings=warned)
     else:
         newest = Transcription(page_id=page_id, version=version, source="ocr", text=reading.text,
                                engine=reading.engine_label, mean_confidence=reading.mean_confidence,
-                               layout_blob=_pending_blob(pending_layout, reading.text))
+                               layout_blob=_pending_blob(pending_layout, reading.text), warnings=warned)
     s.add(newest)
     return newest
+
+
+def reading_warnings(reading) -> str | None:
+    """The reading's warnings as kept with its version: one a line, each as the engine said it (at most
+    1,000 characters each; None when there are none)."""
+    said = [" ".join(str(w).split())[:1000] for w in getattr(reading, "warnings", ()) or ()]
+    said = [w for w in dict.fromkeys(said) if w]
+    return "\n".join(said) or None
 
 
 def _pending_blob(layout: dict | None, text: str) -> bytes | None:
