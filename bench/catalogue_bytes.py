@@ -189,9 +189,11 @@ def postgres_bytes(url: str) -> dict[str, int]:
 
 
 class Postgres:
-    """A throw-away cluster (as tests/conftest.py starts one)."""
+    """A throw-away cluster (as tests/conftest.py starts one); with ``base``, a kept one: its data stays in
+    ``base`` after the run and the next run with the same ``base`` starts it again (a run resumed across
+    sessions, ``bench/scale.py --cluster --work``)."""
 
-    def __init__(self):
+    def __init__(self, base: Path | None = None):
         import glob
         import socket
 
@@ -202,9 +204,10 @@ class Postgres:
         self.initdb, self.pg_ctl = find("initdb"), find("pg_ctl")
         if not self.initdb or not self.pg_ctl:
             raise FileNotFoundError("PostgreSQL is not installed")
-        self.base = Path(f"/tmp/heritage-bench-pg-{uuid.uuid4().hex[:8]}")
-        self.base.mkdir(mode=0o755)
-        (self.base / "sock").mkdir()
+        self.kept = base is not None
+        self.base = Path(base) if base is not None else Path(f"/tmp/heritage-bench-pg-{uuid.uuid4().hex[:8]}")
+        self.base.mkdir(mode=0o755, exist_ok=self.kept)
+        (self.base / "sock").mkdir(exist_ok=self.kept)
         self.run_as = []
         if os.geteuid() == 0:
             shutil.chown(self.base, "postgres")
@@ -216,25 +219,36 @@ class Postgres:
 
     def __enter__(self):
         data = self.base / "data"
-        subprocess.run(self.run_as + [self.initdb, "-D", str(data), "-U", "heritage", "--auth=trust", "-E", "UTF8",
-                                      "--locale=C.UTF-8"], check=True, capture_output=True)
+        if not (data / "PG_VERSION").exists():
+            subprocess.run(self.run_as + [self.initdb, "-D", str(data), "-U", "heritage", "--auth=trust", "-E", "UTF8",
+                                          "--locale=C.UTF-8"], check=True, capture_output=True)
+        if self.kept and self._running(data):  # left running by a run that was killed: start it on a new port
+            subprocess.run(self.run_as + [self.pg_ctl, "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+        elif self.kept:  # a machine that stopped with it running left its lock file
+            (data / "postmaster.pid").unlink(missing_ok=True)
         opts = f"-p {self.port} -k {self.base / 'sock'} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(self.run_as + [self.pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.base / "log"), "-w",
                                       "start"], check=True, capture_output=True)
         return self
 
-    def database(self) -> str:
+    def _running(self, data: Path) -> bool:
+        return subprocess.run(self.run_as + [self.pg_ctl, "-D", str(data), "status"], capture_output=True).returncode == 0
+
+    def database(self, name: str | None = None) -> str:
+        """The URL of a new database, or of database ``name`` (made if it is not there yet)."""
         import psycopg
 
-        name = f"b_{uuid.uuid4().hex[:10]}"
+        name = name or f"b_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(f"postgresql://heritage@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://heritage@127.0.0.1:{self.port}/{name}"
 
     def __exit__(self, *exc):
-        subprocess.run(self.run_as + [self.pg_ctl, "-D", str(self.base / "data"), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(self.base, ignore_errors=True)
+        subprocess.run(self.run_as + [self.pg_ctl, "-D", str(self.base / "data"), "-m", "fast" if self.kept else "immediate",
+                                      "stop"], capture_output=True)
+        if not self.kept:
+            shutil.rmtree(self.base, ignore_errors=True)
 
 
 def report(label: str, sizes: dict[str, dict[str, int]], n: int, n_words: float) -> None:

@@ -22,13 +22,16 @@ Prints the figures of every size side by side, the ratio of the last to the firs
 Everything lives in ``/tmp/scale-*`` and is deleted at the end (the disk used is printed), unless
 ``--work DIR``: then the run grows and measures in DIR and keeps it, saving its state after every batch,
 so that a run stopped or killed (a million pages take longer than one sitting) resumes there: the sizes
-measured before are kept, the import goes on from the catalogue it left.
+measured before are kept, the import goes on from the catalogue it left. With ``--cluster`` the
+PostgreSQL cluster (DIR/pg) and the OpenSearch node (DIR/node) keep their data there too and are started
+again on it. Stop a run with SIGTERM (``pkill -f bench/scale.py``): it then stops the servers it started.
 
     nice .venv/bin/python bench/scale.py --sizes 10000 100000
     nice .venv/bin/python bench/scale.py --cluster --sizes 2000 10000    # PostgreSQL + OpenSearch
     nice .venv/bin/python bench/scale.py --profile 500
     nice .venv/bin/python bench/scale.py --compare-jobs 5000 --jobs 2   # the import: 1 process against 2
     nice .venv/bin/python bench/scale.py --work /tmp/scale-1m --sizes 10000 1000000   # again to resume
+    nice .venv/bin/python bench/scale.py --cluster --work /work/scale-1m-cluster --sizes 10000 1000000
 """
 
 from __future__ import annotations
@@ -460,6 +463,9 @@ def main() -> None:
     ap.add_argument("--cluster", action="store_true",
                     help="PostgreSQL + OpenSearch (a throw-away server and node started here) instead of SQLite + tantivy")
     args = ap.parse_args()
+    # stopped with SIGTERM (kill, pkill): the finally blocks run, so the catalogue is closed and the servers a
+    # --cluster run started are stopped (a resumed run starts them again on their kept data)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     src = args.src.resolve()
     sys.path.insert(0, str(src))
     os.chdir(src)
@@ -476,10 +482,12 @@ def main() -> None:
             from bench.catalogue_bytes import Postgres
             from bench.search import start_opensearch
 
-            pg = stack.enter_context(Postgres())
+            # with --work both keep their data there, so a run stopped in one session resumes in the next
+            pg = stack.enter_context(Postgres(work / "pg" if args.work is not None else None))
             proc, url = start_opensearch(work)
             stack.callback(lambda: (os.killpg(proc.pid, signal.SIGTERM), proc.wait(timeout=120)))
-            BACKEND_ENV.update(HERITAGE_DATABASE_URL=pg.database(), HERITAGE_SEARCH_URL=url)
+            BACKEND_ENV.update(HERITAGE_DATABASE_URL=pg.database("scale" if args.work is not None else None),
+                               HERITAGE_SEARCH_URL=url)
             print(f"backend: PostgreSQL {BACKEND_ENV['HERITAGE_DATABASE_URL']}, OpenSearch {url}", flush=True)
         else:
             print("backend: SQLite + tantivy (embedded)", flush=True)
