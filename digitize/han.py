@@ -462,6 +462,24 @@ def read_han(image: Image.Image | Path) -> HanReading:
     return reading
 
 
+PROBE_SIDE = 2000  # :func:`characters_seen` reads a copy no longer than this (pixels): Hán characters stay readable
+SURE = 0.8  # a character read with at least this probability is read surely (:func:`characters_seen`)
+
+
+def characters_seen(image: Image.Image) -> tuple[int, int]:
+    """``(Hán characters read surely, characters read)`` in one pass of the engine over a copy of the page
+    at most :data:`PROBE_SIDE` pixels long: how a page of Hán is told in an item that did not declare it
+    (:func:`digitize.han_page.check_script`). Ink pages and rubbings alike (white on dark is judged as in
+    :func:`read_han`); no retries."""
+    shrink = max(1, -(-max(image.size) // PROBE_SIDE))
+    copy = image.reduce(shrink) if shrink > 1 else image
+    page, inverted = _page_array(copy)
+    glyphs = _read_page(_engine(), page, inverted).glyphs
+    from digitize.reading import is_han
+
+    return sum(1 for g in glyphs if g.confidence >= SURE and is_han(g.text) and g.text != UNREAD), len(glyphs)
+
+
 def _read_page(engine, page: np.ndarray, inverted: bool) -> HanReading:
     quads = engine.text_detector(page)
     lines: list[HanLine] = []

@@ -99,6 +99,27 @@ def tsv_of(rows: list[TsvWord]) -> str:
     return "\n".join([head, *body]) + "\n"
 
 
+LATIN_LETTERS = 20  # a page declared Hán whose reading has at least this many Latin letters, and more of them
+# than anything else, is said to be in another script (the engine reads them without diacritics)
+UNDECLARED_HAN = 10  # Hán characters read surely before a page of an item not declared Hán is said to be Hán
+
+
+def check_script(parsed, context):
+    """A page tesseract read poorly or not at all, in an item whose languages do not name Hán: when the
+    Hán engine reads it as Hán (at least :data:`UNDECLARED_HAN` characters read surely, and most of what it
+    reads) a warning says so and what to declare. The text stays tesseract's: nothing is invented. The
+    engine not installed: no check."""
+    try:
+        check_engine()
+    except han.HanEngineMissing:
+        return parsed
+    sure, seen = han.characters_seen(context.normalised_image)
+    if sure >= UNDECLARED_HAN and sure * 2 > seen:
+        context.warn(f"another script: the page reads as Hán ({sure} characters), which the item's languages "
+                     "do not include: declare lzh and read it again")
+    return parsed
+
+
 def read_han_page(image: Image.Image, context) -> PageReading:
     """The ``han`` stage and the page's assembly: ``image`` is the normalised page (``context`` the
     recipe's :class:`~digitize.pipeline.PageContext` after ``save_normalised``)."""
@@ -133,6 +154,10 @@ def read_han_page(image: Image.Image, context) -> PageReading:
         context.warn("worn ink: read with its faint strokes strengthened")
     if not rows:
         context.warn("no text found")
+    latin = sum(1 for r in rows for ch in r.text if ch.isascii() and ch.isalpha())
+    if latin >= LATIN_LETTERS and latin * 2 > sum(len(r.text) for r in rows):
+        context.warn(f"another script: the page reads as Latin letters ({latin}), which lzh reads without "
+                     "Vietnamese diacritics: declare vie and read it again")
     parsed = build_text(rows)
     from digitize.pipeline import page_reading
 

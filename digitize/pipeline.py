@@ -730,6 +730,9 @@ def recheck(parsed: ParsedText, context: PageContext) -> ParsedText:
     mean = parsed.mean_confidence
     if mean is not None and mean < triage.POOR_CONFIDENCE:
         context.warn(f"low confidence (mean {mean:.0f} of 100): check the text against the page")
+    if (not parsed.words or (mean is not None and mean < triage.POOR_CONFIDENCE)) and not context.zones \
+            and not han_page.asks_for_han(context.options.languages):  # a page of Hán in an item not declared so?
+        parsed = context.run("script_check", han_page.check_script, parsed)
     return parsed
 
 

@@ -40,6 +40,16 @@ _SAID: list[tuple[re.Pattern, str, str]] = [(re.compile(p), vi, en) for p, vi, e
      "trang nhiều hạt: đọc sau khi lọc trung vị {0} điểm ảnh", "grainy: read after a {0}-pixel median filter"),
     (r"worn ink: read with its faint strokes strengthened", "mực mòn: đọc sau khi làm đậm các nét mờ",
      "worn ink: read with its faint strokes strengthened"),
+    (r"another script: the page reads as Hán \((\d+) characters\), which the item's languages do not include: "
+     r"declare lzh and read it again",
+     "chữ khác: trang đọc ra chữ Hán ({0} chữ) mà ngôn ngữ của tài liệu không có chữ Hán: hãy khai lzh rồi đọc lại",
+     "another script: the page reads as Hán ({0} characters), which the item's languages do not include: declare "
+     "lzh and read it again"),
+    (r"another script: the page reads as Latin letters \((\d+)\), which lzh reads without Vietnamese diacritics: "
+     r"declare vie and read it again",
+     "chữ khác: trang đọc ra chữ Latinh ({0} chữ cái), mà lzh đọc không có dấu tiếng Việt: hãy khai vie rồi đọc lại",
+     "another script: the page reads as Latin letters ({0}), which lzh reads without Vietnamese diacritics: "
+     "declare vie and read it again"),
 ]]
 
 
