@@ -101,6 +101,7 @@ def browser(tmp: Path):
         opts.add_argument(arg)
     # a phone: 390×844 CSS pixels at 3 device pixels each (what the GPU-less renderer must fill)
     dpr = float(os.environ.get("BENCH_DPR", "3"))
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, said when a visit fails
     opts.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": dpr},
                                                      "userAgent": PHONE_UA})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
@@ -117,14 +118,21 @@ def one_visit(tmp: Path, url: str, network: dict | None) -> dict[str, float]:
         d.get(url)
         from selenium.webdriver.common.by import By
 
-        d.find_element(By.CSS_SELECTOR, "figure.model .model-start").click()  # the visitor asks for 3D at once
+        # the visitor asks for 3D at once; dispatched in the page: chromium 156's phone emulation turns
+        # WebDriver's mouse click into touches that never reach the button as a click (session 19)
+        d.execute_script("arguments[0].click()", d.find_element(By.CSS_SELECTOR, "figure.model .model-start"))
         deadline = time.time() + 90
         while time.time() < deadline:
             h = d.execute_script("return window.__h")
             if h and h.get("visible"):
                 return h
             time.sleep(0.05)
-        raise RuntimeError(f"the model never became visible at {url}")
+        state = d.execute_script(
+            "const m = document.querySelector('model-viewer'); return {h: window.__h, viewer: !!m, "
+            "src: m && m.getAttribute('src'), loaded: m && m.loaded, defined: !!customElements.get('model-viewer'), "
+            "figure: (document.querySelector('figure.model') || {}).className}")
+        console = [e.get("message", "")[:300] for e in d.get_log("browser")][-10:]
+        raise RuntimeError(f"the model never became visible at {url}: {state}; console: {console}")
     finally:
         d.quit()
 
