@@ -36,7 +36,7 @@ from library.access import may
 from library.store import store_full
 from library.errors import Conflict, InputRejected, NotFound
 from library.ingest.service import Upload
-from web import i18n, item_pages_words
+from web import i18n, item_pages_words, reading_warning_words
 from web.i18n import current_lang, words
 from web.staff import login_required, signed_in_user
 from web.viewer import current_actor
@@ -127,8 +127,11 @@ def page_rows(item_id: int) -> dict:
         window = _platform().catalogue.page_window(item_id, start=start, count=STAFF_PAGES_SHOWN)
     except NotFound:
         return dict(rows=[], total=0, previous_start=None, next_start=None)
+    warned = _platform().catalogue.reading_warnings_of(r.page_id for r in window.rows)
+    lang = current_lang()
     rows = [dict(page_id=r.page_id, sequence=r.sequence, source=r.source_name, status=r.status, reason=r.reason,
-                 thumbnail=f"/iiif/image/p{r.page_id}/{THUMBNAIL}" if r.status == "done" else None)
+                 thumbnail=f"/iiif/image/p{r.page_id}/{THUMBNAIL}" if r.status == "done" else None,
+                 warnings=[reading_warning_words.say(w, lang) for w in warned.get(r.page_id, ())])
             for r in window.rows]
     return dict(rows=rows, total=window.total, previous_start=window.previous_start, next_start=window.next_start)
 

@@ -170,15 +170,24 @@ class Catalogue:
     def reading_warnings(self, page_id: int) -> tuple[str, ...]:
         """Why the machine reading the page's text comes from may be poor or partial ("white on dark: read
         inverted", …): the warnings of its newest machine version not waiting for staff; () for none."""
+        return self.reading_warnings_of([page_id]).get(page_id, ())
+
+    def reading_warnings_of(self, page_ids) -> dict[int, tuple[str, ...]]:
+        """:meth:`reading_warnings` of a window of pages (at most MAX_LIMIT) in one query on the versions'
+        (page_id, version) index; pages without any are left out."""
+        ids = list(page_ids)[:MAX_LIMIT]
+        if not ids:
+            return {}
         with self.sessions() as s:
-            pending = s.scalar(select(Page.pending_ocr_version).where(Page.id == page_id))
-            query = (select(Transcription.warnings).where(Transcription.page_id == page_id,
-                                                          Transcription.source != "manual")
-                     .order_by(Transcription.version.desc()).limit(1))
-            if pending is not None:
-                query = query.where(Transcription.version != pending)
-            warned = s.scalar(query)
-        return tuple(warned.split("\n")) if warned else ()
+            rows = s.execute(select(Transcription.page_id, Transcription.version, Transcription.warnings,
+                                    Page.pending_ocr_version).join(Page, Page.id == Transcription.page_id)
+                             .where(Transcription.page_id.in_(ids), Transcription.source != "manual")
+                             .order_by(Transcription.page_id, Transcription.version.desc())).all()
+        newest: dict[int, str | None] = {}
+        for page_id, version, warned, pending in rows:
+            if page_id not in newest and version != pending:  # a reading waiting for staff is not the one in use
+                newest[page_id] = warned
+        return {page_id: tuple(warned.split("\n")) for page_id, warned in newest.items() if warned}
 
     def words(self, page_id: int) -> list[LayoutWord]:
         """The page's words in reading order (decoded from ``pages.layout``)."""

@@ -78,6 +78,15 @@ def test_a_rubbing_read_inverted_says_so_to_staff_in_both_languages(app, tmp_pat
     assert INVERTED in api.get(f"/api/v1/pages/{rubbing}").get_json()["warnings"]
     assert api.get(f"/api/v1/pages/{plain}").get_json()["warnings"] == []
 
+    # the staff item page marks the page in its list of pages, linking to its correction view
+    rubbing_item = p.catalogue.page(rubbing).item_id
+    listed = librarian.get(f"/staff/items/{rubbing_item}/edit?lang=vi").get_data(as_text=True)
+    marked = re.search(r'<small class="version-warnings page-warnings"><a href="([^"]+)">⚠ ([^<]+)</a>', listed)
+    assert marked and marked.group(1) == f"/staff/pages/{rubbing}/correct?lang=vi"
+    assert "chữ sáng trên nền tối" in marked.group(2)
+    plain_item = p.catalogue.page(plain).item_id
+    assert "page-warnings" not in librarian.get(f"/staff/items/{plain_item}/edit?lang=vi").get_data(as_text=True)
+
     # corrected by hand: the box still says how the image was read (the manual version carries nothing)
     revision, lines = p.corrections.lines(rubbing)
     p.corrections.correct(SYSTEM, rubbing, {0: lines[0].text + "〓"}, revision=revision)
