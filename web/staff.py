@@ -368,10 +368,9 @@ def correct(page_id: int):
     han = "lzh" in p.catalogue.item_languages(page.item_id).split("+")  # a picker of Hán and Nôm characters
     lang = current_lang()
     say = lambda warnings: [reading_warning_words.say(w, lang) for w in warnings]  # noqa: E731
-    in_use = next((v for v in reversed(history) if v.source != "manual" and not v.pending), None)
     return render_template("correct.html", t=t, lang=lang, page=page, review=review, history=history,
                            error=error, threshold=_percent(review.threshold), pending=pending, han=han, say=say,
-                           warned=say(in_use.warnings) if in_use else [],
+                           warned=say(p.catalogue.reading_warnings(page_id)),
                            pending_warned=say(waiting.warnings) if waiting else []), code
 
 

@@ -490,7 +490,12 @@ class Transcription(Base):
 
     @property
     def warning_list(self) -> tuple[str, ...]:
-        return tuple(self.warnings.split("\n")) if self.warnings else ()
+        return warning_list(self.warnings)
+
+
+def warning_list(warnings: str | None) -> tuple[str, ...]:
+    """``transcriptions.warnings`` as the list of the engine's warnings (one a line; NULL: none)."""
+    return tuple(warnings.split("\n")) if warnings else ()
 
 
 # ------------------------------------------------------------------ readers' feedback

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from library.errors import NotFound
-from library.catalogue.models import Collection, Item, Page, PageStatus, Transcription
+from library.catalogue.models import Collection, Item, Page, PageStatus, Transcription, warning_list
 from library.catalogue.page_layout import LayoutWord, stored
 from library.store import FileStore
 
@@ -187,7 +187,7 @@ class Catalogue:
         for page_id, version, warned, pending in rows:
             if page_id not in newest and version != pending:  # a reading waiting for staff is not the one in use
                 newest[page_id] = warned
-        return {page_id: tuple(warned.split("\n")) for page_id, warned in newest.items() if warned}
+        return {page_id: warning_list(warned) for page_id, warned in newest.items() if warned}
 
     def words(self, page_id: int) -> list[LayoutWord]:
         """The page's words in reading order (decoded from ``pages.layout``)."""
