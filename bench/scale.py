@@ -460,6 +460,10 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None,
                     help="grow and measure in this folder and keep it; a run stopped or killed there resumes "
                          "(sizes already measured are kept, the import goes on from the catalogue it left)")
+    ap.add_argument("--remeasure", action="store_true",
+                    help="with --work: measure the size the catalogue holds again (after a change of code): its import "
+                         "figures are kept, the index is rebuilt by this code, the rest measured anew (the column "
+                         "measured before is kept in state-before-remeasure.json)")
     ap.add_argument("--cluster", action="store_true",
                     help="PostgreSQL + OpenSearch (a throw-away server and node started here) instead of SQLite + tantivy")
     args = ap.parse_args()
@@ -506,6 +510,9 @@ def main() -> None:
 
 
 STATE_FILE = "state.json"
+#: A column's figures that only an import measures (kept by ``--remeasure``).
+IMPORT_FIGURES = ("items", "words a page", "import pages/s (this step)", "import checking processes (--jobs)",
+                  "import of 1M pages, projected h")
 
 
 def save_state(work: Path, holdings: Holdings, planner, columns: dict[int, dict]) -> None:
@@ -578,7 +585,10 @@ def run(args, src: Path, work: Path) -> None:
               f"{', '.join(f'{n:,}' for n in sorted(measured)) or 'none'}", flush=True)
     try:
         for size in args.sizes:
-            if size in measured:
+            again = args.remeasure and size in measured and size == holdings.pages
+            if again:
+                (work / "state-before-remeasure.json").write_text((work / STATE_FILE).read_text())
+            if size in measured and not again:
                 print(f"\n== {size:,} pages: measured before, kept", flush=True)
                 continue
             if holdings.pages > size:
@@ -588,14 +598,20 @@ def run(args, src: Path, work: Path) -> None:
             grow(platform, planner, writer, holdings, size, jobs=args.jobs,
                  after_batch=lambda _s: save_state(work, holdings, planner, measured))
             seconds = holdings.import_s - before_s
-            col: dict = {"items": holdings.items, "words a page": holdings.words / holdings.pages,
-                         "import pages/s (this step)": (holdings.pages - before) / seconds,
-                         "import checking processes (--jobs)": args.jobs}
-            col.update(bytes_per_page(data, holdings.pages))
+            if again:  # nothing imported now: the import's figures as measured when it was
+                col = {k: measured[size][k] for k in IMPORT_FIGURES if k in measured[size]}
+            else:
+                col = {"items": holdings.items, "words a page": holdings.words / holdings.pages,
+                       "import pages/s (this step)": (holdings.pages - before) / seconds,
+                       "import checking processes (--jobs)": args.jobs,
+                       "import of 1M pages, projected h": MILLION * seconds / (holdings.pages - before) / 3600}
+            if not again:  # the index as the import left it
+                col.update(bytes_per_page(data, holdings.pages))
             docs, reindex_s = reindex_seconds(platform)
+            if again:  # the index as this code builds it
+                col.update(bytes_per_page(data, holdings.pages))
             col["reindex documents/s"] = docs / reindex_s
             col["reindex of 1M pages, projected h"] = MILLION * docs / holdings.pages / (docs / reindex_s) / 3600
-            col["import of 1M pages, projected h"] = MILLION * seconds / (holdings.pages - before) / 3600
             col["peak memory of the importer MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             for k, v in col.items():
                 print(f"  {k:<44}{v:>12,.1f}", flush=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from search.documents import SPELLING_FIELD, spelled_for_index, suggestion_keys
-from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
+from search.plan import ANY_FOLDED, ANY_OF, AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
 from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN_JAVA, folding_mappings
 
 #: Bump when mappings or analysis change: an index with another version must be rebuilt.
@@ -107,7 +107,12 @@ def cluster_record(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_dsl(q: Q) -> dict[str, Any]:
-    """The query DSL both Elasticsearch 8 and OpenSearch 2 accept for a plan node."""
+    """The query DSL both Elasticsearch 8 and OpenSearch 2 accept for a plan node. ``ANY_FOLDED`` (a word in
+    any of the searched fields) is read as a union of the folded sub-fields: the mapping has no such field
+    (whether one would pay on OpenSearch for its bytes and a reindex of every cluster is not measured yet)."""
+    if isinstance(q, (TermQ, PrefixQ)) and q.field == ANY_FOLDED:
+        kind = "term" if isinstance(q, TermQ) else "prefix"
+        return {"bool": {"should": [{kind: {name: {"value": q.value}}} for name in ANY_OF]}}
     if isinstance(q, TermQ):
         return {"term": {q.field: {"value": q.value, "boost": q.boost}}}
     if isinstance(q, PhraseQ):

