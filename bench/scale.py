@@ -82,6 +82,10 @@ class Holdings:
     book_id: int | None = None
     newspaper_ids: list[int] = field(default_factory=list)
     collections: dict[str, int] = field(default_factory=dict)  # name → pages
+    # where the size being grown to (``step_to``) began: its import rate counts every session it took
+    step_to: int = 0
+    step_from_pages: int = 0
+    step_from_s: float = 0.0
 
 
 def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, progress=True,
@@ -136,10 +140,12 @@ def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, pr
 
 # ------------------------------------------------------------------ bytes
 def tree_bytes(path: Path) -> int:
-    """Apparent bytes of the files under ``path`` (``du -sb``)."""
+    """Apparent bytes of the files under ``path`` (``du -sbl``: a file hard-linked to another counted each
+    time, as the platform stores it — a long run's copies of its few shared images may be linked to save
+    this machine's disk)."""
     if not path.exists():
         return 0
-    out = subprocess.run(["du", "-sb", str(path)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(["du", "-sbl", str(path)], check=True, capture_output=True, text=True).stdout
     return int(out.split()[0])
 
 
@@ -459,7 +465,8 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the work folder (default: delete it)")
     ap.add_argument("--work", type=Path, default=None,
                     help="grow and measure in this folder and keep it; a run stopped or killed there resumes "
-                         "(sizes already measured are kept, the import goes on from the catalogue it left)")
+                         "(sizes already measured are kept, the import goes on from the catalogue it left; a step's "
+                         "import rate counts every session it took)")
     ap.add_argument("--remeasure", action="store_true",
                     help="with --work: measure the size the catalogue holds again (after a change of code): its import "
                          "figures are kept, the index is rebuilt by this code, the rest measured anew (the column "
@@ -585,16 +592,18 @@ def run(args, src: Path, work: Path) -> None:
               f"{', '.join(f'{n:,}' for n in sorted(measured)) or 'none'}", flush=True)
     try:
         for size in args.sizes:
-            again = args.remeasure and size in measured and size == holdings.pages
+            again = args.remeasure and size in measured and size == max(measured) and holdings.step_to == size
             if again:
                 (work / "state-before-remeasure.json").write_text((work / STATE_FILE).read_text())
             if size in measured and not again:
                 print(f"\n== {size:,} pages: measured before, kept", flush=True)
                 continue
-            if holdings.pages > size:
+            if holdings.pages > size and holdings.step_to != size:  # (a step may end a batch past its size)
                 raise SystemExit(f"the catalogue in {work} already holds {holdings.pages:,} pages, more than {size:,}")
             print(f"\n== growing to {size:,} pages", flush=True)
-            before, before_s = holdings.pages, holdings.import_s
+            if holdings.step_to != size:  # a new step (not one resumed)
+                holdings.step_to, holdings.step_from_pages, holdings.step_from_s = size, holdings.pages, holdings.import_s
+            before, before_s = holdings.step_from_pages, holdings.step_from_s
             grow(platform, planner, writer, holdings, size, jobs=args.jobs,
                  after_batch=lambda _s: save_state(work, holdings, planner, measured))
             seconds = holdings.import_s - before_s

@@ -11,6 +11,10 @@
 # keeps its data under BASE_DIR (default .cache/opensearch/node). Its main
 # blocks while the node runs: stop it with SIGTERM. Needs Java 17 and Maven.
 # OPENSEARCH_HEAP sets the JVM heap (default 512m). BASE_HTTP_PORT must be below 9299.
+# The node ignores the disk's fill level (cluster.routing.allocation.disk.threshold_enabled: false, in
+# BASE_DIR/node_1/config/opensearch.yml, which the runner reads): it shares a machine's disk with other
+# work, and at 90 % of the disk OpenSearch 2.19 refuses to create indices (403 index_create_block_exception)
+# — a test would fail for a bench's data elsewhere on the disk. A deployment keeps the watermarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,7 +54,9 @@ start() {
   local base=${1:-$CACHE/node} port=${2:-9200} name=${3:-heritage-dev}
   command -v java >/dev/null || { echo "opensearch.sh: Java 17 is not installed" >&2; exit 3; }
   fetch
-  mkdir -p "$base"
+  mkdir -p "$base/node_1/config"
+  [ -e "$base/node_1/config/opensearch.yml" ] ||
+    printf 'cluster.routing.allocation.disk.threshold_enabled: false\n' > "$base/node_1/config/opensearch.yml"
   exec java -Xms"${OPENSEARCH_HEAP:-512m}" -Xmx"${OPENSEARCH_HEAP:-512m}" -XX:+UseSerialGC -cp "$LIB/*" org.codelibs.opensearch.runner.OpenSearchRunner \
     -basePath "$base" -numOfNode 1 -baseHttpPort "$port" -clusterName "$name" -printOnFailure
 }
