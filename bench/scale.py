@@ -140,12 +140,11 @@ def grow(platform, planner, writer, holdings: Holdings, target_pages: int, *, pr
 
 # ------------------------------------------------------------------ bytes
 def tree_bytes(path: Path) -> int:
-    """Apparent bytes of the files under ``path`` (``du -sbl``: a file hard-linked to another counted each
-    time, as the platform stores it — a long run's copies of its few shared images may be linked to save
-    this machine's disk)."""
+    """Apparent bytes of the files under ``path`` (``du -sb``: a file the store hard-linked to another, as it
+    does with the pyramid of an image two pages share, counted once)."""
     if not path.exists():
         return 0
-    out = subprocess.run(["du", "-sbl", str(path)], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(["du", "-sb", str(path)], check=True, capture_output=True, text=True).stdout
     return int(out.split()[0])
 
 
