@@ -69,7 +69,7 @@ from search.engine import (
 from search.errors import IndexIncompatible, QueryError, SearchError, SearchUnavailable
 from search.han_readings import has_han, reading_spans
 from search.highlight import make_snippets, spans_for_query
-from search.plan import AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ, matching_only
+from search.plan import ANY_OF, AllQ, BoolQ, FuzzyQ, PhraseQ, PrefixQ, Q, RangeQ, TermQ, TermsQ, matching_only
 from search.vietnamese import MAX_WORD_CHARS, WORD_PATTERN, fold, restore_spelling
 
 #: 2: text fields indexed (and ``text`` stored) in the canonical spelling, with ``spelling`` to restore it.
@@ -291,7 +291,8 @@ class TantivyEngine(SearchEngine):
             if v:
                 d[name] = [v]
                 d[f"{name}_folded"] = [fold(v)]
-                d.setdefault("any_folded", []).append(d[f"{name}_folded"][0])
+                if f"{name}.folded" in ANY_OF:  # the fields the plan searches (one list says which)
+                    d.setdefault("any_folded", []).append(d[f"{name}_folded"][0])
         if spelled.get(SPELLING_FIELD):
             d[SPELLING_FIELD] = [spelled[SPELLING_FIELD].encode()]
         if rec.get("suggest"):
